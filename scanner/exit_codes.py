@@ -1,0 +1,36 @@
+"""Every exit code of the ``scanner`` command, in one place.
+
+Documented in the README ("Exit codes"); tests assert them exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Everything asked for was done and nothing failed.
+OK: Final = 0
+#: The command completed, but some items failed or matched a failure condition:
+#: unreadable directories or files (walk/ext/scan/check), unreachable hosts (ping),
+#: findings at or above ``--fail-on`` (zip).
+PARTIAL: Final = 1
+#: ping: some targets could not be resolved to an address.
+UNRESOLVED: Final = 2
+#: Bad command line: unknown option, invalid value, invalid target, conflicting options.
+USAGE: Final = 3
+#: The command could not do its work at all (for example the report file cannot be written,
+#: or a required tool is missing).
+FAILURE: Final = 4
+#: Stopped by SIGINT (Ctrl-C); partial results were printed.
+INTERRUPTED: Final = 130
+#: Stopped by SIGTERM.
+TERMINATED: Final = 143
+
+ALL: Final[dict[str, int]] = {
+    "OK": OK,
+    "PARTIAL": PARTIAL,
+    "UNRESOLVED": UNRESOLVED,
+    "USAGE": USAGE,
+    "FAILURE": FAILURE,
+    "INTERRUPTED": INTERRUPTED,
+    "TERMINATED": TERMINATED,
+}

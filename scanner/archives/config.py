@@ -1,0 +1,73 @@
+"""The frozen configuration of an archive inspection.
+
+Built by the CLI (``scanner zip``, ``scanner scan --into-archives``) or by library users,
+and passed unchanged to every work unit. Each threshold says where its default comes from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scanner.archives.model import Severity
+
+KIB = 1024
+MIB = 1024 * KIB
+GIB = 1024 * MIB
+
+
+@dataclass(frozen=True)
+class ZipConfig:
+    """What to inspect and which thresholds the audit applies."""
+
+    #: Keep every :class:`~scanner.archives.model.Member` in the report (``--list``, JSON).
+    #: Off by default so a tree of large archives costs only counters and findings.
+    keep_members: bool = False
+    #: Decompress every member to nowhere and check CRC32 and sizes (``--verify``).
+    verify: bool = False
+    #: Inspect members that are archives themselves (kinds.ARCHIVE_EXTENSIONS), from memory.
+    recurse: bool = True
+    #: Nesting deeper than this is a high-severity finding (issue 3: "high above 3").
+    max_nested_depth: int = 3
+    #: Never recurse deeper than this, whatever the archive says (issue 3: "hard stop at 16").
+    nested_hard_limit: int = 16
+    #: Bytes that may be decompressed into memory for nested archives, over the whole
+    #: outer archive (one member larger than this is not opened). Bounds memory.
+    nested_byte_budget: int = 64 * MIB
+    #: Bytes ``--verify`` may decompress per archive before it stops with a finding;
+    #: generous because verification streams (memory stays at one buffer).
+    verify_byte_budget: int = 4 * GIB
+    #: Size of one decompression step for ``--verify`` (the ``max_length`` passed to the
+    #: decompressors); memory per archive stays a small multiple of this.
+    verify_chunk: int = 256 * KIB
+    #: Declared ratio above which a member is a "high ratio" finding (issue 3: > 100) ...
+    ratio_high: float = 100.0
+    #: ... when its declared uncompressed size is at least this (issue 3: 100 KiB), so tiny
+    #: files of zeros do not count.
+    ratio_min_size: int = 100 * KIB
+    #: DEFLATE cannot expand more than ~1032:1 (zlib technical details, Mark Adler: one
+    #: 258-byte match per 2 bits of output at best); a higher declared ratio is impossible.
+    deflate_max_ratio: float = 1032.0
+    #: BZIP2's best case is about 1.4e6:1 (run-length stage then BWT; "bzip2 --best" on
+    #: zeros); higher is impossible.
+    bzip2_max_ratio: float = 1_500_000.0
+    #: Total declared uncompressed size over this is a finding (issue 3: 1 GiB).
+    max_total_uncompressed: int = 1 * GIB
+    #: More members than this is a finding (issue 3: 10,000).
+    max_members: int = 10_000
+    #: Local-entry spans may overlap by this many bytes before it is a finding, as ClamAV's
+    #: overlapping-files heuristic allows (libclamav/unzip.c, zip bomb detection).
+    overlap_slack: int = 2
+    #: At most this many findings of one code per archive are kept; the rest are counted in
+    #: one summary finding, so a hostile 1M-member archive cannot exhaust memory.
+    max_findings_per_code: int = 100
+    #: Findings below this severity are not kept in reports (``--min-severity``); the
+    #: default keeps everything, informational notes included.
+    min_severity: Severity = Severity.INFO
+
+    def __post_init__(self) -> None:
+        if self.max_nested_depth < 0 or self.nested_hard_limit < 0:
+            raise ValueError("nesting limits must be >= 0")
+        if self.verify_chunk < 1:
+            raise ValueError("verify_chunk must be >= 1")
+        if self.max_findings_per_code < 1:
+            raise ValueError("max_findings_per_code must be >= 1")

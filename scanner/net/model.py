@@ -1,0 +1,164 @@
+"""The result model of ping sweeps: what one ``ping`` run said, and what we report per host.
+
+:class:`PingStats` is what a parser read from one run's output (pure data, no judgement);
+:class:`HostResult` is the per-host outcome the sweep engine streams, after classification,
+retries and timing. Both are frozen: results cross task boundaries and are never mutated.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from scanner.output.schema import record
+
+
+class HostState(enum.StrEnum):
+    """The outcome for one host (a ``str``: ``HostState.ALIVE == "alive"``)."""
+
+    ALIVE = "alive"  # at least one echo reply came back from the target
+    UNREACHABLE = "unreachable"  # no reply: timeout, or an ICMP error from a router
+    UNRESOLVED = "unresolved"  # the name did not resolve to an address
+    ERROR = "error"  # we could not tell: ping failed to run, crashed, or printed garbage
+
+
+@dataclass(frozen=True, slots=True)
+class PingStats:
+    """What one ``ping`` run reported, as read from its output.
+
+    Counts come from ping's own summary when it printed one (``summary_seen``), otherwise
+    from the per-reply lines that were seen. RTTs are milliseconds; the ``rtt_*`` figures
+    are ping's own summary values when printed (so they match what a user sees in a
+    terminal) and are ``None`` when nothing answered.
+    """
+
+    sent: int = 0
+    received: int = 0  # echo replies from the target, duplicates not included
+    duplicates: int = 0
+    errors: int = 0  # ICMP errors (unreachable, TTL exceeded) reported by ping
+    rtts_ms: tuple[float, ...] = ()  # one per reply line seen, in order (duplicates excluded)
+    rtt_min: float | None = None
+    rtt_avg: float | None = None
+    rtt_max: float | None = None
+    rtt_mdev: float | None = None  # iputils' mdev, BSD/macOS stddev; None on Windows
+    loss_pct: float = 100.0  # (sent - received) * 100 / sent; 100.0 when nothing was sent
+    ttl: int | None = None  # TTL of the first reply
+    summary_seen: bool = False  # False: output not understood (empty, garbage, localised)
+    error_text: str | None = None  # first diagnostic line ping printed ("unknown host" ...)
+
+
+#: Columns of a host record, in output order (``--csv`` header, table columns).
+HOST_RECORD_FIELDS: Final[tuple[str, ...]] = (
+    "target",
+    "address",
+    "state",
+    "cause",
+    "sent",
+    "received",
+    "loss_pct",
+    "rtt_min_ms",
+    "rtt_avg_ms",
+    "rtt_max_ms",
+    "rtt_mdev_ms",
+    "p50_ms",
+    "p90_ms",
+    "p99_ms",
+    "attempts",
+    "elapsed_s",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HostResult:
+    """The per-host outcome of a sweep: one line of output, one JSONL record.
+
+    ``target`` is exactly what the user wrote (a name, an address, or the address an
+    expanded CIDR produced); ``address`` is the address pinged (``None`` when the name did
+    not resolve). ``cause`` says why a host is not alive (``"timeout"``,
+    ``"Destination Host Unreachable"``, ``"Name or service not known"`` ...), ``None``
+    when it is. ``percentiles`` (p50/p90/p99 of the RTTs) only when more than one reply
+    came back. ``attempts`` counts ping runs including retries.
+    """
+
+    target: str
+    address: str | None
+    state: HostState
+    cause: str | None = None
+    sent: int = 0
+    received: int = 0
+    loss_pct: float = 100.0
+    rtt_min: float | None = None
+    rtt_avg: float | None = None
+    rtt_max: float | None = None
+    rtt_mdev: float | None = None
+    percentiles: dict[str, float] | None = field(default=None, hash=False, compare=True)
+    attempts: int = 1
+    elapsed_s: float = 0.0
+
+    @classmethod
+    def from_stats(
+        cls,
+        target: str,
+        address: str | None,
+        stats: PingStats,
+        state: HostState,
+        cause: str | None,
+        *,
+        attempts: int = 1,
+        elapsed_s: float = 0.0,
+    ) -> HostResult:
+        """Build a result from a parsed run (and the classification of that run)."""
+        from scanner.net.ping_parse import percentiles
+
+        return cls(
+            target=target,
+            address=address,
+            state=state,
+            cause=cause,
+            sent=stats.sent,
+            received=stats.received,
+            loss_pct=stats.loss_pct,
+            rtt_min=stats.rtt_min,
+            rtt_avg=stats.rtt_avg,
+            rtt_max=stats.rtt_max,
+            rtt_mdev=stats.rtt_mdev,
+            percentiles=percentiles(stats.rtts_ms) if len(stats.rtts_ms) > 1 else None,
+            attempts=attempts,
+            elapsed_s=elapsed_s,
+        )
+
+    @property
+    def alive(self) -> bool:
+        """True when the host answered."""
+        return self.state is HostState.ALIVE
+
+    def as_row(self) -> dict[str, Any]:
+        """Flat values keyed by :data:`HOST_RECORD_FIELDS` (for CSV and tables)."""
+        pct = self.percentiles or {}
+        return {
+            "target": self.target,
+            "address": self.address,
+            "state": self.state.value,
+            "cause": self.cause,
+            "sent": self.sent,
+            "received": self.received,
+            "loss_pct": self.loss_pct,
+            "rtt_min_ms": self.rtt_min,
+            "rtt_avg_ms": self.rtt_avg,
+            "rtt_max_ms": self.rtt_max,
+            "rtt_mdev_ms": self.rtt_mdev,
+            "p50_ms": pct.get("p50"),
+            "p90_ms": pct.get("p90"),
+            "p99_ms": pct.get("p99"),
+            "attempts": self.attempts,
+            "elapsed_s": self.elapsed_s,
+        }
+
+    def to_record(self) -> dict[str, Any]:
+        """The versioned ``"host"`` record for ``--jsonl`` / ``--json``.
+
+        Keys and order are :data:`HOST_RECORD_FIELDS` after ``record`` and
+        ``schema_version``; missing values are ``null``, never absent.
+        """
+        return record("host", **self.as_row())

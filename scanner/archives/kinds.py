@@ -1,0 +1,49 @@
+"""Which file names are zip-family archives.
+
+One list shared by tree detection (``scanner zip`` on a directory), ``scan
+--into-archives`` and nested-archive recursion, so they never disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Extensions (case-folded, without the dot) of formats that are zip containers.
+ARCHIVE_EXTENSIONS: Final[frozenset[str]] = frozenset(
+    {
+        # plain zip and self-extracting variants
+        "zip", "zipx",
+        # Java / Android
+        "jar", "war", "ear", "apk", "aab", "aar", "jmod",
+        # Python
+        "whl", "egg", "pyz",
+        # .NET / NuGet, VS extensions
+        "nupkg", "snupkg", "vsix",
+        # Office Open XML
+        "docx", "docm", "dotx", "xlsx", "xlsm", "xltx", "pptx", "pptm", "potx",
+        # OpenDocument
+        "odt", "ods", "odp", "odg", "ott", "ots", "otp",
+        # e-books, browser extensions, mobile apps, misc zip containers
+        "epub", "xpi", "crx", "ipa", "appx", "msix", "kmz", "sketch", "xps", "oxps",
+    }
+)  # fmt: skip
+
+
+def extension_of(name: str) -> str:
+    """Case-folded extension without the dot, ``""`` when none.
+
+    Same rule as the walk's extension counter: the part after the last dot of the last
+    path component; a leading dot alone (``.bashrc``) is no extension, as
+    :func:`os.path.splitext` says.
+    """
+    slash = max(name.rfind("/"), name.rfind("\\"))
+    base = name[slash + 1 :]
+    dot = base.rfind(".")
+    if dot <= 0 or base[:dot].strip(".") == "":
+        return ""
+    return base[dot + 1 :].lower()
+
+
+def is_archive_name(name: str) -> bool:
+    """True when ``name``'s extension is a zip-family one."""
+    return extension_of(name) in ARCHIVE_EXTENSIONS

@@ -15,6 +15,7 @@ import typer
 from scanner import __version__, exit_codes
 from scanner.cli import check as _check
 from scanner.cli import info as _info
+from scanner.cli import lab as _lab
 from scanner.errors import ScannerError
 
 app = typer.Typer(
@@ -49,6 +50,7 @@ def _root(
 
 app.command("info")(_info.info_command)
 app.command("check")(_check.check_command)
+app.add_typer(_lab.app, name="lab")
 
 # click's exception classes, reached through typer's public BadParameter so that this works
 # whether typer vendors click or depends on it.

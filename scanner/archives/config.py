@@ -22,6 +22,9 @@ class ZipConfig:
     #: Keep every :class:`~scanner.archives.model.Member` in the report (``--list``, JSON).
     #: Off by default so a tree of large archives costs only counters and findings.
     keep_members: bool = False
+    #: Run the audit (local headers, overlaps, names, modes, ratios...). Off, only the
+    #: central directory is read: a plain listing, like ``zipinfo -1``.
+    audit: bool = True
     #: Decompress every member to nowhere and check CRC32 and sizes (``--verify``).
     verify: bool = False
     #: Inspect members that are archives themselves (kinds.ARCHIVE_EXTENSIONS), from memory.

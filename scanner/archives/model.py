@@ -231,3 +231,57 @@ class ArchiveReport:
         if include_members and self.members is not None:
             data["members"] = [m.as_dict() for m in self.members]
         return data
+
+
+def _member_factory() -> Any:
+    """A positional constructor of :class:`Member` about twice as fast as ``Member(...)``.
+
+    A frozen dataclass's ``__init__`` goes through ``object.__setattr__`` per field; the
+    readers build one Member per central record (100k+ per big archive), so they set the
+    slots through their descriptors instead. Same object, same equality, still frozen.
+    """
+    new = object.__new__
+    (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14) = (
+        getattr(Member, name).__set__ for name in Member.__slots__
+    )
+
+    def make(  # noqa: PLR0917
+        name: str,
+        raw_name: bytes,
+        compressed_size: int,
+        uncompressed_size: int,
+        method: int,
+        crc: int,
+        flags: int,
+        mtime: str,
+        create_system: int,
+        external_attr: int,
+        local_header_offset: int,
+        is_dir: bool,
+        is_symlink: bool,
+        encrypted: bool,
+        zip64: bool,
+    ) -> Member:
+        m = new(Member)
+        s0(m, name)
+        s1(m, raw_name)
+        s2(m, compressed_size)
+        s3(m, uncompressed_size)
+        s4(m, method)
+        s5(m, crc)
+        s6(m, flags)
+        s7(m, mtime)
+        s8(m, create_system)
+        s9(m, external_attr)
+        s10(m, local_header_offset)
+        s11(m, is_dir)
+        s12(m, is_symlink)
+        s13(m, encrypted)
+        s14(m, zip64)
+        return m
+
+    return make
+
+
+#: Fast positional ``Member`` constructor for the readers (fields in declaration order).
+make_member = _member_factory()

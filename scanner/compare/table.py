@@ -1,0 +1,49 @@
+"""The terminal table: Variant, Median ± MAD, Min, Max, Speedup [95% CI], Peak RSS, Threads."""
+
+from __future__ import annotations
+
+from rich.console import Group as RichGroup
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from scanner.compare.format import COLUMNS, groups, row
+from scanner.compare.results import BenchReport
+
+
+def render(report: BenchReport) -> RenderableType:
+    """One rich table per group, followed by scaling slopes and warnings."""
+    parts: list[RenderableType] = []
+    for group in groups(report):
+        table = Table(title=group.title, title_justify="left", title_style="bold")
+        for i, name in enumerate(COLUMNS):
+            table.add_column(name, justify="left" if i == 0 else "right", no_wrap=True)
+        for c in group.cells:
+            cells = row(c)
+            style = "yellow" if c.warnings else None
+            table.add_row(*cells, style=style)
+        parts.append(table)
+    if report.scaling:
+        table = Table(
+            title="Scaling: time ∝ x^slope (log-log fit of medians)", title_justify="left"
+        )
+        for name in ("workload", "variant", "axis", "at", "points", "slope", "R²"):
+            table.add_column(name, justify="left" if name in ("workload", "variant") else "right")
+        for s in report.scaling:
+            at = f"c{s.fixed}" if s.axis == "size" else f"n={s.fixed:,}"
+            table.add_row(
+                f"{s.workload} · {s.scenario}",
+                s.variant,
+                s.axis,
+                at,
+                f"{s.points[0][0]:,}..{s.points[-1][0]:,}",
+                f"{s.fit.slope:.2f}",
+                f"{s.fit.r2:.3f}",
+            )
+        parts.append(table)
+    for note in report.notes:
+        parts.append(Text(f"note: {note}", style="dim"))
+    for c in report.cells:
+        for w in c.warnings:
+            parts.append(Text(f"warning: {c.cell.key}: {w}", style="yellow"))
+    return RichGroup(*parts)

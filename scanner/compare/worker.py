@@ -1,0 +1,55 @@
+"""The worker: one cell, one timed run, in a fresh process.
+
+``python -m scanner.compare.worker`` reads one cell as JSON on stdin, prepares its input
+(untimed), runs the variant once under :func:`scanner.compare.metrics.measure`, hashes the
+canonical result and writes one :class:`~scanner.compare.model.RunRecord` as JSON on stdout.
+A fresh process per run keeps peak RSS and thread counts honest and stops one variant's
+threads, caches or child watcher from leaking into the next.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from typing import Any
+
+from scanner.compare.digest import digest
+from scanner.compare.metrics import measure
+from scanner.compare.model import Cell, RunRecord
+from scanner.compare.workload import load_workload
+
+
+def execute(cell: Cell) -> RunRecord:
+    """Prepare, run and measure one cell in this process."""
+    workload = load_workload(cell.workload)
+    variant = workload.variant(cell.variant)
+    prepared = workload.prepare(cell.params, cell.size)
+    concurrency = 1 if variant.style == "sequential" else cell.concurrency
+    result, metrics = measure(lambda: variant.run(prepared, concurrency))
+    return RunRecord(
+        metrics=metrics,
+        digest=digest(workload.canonical(result)),
+        summary=workload.summarize(result),
+        info=workload.info(cell.variant),
+    )
+
+
+def main() -> int:
+    """Entry point of the worker process; exit 0 with a record, 1 with an error document."""
+    try:
+        cell = Cell.from_dict(json.loads(sys.stdin.read()))
+        record = execute(cell)
+    except BaseException as exc:
+        error: dict[str, Any] = {
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(),
+        }
+        sys.stdout.write(json.dumps(error) + "\n")
+        return 1
+    sys.stdout.write(json.dumps(record.to_dict()) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

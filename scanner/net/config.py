@@ -1,0 +1,140 @@
+"""``SweepConfig``: everything the sweep engine needs, as one frozen value.
+
+The CLI builds it from options; library users build it directly. The engine never sees
+typer. Defaults follow fping where fping has an equivalent.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from dataclasses import dataclass, field
+from typing import Final
+
+from scanner.errors import UsageProblem
+from scanner.net.spawn import FDS_PER_CHILD, SPAWNER_KINDS
+
+#: Descriptors kept back for the interpreter, the event loop, output files and sockets.
+_FD_RESERVE: Final = 64
+#: Children per usable CPU: a ping child mostly waits on the network, so many per core pay
+#: off on dead hosts, while spawning itself is CPU-bound and gains nothing beyond this.
+_CHILDREN_PER_CPU: Final = 128
+_MAX_DEFAULT_CONCURRENCY: Final = 1024
+
+
+class ProbeMethod(enum.StrEnum):
+    """How a host is probed."""
+
+    ICMP = "icmp"  # one system ``ping`` per host (no privileges needed)
+    TCP = "tcp"  # a TCP connect to each port; refused counts as up
+
+
+def _open_file_limit() -> int | None:
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit on process handles worth modelling
+        return None
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return None if soft == resource.RLIM_INFINITY else int(soft)
+
+
+def _usable_cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def default_concurrency(open_file_limit: int | None = None, cpus: int | None = None) -> int:
+    """Concurrent probes by default: sized to the CPUs and to the open-file limit.
+
+    Each running ``ping`` child costs :data:`FDS_PER_CHILD` descriptors here, so the limit
+    is ``(RLIMIT_NOFILE - reserve) / 3``; the CPU bound keeps spawning from starving the
+    event loop on small machines.
+    """
+    limit = _open_file_limit() if open_file_limit is None else open_file_limit
+    by_cpu = min(_MAX_DEFAULT_CONCURRENCY, _CHILDREN_PER_CPU * (cpus or _usable_cpus()))
+    if limit is None:
+        return by_cpu
+    return max(1, min(by_cpu, (limit - _FD_RESERVE) // FDS_PER_CHILD))
+
+
+@dataclass(frozen=True, slots=True)
+class SweepConfig:
+    """How to sweep. Times are seconds; validation happens in ``__post_init__``."""
+
+    method: ProbeMethod = ProbeMethod.ICMP
+    #: TCP ports tried in order for ``method=TCP``; the first answer (accept or refuse) wins.
+    ports: tuple[int, ...] = (80, 443)
+    #: Echo requests per host (``ping -c``).
+    count: int = 1
+    #: Seconds between echo requests of one host when ``count`` > 1 (``ping -i``).
+    interval: float = 1.0
+    #: Seconds to wait for each reply (``ping -W``); the TCP connect timeout.
+    timeout: float = 1.0
+    #: Seconds one probe may take before its child is killed; None: derived from
+    #: count, interval and timeout with a margin (:attr:`effective_deadline`).
+    deadline: float | None = None
+    #: Probes running at once (``-j``).
+    concurrency: int = field(default_factory=default_concurrency)
+    #: Echo requests per second over the whole sweep (None: unlimited). A host with
+    #: ``count`` N spends N tokens; a TCP probe spends one per port tried.
+    rate: float | None = None
+    #: Further attempts for a host that did not answer (unreachable), after a backoff.
+    retries: int = 0
+    #: First retry waits this long; each further retry doubles it.
+    backoff: float = 0.5
+    #: Address family: 0 any (resolver order), 4 or 6 only.
+    family: int = 0
+    #: Name lookups running at once, and how long one may take.
+    resolve_concurrency: int = 32
+    resolve_timeout: float = 5.0
+    #: The ping executable: a path, or a name looked up on PATH.
+    ping: str = "ping"
+    #: How children are started: auto, posix, anyio, anyio-pidfd (see scanner.net.spawn).
+    spawner: str = "auto"
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.count < 1:
+            problems.append("count must be at least 1")
+        if self.concurrency < 1:
+            problems.append("concurrency must be at least 1")
+        if self.retries < 0:
+            problems.append("retries cannot be negative")
+        for name in ("timeout", "interval", "resolve_timeout"):
+            if not getattr(self, name) > 0:
+                problems.append(f"{name} must be positive")
+        if self.deadline is not None and not self.deadline > 0:
+            problems.append("deadline must be positive")
+        if self.rate is not None and not self.rate > 0:
+            problems.append("rate must be positive")
+        if self.backoff < 0:
+            problems.append("backoff cannot be negative")
+        if self.family not in (0, 4, 6):
+            problems.append("family must be 0, 4 or 6")
+        if self.resolve_concurrency < 1:
+            problems.append("resolve_concurrency must be at least 1")
+        if self.method is ProbeMethod.TCP and not self.ports:
+            problems.append("a TCP probe needs at least one port")
+        if any(not 0 < p < 65536 for p in self.ports):
+            problems.append("ports must be 1-65535")
+        if self.spawner not in SPAWNER_KINDS:
+            problems.append(f"spawner must be one of {', '.join(SPAWNER_KINDS)}")
+        if problems:
+            raise UsageProblem("; ".join(problems))
+
+    @property
+    def effective_deadline(self) -> float:
+        """Seconds one probe may run before it is killed."""
+        if self.deadline is not None:
+            return self.deadline
+        if self.method is ProbeMethod.TCP:
+            return self.timeout * len(self.ports) + 1.0
+        # the last request goes out after (count-1) intervals and waits `timeout`; the margin
+        # covers process start-up on a loaded machine
+        return (self.count - 1) * self.interval + self.timeout + 2.0
+
+    @property
+    def tokens_per_probe(self) -> int:
+        """Rate-limit tokens one probe spends."""
+        return self.count if self.method is ProbeMethod.ICMP else 1

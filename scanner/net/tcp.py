@@ -1,0 +1,57 @@
+"""TCP connect probe, for networks that drop ICMP.
+
+A host that accepts *or refuses* a connection answered, so it is up (as ``nmap -sn`` reads
+a RST); a connect that times out means down. Ports are tried in order and the first
+answer decides. No data is sent: the connection is closed as soon as it is made.
+"""
+
+from __future__ import annotations
+
+import errno
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import anyio
+
+from scanner.net.model import HostState
+
+#: errnos that mean a router (or the local stack) said the host cannot be reached.
+_UNREACHABLE = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN, errno.ENETDOWN}
+
+
+@dataclass(frozen=True, slots=True)
+class TcpOutcome:
+    """What the probe of one host found."""
+
+    state: HostState
+    cause: str | None
+    port: int | None  # the port that answered
+    tried: int  # ports tried
+    rtt_ms: float | None  # time to the answer (accept or refuse)
+
+
+async def tcp_probe(address: str, ports: Sequence[int], timeout: float) -> TcpOutcome:
+    """Connect to ``address`` on each port in turn until one answers."""
+    state, cause = HostState.UNREACHABLE, "timeout"
+    for tried, port in enumerate(ports, 1):
+        start = time.perf_counter()
+        state, cause = HostState.UNREACHABLE, "timeout"
+        with anyio.move_on_after(timeout):
+            try:
+                stream = await anyio.connect_tcp(address, port)
+            except ConnectionRefusedError:
+                return TcpOutcome(HostState.ALIVE, None, port, tried, _ms_since(start))
+            except OSError as exc:
+                cause = exc.strerror or str(exc)
+                if exc.errno not in _UNREACHABLE:
+                    state = HostState.ERROR  # not an answer about the host: say so
+                continue
+            rtt = _ms_since(start)
+            await stream.aclose()
+            return TcpOutcome(HostState.ALIVE, None, port, tried, rtt)
+    return TcpOutcome(state, cause, None, len(ports), None)
+
+
+def _ms_since(start: float) -> float:
+    return (time.perf_counter() - start) * 1000.0

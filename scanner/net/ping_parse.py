@@ -37,7 +37,7 @@ __all__ = ["classify", "parse_ping_output", "percentiles"]
 # "16 bytes from ::1, icmp_seq=0 hlim=64 time=0.071 ms" (KAME ping6),
 # "64 bytes from host (10.0.0.1): icmp_seq=1 ..." (iputils without -n)
 _UNIX_FROM: Final = re.compile(
-    r"^\d+ bytes from (?P<src>\S+?)(?: \([^)]*\))?[:,] (?P<rest>.*)$",
+    r"^(?:\[[0-9.]+\] )?\d+ bytes from (?P<src>\S+?)(?: \([^)]*\))?[:,] (?P<rest>.*)$",
 )
 _SEQ: Final = re.compile(r"\b(?:icmp_seq|icmp_req|seq)=(\d+)")
 _TTL: Final = re.compile(r"\b(?:ttl|hlim)=(\d+)")
@@ -240,9 +240,11 @@ def parse_ping_output(text: str, *, flavor: PingFlavor, exit_code: int | None) -
     if acc.rtt is not None and received > 0:
         rtt_min, rtt_avg, rtt_max, rtt_mdev = acc.rtt
     elif timed:
+        # no summary line (killed early): the same figures from the replies, at ping's
+        # own precision of microseconds
         rtt_min, rtt_max = min(timed), max(timed)
-        rtt_avg = sum(timed) / len(timed)
-        rtt_mdev = _mdev(timed) if flavor is not PingFlavor.WINDOWS else None
+        rtt_avg = round(sum(timed) / len(timed), 3)
+        rtt_mdev = round(_mdev(timed), 3) if flavor is not PingFlavor.WINDOWS else None
 
     return PingStats(
         sent=sent,

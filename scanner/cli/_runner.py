@@ -54,9 +54,12 @@ def run_async(body: Callable[[Session], Awaitable[int]], *, backend: str = "asyn
     ``ScannerError`` becomes a one-line message on stderr and its exit code; a signal turns the
     code into 128 + signal number whatever the body returned.
     """
-    session = Session()
+    sessions: list[Session] = []
 
     async def wrapper() -> int:
+        # created inside the event loop: anyio >= 4.x refuses a CancelScope made outside one
+        session = Session()
+        sessions.append(session)
         code = exit_codes.OK
         async with anyio.create_task_group() as tg:
             if sys.platform != "win32":
@@ -74,6 +77,6 @@ def run_async(body: Callable[[Session], Awaitable[int]], *, backend: str = "asyn
     except ScannerError as exc:
         sys.stderr.write(f"scanner: error: {exc}\n")
         return exc.exit_code
-    if session.interrupted_by is not None:
-        return 128 + session.interrupted_by
+    if sessions and sessions[0].interrupted_by is not None:
+        return 128 + sessions[0].interrupted_by
     return code

@@ -66,12 +66,19 @@ def run_async(body: Callable[[Session], Awaitable[int]], *, backend: str = "asyn
                 tg.start_soon(_watch_signals, session)
             try:
                 code = await body(session)
+            except Exception as exc:
+                # re-raised below, outside the task group, which would otherwise wrap it in
+                # an ExceptionGroup that neither this function nor ``main`` recognises
+                raised.append(exc)
             finally:
                 tg.cancel_scope.cancel()
         return code
 
+    raised: list[Exception] = []
     try:
         code = anyio.run(wrapper, backend=backend)
+        if raised:
+            raise raised[0]
     except KeyboardInterrupt:
         return exit_codes.INTERRUPTED
     except ScannerError as exc:

@@ -134,7 +134,7 @@ t_us=$(us "$timeout"); i_us=$(us "$interval")
 case "$mode" in
   hang)
     trap '' TERM INT HUP
-    while :; do sleep 1; done ;;
+    while :; do sleep 3600; done ;;
   fail)
     echo "ping: $msg" >&2; exit 2 ;;
   garbage)

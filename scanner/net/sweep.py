@@ -18,7 +18,8 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 
 import anyio
@@ -244,7 +245,7 @@ def _with_timing(result: HostResult, attempts: int, elapsed: float) -> HostResul
     return replace(result, attempts=attempts, elapsed_s=round(elapsed, 6))
 
 
-async def _iterate(targets: AsyncIterable[Target] | Iterable[Target]) -> AsyncIterable[Target]:
+async def _iterate(targets: AsyncIterable[Target] | Iterable[Target]) -> AsyncIterator[Target]:
     if isinstance(targets, AsyncIterable):
         async for target in targets:
             yield target
@@ -305,8 +306,8 @@ async def sweep(
             in_flight.release()
 
     async def produce() -> None:
-        async with send, anyio.create_task_group() as probes:
-            async for target in _iterate(targets):
+        async with send, aclosing(_iterate(targets)) as pull, anyio.create_task_group() as probes:
+            async for target in pull:
                 await in_flight.acquire()
                 probes.start_soon(one, target, send.clone())
 

@@ -40,11 +40,14 @@ async def tcp_probe(address: str, ports: Sequence[int], timeout: float) -> TcpOu
         with anyio.move_on_after(timeout):
             try:
                 stream = await anyio.connect_tcp(address, port)
-            except ConnectionRefusedError:
-                return TcpOutcome(HostState.ALIVE, None, port, tried, _ms_since(start))
             except OSError as exc:
-                cause = exc.strerror or str(exc)
-                if exc.errno not in _UNREACHABLE:
+                # anyio reports "All connection attempts failed" with the real error as the
+                # cause (one per address tried; an IP literal is a single address)
+                real = exc.__cause__ if isinstance(exc.__cause__, OSError) else exc
+                if isinstance(real, ConnectionRefusedError):
+                    return TcpOutcome(HostState.ALIVE, None, port, tried, _ms_since(start))
+                cause = real.strerror or str(real)
+                if real.errno not in _UNREACHABLE:
                     state = HostState.ERROR  # not an answer about the host: say so
                 continue
             rtt = _ms_since(start)

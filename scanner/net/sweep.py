@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 
@@ -245,7 +245,7 @@ def _with_timing(result: HostResult, attempts: int, elapsed: float) -> HostResul
     return replace(result, attempts=attempts, elapsed_s=round(elapsed, 6))
 
 
-async def _iterate(targets: AsyncIterable[Target] | Iterable[Target]) -> AsyncIterator[Target]:
+async def _iterate(targets: AsyncIterable[Target] | Iterable[Target]) -> AsyncGenerator[Target, None]:
     if isinstance(targets, AsyncIterable):
         async for target in targets:
             yield target

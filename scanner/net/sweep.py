@@ -245,7 +245,9 @@ def _with_timing(result: HostResult, attempts: int, elapsed: float) -> HostResul
     return replace(result, attempts=attempts, elapsed_s=round(elapsed, 6))
 
 
-async def _iterate(targets: AsyncIterable[Target] | Iterable[Target]) -> AsyncGenerator[Target, None]:
+async def _iterate(
+    targets: AsyncIterable[Target] | Iterable[Target],
+) -> AsyncGenerator[Target, None]:
     if isinstance(targets, AsyncIterable):
         async for target in targets:
             yield target

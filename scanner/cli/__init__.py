@@ -14,8 +14,11 @@ import typer
 
 from scanner import __version__, exit_codes
 from scanner.cli import check as _check
+from scanner.cli import ext as _ext
 from scanner.cli import info as _info
 from scanner.cli import lab as _lab
+from scanner.cli import scan as _scan
+from scanner.cli import walk as _walk
 from scanner.errors import ScannerError
 
 app = typer.Typer(
@@ -50,6 +53,9 @@ def _root(
 
 app.command("info")(_info.info_command)
 app.command("check")(_check.check_command)
+app.command("walk")(_walk.walk_command)
+app.command("ext")(_ext.ext_command)
+app.command("scan")(_scan.scan_command)
 app.add_typer(_lab.app, name="lab")
 
 # click's exception classes, reached through typer's public BadParameter so that this works

@@ -1,0 +1,118 @@
+"""Options shared by the tree commands (walk, ext, scan), declared once, and the config
+they build."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:  # the library is imported inside the functions, to keep --help fast
+    from scanner.fs.config import WalkConfig
+    from scanner.fs.extensions import ExtSort
+
+PathsArg = Annotated[
+    list[str] | None,
+    typer.Argument(help="Directories (or files) to walk; default: the current directory."),
+]
+MaxDepthOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--max-depth",
+        "-d",
+        min=0,
+        help="Descend at most this many levels (1 = direct children only).",
+    ),
+]
+HiddenOpt = Annotated[
+    bool,
+    typer.Option(
+        "--hidden/--no-hidden",
+        help="Include dot-names (default) or skip them and what is below them.",
+    ),
+]
+ExcludeOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude",
+        "-E",
+        help="Skip entries whose name or root-relative path matches this glob (repeatable); "
+        "excluded directories are not read.",
+    ),
+]
+FollowOpt = Annotated[
+    bool,
+    typer.Option(
+        "--follow", "-L", help="Follow symlinks (loops are detected and reported as errors)."
+    ),
+]
+OneFsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--one-file-system", "-x", help="Do not descend into other file systems (mount points)."
+    ),
+]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        "-j",
+        min=1,
+        help="Concurrent directory scans (default: adaptive, 1 on a fast disk, up to 128 "
+        "on a slow network/FUSE file system).",
+    ),
+]
+CompoundOpt = Annotated[
+    bool, typer.Option("--compound", help="Count .tar.gz-style suffixes as one extension.")
+]
+CaseOpt = Annotated[
+    bool,
+    typer.Option("--case-sensitive", help="Keep the case of extensions (.JPG apart from .jpg)."),
+]
+SortOpt = Annotated[
+    str,
+    typer.Option("--sort", help="Order extensions by count, bytes or name."),
+]
+TopOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--top", min=1, help="Show the first N extensions and fold the rest into 'others'."
+    ),
+]
+
+
+def walk_config(
+    paths: list[str] | None,
+    *,
+    max_depth: int | None,
+    hidden: bool,
+    exclude: list[str] | None,
+    follow: bool,
+    one_file_system: bool,
+    workers: int | None,
+    **more: object,
+) -> WalkConfig:
+    """The frozen ``WalkConfig`` for the common options plus command-specific fields."""
+    from scanner.fs.config import WalkConfig
+
+    return WalkConfig(
+        roots=tuple(paths or ["."]),
+        max_depth=max_depth,
+        hidden=hidden,
+        excludes=tuple(exclude or ()),
+        follow=follow,
+        one_file_system=one_file_system,
+        workers=workers,
+        **more,  # type: ignore[arg-type]
+    )
+
+
+def ext_sort(value: str) -> ExtSort:
+    """Parse ``--sort`` (a usage error for anything but count, bytes, name)."""
+    from scanner.errors import UsageProblem
+    from scanner.fs.extensions import ExtSort
+
+    try:
+        return ExtSort(value)
+    except ValueError:
+        raise UsageProblem(f"--sort takes count, bytes or name, not {value!r}") from None

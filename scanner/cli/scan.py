@@ -1,0 +1,112 @@
+"""``scanner scan PATH...``: the all-in-one tree report."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from scanner.cli._options import CsvOpt, JsonlOpt, JsonOpt, OutputOpt, QuietOpt
+from scanner.cli._walk_options import (
+    CaseOpt,
+    CompoundOpt,
+    ExcludeOpt,
+    FollowOpt,
+    HiddenOpt,
+    MaxDepthOpt,
+    OneFsOpt,
+    PathsArg,
+    SortOpt,
+    TopOpt,
+    WorkersOpt,
+)
+
+LargestOpt = Annotated[int, typer.Option("--largest", min=0, help="Show the N largest files.")]
+ErrorsOpt = Annotated[
+    int, typer.Option("--errors", min=0, help="Show the first N errors (all are counted).")
+]
+
+
+def scan_command(
+    paths: PathsArg = None,
+    *,
+    largest: LargestOpt = 10,
+    top: TopOpt = 20,
+    sort: SortOpt = "count",
+    errors: ErrorsOpt = 10,
+    compound: CompoundOpt = False,
+    case_sensitive: CaseOpt = False,
+    max_depth: MaxDepthOpt = None,
+    hidden: HiddenOpt = True,
+    exclude: ExcludeOpt = None,
+    follow: FollowOpt = False,
+    one_file_system: OneFsOpt = False,
+    workers: WorkersOpt = None,
+    json: JsonOpt = False,
+    jsonl: JsonlOpt = False,
+    csv: CsvOpt = False,
+    output: OutputOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Report on the trees below PATHs: totals (files, dirs, bytes, errors, elapsed,
+    entries/s), extensions, the largest files and the errors. Exit 1 when some entries could
+    not be read."""
+    from rich.console import Group
+
+    from scanner.cli._options import pick_format
+    from scanner.cli._runner import Session, run_async
+    from scanner.cli._walk_options import ext_sort, walk_config
+    from scanner.cli._walk_render import errors_table, ext_rich_table, largest_table, totals_table
+    from scanner.cli._walk_session import error_consumer, finish, report_sink, run_walk
+    from scanner.fs.scan import SCAN_CSV_HEADER, ScanOptions, ScanReport
+    from scanner.output.console import render_text, stdout_console
+    from scanner.output.formats import Format, csv_text, dumps_pretty, jsonl_line
+    from scanner.output.schema import document, record
+
+    fmt = pick_format(json, jsonl, csv, Format.TABLE)
+    options = ScanOptions(sort=ext_sort(sort), top=top, errors_shown=errors)
+    config = walk_config(
+        paths,
+        max_depth=max_depth,
+        hidden=hidden,
+        exclude=exclude,
+        follow=follow,
+        one_file_system=one_file_system,
+        workers=workers,
+        compound_extensions=compound,
+        case_sensitive=case_sensitive,
+        largest=largest,
+    )
+
+    async def body(session: Session) -> int:
+        async with report_sink(output, session) as sink:
+            # the errors are in the report: echoing them on stderr too would say it twice
+            consumer = error_consumer(sink, as_records=fmt is Format.JSONL, echo=False)
+            walked = await run_walk(session, config, quiet=quiet, on_batch=consumer)
+            report = ScanReport(walked, options)
+            if fmt is Format.JSON:
+                await sink.write(dumps_pretty(document("scan", **report.json_fields())))
+            elif fmt is Format.JSONL:
+                fields = report.json_fields()
+                lines = [jsonl_line(record("extension", **r)) for r in fields["extensions"]]
+                if fields["others"] is not None:
+                    lines.append(jsonl_line(record("others", **fields["others"])))
+                lines += [jsonl_line(record("largest", **f)) for f in fields["largest"]]
+                lines.append(jsonl_line(record("summary", **fields["summary"])))
+                await sink.write("".join(lines))
+            elif fmt is Format.CSV:
+                await sink.write(csv_text(SCAN_CSV_HEADER, report.csv_rows()))
+            else:
+                parts = [totals_table(walked), ext_rich_table(report.extensions, "extensions")]
+                if walked.largest:
+                    parts.append(largest_table(walked.largest))
+                if walked.error_count:
+                    parts.append(errors_table(walked.errors[:errors], walked.error_count))
+                group = Group(*parts)
+                if output is not None:
+                    await sink.write(render_text(group))
+                else:
+                    stdout_console().print(group)
+        return finish(walked, quiet=quiet)
+
+    raise typer.Exit(run_async(body))

@@ -1,0 +1,145 @@
+"""The anyio scheduler around the work unit.
+
+One dispatcher loop owns a LIFO frontier of unread directories (LIFO keeps the walk mostly
+depth-first, so memory is bounded by the frontier, not by the number of files). While the
+frontier has work and fewer than ``tuner.limit`` batches are running, it hands a share of the
+frontier to a new batch task; each batch task makes one thread hop
+(``anyio.to_thread.run_sync(scan_batch, ...)``), merges the result in the event loop, pushes
+the directories it left unread back onto the frontier and passes the batch to the optional
+async consumer (serialised, so a consumer never sees two batches at once; a slow consumer
+holds its worker slot, which is the back-pressure).
+
+Cancellation: a cancelled walk sets the shared stop flag at once, so every running work unit
+returns at its next directory; their results are still merged (the hop is shielded), so the
+partial report holds everything that was read.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Awaitable, Callable
+from time import perf_counter
+
+import anyio
+import anyio.to_thread
+from anyio.abc import TaskGroup
+
+from scanner.fs.config import WalkConfig
+from scanner.fs.model import BatchResult, DirTask, SharedState
+from scanner.fs.report import ReportBuilder, WalkBatch, WalkReport
+from scanner.fs.tuner import Tuner
+from scanner.fs.unit import root_tasks, scan_batch
+
+BatchConsumer = Callable[[WalkBatch], Awaitable[None]]
+
+
+class Walker:
+    """One walk: ``await Walker(config).run()``; ``report`` is live while it runs (progress
+    displays read it) and holds the partial result after a cancellation."""
+
+    def __init__(self, config: WalkConfig, on_batch: BatchConsumer | None = None) -> None:
+        self.config = config
+        self.shared = SharedState()
+        self.tuner = Tuner(pinned=config.workers, max_workers=config.max_workers)
+        self._on_batch = on_batch
+        self._builder = ReportBuilder(config)
+        self._frontier: deque[DirTask] = deque()
+        self._running = 0
+        self._changed = anyio.Event()
+        self._threads = anyio.CapacityLimiter(max(config.max_workers, config.workers or 1))
+        self._consumer_lock = anyio.Lock()
+        self._start = perf_counter()
+        self._done = False
+
+    @property
+    def report(self) -> WalkReport:
+        """The report so far (final once ``run`` has returned or was cancelled)."""
+        if self._done:
+            return self._builder.report
+        return self._builder.finish(perf_counter() - self._start)
+
+    @property
+    def frontier_size(self) -> int:
+        """Directories known but not yet read."""
+        return len(self._frontier)
+
+    async def run(self) -> WalkReport:
+        """Walk every root; return the report (also when the walk is cancelled part-way:
+        then the cancellation propagates and ``report`` holds what was finished)."""
+        self._start = perf_counter()
+        interrupted = True
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._stop_on_cancel)
+                first = await self._hop(root_tasks, self.config, self.shared)
+                await self._absorb(first, running=1)
+                await self._dispatch(tg)
+                tg.cancel_scope.cancel()  # only the stop watcher is left
+            interrupted = False
+        except ExceptionGroup as group:
+            # a consumer's own exception (a closed pipe, a full disk) reaches the caller as
+            # itself, not wrapped in the task group's ExceptionGroup
+            if len(group.exceptions) == 1:
+                raise group.exceptions[0] from None
+            raise
+        finally:
+            self._done = True
+            self._builder.finish(perf_counter() - self._start, interrupted=interrupted)
+            self._builder.report.stats.peak_workers = self.tuner.peak
+            self._builder.report.stats.latency = self.tuner.latency
+        return self._builder.report
+
+    async def _stop_on_cancel(self) -> None:
+        try:
+            await anyio.sleep_forever()
+        finally:
+            # reached on the normal end too, when every work unit has already returned
+            self.shared.stop = True
+
+    async def _dispatch(self, tg: TaskGroup) -> None:
+        frontier = self._frontier
+        while True:
+            if frontier and self._running < self.tuner.limit:
+                # a fair share, so that the other workers find work too
+                share = max(1, len(frontier) // self.tuner.limit)
+                tasks = [frontier.pop() for _ in range(share)]
+                self._running += 1
+                tg.start_soon(self._batch, tasks)
+                continue
+            if not frontier and not self._running:
+                return
+            self._changed = anyio.Event()
+            await self._changed.wait()
+
+    async def _hop(self, fn: Callable[..., BatchResult], *args: object) -> BatchResult:
+        # shielded: the thread finishes its (budget-bounded) batch anyway, and what it read
+        # must reach the report
+        with anyio.CancelScope(shield=True):
+            res: BatchResult = await anyio.to_thread.run_sync(fn, *args, limiter=self._threads)
+        return res
+
+    async def _batch(self, tasks: list[DirTask]) -> None:
+        try:
+            res = await self._hop(scan_batch, tasks, self.config, self.tuner.budget(), self.shared)
+            await self._absorb(res, running=self._running)
+        finally:
+            self._running -= 1
+            self._changed.set()
+
+    async def _absorb(self, res: BatchResult, *, running: int) -> None:
+        self.tuner.observe(res, running)
+        self._builder.merge(res)
+        self._frontier.extend(res.frontier)
+        self._changed.set()  # new frontier: the dispatcher may start batches while we print
+        if self._on_batch is not None:
+            async with self._consumer_lock:
+                await self._on_batch(WalkBatch(res.entries, res.errors, res.totals))
+
+
+async def walk(config: WalkConfig, on_batch: BatchConsumer | None = None) -> WalkReport:
+    """Walk the roots of ``config`` and return the report.
+
+    ``on_batch`` (optional) is awaited once per batch with its entries (when
+    ``config.listing``), errors and counts, in the event loop, one batch at a time.
+    """
+    return await Walker(config, on_batch).run()

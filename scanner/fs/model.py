@@ -1,0 +1,133 @@
+"""The values that cross the thread boundary: tasks in, batch results out.
+
+Only these cross it, and only per *batch*: a ``DirTask`` list goes into the work unit, a
+``BatchResult`` (partial counts, new frontier, errors, and entries only when asked for) comes
+back. Nothing per entry ever waits on the event loop.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from scanner.errors import ItemError
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One listed entry.
+
+    ``path`` and ``name`` are ``str`` with undecodable bytes as surrogates (surrogateescape);
+    ``type`` is one of ``f d l p s c b ?``; ``size``/``mtime`` are None when not stat()ed.
+    ``depth`` is 1 for a root's direct children (0 for a root that is a file).
+    """
+
+    path: str
+    name: str
+    type: str
+    depth: int
+    size: int | None = None
+    mtime: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DirTask:
+    """A directory still to be read."""
+
+    path: str
+    depth: int
+    # where the root-relative part of ``path`` (and of its children's paths) starts
+    rel_start: int
+    # st_dev of the root, when --one-file-system needs it
+    dev: int | None = None
+    # (st_dev, st_ino) of this directory and its ancestors, when --follow needs them
+    ancestors: frozenset[tuple[int, int]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """When a work unit must hand back the rest of its stack: after this many entries or
+    this many seconds, whichever comes first (checked between directories)."""
+
+    max_entries: int = 256
+    max_seconds: float = 0.05
+
+
+@dataclass(slots=True)
+class Totals:
+    """Counts of what was seen below the roots (a file root counts as a file)."""
+
+    files: int = 0
+    dirs: int = 0
+    symlinks: int = 0
+    other: int = 0
+    bytes: int = 0
+    errors: int = 0
+
+    @property
+    def entries(self) -> int:
+        """Every entry counted."""
+        return self.files + self.dirs + self.symlinks + self.other
+
+    def add(self, other: Totals) -> None:
+        """Accumulate another set of counts."""
+        self.files += other.files
+        self.dirs += other.dirs
+        self.symlinks += other.symlinks
+        self.other += other.other
+        self.bytes += other.bytes
+        self.errors += other.errors
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """What one call of the work unit found."""
+
+    totals: Totals = field(default_factory=Totals)
+    # raw (case-preserved) extension -> [files, bytes]; folded when merged
+    extensions: dict[str, list[int]] = field(default_factory=dict)
+    # a min-heap of (size, path): the largest files this batch saw
+    largest: list[tuple[int, str]] = field(default_factory=list)
+    errors: list[ItemError] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+    # directories left unread when the budget ran out: the new frontier
+    frontier: list[DirTask] = field(default_factory=list)
+    dirs_read: int = 0
+    # metadata system calls made (scandir + stat), wall and thread CPU seconds: the tuner
+    # derives the per-call latency of the file system from them
+    calls: int = 0
+    wall: float = 0.0
+    cpu: float = 0.0
+
+
+class SharedState:
+    """The little state all work units share: hard links seen, and a stop flag.
+
+    The lock is taken only for files with st_nlink > 1 (rare), never on the hot path.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inodes: set[tuple[int, int]] = set()
+        self.stop = False
+        # work units running right now (tests check that cancellation leaves none behind)
+        self.running = 0
+
+    def first_link(self, dev: int, ino: int) -> bool:
+        """True the first time an inode is seen (its bytes count), False after."""
+        key = (dev, ino)
+        with self._lock:
+            if key in self._inodes:
+                return False
+            self._inodes.add(key)
+            return True
+
+    def enter(self) -> None:
+        """A work unit started."""
+        with self._lock:
+            self.running += 1
+
+    def leave(self) -> None:
+        """A work unit finished."""
+        with self._lock:
+            self.running -= 1

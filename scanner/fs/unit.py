@@ -1,0 +1,311 @@
+"""The work unit: read a batch of directories depth-first, synchronously, in one thread.
+
+``scan_batch`` is pure and scheduler-free: the anyio engine calls it through
+``anyio.to_thread.run_sync``, the comparison module from a ``ThreadPoolExecutor`` or in a
+plain loop, and all of them get identical results. It aggregates inside the thread (counts,
+bytes per extension, a bounded heap of the largest files, errors, and entries only when a
+listing is asked for) so that only one object per batch crosses the thread boundary.
+
+Cost model of the hot loop (warm cache): ``DirEntry.is_file/is_dir(follow_symlinks=False)``
+use d_type and make no system call; regular files are ``lstat``-ed once (``DirEntry.stat``
+caches it) only when sizes are needed; FIFOs, sockets and devices are only ``lstat``-ed, never
+opened.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import os
+import stat
+import sys
+from collections.abc import Sequence
+from heapq import heappush, heapreplace
+from time import perf_counter, thread_time
+
+from scanner.errors import ItemError
+from scanner.fs.config import WalkConfig
+from scanner.fs.extensions import extension_of
+from scanner.fs.filters import Excluder, compile_excludes
+from scanner.fs.model import BatchResult, Budget, DirTask, Entry, SharedState
+
+_KIND_OF_MODE = {
+    stat.S_IFREG: "f",
+    stat.S_IFDIR: "d",
+    stat.S_IFLNK: "l",
+    stat.S_IFIFO: "p",
+    stat.S_IFSOCK: "s",
+    stat.S_IFCHR: "c",
+    stat.S_IFBLK: "b",
+}
+
+_NO_LIMIT = sys.maxsize
+
+
+def kind_of_mode(mode: int) -> str:
+    """``Entry.type`` letter for an ``st_mode``."""
+    return _KIND_OF_MODE.get(stat.S_IFMT(mode), "?")
+
+
+@functools.lru_cache(maxsize=16)
+def _excluder(globs: tuple[str, ...]) -> Excluder | None:
+    return compile_excludes(globs)
+
+
+def _slow_kind(entry: os.DirEntry[str], follow: bool) -> tuple[str, os.stat_result | None]:
+    """Classify what d_type did not settle: a followed symlink, a FIFO, socket or device."""
+    if follow and entry.is_symlink():
+        try:
+            st = entry.stat()
+        except FileNotFoundError:
+            return "l", None  # dangling: stays a symlink, as in ``find -L``
+        return kind_of_mode(st.st_mode), st
+    st = entry.stat(follow_symlinks=False)
+    return kind_of_mode(st.st_mode), st
+
+
+def _loop_error(path: str) -> ItemError:
+    return ItemError(
+        subject=path,
+        phase="loop",
+        message="filesystem loop: leads back to one of its ancestors",
+        errno=errno.ELOOP,
+    )
+
+
+def scan_batch(
+    tasks: Sequence[DirTask], cfg: WalkConfig, budget: Budget, shared: SharedState
+) -> BatchResult:
+    """Read directories depth-first from ``tasks`` until the budget is spent.
+
+    Returns the counts, errors and (when ``cfg.listing``) entries of what was read, and the
+    directories left unread as ``frontier``. Never raises for a file-system failure: those
+    are ``ItemError`` records.
+    """
+    shared.enter()
+    try:
+        return _scan(tasks, cfg, budget, shared)
+    finally:
+        shared.leave()
+
+
+def _scan(
+    tasks: Sequence[DirTask], cfg: WalkConfig, budget: Budget, shared: SharedState
+) -> BatchResult:
+    t0 = perf_counter()
+    c0 = thread_time()
+    res = BatchResult()
+    stack = list(tasks)
+
+    # Everything the loop touches per entry is a local: attribute lookups are what the
+    # loop would otherwise spend its time on.
+    exts = res.extensions
+    heap = res.largest
+    errors = res.errors
+    entries = res.entries
+    excl = _excluder(cfg.excludes)
+    ex_name = excl.name if excl is not None else None
+    ex_path = excl.path if excl is not None else None
+    skip_hidden = not cfg.hidden
+    compound = cfg.compound_extensions
+    stat_files = cfg.stat_files
+    stat_listed = cfg.stat_listed
+    follow = cfg.follow
+    one_fs = cfg.one_file_system
+    n_largest = cfg.largest
+    listing = cfg.listing
+    types = cfg.types
+    list_f = listing and (not types or "f" in types)
+    list_d = listing and (not types or "d" in types)
+    list_l = listing and (not types or "l" in types)
+    list_other = listing and not types
+    max_depth = _NO_LIMIT if cfg.max_depth is None else cfg.max_depth
+    max_entries = budget.max_entries
+    deadline = t0 + budget.max_seconds
+    first_link = shared.first_link
+
+    files = dirs = links = other = nbytes = 0
+    seen = calls = dirs_read = 0
+
+    while stack:
+        if seen >= max_entries or shared.stop or perf_counter() >= deadline:
+            break
+        task = stack.pop()
+        try:
+            it = os.scandir(task.path)
+        except OSError as exc:
+            errors.append(ItemError.from_os_error(task.path, "scandir", exc))
+            continue
+        calls += 1
+        dirs_read += 1
+        depth = task.depth + 1
+        descend = depth < max_depth
+        rel_start = task.rel_start
+        with it:
+            try:
+                for entry in it:
+                    try:
+                        name = entry.name
+                        if skip_hidden and name[0] == ".":
+                            continue
+                        if ex_name is not None and ex_name(name):
+                            continue
+                        if ex_path is not None and ex_path(entry.path[rel_start:]):
+                            continue
+
+                        st: os.stat_result | None = None
+                        if entry.is_file(follow_symlinks=False):
+                            kind = "f"
+                            if stat_files:
+                                st = entry.stat(follow_symlinks=False)
+                                calls += 1
+                        elif entry.is_dir(follow_symlinks=False):
+                            kind = "d"
+                        elif not follow and entry.is_symlink():
+                            kind = "l"
+                        else:
+                            kind, st = _slow_kind(entry, follow)
+                            calls += 1
+                        seen += 1
+
+                        if kind == "f":
+                            files += 1
+                            size = 0
+                            counted = False
+                            if st is not None:
+                                size = st.st_size
+                                if st.st_nlink > 1 and not first_link(st.st_dev, st.st_ino):
+                                    size = 0  # a further name of a file already counted
+                                else:
+                                    counted = True
+                                    nbytes += size
+                            i = name.rfind(".")
+                            if i > 0 and name[0] != "." and not compound:
+                                ext = name[i + 1 :]
+                            else:
+                                ext = extension_of(name, compound)
+                            slot = exts.get(ext)
+                            if slot is None:
+                                exts[ext] = [1, size]
+                            else:
+                                slot[0] += 1
+                                slot[1] += size
+                            if counted and n_largest:
+                                if len(heap) < n_largest:
+                                    heappush(heap, (size, entry.path))
+                                elif size > heap[0][0]:
+                                    heapreplace(heap, (size, entry.path))
+                            if list_f:
+                                if st is None:
+                                    entries.append(Entry(entry.path, name, "f", depth))
+                                else:
+                                    entries.append(
+                                        Entry(
+                                            entry.path,
+                                            name,
+                                            "f",
+                                            depth,
+                                            st.st_size,
+                                            st.st_mtime,
+                                        )
+                                    )
+                        elif kind == "d":
+                            dirs += 1
+                            if list_d:
+                                entries.append(_listed(entry, "d", depth, st, stat_listed))
+                            if not descend:
+                                continue
+                            dev = task.dev
+                            ancestors = task.ancestors
+                            if one_fs or follow:
+                                if st is None:
+                                    st = entry.stat(follow_symlinks=False)  # a real directory
+                                if one_fs and st.st_dev != dev:
+                                    continue  # a mount point: listed, not entered
+                                if ancestors is not None:
+                                    key = (st.st_dev, st.st_ino)
+                                    if key in ancestors:
+                                        errors.append(_loop_error(entry.path))
+                                        continue
+                                    ancestors = ancestors | {key}
+                            stack.append(DirTask(entry.path, depth, rel_start, dev, ancestors))
+                        elif kind == "l":
+                            links += 1
+                            if list_l:
+                                entries.append(_listed(entry, "l", depth, st, stat_listed))
+                        else:
+                            other += 1
+                            if list_other:
+                                entries.append(_listed(entry, kind, depth, st, True))
+                    except OSError as exc:
+                        errors.append(ItemError.from_os_error(entry.path, "stat", exc))
+            except OSError as exc:
+                # readdir failed part-way: what was read so far stays counted
+                errors.append(ItemError.from_os_error(task.path, "scandir", exc))
+
+    res.frontier = stack
+    t = res.totals
+    t.files, t.dirs, t.symlinks, t.other, t.bytes = files, dirs, links, other, nbytes
+    t.errors = len(errors)
+    res.dirs_read = dirs_read
+    res.calls = calls
+    res.wall = perf_counter() - t0
+    res.cpu = thread_time() - c0
+    return res
+
+
+def _listed(
+    entry: os.DirEntry[str], kind: str, depth: int, st: os.stat_result | None, want_stat: bool
+) -> Entry:
+    if st is None and want_stat:
+        st = entry.stat(follow_symlinks=False)
+    if st is None:
+        return Entry(entry.path, entry.name, kind, depth)
+    return Entry(entry.path, entry.name, kind, depth, st.st_size, st.st_mtime)
+
+
+def root_tasks(cfg: WalkConfig, shared: SharedState) -> BatchResult:
+    """Stat the roots: directories become the first frontier, a file root is counted and
+    listed as an entry of depth 0, a missing root is a "root" error."""
+    t0 = perf_counter()
+    c0 = thread_time()
+    res = BatchResult()
+    for root in cfg.roots:
+        try:
+            st = os.stat(root)  # a root symlink is followed, as fd does
+        except OSError as exc:
+            res.errors.append(ItemError.from_os_error(root, "root", exc))
+            continue
+        res.calls += 1
+        kind = kind_of_mode(st.st_mode)
+        if kind == "d":
+            if cfg.max_depth == 0:
+                continue
+            res.frontier.append(
+                DirTask(
+                    path=root,
+                    depth=0,
+                    rel_start=len(os.path.join(root, "")),
+                    dev=st.st_dev if cfg.one_file_system else None,
+                    ancestors=frozenset({(st.st_dev, st.st_ino)}) if cfg.follow else None,
+                )
+            )
+            continue
+        name = os.path.basename(root.rstrip("/")) or root
+        if cfg.listing and (not cfg.types or kind in cfg.types):
+            res.entries.append(Entry(root, name, kind, 0, st.st_size, st.st_mtime))
+        if kind != "f":
+            res.totals.other += 1
+            continue
+        res.totals.files += 1
+        size = st.st_size if (st.st_nlink < 2 or shared.first_link(st.st_dev, st.st_ino)) else 0
+        res.totals.bytes += size
+        slot = res.extensions.setdefault(extension_of(name, cfg.compound_extensions), [0, 0])
+        slot[0] += 1
+        slot[1] += size
+        if cfg.largest and size:
+            heappush(res.largest, (size, root))
+    res.totals.errors = len(res.errors)
+    res.wall = perf_counter() - t0
+    res.cpu = thread_time() - c0
+    return res

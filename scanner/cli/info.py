@@ -8,8 +8,10 @@ from scanner.cli._options import JsonOpt
 
 
 def _ping_argv() -> list[str]:
-    # wired to scanner.net once the ping builders exist (issue 4)
-    return []
+    """The argv this machine's ping gets for one loopback ping (what a sweep runs per host)."""
+    from scanner.net.ping_cmd import ping_argv
+
+    return ping_argv("127.0.0.1")
 
 
 def info_command(json: JsonOpt = False) -> None:

@@ -107,8 +107,14 @@ _MAX_NAME: Final = 253
 _DOTTED_RANGE: Final = frozenset("0123456789.-")
 
 
+def _quote(text: str) -> str:
+    # escaped for a terminal (control characters become visible), quoted like repr()
+    shown = display_name(text)
+    return f'"{shown}"' if "'" in shown else f"'{shown}'"
+
+
 def _fail(text: str, why: str) -> TargetError:
-    return TargetError(f"invalid target {display_name(text)!r}: {why}")
+    return TargetError(f"invalid target {_quote(text)}: {why}")
 
 
 def _check_characters(text: str) -> None:
@@ -118,7 +124,7 @@ def _check_characters(text: str) -> None:
         raise _fail(text, "a target cannot start with '-' (it would be read as an option)")
     for ch in text:
         if ch not in _ALLOWED:
-            shown = "space" if ch == " " else repr(display_name(ch))
+            shown = "space" if ch == " " else _quote(ch)
             raise _fail(text, f"character {shown} is not allowed in a host name or address")
 
 
@@ -251,7 +257,7 @@ def parse_target_spec(text: str) -> TargetSpec:
         if ":" in head or _is_ipv4(head) or set(text) <= _DOTTED_RANGE:
             return _range(text)
         return _parse_name(text)  # "my-host.example"
-    if ":" in text or _is_ipv4(text):
+    if ":" in text or "%" in text or _is_ipv4(text):
         return _single(text)
     return _parse_name(text)
 

@@ -19,6 +19,7 @@ from scanner.cli import info as _info
 from scanner.cli import lab as _lab
 from scanner.cli import scan as _scan
 from scanner.cli import walk as _walk
+from scanner.cli import zip as _zip
 from scanner.errors import ScannerError
 
 app = typer.Typer(
@@ -56,6 +57,7 @@ app.command("check")(_check.check_command)
 app.command("walk")(_walk.walk_command)
 app.command("ext")(_ext.ext_command)
 app.command("scan")(_scan.scan_command)
+app.command("zip")(_zip.zip_command)
 app.add_typer(_lab.app, name="lab")
 
 # click's exception classes, reached through typer's public BadParameter so that this works

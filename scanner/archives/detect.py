@@ -1,0 +1,150 @@
+"""Recognise archives: by extension during a walk, and by content with ``--sniff``.
+
+Content sniffing reads only the tail of a file (the end-of-central-directory record and its
+comment: at most 64 KiB + 22 bytes), asynchronously with aiofiles, and asks
+:func:`scanner.archives.inspect.sniff_zip` whether it is a real zip end record whose central
+directory lies inside the file and starts with a central header: ``zipfile.is_zipfile``
+alone accepts any file holding the 4 bytes ``PK\\5\\6`` near its end.
+"""
+
+from __future__ import annotations
+
+import stat as stat_mod
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from anyio.streams.memory import MemoryObjectSendStream
+
+from scanner.archives.engine import Candidate
+from scanner.archives.kinds import is_archive_name
+from scanner.errors import ItemError
+
+__all__ = [
+    "SNIFF_TAIL",
+    "FindStats",
+    "find_archives",
+    "is_archive_name",
+    "read_tail",
+    "sniff_path",
+]
+
+#: The most a zip tail can hold before the end record: the record itself (22 bytes) and
+#: a comment of at most 65535 bytes (APPNOTE 4.3.16).
+SNIFF_TAIL = 65_535 + 22
+
+
+async def read_tail(path: str, size: int | None = None) -> tuple[bytes, int]:
+    """The last ``SNIFF_TAIL`` bytes of a file and the file's size, read with aiofiles."""
+    import aiofiles
+    import anyio
+
+    async with aiofiles.open(path, "rb") as handle:
+        # size and tail in one thread hop (fstat + pread), not seek/tell/read hops
+        return await anyio.to_thread.run_sync(_tail, handle.fileno(), size)
+
+
+def _tail(fd: int, size: int | None) -> tuple[bytes, int]:
+    import os
+
+    if size is None:
+        size = os.fstat(fd).st_size
+    offset = max(0, size - SNIFF_TAIL)
+    return os.pread(fd, size - offset, offset), size
+
+
+async def sniff_path(path: str, size: int | None = None) -> bool | ItemError:
+    """True when the file's tail holds a valid zip end record; an :class:`ItemError` when the
+    file cannot be read (phase ``sniff``)."""
+    from scanner.archives.inspect import sniff_zip
+
+    try:
+        tail, real_size = await read_tail(path, size)
+    except OSError as exc:
+        return ItemError.from_os_error(path, "sniff", exc)
+    return sniff_zip(tail, real_size)
+
+
+#: Below this size a file cannot hold an end-of-central-directory record: not worth opening.
+MIN_ZIP_SIZE = 22
+
+
+@dataclass
+class FindStats:
+    """What the search for archives did."""
+
+    files_seen: int = 0
+    sniffed: int = 0
+    sniff_hits: int = 0
+
+
+async def find_archives(
+    paths: Sequence[str],
+    send: MemoryObjectSendStream[Candidate],
+    on_error: Callable[[ItemError], Awaitable[None]],
+    *,
+    sniff: bool = False,
+    sniff_concurrency: int = 16,
+    follow: bool = False,
+) -> FindStats:
+    """Send every archive under ``paths`` to ``send`` (closed when done).
+
+    A path naming a regular file is always a candidate, whatever its name (``not-a-zip`` is
+    then a finding of its inspection); other non-directories are errors. Directories are walked (``scanner.fs.walk``, regular files
+    only) and their files picked by extension and, with ``sniff``, by content: files without
+    an archive extension have their tail read concurrently, at most ``sniff_concurrency`` at
+    once. Unreadable roots, directories and (sniffed) files go to ``on_error``.
+    """
+    import os
+
+    import anyio
+
+    stats = FindStats()
+    limiter = anyio.Semaphore(sniff_concurrency)
+
+    async def sniff_one(path: str, size: int | None) -> None:
+        try:  # the slot was taken by the walk's callback before starting this task
+            stats.sniffed += 1
+            verdict = await sniff_path(path, size)
+        finally:
+            limiter.release()
+        if isinstance(verdict, ItemError):
+            await on_error(verdict)
+        elif verdict:
+            stats.sniff_hits += 1
+            await send.send(Candidate(path, size))
+
+    async with send, anyio.create_task_group() as tg:
+        for path in paths:
+            try:
+                st = await anyio.to_thread.run_sync(os.stat, path)
+            except OSError as exc:
+                await on_error(ItemError.from_os_error(path, "stat", exc))
+                continue
+            if stat_mod.S_ISREG(st.st_mode):
+                stats.files_seen += 1
+                await send.send(Candidate(path, st.st_size))
+                continue
+            if not stat_mod.S_ISDIR(st.st_mode):
+                # a FIFO would block the reader forever, a device never end
+                await on_error(ItemError(path, "stat", "not a regular file or directory"))
+                continue
+            from scanner.fs import WalkBatch, WalkConfig, walk
+
+            async def on_batch(batch: WalkBatch) -> None:
+                for error in batch.errors:
+                    await on_error(error)
+                for entry in batch.entries:
+                    stats.files_seen += 1
+                    if is_archive_name(entry.name):
+                        await send.send(Candidate(entry.path, entry.size))
+                    elif sniff and (entry.size is None or entry.size >= MIN_ZIP_SIZE):
+                        # taken here, released by the task: bounds open files *and* the
+                        # number of pending tasks (the walk waits when all slots are busy)
+                        await limiter.acquire()
+                        tg.start_soon(sniff_one, entry.path, entry.size)
+
+            config = WalkConfig(
+                roots=(path,), listing=True, types=frozenset("f"), follow=follow, largest=0
+            )
+            await walk(config, on_batch=on_batch)
+    return stats

@@ -1,0 +1,370 @@
+"""The archive engine: inspect many archives concurrently, bounded, streaming reports.
+
+The work unit is :func:`scanner.archives.inspect.inspect_file` (pure, synchronous); this
+module only schedules it:
+
+* Worker tasks pull :class:`Candidate` paths from a memory stream and run the work unit in
+  worker threads (``anyio.to_thread.run_sync``) under one :class:`~anyio.CapacityLimiter`.
+  A thread hop costs ~100 µs, as much as parsing a small archive, so a worker that finds a
+  backlog takes several *small* archives into one hop (a batch bounded in files and bytes);
+  big archives always go alone.
+* Big archives can go to worker processes instead (``anyio.to_process.run_sync``) when the
+  parse is CPU-bound and the report is cheap to send back: see :class:`EngineConfig` and
+  ``benchmarks/bench_zip.py`` for when that pays off.
+* Every report goes to ``on_report`` as soon as its archive is done (not in input order).
+* A per-archive deadline is enforced by a watchdog task: a thread cannot be interrupted, so
+  an archive over its deadline is abandoned (its thread finishes on its own and its result
+  is dropped) and reported as an error with phase ``deadline``; the rest of its batch is
+  re-queued. A worker process over its deadline is killed.
+
+Memory is bounded by the stream buffer, the number of workers and the work unit's own
+budgets; nothing here writes to disk.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream
+
+from scanner.archives.config import ZipConfig
+from scanner.archives.model import ArchiveReport
+from scanner.errors import ItemError
+
+KIB = 1024
+MIB = 1024 * KIB
+
+
+class ProcessPolicy(enum.Enum):
+    """Where the parse runs."""
+
+    NEVER = "never"  # worker threads only
+    AUTO = "auto"  # processes for big archives when the report is cheap to send back
+    ALWAYS = "always"  # every archive in a worker process (for measurement)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """How archives are scheduled (not what is checked: that is :class:`ZipConfig`)."""
+
+    #: Archives inspected at once (worker threads; ``-j/--workers``). Parsing holds the GIL,
+    #: so more than a few threads only helps while they wait for the disk.
+    workers: int = 4
+    #: Seconds one archive may take before it is abandoned and reported as an error
+    #: (``--deadline``); None for no limit.
+    deadline: float | None = 60.0
+    #: Threads or processes; see ``benchmarks/bench_zip.py`` ("processes") for the figures.
+    processes: ProcessPolicy = ProcessPolicy.AUTO
+    #: With AUTO, archives at least this big go to a worker process (when members are not
+    #: kept: pickling 100k members back costs more than parsing them).
+    process_min_size: int = 64 * MIB
+    #: Worker processes at once (each parses one archive); default: the CPU count.
+    process_workers: int | None = None
+    #: Threads past their deadline that may still be running before new work waits for
+    #: them (a thread cannot be killed; this bounds how many can linger).
+    max_abandoned: int = 8
+    #: A batch of small archives sent to one thread hop holds at most this many files ...
+    batch_max_files: int = 32
+    #: ... and this many bytes of archive files; bigger archives go alone.
+    batch_max_bytes: int = 4 * MIB
+
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ValueError("workers must be >= 1")
+        if self.deadline is not None and not self.deadline > 0:
+            raise ValueError("deadline must be > 0")
+        if self.batch_max_files < 1 or self.batch_max_bytes < 0:
+            raise ValueError("batch limits must be positive")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A file to inspect: its path and, when known from the walk, its size."""
+
+    path: str
+    size: int | None = None
+
+
+OnReport = Callable[[ArchiveReport], Awaitable[None]]
+#: The work unit: path and config in, report out; never raises (see :func:`inspect_one`).
+#: Must be a module-level function when archives may go to worker processes (pickled).
+WorkUnit = Callable[[str, ZipConfig], ArchiveReport]
+
+
+@dataclass
+class EngineStats:
+    """What the engine did (for summaries and benchmarks)."""
+
+    archives: int = 0
+    batches: int = 0
+    in_processes: int = 0
+    deadlines: int = 0
+    elapsed: float = 0.0
+
+
+def inspect_one(path: str, cfg: ZipConfig) -> ArchiveReport:
+    """The work unit, guarded: an unexpected exception becomes an error report, never a crash.
+
+    ``inspect_file`` promises not to raise for bad archives; this guard keeps one bug in a
+    check from taking a whole tree scan down with it.
+    """
+    from scanner.archives.inspect import inspect_file
+
+    try:
+        return inspect_file(path, cfg)
+    except MemoryError:
+        return error_report(ItemError(path, "inspect", "out of memory while inspecting"))
+    except Exception as exc:  # a bug, reported as data with its cause
+        message = f"internal error: {type(exc).__name__}: {exc}"
+        return error_report(ItemError(path, "inspect", message))
+
+
+def error_report(error: ItemError, size: int | None = None) -> ArchiveReport:
+    """The report of a file that could not be inspected (``error`` set, nothing else)."""
+    return ArchiveReport(path=error.subject, size=size or 0, error=error)
+
+
+def deadline_report(candidate: Candidate, deadline: float) -> ArchiveReport:
+    """The report of an archive abandoned at its deadline."""
+    message = f"inspection took longer than the {deadline:g} s deadline; abandoned"
+    return error_report(ItemError(candidate.path, "deadline", message), candidate.size)
+
+
+@dataclass
+class _Batch:
+    """State shared between a worker task and the thread running its batch."""
+
+    items: Sequence[Candidate]
+    cfg: ZipConfig
+    work: WorkUnit
+    done: list[ArchiveReport] = field(default_factory=list)
+    index: int = 0  # item being inspected
+    started: float | None = None  # monotonic start of that item; None when idle
+    abandoned: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def run(self) -> None:
+        """Runs in the worker thread: inspect items in order until done or abandoned."""
+        for i, item in enumerate(self.items):
+            if not self._begin(i):
+                return
+            if not self._finish(self.work(item.path, self.cfg)):
+                return
+        with self.lock:
+            self.started = None
+
+    def _begin(self, index: int) -> bool:
+        with self.lock:
+            if self.abandoned:
+                return False
+            self.index, self.started = index, time.monotonic()
+            return True
+
+    def _finish(self, report: ArchiveReport) -> bool:
+        with self.lock:
+            if self.abandoned:
+                return False
+            self.done.append(report)
+            return True
+
+    def abandon(self) -> list[ArchiveReport]:
+        """Stop the thread after its current item; the reports finished so far."""
+        with self.lock:
+            self.abandoned = True
+            return list(self.done)
+
+
+@dataclass
+class _Slot:
+    """One worker's current job, as the watchdog sees it."""
+
+    scope: anyio.CancelScope | None = None
+    batch: _Batch | None = None
+    started: float | None = None  # for process jobs (no _Batch)
+    timed_out: int | None = None  # index in the batch that hit the deadline
+
+    def start(self, scope: anyio.CancelScope, batch: _Batch | None) -> None:
+        """A job begins: the watchdog may now cancel ``scope``."""
+        self.scope, self.batch, self.timed_out = scope, batch, None
+        self.started = time.monotonic() if batch is None else None
+
+    def stop(self) -> int | None:
+        """The job ended: the batch index the watchdog timed out, if it did."""
+        timed_out = self.timed_out
+        self.scope, self.batch, self.started, self.timed_out = None, None, None, None
+        return timed_out
+
+
+class ArchiveEngine:
+    """Schedules the work unit over candidates; one instance per run."""
+
+    def __init__(
+        self,
+        cfg: ZipConfig,
+        engine: EngineConfig,
+        on_report: OnReport,
+        work: WorkUnit | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.work: WorkUnit = work or inspect_one
+        self.engine = engine
+        self.on_report = on_report
+        self.stats = EngineStats()
+        # ``workers`` tasks each wait on one thread at a time, which bounds the live work; the
+        # limiter bounds the threads, abandoned ones included: trio keeps an abandoned
+        # thread's token until it really ends (asyncio frees it at once), so a few spare
+        # tokens let the run go on past a deadline without letting threads pile up.
+        self._threads = anyio.CapacityLimiter(engine.workers + engine.max_abandoned)
+        self._processes = anyio.CapacityLimiter(
+            engine.process_workers or max(1, min(engine.workers, _cpu_count()))
+        )
+        self._slots: list[_Slot] = []
+
+    def _wants_process(self, candidate: Candidate) -> bool:
+        policy = self.engine.processes
+        if policy is ProcessPolicy.NEVER:
+            return False
+        if policy is ProcessPolicy.ALWAYS:
+            return True
+        return (
+            not self.cfg.keep_members
+            and candidate.size is not None
+            and candidate.size >= self.engine.process_min_size
+            and _cpu_count() > 1
+        )
+
+    def _is_small(self, candidate: Candidate) -> bool:
+        return candidate.size is not None and candidate.size <= self.engine.batch_max_bytes
+
+    async def run(self, candidates: MemoryObjectReceiveStream[Candidate]) -> EngineStats:
+        """Inspect every candidate received until the stream closes; return the stats."""
+        start = time.monotonic()
+        async with candidates, anyio.create_task_group() as tg:
+            if self.engine.deadline is not None:
+                tg.start_soon(self._watchdog, self.engine.deadline)
+            async with anyio.create_task_group() as workers:
+                for _ in range(self.engine.workers):
+                    slot = _Slot()
+                    self._slots.append(slot)
+                    workers.start_soon(self._worker, candidates, slot)
+            tg.cancel_scope.cancel()  # stop the watchdog once the workers are done
+        self.stats.elapsed = time.monotonic() - start
+        return self.stats
+
+    async def _worker(self, candidates: MemoryObjectReceiveStream[Candidate], slot: _Slot) -> None:
+        async for first in candidates:
+            if not self._is_small(first) or self._wants_process(first):
+                await self._run_single(first, slot)
+                continue
+            batch, total = [first], first.size or 0
+            # take only what is already waiting: batching must never add latency
+            while len(batch) < self.engine.batch_max_files and total < self.engine.batch_max_bytes:
+                try:
+                    nxt = candidates.receive_nowait()
+                except (anyio.WouldBlock, anyio.EndOfStream):
+                    break
+                if not self._is_small(nxt) or self._wants_process(nxt):
+                    await self._run_single(nxt, slot)
+                    break
+                batch.append(nxt)
+                total += nxt.size or 0
+            await self._run_batch(batch, slot)
+
+    async def _run_single(self, candidate: Candidate, slot: _Slot) -> None:
+        if self._wants_process(candidate):
+            await self._in_process(candidate, slot)
+        else:
+            await self._run_batch([candidate], slot)
+
+    async def _run_batch(self, items: Sequence[Candidate], slot: _Slot) -> None:
+        pending = list(items)
+        while pending:
+            job = _Batch(pending, self.cfg, self.work)
+            with anyio.CancelScope() as scope:
+                slot.start(scope, job)
+                await anyio.to_thread.run_sync(
+                    job.run, abandon_on_cancel=True, limiter=self._threads
+                )
+            timed_out = slot.stop()
+            self.stats.batches += 1
+            if not scope.cancelled_caught:
+                done, pending = job.done, []
+            else:
+                done = job.abandon()
+                pending = list(pending[len(done) :])
+            for report in done:
+                await self._emit(report)
+            # Cancelled by the watchdog (an outer cancellation propagates out of the scope).
+            # If the item it timed out finished in the meantime, just re-run the rest.
+            if scope.cancelled_caught and pending and timed_out == len(done):
+                deadline = self.engine.deadline or 0.0
+                self.stats.deadlines += 1
+                await self._emit(deadline_report(pending[0], deadline))
+                pending = pending[1:]
+
+    async def _in_process(self, candidate: Candidate, slot: _Slot) -> None:
+        report: ArchiveReport | None = None
+        with anyio.CancelScope() as scope:
+            slot.start(scope, None)
+            report = await anyio.to_process.run_sync(
+                self.work, candidate.path, self.cfg, cancellable=True, limiter=self._processes
+            )
+        slot.stop()
+        self.stats.in_processes += 1
+        if report is None:  # only the watchdog cancels this scope
+            self.stats.deadlines += 1
+            report = deadline_report(candidate, self.engine.deadline or 0.0)
+        await self._emit(report)
+
+    async def _emit(self, report: ArchiveReport) -> None:
+        self.stats.archives += 1
+        await self.on_report(report)
+
+    async def _watchdog(self, deadline: float) -> None:
+        # One wake-up per tick for all workers, instead of a timer per archive.
+        tick = min(0.25, deadline / 4)
+        while True:
+            await anyio.sleep(tick)
+            now = time.monotonic()
+            for slot in self._slots:
+                if slot.scope is None or slot.timed_out is not None:
+                    continue
+                batch = slot.batch
+                if batch is not None:
+                    with batch.lock:
+                        started, index = batch.started, batch.index
+                else:
+                    started, index = slot.started, 0
+                if started is not None and now - started > deadline:
+                    slot.timed_out = index
+                    slot.scope.cancel()
+
+
+def _cpu_count() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+async def inspect_paths(
+    candidates: Sequence[Candidate] | MemoryObjectReceiveStream[Candidate],
+    cfg: ZipConfig,
+    on_report: OnReport,
+    engine: EngineConfig | None = None,
+    work: WorkUnit | None = None,
+) -> EngineStats:
+    """Inspect ``candidates`` (a list or a receive stream) and stream reports to ``on_report``."""
+    runner = ArchiveEngine(cfg, engine or EngineConfig(), on_report, work)
+    if not isinstance(candidates, Sequence):
+        return await runner.run(candidates)
+    items = list(candidates)
+    send, receive = anyio.create_memory_object_stream[Candidate](max(1, len(items)))
+    async with send:
+        for item in items:
+            send.send_nowait(item)
+    return await runner.run(receive)

@@ -1,0 +1,173 @@
+"""The archive engine's scheduling, with a deterministic fake work unit (asyncio and trio)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import anyio
+import pytest
+
+from scanner.archives.config import ZipConfig
+from scanner.archives.engine import (
+    ArchiveEngine,
+    Candidate,
+    EngineConfig,
+    ProcessPolicy,
+    inspect_paths,
+)
+from scanner.archives.model import ArchiveReport, Finding, Severity
+
+pytestmark = pytest.mark.anyio
+
+THREADS_ONLY = EngineConfig(workers=1, processes=ProcessPolicy.NEVER, deadline=None)
+
+
+class FakeWork:
+    """Answers instantly, except for paths containing "slow", which block on ``release``."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.threads: set[int] = set()
+        self.release = threading.Event()
+        self.lock = threading.Lock()
+
+    def __call__(self, path: str, cfg: ZipConfig) -> ArchiveReport:
+        with self.lock:
+            self.calls[path] += 1
+            self.threads.add(threading.get_ident())
+        if "slow" in path:
+            self.release.wait(timeout=30)
+        finding = Finding("fake", Severity.LOW, None, "seen by the fake work unit")
+        return ArchiveReport(path=path, member_count=1, findings=[finding])
+
+
+async def collect(
+    candidates: list[Candidate], engine: EngineConfig, work: FakeWork
+) -> tuple[list[ArchiveReport], int]:
+    reports: list[ArchiveReport] = []
+
+    async def on_report(report: ArchiveReport) -> None:
+        reports.append(report)
+
+    stats = await inspect_paths(candidates, ZipConfig(), on_report, engine, work)
+    return reports, stats.batches
+
+
+async def test_every_candidate_is_reported_exactly_once() -> None:
+    work = FakeWork()
+    candidates = [Candidate(f"/a/{i}.zip", 1000) for i in range(100)]
+    reports, _ = await collect(candidates, EngineConfig(workers=3, deadline=None), work)
+    assert sorted(r.path for r in reports) == sorted(c.path for c in candidates)
+    assert set(work.calls.values()) == {1}
+
+
+async def test_small_archives_share_a_thread_hop_big_ones_go_alone() -> None:
+    work = FakeWork()
+    small = [Candidate(f"/s/{i}.zip", 1000) for i in range(100)]
+    reports, batches = await collect(small, THREADS_ONLY, work)
+    assert len(reports) == 100
+    # one worker with a backlog of 100: batches of batch_max_files (32)
+    assert batches == 4
+
+    work = FakeWork()
+    big = [Candidate(f"/b/{i}.zip", 10 * 1024 * 1024) for i in range(5)]
+    reports, batches = await collect(big, THREADS_ONLY, work)
+    assert (len(reports), batches) == (5, 5)
+
+
+async def test_unknown_size_is_never_batched() -> None:
+    work = FakeWork()
+    reports, batches = await collect([Candidate(f"/u/{i}") for i in range(4)], THREADS_ONLY, work)
+    assert (len(reports), batches) == (4, 4)
+
+
+async def test_deadline_abandons_the_slow_archive_and_keeps_its_batch() -> None:
+    work = FakeWork()
+    candidates = [
+        Candidate("/t/a.zip", 10),
+        Candidate("/t/slow.zip", 10),
+        Candidate("/t/c.zip", 10),
+        Candidate("/t/d.zip", 10),
+    ]
+    engine = EngineConfig(workers=1, processes=ProcessPolicy.NEVER, deadline=0.2)
+    try:
+        reports, _ = await collect(candidates, engine, work)
+    finally:
+        work.release.set()
+    by_path = {r.path: r for r in reports}
+    assert sorted(by_path) == sorted(c.path for c in candidates)
+    slow = by_path["/t/slow.zip"]
+    assert slow.error is not None and slow.error.phase == "deadline"
+    assert "0.2 s deadline" in slow.error.message
+    # the rest of the batch was re-queued and inspected once each, the slow one not re-run
+    assert all(by_path[p].error is None for p in ("/t/a.zip", "/t/c.zip", "/t/d.zip"))
+    assert work.calls["/t/slow.zip"] == 1 and work.calls["/t/c.zip"] == 1
+
+
+async def test_outer_cancellation_stops_without_waiting_for_threads() -> None:
+    work = FakeWork()
+    candidates = [Candidate("/x/slow.zip"), Candidate("/x/b.zip")]
+    reports: list[ArchiveReport] = []
+
+    async def on_report(report: ArchiveReport) -> None:
+        reports.append(report)
+
+    engine = EngineConfig(workers=2, processes=ProcessPolicy.NEVER, deadline=None)
+    try:
+        with anyio.move_on_after(0.3) as scope:
+            await inspect_paths(candidates, ZipConfig(), on_report, engine, work)
+        # returned while the slow work unit is still blocked: nothing waited for it
+        assert scope.cancelled_caught
+        assert not work.release.is_set()
+        assert [r.path for r in reports] == ["/x/b.zip"]
+    finally:
+        work.release.set()
+
+
+async def test_reports_stream_while_others_are_still_running() -> None:
+    work = FakeWork()
+    seen_before_release: list[str] = []
+
+    async def on_report(report: ArchiveReport) -> None:
+        if not work.release.is_set():
+            seen_before_release.append(report.path)
+        if report.path == "/y/fast.zip":
+            work.release.set()  # only now may the slow one finish
+
+    engine = EngineConfig(workers=2, processes=ProcessPolicy.NEVER, deadline=None)
+    candidates = [Candidate("/y/slow.zip"), Candidate("/y/fast.zip")]
+    try:
+        stats = await inspect_paths(candidates, ZipConfig(), on_report, engine, work)
+    finally:
+        work.release.set()
+    assert seen_before_release == ["/y/fast.zip"]
+    assert stats.archives == 2
+
+
+async def test_memory_stream_input_is_consumed_until_closed() -> None:
+    work = FakeWork()
+    reports: list[ArchiveReport] = []
+
+    async def on_report(report: ArchiveReport) -> None:
+        reports.append(report)
+
+    send, receive = anyio.create_memory_object_stream[Candidate](1)
+    engine = ArchiveEngine(ZipConfig(), EngineConfig(workers=2, deadline=None), on_report, work)
+
+    async def produce() -> None:
+        async with send:
+            for i in range(10):
+                await send.send(Candidate(f"/m/{i}.zip", 100))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(produce)
+        stats = await engine.run(receive)
+    assert stats.archives == 10 and len(reports) == 10
+
+
+def test_engine_config_rejects_nonsense() -> None:
+    with pytest.raises(ValueError, match="workers"):
+        EngineConfig(workers=0)
+    with pytest.raises(ValueError, match="deadline"):
+        EngineConfig(deadline=0)

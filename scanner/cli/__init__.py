@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import typer
 
 from scanner import __version__, exit_codes
+from scanner.cli import bench as _bench
 from scanner.cli import check as _check
 from scanner.cli import ext as _ext
 from scanner.cli import info as _info
@@ -59,6 +60,7 @@ app.command("ext")(_ext.ext_command)
 app.command("scan")(_scan.scan_command)
 app.command("zip")(_zip.zip_command)
 app.add_typer(_lab.app, name="lab")
+app.add_typer(_bench.app, name="bench")
 
 # click's exception classes, reached through typer's public BadParameter so that this works
 # whether typer vendors click or depends on it.

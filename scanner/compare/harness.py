@@ -130,6 +130,8 @@ class ProcessExecutor:
     python: str = sys.executable
     timeout_s: float | None = 3600.0
     env: dict[str, str] = field(default_factory=dict)
+    # run the worker under a wrapper, e.g. ``ip netns exec NEAR`` for the namespace lab
+    prefix: tuple[str, ...] = ()
 
     def run(self, cell: Cell) -> RunRecord:
         """Start a worker, send the cell, parse the record."""
@@ -139,7 +141,7 @@ class ProcessExecutor:
         start = time.perf_counter()
         try:
             proc = subprocess.run(
-                [self.python, "-m", "scanner.compare.worker"],
+                [*self.prefix, self.python, "-m", "scanner.compare.worker"],
                 input=json.dumps(cell.to_dict()),
                 capture_output=True,
                 text=True,

@@ -3,9 +3,13 @@
 Wall time brackets the work call only. CPU time and context switches are ``getrusage``
 deltas of the process and of its reaped children (ping processes), minus what the thread
 sampler itself spent (``RUSAGE_THREAD`` read inside the sampler), so the instrument does not
-show up in the result. Peak RSS is the process's ``ru_maxrss``: the worker is a fresh process
-per run, so it is this run's peak (interpreter and imports included, equally for every
-variant). The peak thread count comes from a sampler thread reading ``Threads:`` from
+show up in the result. Peak RSS is the high-water mark *of the work*: Linux's ``VmHWM`` is
+reset just before the call (``echo 5 > /proc/self/clear_refs``) and read after it, so the
+peak of importing modules and preparing the input does not hide what the variant itself
+used (the resident interpreter and imports still count, equally for every variant). Where
+that reset is unavailable, the fresh worker's ``ru_maxrss`` stands in.
+
+The peak thread count comes from a sampler thread reading ``Threads:`` from
 ``/proc/self/status`` (``threading.active_count()`` where /proc is missing) every few
 milliseconds; threads that live shorter than the interval can be missed, pools cannot.
 """
@@ -77,10 +81,31 @@ class ThreadSampler:
         return max(1, self.peak - 1)
 
 
+def _reset_peak_rss() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def _peak_rss_kib() -> int | None:
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
 def measure(
     work: Callable[[], T], *, sample_interval_s: float = SAMPLE_INTERVAL_S
 ) -> tuple[T, RunMetrics]:
     """Run ``work()`` once and return its result with what it cost."""
+    hwm_reset = _reset_peak_rss()
     self_before = resource.getrusage(resource.RUSAGE_SELF)
     kids_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with ThreadSampler(sample_interval_s) as sampler:
@@ -90,6 +115,9 @@ def measure(
     self_after = resource.getrusage(resource.RUSAGE_SELF)
     kids_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     own = sampler.own_usage
+    peak = _peak_rss_kib() if hwm_reset else None
+    if peak is None:
+        peak = int(self_after.ru_maxrss // _MAXRSS_DIVISOR)
 
     def delta(field: str) -> float:
         value = (getattr(self_after, field) - getattr(self_before, field)) + (
@@ -103,7 +131,7 @@ def measure(
         wall_s=wall,
         user_s=delta("ru_utime"),
         sys_s=delta("ru_stime"),
-        peak_rss_kib=int(self_after.ru_maxrss // _MAXRSS_DIVISOR),
+        peak_rss_kib=peak,
         children_peak_rss_kib=int(kids_after.ru_maxrss // _MAXRSS_DIVISOR),
         peak_threads=sampler.peak_without_self,
         ctx_voluntary=int(delta("ru_nvcsw")),

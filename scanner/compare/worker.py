@@ -25,6 +25,8 @@ def execute(cell: Cell) -> RunRecord:
     workload = load_workload(cell.workload)
     variant = workload.variant(cell.variant)
     prepared = workload.prepare(cell.params, cell.size)
+    if variant.warm is not None:
+        variant.warm()
     concurrency = 1 if variant.style == "sequential" else cell.concurrency
     result, metrics = measure(lambda: variant.run(prepared, concurrency))
     return RunRecord(

@@ -30,6 +30,9 @@ class Variant:
     style: str  # one of STYLES
     checked: bool = True  # False for anchors whose result cannot be compared
     description: str = ""
+    # called once in the worker before the clock starts: imports and one-time set-up that
+    # are not what the comparison is about (an event loop backend's first import)
+    warm: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)

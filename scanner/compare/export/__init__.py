@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scanner.errors import OperationFailed
+
+if TYPE_CHECKING:
+    from scanner.compare.results import BenchReport
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -22,3 +26,35 @@ def write_atomic(path: Path, text: str) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise OperationFailed(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def write_exports(
+    report: BenchReport,
+    *,
+    json: Path | None = None,
+    csv: Path | None = None,
+    markdown: Path | None = None,
+    plot: Path | None = None,
+) -> list[Path]:
+    """Write each export asked for; return the paths written."""
+    written: list[Path] = []
+    if json is not None:
+        from scanner.compare.export.json import write_json
+
+        write_json(report, json)
+        written.append(json)
+    if csv is not None:
+        from scanner.compare.export.csv import write_csv
+
+        write_csv(report, csv)
+        written.append(csv)
+    if markdown is not None:
+        from scanner.compare.export.markdown import write_markdown
+
+        write_markdown(report, markdown)
+        written.append(markdown)
+    if plot is not None:
+        from scanner.compare.plot import plot_report
+
+        written += plot_report(report, plot)
+    return written

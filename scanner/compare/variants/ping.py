@@ -1,0 +1,202 @@
+"""Ping sweep, scheduled four ways over the same work unit: ``ping_argv`` to build the
+command, one ``ping`` child, ``parse_ping_output`` + ``classify`` to read it.
+
+* ``anyio-asyncio`` / ``anyio-trio``: the engine itself (``scanner.net.sweep.sweep``), its
+  concurrency set to the cell's cap, its default spawner (posix_spawn + pidfd where the
+  kernel has it, else ``anyio.open_process``).
+* ``threads``: a ``ThreadPoolExecutor`` of the cap's size, each task a blocking
+  ``subprocess.run`` of the same argv (the classic threaded ping sweep).
+* ``thread-per-host``: the ``threading.Thread`` style of the classic examples: a new thread
+  per host, at most the cap alive at once (a ``BoundedSemaphore``).
+* ``sequential``: one host after the other.
+
+Params: ``targets`` (list of target specs, as ``scanner ping`` takes them), ``ping`` (the
+executable: the fake ``ping`` of the lab, or ``ping``), ``count``, ``timeout``. The
+canonical result is each target's state (alive, unreachable, ...): RTTs vary run to run.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import threading
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any
+
+from scanner.compare.variants._loops import run_on, warm_backend
+from scanner.compare.workload import Variant, Workload
+from scanner.net.config import SweepConfig
+from scanner.net.model import HostResult, HostState
+from scanner.net.ping_cmd import PingFlavor, detect_flavor, ping_argv
+from scanner.net.ping_parse import classify, parse_ping_output
+from scanner.net.sweep import child_env, find_ping, sweep
+from scanner.net.targets import Target, expand, parse_target_spec
+
+
+@dataclass(frozen=True, slots=True)
+class PingInput:
+    """What every variant receives (built before the clock starts)."""
+
+    targets: tuple[Target, ...]
+    cfg: SweepConfig
+    ping_path: str
+    flavor: PingFlavor
+    env: Mapping[str, str]
+
+
+def _prepare(params: Mapping[str, Any], size: int) -> PingInput:
+    specs = [parse_target_spec(str(t)) for t in params["targets"]]
+    cfg = SweepConfig(
+        ping=str(params.get("ping", "ping")),
+        count=int(params.get("count", 1)),
+        timeout=float(params.get("timeout", 1.0)),
+    )
+    path, missing = find_ping(cfg.ping)
+    if path is None:
+        raise FileNotFoundError(missing)
+    return PingInput(
+        targets=tuple(expand(specs)),
+        cfg=cfg,
+        ping_path=path,
+        flavor=detect_flavor(ping_path=path),
+        env=child_env(),
+    )
+
+
+def _address(target: Target) -> tuple[str | None, str | None]:
+    if target.kind == "ip":
+        return target.host, None
+    try:
+        infos = socket.getaddrinfo(target.host, None, type=socket.SOCK_RAW)
+    except OSError as exc:
+        return None, str(exc.strerror or exc)
+    return str(infos[0][4][0]), None
+
+
+def probe(target: Target, job: PingInput) -> HostResult:
+    """The blocking work unit of the threaded and sequential variants: one host, one child."""
+    address, cause = _address(target)
+    if address is None:
+        return HostResult(target.text, None, HostState.UNRESOLVED, cause, sent=0)
+    cfg = job.cfg
+    argv = ping_argv(
+        address,
+        flavor=job.flavor,
+        count=cfg.count,
+        timeout_s=cfg.timeout,
+        interval_s=cfg.interval if cfg.count > 1 else None,
+        ping_path=job.ping_path,
+    )
+    try:
+        done = subprocess.run(
+            argv,
+            capture_output=True,
+            env=dict(job.env),
+            timeout=cfg.effective_deadline,
+            check=False,
+        )
+        output, code, timed_out = done.stdout + done.stderr, done.returncode, False
+    except subprocess.TimeoutExpired as exc:
+        output, code, timed_out = (exc.stdout or b"") + (exc.stderr or b""), None, True
+    stats = parse_ping_output(output.decode("utf-8", "replace"), flavor=job.flavor, exit_code=code)
+    state, why = classify(stats, code, job.flavor)
+    if timed_out and state is not HostState.ALIVE:
+        why = f"no answer within the {cfg.effective_deadline:g} s deadline; ping killed"
+    return HostResult.from_stats(target.text, address, stats, state, why)
+
+
+def _anyio(backend: str, job: PingInput, concurrency: int) -> list[HostResult]:
+    results: list[HostResult] = []
+
+    async def collect(result: HostResult) -> None:
+        results.append(result)
+
+    cfg = replace(job.cfg, concurrency=concurrency, ping=job.ping_path)
+    run_on(backend, partial(sweep, job.targets, cfg, collect))
+    return results
+
+
+def _threads(job: PingInput, concurrency: int) -> list[HostResult]:
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ping") as pool:
+        return list(pool.map(partial(probe, job=job), job.targets))
+
+
+def _thread_per_host(job: PingInput, concurrency: int) -> list[HostResult]:
+    slots = threading.BoundedSemaphore(concurrency)
+    results: list[HostResult] = []
+    lock = threading.Lock()
+
+    def one(target: Target) -> None:
+        try:
+            result = probe(target, job)
+            with lock:
+                results.append(result)
+        finally:
+            slots.release()
+
+    threads = []
+    for target in job.targets:
+        slots.acquire()
+        t = threading.Thread(target=one, args=(target,))
+        t.start()
+        threads.append(t)
+    for t in threads:
+        t.join()
+    return results
+
+
+def _sequential(job: PingInput, concurrency: int) -> list[HostResult]:
+    return [probe(target, job) for target in job.targets]
+
+
+def canonical(results: list[HostResult]) -> list[list[str | None]]:
+    """Every target's address and state, sorted by target."""
+    return sorted([r.target, r.address, str(r.state.value)] for r in results)
+
+
+def summarize(results: list[HostResult]) -> dict[str, Any]:
+    """Hosts per state."""
+    counts: dict[str, Any] = {"hosts": len(results)}
+    for r in results:
+        counts[r.state.value] = counts.get(r.state.value, 0) + 1
+    return counts
+
+
+def info(variant: str) -> dict[str, Any]:
+    """How the anyio engine starts and reaps children here (asyncio's child watcher)."""
+    if not variant.startswith("anyio"):
+        return {"child_watcher": "subprocess (blocking waitpid per thread)"}
+    from scanner.net.spawn import make_spawner
+
+    name = make_spawner("auto").name
+    if variant == "anyio-trio":
+        return {"child_watcher": f"{name} (trio)"}
+    return {"child_watcher": f"{name} (asyncio)"}
+
+
+WORKLOAD = Workload(
+    name="ping",
+    prepare=_prepare,
+    canonical=canonical,
+    summarize=summarize,
+    info=info,
+    variants={
+        "anyio-asyncio": Variant(
+            "anyio-asyncio",
+            partial(_anyio, "asyncio"),
+            "async",
+            warm=partial(warm_backend, "asyncio"),
+        ),
+        "anyio-trio": Variant(
+            "anyio-trio", partial(_anyio, "trio"), "async", warm=partial(warm_backend, "trio")
+        ),
+        "threads": Variant("threads", _threads, "threads", description="ThreadPoolExecutor"),
+        "thread-per-host": Variant(
+            "thread-per-host", _thread_per_host, "threads", description="threading.Thread"
+        ),
+        "sequential": Variant("sequential", _sequential, "sequential"),
+    },
+)

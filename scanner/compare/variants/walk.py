@@ -1,0 +1,182 @@
+"""Walk + extension counts, scheduled four ways over the same work unit, ``scan_batch``.
+
+* ``anyio-asyncio`` / ``anyio-trio``: the engine itself (``scanner.fs.walk``), its
+  concurrency pinned to the cell's cap (``WalkConfig.workers``).
+* ``threads``: a ``ThreadPoolExecutor`` of the cap's size running the engine's dispatch
+  policy (same LIFO frontier, same fair share, same ``Tuner`` budgets) with futures instead
+  of an event loop: the difference measured is the scheduler, nothing else.
+* ``thread-per-worker``: the classic ``threading.Thread`` style: N threads that each take
+  directories from a shared frontier under a condition variable and merge into the report
+  under a lock, with no dispatcher at all.
+* ``sequential``: one call of ``scan_batch`` with an unlimited budget, which is ``os.walk``
+  with the same counting.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import replace
+from functools import partial
+from typing import Any
+
+from scanner.compare.variants._loops import run_on, warm_backend
+from scanner.compare.workload import Variant, Workload
+from scanner.fs import (
+    BatchResult,
+    Budget,
+    DirTask,
+    ReportBuilder,
+    SharedState,
+    WalkConfig,
+    WalkReport,
+    root_tasks,
+    scan_batch,
+    walk,
+)
+from scanner.fs.tuner import Tuner
+
+_UNLIMITED = Budget(max_entries=sys.maxsize, max_seconds=math.inf)
+
+
+def _prepare(params: Mapping[str, Any], size: int) -> WalkConfig:
+    return WalkConfig(
+        roots=(str(params["root"]),),
+        hidden=bool(params.get("hidden", True)),
+        largest=int(params.get("largest", 10)),
+    )
+
+
+def _anyio(backend: str, cfg: WalkConfig, concurrency: int) -> WalkReport:
+    return run_on(backend, partial(walk, replace(cfg, workers=concurrency)))
+
+
+def _threads(cfg: WalkConfig, concurrency: int) -> WalkReport:
+    cfg = replace(cfg, workers=concurrency)
+    start = time.perf_counter()
+    shared = SharedState()
+    tuner = Tuner(pinned=concurrency, max_workers=cfg.max_workers)
+    builder = ReportBuilder(cfg)
+    first = root_tasks(cfg, shared)
+    builder.merge(first)
+    frontier: deque[DirTask] = deque(first.frontier)
+    running: set[Future[BatchResult]] = set()
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="walk") as pool:
+        while frontier or running:
+            while frontier and len(running) < tuner.limit:
+                share = max(1, len(frontier) // tuner.limit)
+                tasks = [frontier.pop() for _ in range(share)]
+                running.add(pool.submit(scan_batch, tasks, cfg, tuner.budget(), shared))
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                res = future.result()
+                tuner.observe(res, len(running) + 1)
+                builder.merge(res)
+                frontier.extend(res.frontier)
+    return builder.finish(time.perf_counter() - start)
+
+
+def _thread_per_worker(cfg: WalkConfig, concurrency: int) -> WalkReport:
+    start = time.perf_counter()
+    shared = SharedState()
+    builder = ReportBuilder(cfg)
+    first = root_tasks(cfg, shared)
+    builder.merge(first)
+    frontier: list[DirTask] = list(first.frontier)
+    lock = threading.Condition()
+    busy = 0
+    # the engine's starting budget, kept fixed: the classic style has no tuner
+    budget = Tuner(pinned=concurrency, max_workers=cfg.max_workers).budget()
+    failures: list[BaseException] = []
+
+    def worker() -> None:
+        nonlocal busy
+        while True:
+            with lock:
+                while not frontier and busy:
+                    lock.wait()
+                if not frontier:
+                    lock.notify_all()
+                    return
+                share = max(1, len(frontier) // concurrency)
+                tasks = [frontier.pop() for _ in range(share)]
+                busy += 1
+            try:
+                res = scan_batch(tasks, cfg, budget, shared)
+            except BaseException as exc:  # surfaced after join, as a thread cannot raise
+                failures.append(exc)
+                res = BatchResult()
+            with lock:
+                builder.merge(res)
+                frontier.extend(res.frontier)
+                busy -= 1
+                lock.notify_all()
+
+    threads = [threading.Thread(target=worker, name=f"walk-{i}") for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failures:
+        raise failures[0]
+    return builder.finish(time.perf_counter() - start)
+
+
+def _sequential(cfg: WalkConfig, concurrency: int) -> WalkReport:
+    start = time.perf_counter()
+    shared = SharedState()
+    builder = ReportBuilder(cfg)
+    first = root_tasks(cfg, shared)
+    builder.merge(first)
+    builder.merge(scan_batch(first.frontier, cfg, _UNLIMITED, shared))
+    return builder.finish(time.perf_counter() - start)
+
+
+def canonical(report: WalkReport) -> dict[str, Any]:
+    """What every scheduler must agree on: totals, extensions, errors, largest sizes.
+
+    Largest *paths* are left out: which name of a hard-linked file carries its bytes depends
+    on which name a scheduler meets first (its size does not).
+    """
+    t = report.totals
+    return {
+        "totals": [t.files, t.dirs, t.symlinks, t.other, t.bytes, t.errors],
+        "extensions": sorted([ext, c[0], c[1]] for ext, c in report.extensions.as_dict().items()),
+        "errors": sorted([e.subject, e.phase, e.errno or 0] for e in report.errors),
+        "largest_sizes": [f.size for f in report.largest],
+    }
+
+
+def summarize(report: WalkReport) -> dict[str, Any]:
+    """Files, directories and bytes found."""
+    t = report.totals
+    return {"files": t.files, "dirs": t.dirs, "bytes": t.bytes, "errors": t.errors}
+
+
+WORKLOAD = Workload(
+    name="walk",
+    prepare=_prepare,
+    canonical=canonical,
+    summarize=summarize,
+    variants={
+        "anyio-asyncio": Variant(
+            "anyio-asyncio",
+            partial(_anyio, "asyncio"),
+            "async",
+            warm=partial(warm_backend, "asyncio"),
+        ),
+        "anyio-trio": Variant(
+            "anyio-trio", partial(_anyio, "trio"), "async", warm=partial(warm_backend, "trio")
+        ),
+        "threads": Variant("threads", _threads, "threads", description="ThreadPoolExecutor"),
+        "thread-per-worker": Variant(
+            "thread-per-worker", _thread_per_worker, "threads", description="threading.Thread"
+        ),
+        "sequential": Variant("sequential", _sequential, "sequential"),
+    },
+)

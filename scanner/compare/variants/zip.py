@@ -1,0 +1,210 @@
+"""Zip inspection, scheduled four ways over the same work unit, ``inspect_one`` (the
+engine's guarded ``inspect_file``: central directory, audit, nested archives).
+
+* ``anyio-asyncio`` / ``anyio-trio``: the archive engine (``inspect_paths``) with the cell's
+  cap as its worker count, in threads only (``ProcessPolicy.NEVER``): the comparison is about
+  scheduling, and the lab's archives are far below the engine's process threshold anyway.
+* ``threads``: ``ThreadPoolExecutor.map`` over the paths.
+* ``thread-per-worker``: N ``threading.Thread`` workers taking paths from a ``queue.Queue``.
+* ``sequential``: a loop.
+
+The canonical result lists, per archive, its member count and member names, the finding
+codes and the worst severity, so any difference between schedulers shows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import queue
+import random
+import threading
+import zipfile
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from scanner.archives.config import ZipConfig
+from scanner.archives.engine import (
+    Candidate,
+    EngineConfig,
+    ProcessPolicy,
+    inspect_one,
+    inspect_paths,
+)
+from scanner.archives.kinds import ARCHIVE_EXTENSIONS, extension_of
+from scanner.archives.model import ArchiveReport
+from scanner.compare.variants._loops import run_on, warm_backend
+from scanner.compare.workload import Variant, Workload
+
+
+@dataclass(frozen=True, slots=True)
+class ZipInput:
+    """The archives (sorted paths) and the inspection config."""
+
+    paths: tuple[str, ...]
+    cfg: ZipConfig
+
+
+def find_archives(root: str) -> list[str]:
+    """Archive files under ``root`` by extension (or ``root`` itself), sorted."""
+    if os.path.isfile(root):
+        return [root]
+    found = []
+    for top, _dirs, files in os.walk(root):
+        found += [os.path.join(top, f) for f in files if extension_of(f) in ARCHIVE_EXTENSIONS]
+    return sorted(found)
+
+
+def _prepare(params: Mapping[str, Any], size: int) -> ZipInput:
+    return ZipInput(tuple(find_archives(str(params["root"]))), ZipConfig(keep_members=True))
+
+
+def _anyio(backend: str, job: ZipInput, concurrency: int) -> list[ArchiveReport]:
+    reports: list[ArchiveReport] = []
+
+    async def collect(report: ArchiveReport) -> None:
+        reports.append(report)
+
+    engine = EngineConfig(workers=concurrency, processes=ProcessPolicy.NEVER, deadline=None)
+    candidates = [Candidate(p) for p in job.paths]
+    run_on(backend, partial(inspect_paths, candidates, job.cfg, collect, engine))
+    return reports
+
+
+def _threads(job: ZipInput, concurrency: int) -> list[ArchiveReport]:
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="zip") as pool:
+        return list(pool.map(partial(inspect_one, cfg=job.cfg), job.paths))
+
+
+def _thread_per_worker(job: ZipInput, concurrency: int) -> list[ArchiveReport]:
+    todo: queue.SimpleQueue[str] = queue.SimpleQueue()
+    for path in job.paths:
+        todo.put(path)
+    reports: list[ArchiveReport] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        while True:
+            try:
+                path = todo.get_nowait()
+            except queue.Empty:
+                return
+            report = inspect_one(path, job.cfg)
+            with lock:
+                reports.append(report)
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return reports
+
+
+def _sequential(job: ZipInput, concurrency: int) -> list[ArchiveReport]:
+    return [inspect_one(path, job.cfg) for path in job.paths]
+
+
+def _canonical_one(r: ArchiveReport) -> list[Any]:
+    names = [m.name for m in r.members or ()]
+    worst = r.worst
+    return [
+        r.path,
+        r.member_count,
+        names,
+        sorted(f.code for f in r.findings),
+        None if worst is None else int(worst),
+        None if r.error is None else r.error.phase,
+        [_canonical_one(n) for n in r.nested],
+    ]
+
+
+def canonical(reports: list[ArchiveReport]) -> list[list[Any]]:
+    """Per archive (sorted by path): members, names, finding codes, worst, error phase."""
+    return sorted((_canonical_one(r) for r in reports), key=lambda item: str(item[0]))
+
+
+def summarize(reports: list[ArchiveReport]) -> dict[str, Any]:
+    """Archives, members and findings."""
+    return {
+        "archives": len(reports),
+        "members": sum(r.member_count for r in reports),
+        "findings": sum(len(r.findings) for r in reports),
+        "errors": sum(1 for r in reports if r.error is not None),
+    }
+
+
+# -- the corpus lab ---------------------------------------------------------------------
+
+
+def write_corpus(root: Path, archives: int, *, seed: int) -> list[str]:
+    """A seeded corpus: ordinary archives of 1..400 members (deflated and stored, some
+    nested), one truncated and one with a traversal name, so findings and errors appear."""
+    rng = random.Random(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(archives):
+        sub = root / f"d{i % 16:02d}"
+        sub.mkdir(exist_ok=True)
+        path = sub / f"a{i:05d}.zip"
+        members = rng.randint(1, 400)
+        with zipfile.ZipFile(path, "w") as zf:
+            for j in range(members):
+                method = zipfile.ZIP_DEFLATED if j % 3 else zipfile.ZIP_STORED
+                body = hashlib.sha256(f"{seed}/{i}/{j}".encode()).hexdigest().encode() * (j % 7)
+                zf.writestr(f"pkg{j % 5}/m{j:04d}.txt", body, compress_type=method)
+            if i % 25 == 3:
+                zf.writestr("../escape.txt", b"x")
+        if i % 50 == 7:
+            data = path.read_bytes()
+            path.write_bytes(data[: len(data) // 2])
+        paths.append(str(path))
+    return paths
+
+
+def corpus_sizes(
+    sizes: Sequence[int], *, seed: int = 1, base: Path | None = None
+) -> list[tuple[int, dict[str, Any]]]:
+    """One corpus per size, generated once and reused (a marker names its spec)."""
+    from scanner.compare.labs import lab_home
+
+    out = []
+    for n in sizes:
+        root = lab_home(base) / f"zip-corpus-{n}-seed{seed}"
+        marker = root.with_name(root.name + ".done")
+        if not marker.exists():
+            import shutil
+
+            shutil.rmtree(root, ignore_errors=True)
+            write_corpus(root, n, seed=seed)
+            marker.write_text(f"{n} archives, seed {seed}\n")
+        out.append((n, {"root": str(root)}))
+    return out
+
+
+WORKLOAD = Workload(
+    name="zip",
+    prepare=_prepare,
+    canonical=canonical,
+    summarize=summarize,
+    variants={
+        "anyio-asyncio": Variant(
+            "anyio-asyncio",
+            partial(_anyio, "asyncio"),
+            "async",
+            warm=partial(warm_backend, "asyncio"),
+        ),
+        "anyio-trio": Variant(
+            "anyio-trio", partial(_anyio, "trio"), "async", warm=partial(warm_backend, "trio")
+        ),
+        "threads": Variant("threads", _threads, "threads", description="ThreadPoolExecutor"),
+        "thread-per-worker": Variant(
+            "thread-per-worker", _thread_per_worker, "threads", description="threading.Thread"
+        ),
+        "sequential": Variant("sequential", _sequential, "sequential"),
+    },
+)

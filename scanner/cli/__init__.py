@@ -18,6 +18,7 @@ from scanner.cli import check as _check
 from scanner.cli import ext as _ext
 from scanner.cli import info as _info
 from scanner.cli import lab as _lab
+from scanner.cli import ping as _ping
 from scanner.cli import scan as _scan
 from scanner.cli import walk as _walk
 from scanner.cli import zip as _zip
@@ -59,6 +60,7 @@ app.command("walk")(_walk.walk_command)
 app.command("ext")(_ext.ext_command)
 app.command("scan")(_scan.scan_command)
 app.command("zip")(_zip.zip_command)
+app.command("ping")(_ping.ping_command)
 app.add_typer(_lab.app, name="lab")
 app.add_typer(_bench.app, name="bench")
 

@@ -1,0 +1,252 @@
+"""``scanner ping TARGET...``: sweep hosts with concurrent ``ping`` children, like fping."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from scanner.cli._options import CsvOpt, JsonlOpt, JsonOpt, OutputOpt, QuietOpt
+
+#: Sweeps over this many hosts need --yes (fping has no such guard; a typo in a prefix
+#: length should not ping a /8).
+DEFAULT_MAX_HOSTS = 65_536
+
+TargetsArg = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="Addresses, host names, CIDR blocks (10.0.0.0/24) or ranges (10.0.0.1-20).",
+        show_default=False,
+    ),
+]
+FileOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--file",
+        "-f",
+        metavar="FILE",
+        help="Read targets from FILE ('-' for stdin); '#' starts a comment.",
+        show_default=False,
+    ),
+]
+ExcludeOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude",
+        "-x",
+        metavar="TARGET",
+        help="Leave out these targets (any target syntax; repeat or separate with commas).",
+        show_default=False,
+    ),
+]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Allow sweeps over --max-hosts hosts.")]
+MaxHostsOpt = Annotated[
+    int, typer.Option("--max-hosts", help="Host count above which --yes is needed.", min=1)
+]
+AliveOpt = Annotated[
+    bool, typer.Option("--alive", "-a", help="Print only the targets that are alive (fping -a).")
+]
+UnreachableOpt = Annotated[
+    bool,
+    typer.Option(
+        "--unreachable", "-u", help="Print only the targets that are not alive (fping -u)."
+    ),
+]
+CountOpt = Annotated[int, typer.Option("--count", "-c", help="Echo requests per host.", min=1)]
+JobsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        help="Probes at once [default: sized to the CPUs and the open-file limit].",
+        min=1,
+        show_default=False,
+    ),
+]
+TimeoutOpt = Annotated[
+    float, typer.Option("--timeout", "-t", help="Seconds to wait for each reply.")
+]
+IntervalOpt = Annotated[
+    float, typer.Option("--interval", "-i", help="Seconds between requests to one host (-c > 1).")
+]
+DeadlineOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--deadline",
+        help="Seconds one host may take before its ping is killed "
+        "[default: count x interval + timeout + 2].",
+        show_default=False,
+    ),
+]
+RateOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--rate",
+        help="At most this many echo requests per second over the whole sweep.",
+        show_default=False,
+    ),
+]
+RetriesOpt = Annotated[
+    int, typer.Option("--retries", "-r", help="Retry hosts that did not answer.", min=0)
+]
+BackoffOpt = Annotated[
+    float, typer.Option("--backoff", help="Seconds before the first retry (doubles each time).")
+]
+V4Opt = Annotated[bool, typer.Option("-4", help="IPv4 only (names resolve to IPv4).")]
+V6Opt = Annotated[bool, typer.Option("-6", help="IPv6 only (names resolve to IPv6).")]
+MethodOpt = Annotated[
+    str,
+    typer.Option(
+        "--method",
+        "-m",
+        help="icmp (the system ping) or tcp (connect; refused counts as up).",
+        metavar="icmp|tcp",
+    ),
+]
+PortOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--port",
+        "-p",
+        metavar="P[,P...]",
+        help="Ports for --method tcp, tried in order [default: 80,443].",
+        show_default=False,
+    ),
+]
+PingOpt = Annotated[str, typer.Option("--ping", help="The ping executable to run.")]
+SpawnerOpt = Annotated[
+    str, typer.Option("--spawner", hidden=True, help="auto, posix, anyio or anyio-pidfd.")
+]
+BackendOpt = Annotated[str, typer.Option("--backend", hidden=True, help="asyncio or trio.")]
+
+
+def _ports(values: list[str]) -> tuple[int, ...]:
+    from scanner.cli._options import usage
+
+    ports: list[int] = []
+    for value in values:
+        for item in value.split(","):
+            item = item.strip()
+            if not item.isdigit() or not 0 < int(item) < 65536:
+                raise usage(f"--port: {item!r} is not a port number (1-65535)")
+            ports.append(int(item))
+    return tuple(dict.fromkeys(ports))
+
+
+def ping_command(
+    targets: TargetsArg = None,
+    *,
+    file: FileOpt = None,
+    exclude: ExcludeOpt = None,
+    yes: YesOpt = False,
+    max_hosts: MaxHostsOpt = DEFAULT_MAX_HOSTS,
+    alive: AliveOpt = False,
+    unreachable: UnreachableOpt = False,
+    count: CountOpt = 1,
+    jobs: JobsOpt = None,
+    timeout: TimeoutOpt = 1.0,
+    interval: IntervalOpt = 1.0,
+    deadline: DeadlineOpt = None,
+    rate: RateOpt = None,
+    retries: RetriesOpt = 0,
+    backoff: BackoffOpt = 0.5,
+    ipv4: V4Opt = False,
+    ipv6: V6Opt = False,
+    method: MethodOpt = "icmp",
+    port: PortOpt = None,
+    ping: PingOpt = "ping",
+    spawner: SpawnerOpt = "auto",
+    backend: BackendOpt = "asyncio",
+    json: JsonOpt = False,
+    jsonl: JsonlOpt = False,
+    csv: CsvOpt = False,
+    output: OutputOpt = None,
+    quiet: QuietOpt = False,
+) -> int:
+    """Sweep hosts and report which are alive, streaming one line per host as it finishes.
+
+    Exit 0 when every host is alive, 1 when some are unreachable (or could not be pinged),
+    2 when some names did not resolve, 3 on a usage error, 130 on Ctrl-C (children are
+    killed; what finished is printed).
+    """
+    import sys
+
+    from scanner.cli._options import pick_format, usage
+    from scanner.cli._runner import Session, run_async
+    from scanner.net.config import ProbeMethod, SweepConfig, default_concurrency
+    from scanner.net.report import ALIVE_ONLY, NOT_ALIVE
+    from scanner.net.run import PingRun, ping_run
+    from scanner.net.targets import (
+        count_targets,
+        expand,
+        parse_target_file,
+        parse_target_spec,
+    )
+    from scanner.output.formats import Format
+
+    if alive and unreachable:
+        raise usage("choose one of --alive, --unreachable")
+    if ipv4 and ipv6:
+        raise usage("choose one of -4, -6")
+    if method not in ("icmp", "tcp"):
+        raise usage(f"--method must be icmp or tcp, not {method!r}")
+    if port and method != "tcp":
+        raise usage("--port needs --method tcp")
+    if backend not in ("asyncio", "trio"):
+        raise usage("--backend must be asyncio or trio")
+    fmt = pick_format(json, jsonl, csv, Format.TEXT)
+
+    specs = [parse_target_spec(t) for t in targets or []]
+    for name in file or []:
+        if name == "-":
+            specs.extend(parse_target_file(sys.stdin, "<stdin>"))
+            continue
+        try:
+            with open(name, encoding="utf-8", errors="surrogateescape") as stream:
+                specs.extend(parse_target_file(stream, name))
+        except OSError as exc:
+            raise usage(f"cannot read target file {name}: {exc.strerror or exc}") from None
+    excludes = [
+        parse_target_spec(item.strip())
+        for value in exclude or []
+        for item in value.split(",")
+        if item.strip()
+    ]
+    if not specs:
+        raise usage("no targets: give TARGET arguments or -f FILE")
+    total = count_targets(specs, excludes)
+    if total == 0:
+        raise usage("no targets left after --exclude")
+    if total > max_hosts and not yes:
+        raise usage(
+            f"this sweep covers {total:,} hosts, more than --max-hosts {max_hosts:,}; "
+            "add --yes to run it"
+        )
+
+    cfg = SweepConfig(
+        method=ProbeMethod(method),
+        ports=_ports(port) if port else (80, 443),
+        count=count,
+        interval=interval,
+        timeout=timeout,
+        deadline=deadline,
+        rate=rate,
+        retries=retries,
+        backoff=backoff,
+        family=4 if ipv4 else 6 if ipv6 else 0,
+        ping=ping,
+        spawner=spawner,
+        concurrency=default_concurrency() if jobs is None else jobs,
+    )
+    run = PingRun(
+        fmt=fmt,
+        only=ALIVE_ONLY if alive else NOT_ALIVE if unreachable else None,
+        output=output,
+        quiet=quiet,
+    )
+
+    async def body(session: Session) -> int:
+        outcome = await ping_run(expand(specs, excludes), cfg, run, session.work_scope)
+        return outcome.exit_code
+
+    return run_async(body, backend=backend)

@@ -80,6 +80,10 @@ def test_defaults_and_units() -> None:
 
 def test_ipv6_flag_for_names_and_ping_paths() -> None:
     assert ping_argv("localhost", flavor=F.IPUTILS, ipv6=True)[-2:] == ["-6", "localhost"]
+    # an address literal picks its own family, whatever ``ipv6`` says
+    assert "-6" not in ping_argv("127.0.0.1", flavor=F.IPUTILS, ipv6=True)
+    assert ping_argv("127.0.0.1", flavor=F.WINDOWS, ipv6=True)[-2:] == ["-4", "127.0.0.1"]
+    assert ping_argv("::1", flavor=F.WINDOWS)[-2:] == ["-6", "::1"]
     assert ping_argv("::1", flavor=F.MACOS, ping_path="/sbin/ping")[0] == "/sbin/ping6"
     # a custom binary (a fake ping) is never renamed
     assert ping_argv("::1", flavor=F.MACOS, ping_path="/tmp/fakeping")[0] == "/tmp/fakeping"

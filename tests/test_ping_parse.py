@@ -96,6 +96,7 @@ EXPECTED: dict[str, Want] = {
         0, 0, DOWN, 100.0, summary=False, cause="Network is unreachable"
     ),
     "busybox_unknown_host.txt": Want(0, 0, UNRES, 100.0, summary=False, cause="bad address"),
+    "inetutils_partial_loss.txt": Want(3, 2, ALIVE, 33.3333, (0.874, 0.893, 0.912, 0.019), ttl=64),
     # --- macOS, FreeBSD, OpenBSD (hand-written from their sources) ----------------------
     "macos_alive_3.txt": Want(3, 3, ALIVE, 0.0, (2.870, 3.448, 4.327, 0.632), ttl=64),
     "macos_partial_loss.txt": Want(3, 2, ALIVE, 33.3333, (11.876, 12.040, 12.204, 0.164), ttl=64),
@@ -205,6 +206,21 @@ def test_killed_without_output_is_unreachable() -> None:
     assert classify(stats, None, PingFlavor.IPUTILS) == (
         HostState.UNREACHABLE,
         "no reply before the deadline",
+    )
+
+
+def test_warnings_are_not_causes() -> None:
+    text = (
+        "ping: Warning: source address might be selected on device other than: eth0\n"
+        "PING 10.0.0.9 (10.0.0.9) 56(84) bytes of data.\n"
+        "From 10.0.0.254 icmp_seq=1 Destination Host Unreachable\n\n"
+        "--- 10.0.0.9 ping statistics ---\n"
+        "1 packets transmitted, 0 received, +1 errors, 100% packet loss, time 0ms\n"
+    )
+    stats = parse_ping_output(text, flavor=PingFlavor.IPUTILS, exit_code=1)
+    assert classify(stats, 1, PingFlavor.IPUTILS) == (
+        HostState.UNREACHABLE,
+        "Destination Host Unreachable",
     )
 
 

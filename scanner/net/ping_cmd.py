@@ -131,14 +131,15 @@ def _millis(value: float) -> str:
     return str(max(1, math.ceil(value * 1000)))
 
 
-def _checked_address(address: str) -> str:
-    """Refuse anything that is not a single address or host name (never an option)."""
+def _address_version(address: str) -> int:
+    """Refuse anything that is not a single address or host name (never an option); the
+    IP version of an address literal, 0 for a name."""
     if address.startswith(("-", "/")):  # "/" starts an option for Windows ping.exe
         raise TargetError(f"refusing to pass {address!r} to ping: it would be read as an option")
     spec = parse_target_spec(address)
     if spec.kind not in ("ip", "name"):
         raise TargetError(f"refusing to pass {address!r} to ping: not a single host")
-    return address
+    return spec.version
 
 
 def _ping6_path(ping_path: str) -> str:
@@ -171,15 +172,17 @@ def ping_argv(
 
     ``timeout_s`` is how long to wait for each reply, ``deadline_s`` how long the whole run
     may take (dropped where the ping has no such option: the caller must enforce it),
-    ``interval_s`` the gap between requests (dropped on Windows, which has none). An IPv6
-    address selects IPv6 even without ``ipv6=True``. Raises :class:`TargetError` for an
+    ``interval_s`` the gap between requests (dropped on Windows, which has none). An
+    address literal selects its own family; ``ipv6=True`` asks for IPv6 resolution of a
+    name. Raises :class:`TargetError` for an
     address that is not a single valid host, ``ValueError`` for non-positive numbers.
     """
-    address = _checked_address(address)
+    version = _address_version(address)
     _check_numbers(count, timeout_s, interval_s)
     if flavor is None:
         flavor = detect_flavor(ping_path=ping_path)
-    v6 = ipv6 or ":" in address
+    # an address literal decides the family; ``ipv6`` only matters for names
+    v6 = version == 6 or (version == 0 and ipv6)
     n = str(count)
     args: list[str]
     if flavor is PingFlavor.WINDOWS:

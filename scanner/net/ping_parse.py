@@ -163,7 +163,9 @@ def _scan_unix(lines: Sequence[str], acc: _Acc) -> None:
         if m := _UNIX_ERROR.match(line):
             acc.icmp_error(m.group("msg"))
             continue
-        if m := _DIAGNOSTIC.match(line):
+        if (m := _DIAGNOSTIC.match(line)) and not m.group("msg").lower().startswith("warning"):
+            # "ping: Warning: source address might be selected on device other than ..."
+            # says nothing about the host
             acc.diagnostic(m.group("msg"))
 
 

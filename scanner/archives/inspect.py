@@ -1,0 +1,294 @@
+"""The work unit every scheduler shares: inspect one archive, return one report.
+
+Synchronous and self-contained (no scheduling, no output), so the anyio engine, the
+thread-pool and the sequential variants call exactly this and get identical reports.
+A broken or hostile archive yields findings, an unreadable file an ``error``; neither
+raises. Nothing is written to disk: nested archives are decompressed into memory within
+``cfg.nested_byte_budget``.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import struct
+from dataclasses import dataclass
+
+from scanner.archives.central import (
+    CENTRAL,
+    CENTRAL_SIG,
+    EOCD,
+    EOCD_SIG,
+    ZIP64_EOCD,
+    ZIP64_EOCD_SIG,
+    ZIP64_LOCATOR,
+    ZIP64_LOCATOR_SIG,
+    Buffer,
+    CentralDirectory,
+    read_central_directory,
+)
+from scanner.archives.checks import Audit, describe_prefix, first_entry_offset, run_audit
+from scanner.archives.codes import FindingList
+from scanner.archives.config import ZipConfig
+from scanner.archives.kinds import extension_of, is_archive_name
+from scanner.archives.model import ArchiveReport, Member, method_name
+from scanner.archives.source import FileView
+from scanner.archives.verify import CorruptData, iter_member_data, local_data_start
+from scanner.archives.verify import verify_members as _verify_members
+from scanner.errors import ItemError
+
+#: Files up to this size are read whole with one ``read`` (cheaper than several preads).
+WHOLE_READ_LIMIT = 256 * 1024
+#: Longest symlink target read to check where it points (PATH_MAX).
+SYMLINK_TARGET_MAX = 4096
+
+
+@dataclass(slots=True)
+class _Budget:
+    """Bytes still allowed for nested archives, shared by the whole nesting tree."""
+
+    remaining: int
+
+
+def inspect_bytes(
+    data: bytes | memoryview, path: str, cfg: ZipConfig, depth: int = 0
+) -> ArchiveReport:
+    """Inspect an archive held in memory; ``depth`` is its nesting level (0 = a file)."""
+    buf = data if isinstance(data, bytes) else bytes(data)
+    return _inspect(buf, path, cfg, depth, _Budget(cfg.nested_byte_budget))
+
+
+def inspect_file(path: str, cfg: ZipConfig) -> ArchiveReport:
+    """Inspect the archive at ``path``; reads the tail, the central directory and the local
+    headers (plus member data only for ``verify`` and nested archives). Never raises for
+    a bad archive or an unreadable file: see ``report.error`` and ``report.findings``."""
+    try:
+        # O_NONBLOCK: a FIFO named like an archive must not hang the scan.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        return ArchiveReport(path=path, error=ItemError.from_os_error(path, "open", exc))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return ArchiveReport(
+                path=path, error=ItemError(path, "open", "not a regular file", None)
+            )
+        size = st.st_size
+        buf: Buffer
+        if size <= WHOLE_READ_LIMIT:
+            buf = os.pread(fd, size, 0)
+        else:
+            buf = FileView(fd, size)
+        try:
+            return _inspect(buf, path, cfg, 0, _Budget(cfg.nested_byte_budget))
+        except struct.error:
+            # Only reachable when the file shrank between fstat and a read.
+            return ArchiveReport(
+                path=path, size=size, error=ItemError(path, "read", "file changed while read")
+            )
+    except OSError as exc:
+        return ArchiveReport(path=path, error=ItemError.from_os_error(path, "read", exc))
+    finally:
+        os.close(fd)
+
+
+def sniff_zip(tail: bytes, file_size: int) -> bool:
+    """Whether a file looks like a zip archive from its last bytes alone.
+
+    ``tail`` holds the last ``min(file_size, 64 KiB + 22)`` bytes. True when an end record
+    (or ZIP64 end records) declares a central directory lying inside the file and, when
+    that start is within ``tail``, it begins with a central header signature (what
+    ``zipfile.is_zipfile`` does not check). An empty archive (no members) counts.
+    """
+    base = file_size - len(tail)
+    pos = len(tail) - EOCD.size
+    while pos >= 0:
+        pos = tail.rfind(EOCD_SIG, 0, pos + 4)
+        if pos < 0:
+            return False
+        if _sniff_candidate(tail, base, pos):
+            return True
+        pos -= 1
+    return False
+
+
+def _sniff_candidate(tail: bytes, base: int, pos: int) -> bool:
+    _sig, disk, cd_disk, _n, count, cd_size, _off, clen = EOCD.unpack_from(tail, pos)
+    if pos + EOCD.size + clen > len(tail) or disk != 0 or cd_disk != 0:
+        return False
+    records = pos
+    loc = pos - ZIP64_LOCATOR.size
+    if loc >= 0 and tail[loc : loc + 4] == ZIP64_LOCATOR_SIG:
+        rec = loc - ZIP64_EOCD.size
+        if rec < 0 or tail[rec : rec + 4] != ZIP64_EOCD_SIG:
+            return False
+        fields = ZIP64_EOCD.unpack_from(tail, rec)
+        count, cd_size = fields[7], fields[8]
+        records = rec
+    if count == 0:
+        return bool(cd_size == 0)
+    if count * CENTRAL.size > cd_size:
+        return False
+    start = records - cd_size  # where the directory must start, relative to tail
+    if base + start < 0:
+        return False
+    if start >= 0:
+        return tail[start : start + 4] == CENTRAL_SIG
+    return True  # starts before the tail: inside the file, cannot check more from here
+
+
+def _inspect(buf: Buffer, path: str, cfg: ZipConfig, depth: int, budget: _Budget) -> ArchiveReport:
+    size = len(buf)
+    findings = FindingList(cfg.max_findings_per_code, cfg.min_severity)
+    if depth > cfg.max_nested_depth:
+        findings.add(
+            "nested-too-deep",
+            None,
+            f"nested {depth} levels deep (limit {cfg.max_nested_depth})",
+        )
+    cd = read_central_directory(buf, size, findings)
+    audit = Audit(buf, size, cd, cfg, findings)
+    if cfg.audit and cd.found_end:
+        run_audit(audit)
+        _check_symlink_targets(buf, cd.members, cfg, findings)
+    report = ArchiveReport(path=path, size=size)
+    _fill_statistics(report, cd)
+    if cd.found_end:
+        prefix = first_entry_offset(audit)
+        report.prefix_bytes = prefix
+        report.trailing_bytes = size - cd.end_of_records
+        if prefix > 0:
+            findings.add(
+                "prefix-data",
+                None,
+                f"{prefix} bytes before the first entry: {describe_prefix(bytes(buf[0:4]))}",
+            )
+        if cfg.verify:
+            _verify_members(buf, size, cd.members, cfg, findings)
+        if cfg.recurse:
+            _inspect_nested(buf, report, cd.members, cfg, depth, budget, findings)
+    report.findings = findings.finish()
+    if cfg.keep_members:
+        report.members = cd.members
+    return report
+
+
+def _fill_statistics(report: ArchiveReport, cd: CentralDirectory) -> None:
+    members = cd.members
+    report.member_count = len(members)
+    methods: dict[int, int] = {}
+    extensions: dict[str, tuple[int, int]] = {}
+    total_c = total_u = encrypted = 0
+    zip64 = cd.zip64
+    for m in members:
+        total_c += m.compressed_size
+        total_u += m.uncompressed_size
+        methods[m.method] = methods.get(m.method, 0) + 1
+        if m.encrypted:
+            encrypted += 1
+        zip64 = zip64 or m.zip64
+        if not m.is_dir:
+            ext = extension_of(m.name)
+            files, nbytes = extensions.get(ext, (0, 0))
+            extensions[ext] = (files + 1, nbytes + m.uncompressed_size)
+    report.total_compressed = total_c
+    report.total_uncompressed = total_u
+    report.ratio = total_u / total_c if total_c else 0.0
+    report.methods = {method_name(k): v for k, v in methods.items()}
+    report.encrypted_count = encrypted
+    report.zip64 = zip64
+    report.extensions = extensions
+    report.comment = _decode_comment(cd.comment)
+
+
+def _decode_comment(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp437")
+
+
+def _read_member(buf: Buffer, m: Member, limit: int, cfg: ZipConfig) -> bytes | None:
+    """Up to ``limit`` decompressed bytes of a member, or None when it has no data."""
+    start = local_data_start(buf, len(buf), m)
+    if start is None:
+        return None
+    pieces = iter_member_data(
+        buf,
+        start,
+        csize=m.compressed_size,
+        method=m.method,
+        limit=limit,
+        chunk=cfg.verify_chunk,
+        usize=m.uncompressed_size,
+    )
+    return b"".join(pieces)
+
+
+def _check_symlink_targets(
+    buf: Buffer, members: list[Member], cfg: ZipConfig, findings: FindingList
+) -> None:
+    """A symlink's data is its target: absolute or climbing out of the tree, it lets a
+    later member be written anywhere on extraction."""
+    for m in members:
+        if not m.is_symlink or m.encrypted or m.uncompressed_size > SYMLINK_TARGET_MAX:
+            continue
+        try:
+            raw = _read_member(buf, m, SYMLINK_TARGET_MAX, cfg)
+        except (CorruptData, ValueError):
+            continue
+        if raw is None:
+            continue
+        target = raw.decode("utf-8", "replace")
+        if target.startswith(("/", "\\")) or (len(target) > 1 and target[1] == ":"):
+            findings.add("symlink-escape", m.name, f"points to absolute path {target!r}")
+            continue
+        depth = m.name.rstrip("/").count("/")  # directories above the link
+        for part in target.replace("\\", "/").split("/"):
+            if part == "..":
+                depth -= 1
+                if depth < 0:
+                    findings.add("symlink-escape", m.name, f"points outside: {target!r}")
+                    break
+            elif part not in ("", "."):
+                depth += 1
+
+
+def _inspect_nested(  # noqa: PLR0917
+    buf: Buffer,
+    report: ArchiveReport,
+    members: list[Member],
+    cfg: ZipConfig,
+    depth: int,
+    budget: _Budget,
+    findings: FindingList,
+) -> None:
+    """Inspect members that are archives, from memory, within the shared byte budget."""
+    for m in members:
+        if m.is_dir or m.encrypted or not is_archive_name(m.name):
+            continue
+        child_path = f"{report.path}!{m.name}"
+        if depth + 1 > cfg.nested_hard_limit:
+            findings.add(
+                "nested-limit",
+                m.name,
+                f"not opened: nesting stops at {cfg.nested_hard_limit} levels",
+            )
+            continue
+        if m.uncompressed_size > budget.remaining:
+            findings.add(
+                "nested-budget-exceeded",
+                m.name,
+                f"not opened: {m.uncompressed_size} bytes, {budget.remaining} left of the "
+                f"nested budget ({cfg.nested_byte_budget})",
+            )
+            continue
+        try:
+            data = _read_member(buf, m, m.uncompressed_size, cfg)
+        except (CorruptData, ValueError) as exc:
+            findings.add("nested-unreadable", m.name, f"cannot decompress: {exc}")
+            continue
+        if data is None:
+            continue
+        budget.remaining -= len(data)
+        report.nested.append(_inspect(data, child_path, cfg, depth + 1, budget))

@@ -1,0 +1,60 @@
+"""``scanner bench`` end to end: real worker processes, exports, exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from scanner import exit_codes
+from tests.cli_helpers import run_cli
+
+
+def test_bench_lab_walk_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    ran = run_cli(
+        "bench", "lab", "walk", "--sizes", "150,300", "--runs", "1", "-j", "2",
+        "--variant", "anyio-asyncio", "--variant", "sequential",
+        "--dir", str(tmp_path / "labs"), "--json", "--quiet",
+        "--export-csv", str(out / "r.csv"), "--export-markdown", str(out / "r.md"),
+        "--export-json", str(out / "r.json"),
+    )  # fmt: skip
+    assert ran.code == exit_codes.OK, ran.err
+    doc = json.loads(ran.text)
+    assert doc["command"] == "bench"
+    assert json.loads((out / "r.json").read_text())["cells"] == doc["cells"]
+    cells = {(c["variant"], c["size"]): c for c in doc["cells"]}
+    assert set(cells) == {(v, n) for v in ("anyio-asyncio", "sequential") for n in (150, 300)}
+    assert cells[("anyio-asyncio", 300)]["concurrency"] == 2
+    assert cells[("sequential", 300)]["concurrency"] == 1
+    assert cells[("anyio-asyncio", 300)]["result"]["files"] >= 300
+    assert {s["axis"] for s in doc["scaling"]} == {"size"}
+    rows = list(csv.DictReader(io.StringIO((out / "r.csv").read_text())))
+    assert len(rows) == 4
+    assert "| anyio-asyncio | 2 |" in (out / "r.md").read_text()
+    assert sorted(p.name for p in out.iterdir()) == ["r.csv", "r.json", "r.md"]
+
+
+def test_bench_table_on_stdout(tmp_path: Path) -> None:
+    ran = run_cli(
+        "bench", "walk", str(tmp_path), "--runs", "1", "-j", "2", "--quiet",
+        "--variant", "threads", "--variant", "sequential",
+    )  # fmt: skip
+    assert ran.code == exit_codes.OK, ran.err
+    assert "Median ± MAD" in ran.text
+    assert "1x (baseline)" in ran.text
+
+
+def test_bench_usage_errors(tmp_path: Path) -> None:
+    both = run_cli("bench", "walk", str(tmp_path), "--quick", "--rigorous")
+    assert both.code == exit_codes.USAGE
+    assert "--quick" in both.err
+    bad = run_cli("bench", "walk", str(tmp_path), "-j", "0")
+    assert bad.code == exit_codes.USAGE
+    unknown = run_cli("bench", "walk", str(tmp_path), "--variant", "pigeon")
+    assert unknown.code == exit_codes.USAGE
+    assert "unknown variant" in unknown.err
+    missing = run_cli("bench", "walk", str(tmp_path / "nope"))
+    assert missing.code == exit_codes.USAGE

@@ -1,0 +1,75 @@
+"""Smoke runs of every workload and variant at tiny size: identical results, real labs.
+
+Inline (no worker processes) to stay within a few seconds; the process isolation itself is
+covered in test_compare_harness.py and by the CLI test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from scanner.compare.harness import PRESETS, InlineExecutor, run_grid
+from scanner.compare.labs import fake_ping_sizes, loopback_targets, tree_sizes
+from scanner.compare.plan import BenchConfig, build_cells
+from scanner.compare.results import analyze
+from scanner.compare.variants.zip import corpus_sizes
+from scanner.compare.workload import load_workload
+from scanner.errors import UsageProblem
+
+ONE = replace(PRESETS["quick"], runs=1)
+CONFIG = BenchConfig(concurrency=(3,), preset=ONE)
+
+
+def _run_all_variants(workload: str, sizes: list[tuple[int, dict[str, object]]]) -> None:
+    cells, notes = build_cells(workload, "smoke", sizes, CONFIG)
+    assert notes == []
+    variants = {c.variant for c in cells}
+    assert variants == set(load_workload(workload).variants)
+    grid = run_grid(cells, ONE, InlineExecutor())
+    digests = {r.digest for item in grid.cells for r in [*item.warmup, *item.runs]}
+    assert len(digests) == 1  # every variant produced the identical result
+    report = analyze(grid, title="smoke", resamples=100)
+    seq = next(c for c in report.cells if c.cell.variant == "sequential")
+    assert seq.cell.concurrency == 1
+    assert all(c.speedup is not None for c in report.cells if c is not seq)
+
+
+def test_walk_variants_agree(tmp_path: Path) -> None:
+    sizes = tree_sizes([300], seed=3, base=tmp_path)
+    _run_all_variants("walk", [(n, dict(p)) for n, p in sizes])
+
+
+def test_walk_variants_report_errors_identically(tmp_path: Path) -> None:
+    # a missing root is an error record, counted the same by every scheduler
+    _run_all_variants("walk", [(0, {"root": str(tmp_path / "missing")})])
+
+
+def test_zip_variants_agree(tmp_path: Path) -> None:
+    sizes = corpus_sizes([8], seed=2, base=tmp_path)
+    _run_all_variants("zip", [(n, dict(p)) for n, p in sizes])
+
+
+def test_ping_variants_agree_on_the_fake_ping() -> None:
+    with fake_ping_sizes([12], latency_ms=1) as sizes:
+        _run_all_variants("ping", [(n, dict(p)) for n, p in sizes])
+
+
+def test_loopback_targets_stay_on_loopback() -> None:
+    assert loopback_targets(1) == ["127.1.0.1"]
+    assert loopback_targets(300) == ["127.1.0.1-254", "127.1.1.1-46"]
+    with pytest.raises(UsageProblem):
+        loopback_targets(0)
+
+
+def test_sequential_is_left_out_above_its_limit() -> None:
+    config = replace(CONFIG, sequential_max_size=100, variants=("threads", "sequential"))
+    cells, notes = build_cells("walk", "t", [(10, {}), (1000, {})], config)
+    assert [(c.variant, c.size) for c in cells] == [
+        ("threads", 10),
+        ("sequential", 10),
+        ("threads", 1000),
+    ]
+    assert "sequential left out at size 1,000" in notes[0]

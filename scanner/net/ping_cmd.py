@@ -213,8 +213,9 @@ def ping_argv(
             args = [ping_path, "-n", "-c", n, "-W", _millis(timeout_s)]
             deadline_flag = "-t"
     elif flavor is PingFlavor.NETBSD:
-        # NetBSD's ping has no per-reply timeout, only -w (a deadline for the whole run):
-        # bound the run by the deadline, or by the time the requests plus one wait take
+        # NetBSD's -w has meant "wait per reply" (1990s ping.8) and "deadline for the run"
+        # (later releases); only -w is passed, with a value that bounds the run under
+        # either reading: the deadline, or the requests plus one reply wait
         args = [_ping6_path(ping_path) if v6 else ping_path, "-n", "-c", n]
         if deadline_s is None and not v6:
             deadline_s = (count - 1) * (interval_s or 1.0) + timeout_s

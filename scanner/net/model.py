@@ -31,6 +31,10 @@ class PingStats:
     from the per-reply lines that were seen. RTTs are milliseconds; the ``rtt_*`` figures
     are ping's own summary values when printed (so they match what a user sees in a
     terminal) and are ``None`` when nothing answered.
+
+    ``received`` counts echo replies only: on Windows, where ping's own "Received" also
+    counts "Destination host unreachable" replies, ``received`` and ``loss_pct`` are
+    therefore lower/higher than what ping.exe printed, on purpose.
     """
 
     sent: int = 0

@@ -66,6 +66,12 @@ def build_cells(
     skipped: list[int] = []
     for size, params in sizes:
         for v in variants:
+            why = v.unavailable(params)
+            if why is not None:
+                note = f"{workload} · {scenario}: {v.name} left out: {why}"
+                if note not in notes:
+                    notes.append(note)
+                continue
             if v.style == "sequential":
                 limit = config.sequential_max_size
                 if limit is not None and size > limit:

@@ -33,6 +33,8 @@ class Variant:
     # called once in the worker before the clock starts: imports and one-time set-up that
     # are not what the comparison is about (an event loop backend's first import)
     warm: Callable[[], None] | None = None
+    # why the variant cannot run here (a tool not installed), None when it can
+    unavailable: Callable[[Mapping[str, Any]], str | None] = field(default=lambda params: None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,10 @@ command, one ``ping`` child, ``parse_ping_output`` + ``classify`` to read it.
   per host, at most the cap alive at once (a ``BoundedSemaphore``).
 * ``sequential``: one host after the other.
 
+External anchors: ``xargs -P <cap>`` running the same ping argv once per host, and
+``fping`` (one process, its own event loop; real ``ping`` labs only, since it sends real
+packets and cannot use the fake).
+
 Params: ``targets`` (list of target specs, as ``scanner ping`` takes them), ``ping`` (the
 executable: the fake ``ping`` of the lab, or ``ping``), ``count``, ``timeout``. The
 canonical result is each target's state (alive, unreachable, ...): RTTs vary run to run.
@@ -26,6 +30,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
+from scanner.compare.variants._external import missing_tool, tool_output, which
 from scanner.compare.variants._loops import run_on, warm_backend
 from scanner.compare.workload import Variant, Workload
 from scanner.net.config import SweepConfig
@@ -152,6 +157,36 @@ def _sequential(job: PingInput, concurrency: int) -> list[HostResult]:
     return [probe(target, job) for target in job.targets]
 
 
+def _addresses(job: PingInput) -> list[str]:
+    return [t.host for t in job.targets if t.kind == "ip"]
+
+
+def _xargs(job: PingInput, concurrency: int) -> dict[str, Any]:
+    addresses = _addresses(job)
+    cfg = job.cfg
+    flags = ping_argv(
+        "127.0.0.1", flavor=job.flavor, count=cfg.count, timeout_s=cfg.timeout,
+        ping_path=job.ping_path,
+    )[:-1]  # fmt: skip
+    argv = ["xargs", "-P", str(concurrency), "-n", "1", *flags]
+    out = tool_output(argv, stdin="\n".join(addresses).encode() + b"\n")
+    received = out.count(b" 0% packet loss")
+    return {"hosts": len(addresses), "alive": received}
+
+
+def _fping(job: PingInput, concurrency: int) -> dict[str, Any]:
+    addresses = _addresses(job)
+    timeout_ms = str(int(job.cfg.timeout * 1000))
+    argv = [which("fping"), "-a", "-r", "0", "-i", "1", "-t", timeout_ms, *addresses]
+    return {"hosts": len(addresses), "alive": tool_output(argv).count(b"\n")}
+
+
+def _fping_unavailable(params: Mapping[str, Any]) -> str | None:
+    if str(params.get("ping", "ping")) != "ping":
+        return "fping sends real packets; it only runs in the real-ping labs"
+    return missing_tool("fping")
+
+
 def canonical(results: list[HostResult]) -> list[list[str | None]]:
     """Every target's address and state, sorted by target."""
     return sorted([r.target, r.address, str(r.state.value)] for r in results)
@@ -198,5 +233,13 @@ WORKLOAD = Workload(
             "thread-per-host", _thread_per_host, "threads", description="threading.Thread"
         ),
         "sequential": Variant("sequential", _sequential, "sequential"),
+        "xargs -P": Variant(
+            "xargs -P",
+            _xargs,
+            "anchor",
+            checked=False,
+            unavailable=lambda p: missing_tool("xargs"),
+        ),
+        "fping": Variant("fping", _fping, "anchor", checked=False, unavailable=_fping_unavailable),
     },
 )

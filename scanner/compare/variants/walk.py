@@ -10,21 +10,28 @@
   under a lock, with no dispatcher at all.
 * ``sequential``: one call of ``scan_batch`` with an unlimited budget, which is ``os.walk``
   with the same counting.
+
+External anchors (not part of the identical-result check; they count files and bytes their
+own way): ``os.walk`` + ``lstat`` in Python, ``find -printf``, and ``fd`` with the cap as
+its thread count.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import stat
 import sys
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from functools import partial
 from typing import Any
 
+from scanner.compare.variants._external import missing_tool, tool_output, which
 from scanner.compare.variants._loops import run_on, warm_backend
 from scanner.compare.workload import Variant, Workload
 from scanner.fs import (
@@ -35,6 +42,7 @@ from scanner.fs import (
     SharedState,
     WalkConfig,
     WalkReport,
+    extension_of,
     root_tasks,
     scan_batch,
     walk,
@@ -137,6 +145,33 @@ def _sequential(cfg: WalkConfig, concurrency: int) -> WalkReport:
     return builder.finish(time.perf_counter() - start)
 
 
+def _os_walk(cfg: WalkConfig, concurrency: int) -> dict[str, Any]:
+    files = nbytes = 0
+    exts: Counter[str] = Counter()
+    for top, _dirs, names in os.walk(cfg.roots[0]):
+        for name in names:
+            try:
+                st = os.lstat(os.path.join(top, name))
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode):
+                files += 1
+                nbytes += st.st_size
+                exts[extension_of(name)] += 1
+    return {"files": files, "bytes": nbytes, "extensions": len(exts)}
+
+
+def _find(cfg: WalkConfig, concurrency: int) -> dict[str, Any]:
+    out = tool_output(["find", cfg.roots[0], "-type", "f", "-printf", "%s\n"])
+    sizes = out.split()
+    return {"files": len(sizes), "bytes": sum(int(s) for s in sizes)}
+
+
+def _fd(cfg: WalkConfig, concurrency: int) -> dict[str, Any]:
+    argv = [which("fdfind", "fd"), "-HI", "--type", "f", "-j", str(concurrency), "."]
+    return {"files": tool_output([*argv, cfg.roots[0]]).count(b"\n")}
+
+
 def canonical(report: WalkReport) -> dict[str, Any]:
     """What every scheduler must agree on: totals, extensions, errors, largest sizes.
 
@@ -178,5 +213,12 @@ WORKLOAD = Workload(
             "thread-per-worker", _thread_per_worker, "threads", description="threading.Thread"
         ),
         "sequential": Variant("sequential", _sequential, "sequential"),
+        "os.walk": Variant("os.walk", _os_walk, "anchor", checked=False),
+        "find": Variant(
+            "find", _find, "anchor", checked=False, unavailable=lambda p: missing_tool("find")
+        ),
+        "fd": Variant(
+            "fd", _fd, "anchor", checked=False, unavailable=lambda p: missing_tool("fdfind", "fd")
+        ),
     },
 )

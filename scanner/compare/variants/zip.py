@@ -8,6 +8,9 @@ engine's guarded ``inspect_file``: central directory, audit, nested archives).
 * ``thread-per-worker``: N ``threading.Thread`` workers taking paths from a ``queue.Queue``.
 * ``sequential``: a loop.
 
+External anchors: ``zipinfo -1`` once per archive through ``xargs -P <cap>``, and the
+standard library's ``zipfile`` (a ``ZipInfo`` per member) in a sequential loop.
+
 The canonical result lists, per archive, its member count and member names, the finding
 codes and the worst severity, so any difference between schedulers shows.
 """
@@ -37,6 +40,7 @@ from scanner.archives.engine import (
 )
 from scanner.archives.kinds import ARCHIVE_EXTENSIONS, extension_of
 from scanner.archives.model import ArchiveReport
+from scanner.compare.variants._external import missing_tool, tool_output, which
 from scanner.compare.variants._loops import run_on, warm_backend
 from scanner.compare.workload import Variant, Workload
 
@@ -107,6 +111,23 @@ def _thread_per_worker(job: ZipInput, concurrency: int) -> list[ArchiveReport]:
 
 def _sequential(job: ZipInput, concurrency: int) -> list[ArchiveReport]:
     return [inspect_one(path, job.cfg) for path in job.paths]
+
+
+def _zipinfo(job: ZipInput, concurrency: int) -> dict[str, Any]:
+    argv = ["xargs", "-0", "-P", str(concurrency), "-n", "1", which("zipinfo"), "-1"]
+    out = tool_output(argv, stdin=b"\0".join(os.fsencode(p) for p in job.paths))
+    return {"archives": len(job.paths), "lines": out.count(b"\n")}
+
+
+def _zipfile(job: ZipInput, concurrency: int) -> dict[str, Any]:
+    members = errors = 0
+    for path in job.paths:
+        try:
+            with zipfile.ZipFile(path) as zf:
+                members += len(zf.infolist())
+        except (OSError, zipfile.BadZipFile):
+            errors += 1
+    return {"archives": len(job.paths), "members": members, "errors": errors}
 
 
 def _canonical_one(r: ArchiveReport) -> list[Any]:
@@ -206,5 +227,13 @@ WORKLOAD = Workload(
             "thread-per-worker", _thread_per_worker, "threads", description="threading.Thread"
         ),
         "sequential": Variant("sequential", _sequential, "sequential"),
+        "zipinfo": Variant(
+            "zipinfo",
+            _zipinfo,
+            "anchor",
+            checked=False,
+            unavailable=lambda p: missing_tool("zipinfo") or missing_tool("xargs"),
+        ),
+        "zipfile": Variant("zipfile", _zipfile, "anchor", checked=False),
     },
 )

@@ -17,6 +17,7 @@ from scanner import exit_codes
 from scanner.net.config import SweepConfig
 from scanner.net.model import HostResult, HostState
 from scanner.net.report import make_writer
+from scanner.net.resolve import LookupFunc, system_lookup
 from scanner.net.sweep import SweepSummary, sweep
 from scanner.net.targets import Target
 from scanner.output.formats import Format
@@ -72,9 +73,12 @@ async def ping_run(
     cfg: SweepConfig,
     run: PingRun,
     work_scope: anyio.CancelScope | None = None,
+    *,
+    lookup: LookupFunc = system_lookup,
 ) -> PingOutcome:
     """Sweep inside ``work_scope`` (cancelled on Ctrl-C: the children are killed, what
-    finished is written, and the output stays well-formed)."""
+    finished is written, and the output stays well-formed). ``lookup`` replaces the system
+    resolver (tests)."""
     from scanner.output.console import Progress, progress_enabled
     from scanner.output.sink import open_sink
 
@@ -97,7 +101,7 @@ async def ping_run(
                 await writer.host(result)
 
         with Progress(describe, enabled=progress_enabled(run.quiet)), scope:
-            await sweep(targets, cfg, on_result, summary=summary)
+            await sweep(targets, cfg, on_result, summary=summary, lookup=lookup)
         interrupted = scope.cancelled_caught or scope.cancel_called
         if summary.finished is None:  # cancelled before the sweep started
             summary.finished = summary.started

@@ -78,6 +78,8 @@ class CentralDirectory:
     zip64: bool = False
     #: member index -> actual compression method from the AES extra field (0x9901)
     aes_methods: dict[int, int] = field(default_factory=dict)
+    #: offsets of other plausible end records in the tail (a second, competing directory)
+    other_end_records: list[int] = field(default_factory=list)
 
 
 def unpack_at(layout: struct.Struct, buf: Buffer, offset: int) -> tuple[Any, ...]:
@@ -156,14 +158,8 @@ def read_central_directory(buf: Buffer, size: int, findings: FindingList) -> Cen
     )
     cd.found_end = True
     _read_end_records(buf, size, chosen, cd, findings)
-    others = [c for c in candidates if c != chosen and _end_record_plausible(buf, c)]
-    if others:
-        where = ", ".join(str(o) for o in sorted(others)[:5])
-        findings.add(
-            "multiple-end-records",
-            None,
-            f"{len(others) + 1} end records; also at offset {where} (parsers may disagree)",
-        )
+    # Judged by the audit: one inside a member's data is just a stored nested archive.
+    cd.other_end_records = [c for c in candidates if c != chosen and _end_record_plausible(buf, c)]
     if cd.end_of_records < size:
         findings.add(
             "trailing-data",
@@ -343,7 +339,9 @@ def _read_members(buf: Buffer, cd: CentralDirectory, findings: FindingList) -> N
             name = raw.decode("cp437")
         mtime = dos_cache.get((date << 16) | time) or dos_datetime(date, time)
         zip64 = False
-        if xlen:
+        if not xlen and (usize == 0xFFFFFFFF or csize == 0xFFFFFFFF or offset == 0xFFFFFFFF):
+            findings.add("zip64-extra-missing", name, "ZIP64 sentinel without any extra field")
+        elif xlen:
             z = _read_extra(data, extra_start, xlen, usize=usize, csize=csize, offset=offset)
             if z.unicode_name is not None:
                 if z.unicode_crc == zlib.crc32(raw):

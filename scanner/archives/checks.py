@@ -17,6 +17,8 @@ local-header checks, 30 bytes + name + extra per member (through the same buffer
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 import stat
 from dataclasses import dataclass, field
@@ -85,6 +87,7 @@ def run_audit(audit: Audit) -> None:
     check_limits(audit)
     check_local_headers(audit)
     check_overlaps(audit)
+    check_end_records(audit)
     check_orphans(audit)
     check_names(audit)
     check_duplicates(audit)
@@ -218,6 +221,26 @@ def check_overlaps(audit: Audit) -> None:
                 f"bytes {span.start}-{span.end} overlap the central directory/end records "
                 f"({records_start}-{records_end})",
             )
+
+
+def check_end_records(audit: Audit) -> None:
+    """A second plausible end record outside every member's data (inside one, it is just
+    a stored nested archive): two directories, and tools may pick different ones."""
+    spans = audit.spans  # sorted by check_overlaps
+    starts = [s.start for s in spans]
+    reach = list(itertools.accumulate((s.end for s in spans), max))
+    others = []
+    for offset in audit.cd.other_end_records:
+        at = bisect.bisect_right(starts, offset) - 1
+        if at < 0 or reach[at] <= offset:
+            others.append(offset)
+    if others:
+        where = ", ".join(str(o) for o in sorted(others)[:5])
+        audit.findings.add(
+            "multiple-end-records",
+            None,
+            f"{len(others) + 1} end records; others at offset {where} (parsers may disagree)",
+        )
 
 
 def check_orphans(audit: Audit) -> None:

@@ -320,7 +320,7 @@ def lab_slowfs(
 @lab_app.command("zip")
 @_with_common
 def lab_zip(*, sizes: SizesOpt = None, lab_dir: DirOpt = None, common: Common) -> int:
-    """A seeded corpus of ordinary and hostile archives (archives per corpus: --sizes)."""
+    """The seeded archive corpus of scanner.labs.archives: ordinary and hostile archives."""
     from scanner.compare.plan import build_cells
     from scanner.compare.variants.zip import corpus_sizes
 

@@ -17,10 +17,8 @@ codes and the worst severity, so any difference between schedulers shows.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import queue
-import random
 import threading
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -162,29 +160,14 @@ def summarize(reports: list[ArchiveReport]) -> dict[str, Any]:
 # -- the corpus lab ---------------------------------------------------------------------
 
 
-def write_corpus(root: Path, archives: int, *, seed: int) -> list[str]:
-    """A seeded corpus: ordinary archives of 1..400 members (deflated and stored, some
-    nested), one truncated and one with a traversal name, so findings and errors appear."""
-    rng = random.Random(seed)
-    root.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i in range(archives):
-        sub = root / f"d{i % 16:02d}"
-        sub.mkdir(exist_ok=True)
-        path = sub / f"a{i:05d}.zip"
-        members = rng.randint(1, 400)
-        with zipfile.ZipFile(path, "w") as zf:
-            for j in range(members):
-                method = zipfile.ZIP_DEFLATED if j % 3 else zipfile.ZIP_STORED
-                body = hashlib.sha256(f"{seed}/{i}/{j}".encode()).hexdigest().encode() * (j % 7)
-                zf.writestr(f"pkg{j % 5}/m{j:04d}.txt", body, compress_type=method)
-            if i % 25 == 3:
-                zf.writestr("../escape.txt", b"x")
-        if i % 50 == 7:
-            data = path.read_bytes()
-            path.write_bytes(data[: len(data) // 2])
-        paths.append(str(path))
-    return paths
+def write_lab_corpus(root: Path, archives: int, *, seed: int) -> None:
+    """``archives`` archives from the seeded generator of ``scanner.labs.archives``: every
+    hostile case once (when there is room for them) and ordinary archives for the rest."""
+    from scanner.labs.archives import HOSTILE_CASES, write_corpus
+
+    hostile = archives >= 2 * len(HOSTILE_CASES)
+    ordinary = archives - len(HOSTILE_CASES) if hostile else archives
+    write_corpus(root, seed=seed, ordinary=ordinary, hostile=hostile)
 
 
 def corpus_sizes(
@@ -195,13 +178,13 @@ def corpus_sizes(
 
     out = []
     for n in sizes:
-        root = lab_home(base) / f"zip-corpus-{n}-seed{seed}"
+        root = lab_home(base) / f"zip-lab-{n}-seed{seed}"
         marker = root.with_name(root.name + ".done")
         if not marker.exists():
             import shutil
 
             shutil.rmtree(root, ignore_errors=True)
-            write_corpus(root, n, seed=seed)
+            write_lab_corpus(root, n, seed=seed)
             marker.write_text(f"{n} archives, seed {seed}\n")
         out.append((n, {"root": str(root)}))
     return out

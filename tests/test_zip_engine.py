@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
+from pathlib import Path
 
 import anyio
 import pytest
 
+from scanner import exit_codes
 from scanner.archives.config import ZipConfig
 from scanner.archives.engine import (
     ArchiveEngine,
@@ -16,7 +19,11 @@ from scanner.archives.engine import (
     ProcessPolicy,
     inspect_paths,
 )
-from scanner.archives.model import ArchiveReport, Finding, Severity
+from scanner.archives.model import ArchiveReport, Finding, Member, Severity
+from scanner.archives.render import ReportWriter, View
+from scanner.archives.run import ZipRun, zip_run
+from scanner.output.formats import Format
+from tests.zip_corpus import Corpus, build_corpus
 
 pytestmark = pytest.mark.anyio
 
@@ -171,3 +178,116 @@ def test_engine_config_rejects_nonsense() -> None:
         EngineConfig(workers=0)
     with pytest.raises(ValueError, match="deadline"):
         EngineConfig(deadline=0)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Corpus:
+    return build_corpus(tmp_path / "tree")
+
+
+async def _reports(corpus: Corpus, policy: ProcessPolicy) -> list[ArchiveReport]:
+    reports: list[ArchiveReport] = []
+
+    async def on_report(report: ArchiveReport) -> None:
+        reports.append(report)
+
+    candidates = [Candidate(str(p), p.stat().st_size) for p in sorted(corpus.by_extension)]
+    engine = EngineConfig(workers=2, processes=policy, deadline=30)
+    await inspect_paths(candidates, ZipConfig(keep_members=False), on_report, engine)
+    return sorted(reports, key=lambda r: r.path)
+
+
+async def test_worker_processes_give_the_same_reports_as_threads(corpus: Corpus) -> None:
+    in_threads = await _reports(corpus, ProcessPolicy.NEVER)
+    in_processes = await _reports(corpus, ProcessPolicy.ALWAYS)
+    assert [r.path for r in in_threads] == sorted(str(p) for p in corpus.by_extension)
+    assert in_processes == in_threads
+    assert any(r.findings for r in in_threads)
+
+
+async def test_a_whole_run_writes_the_same_records_on_each_backend(
+    corpus: Corpus, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    # stdout, not --output: the shared report-file sink uses aiofiles, which is asyncio-only
+    run = ZipRun(paths=(str(corpus.root),), fmt=Format.JSONL, sniff=True, quiet=True)
+    outcome = await zip_run(run, ZipConfig(), EngineConfig(workers=3))
+    assert outcome.exit_code == exit_codes.OK and not outcome.interrupted
+    recs = [json.loads(line) for line in capsysbinary.readouterr().out.splitlines()]
+    paths = sorted(r["path"] for r in recs if r["record"] == "archive")
+    assert paths == sorted(str(p) for p in [*corpus.by_extension, corpus.hidden])
+    assert recs[-1]["record"] == "summary" and recs[-1]["archives"] == 7
+    assert outcome.summary.findings[Severity.HIGH] == 3
+
+
+async def test_fail_on_and_errors_choose_the_exit_code(
+    corpus: Corpus, tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    paths = (str(corpus.plain), str(corpus.traversal))
+    run = ZipRun(paths=paths, fmt=Format.CSV, fail_on=Severity.HIGH, quiet=True)
+    assert (await zip_run(run, ZipConfig(), EngineConfig())).exit_code == exit_codes.PARTIAL
+    run = ZipRun(paths=paths, fmt=Format.CSV, fail_on=Severity.CRITICAL, quiet=True)
+    assert (await zip_run(run, ZipConfig(), EngineConfig())).exit_code == exit_codes.OK
+    run = ZipRun(paths=(str(corpus.plain), str(tmp_path / "missing.zip")), quiet=True)
+    outcome = await zip_run(run, ZipConfig(), EngineConfig())
+    assert outcome.exit_code == exit_codes.PARTIAL and outcome.summary.errors == 1
+    assert capsysbinary.readouterr().out.count(b"path,members") == 2  # one CSV header per run
+
+
+class ListSink:
+    """Collects what a writer writes."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    async def write(self, data: str | bytes) -> None:
+        self.parts.append(data.decode() if isinstance(data, bytes) else data)
+
+    async def flush(self) -> None:
+        return None
+
+
+HOSTILE_NAME = "evil\x1b[2J\u202e.txt"
+
+
+def _hostile_report() -> ArchiveReport:
+    member = Member(
+        name=HOSTILE_NAME,
+        raw_name=HOSTILE_NAME.encode(),
+        compressed_size=3,
+        uncompressed_size=3,
+        method=0,
+        crc=0,
+        flags=0,
+        mtime="2024-01-02T03:04:05",
+        create_system=3,
+        external_attr=0,
+        local_header_offset=0,
+        is_dir=False,
+        is_symlink=False,
+        encrypted=False,
+        zip64=False,
+    )
+    finding = Finding("control-char-in-name", Severity.LOW, HOSTILE_NAME, "control characters")
+    return ArchiveReport(path="/x/a\nb.zip", member_count=1, members=[member], findings=[finding])
+
+
+@pytest.mark.parametrize("view", [View.MEMBERS, View.FINDINGS, View.ARCHIVES])
+async def test_names_are_escaped_on_a_terminal(view: View) -> None:
+    sink = ListSink()
+    writer = ReportWriter(sink, Format.TEXT, view, terminal=True)
+    await writer.report(_hostile_report())
+    text = "".join(sink.parts)
+    assert "\x1b" not in text and "\u202e" not in text and "a\nb.zip" not in text
+    assert "a\\nb.zip" in text
+    if view is not View.ARCHIVES:
+        assert "evil\\e[2J\\u202e.txt" in text
+
+
+async def test_names_are_exact_in_jsonl() -> None:
+    sink = ListSink()
+    writer = ReportWriter(sink, Format.JSONL, View.MEMBERS, terminal=True)
+    await writer.report(_hostile_report())
+    recs = [json.loads(line) for line in "".join(sink.parts).splitlines()]
+    assert recs[0]["record"] == "member" and recs[0]["name"] == HOSTILE_NAME
+    assert recs[1]["path"] == "/x/a\nb.zip"
+    assert recs[1]["findings"][0]["member"] == HOSTILE_NAME

@@ -1,10 +1,11 @@
 """Recognise archives: by extension during a walk, and by content with ``--sniff``.
 
 Content sniffing reads only the tail of a file (the end-of-central-directory record and its
-comment: at most 64 KiB + 22 bytes), asynchronously with aiofiles, and asks
-:func:`scanner.archives.inspect.sniff_zip` whether it is a real zip end record whose central
-directory lies inside the file and starts with a central header: ``zipfile.is_zipfile``
-alone accepts any file holding the 4 bytes ``PK\\5\\6`` near its end.
+comment: at most 64 KiB + 22 bytes), asynchronously (aiofiles on asyncio; anyio's file on
+trio, where aiofiles cannot run), and asks :func:`scanner.archives.inspect.sniff_zip`
+whether it is a real zip end record whose central directory lies inside the file and starts
+with a central header: ``zipfile.is_zipfile`` alone accepts any file holding the 4 bytes
+``PK\\5\\6`` near its end.
 """
 
 from __future__ import annotations
@@ -34,13 +35,29 @@ SNIFF_TAIL = 65_535 + 22
 
 
 async def read_tail(path: str, size: int | None = None) -> tuple[bytes, int]:
-    """The last ``SNIFF_TAIL`` bytes of a file and the file's size, read with aiofiles."""
-    import aiofiles
+    """The last ``SNIFF_TAIL`` bytes of a file and the file's size, read asynchronously."""
     import anyio
 
-    async with aiofiles.open(path, "rb") as handle:
-        # size and tail in one thread hop (fstat + pread), not seek/tell/read hops
-        return await anyio.to_thread.run_sync(_tail, handle.fileno(), size)
+    if _on_asyncio():
+        import aiofiles
+
+        async with aiofiles.open(path, "rb") as handle:
+            # size and tail in one thread hop (fstat + pread), not seek/tell/read hops
+            return await anyio.to_thread.run_sync(_tail, handle.fileno(), size)
+    # aiofiles runs on asyncio only (it asks asyncio for the running loop): on trio, anyio's
+    # own async file does the same job
+    async with await anyio.open_file(path, "rb") as other:
+        return await anyio.to_thread.run_sync(_tail, other.wrapped.fileno(), size)
+
+
+def _on_asyncio() -> bool:
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _tail(fd: int, size: int | None) -> tuple[bytes, int]:
@@ -89,10 +106,11 @@ async def find_archives(
     """Send every archive under ``paths`` to ``send`` (closed when done).
 
     A path naming a regular file is always a candidate, whatever its name (``not-a-zip`` is
-    then a finding of its inspection); other non-directories are errors. Directories are walked (``scanner.fs.walk``, regular files
-    only) and their files picked by extension and, with ``sniff``, by content: files without
-    an archive extension have their tail read concurrently, at most ``sniff_concurrency`` at
-    once. Unreadable roots, directories and (sniffed) files go to ``on_error``.
+    then a finding of its inspection); other non-directories are errors. Directories are
+    walked (``scanner.fs.walk``, regular files only) and their files picked by extension
+    and, with ``sniff``, by content: files without an archive extension have their tail read
+    concurrently, at most ``sniff_concurrency`` at once. Unreadable roots, directories and
+    (sniffed) files go to ``on_error``.
     """
     import os
 

@@ -60,9 +60,10 @@ class EngineConfig:
     deadline: float | None = 60.0
     #: Threads or processes; see ``benchmarks/bench_zip.py`` ("processes") for the figures.
     processes: ProcessPolicy = ProcessPolicy.AUTO
-    #: With AUTO, archives at least this big go to a worker process (when members are not
-    #: kept: pickling 100k members back costs more than parsing them).
-    process_min_size: int = 64 * MIB
+    #: With AUTO, an archive at least this big goes to a worker process when another big one
+    #: is already being parsed (so a lone archive never pays for spawning a process) and
+    #: members are not kept (pickling 100k members back costs more than parsing them).
+    process_min_size: int = 8 * MIB
     #: Worker processes at once (each parses one archive); default: the CPU count.
     process_workers: int | None = None
     #: Threads past their deadline that may still be running before new work waits for
@@ -224,19 +225,24 @@ class ArchiveEngine:
             engine.process_workers or max(1, min(engine.workers, _cpu_count()))
         )
         self._slots: list[_Slot] = []
+        self._big_in_flight = 0
+        self._processes_broken = False
 
     def _wants_process(self, candidate: Candidate) -> bool:
         policy = self.engine.processes
-        if policy is ProcessPolicy.NEVER:
+        if policy is ProcessPolicy.NEVER or self._processes_broken:
             return False
         if policy is ProcessPolicy.ALWAYS:
             return True
         return (
-            not self.cfg.keep_members
-            and candidate.size is not None
-            and candidate.size >= self.engine.process_min_size
+            self._big_in_flight > 0
+            and not self.cfg.keep_members
+            and self._is_big(candidate)
             and _cpu_count() > 1
         )
+
+    def _is_big(self, candidate: Candidate) -> bool:
+        return candidate.size is not None and candidate.size >= self.engine.process_min_size
 
     def _is_small(self, candidate: Candidate) -> bool:
         return candidate.size is not None and candidate.size <= self.engine.batch_max_bytes
@@ -276,10 +282,16 @@ class ArchiveEngine:
             await self._run_batch(batch, slot)
 
     async def _run_single(self, candidate: Candidate, slot: _Slot) -> None:
-        if self._wants_process(candidate):
-            await self._in_process(candidate, slot)
-        else:
-            await self._run_batch([candidate], slot)
+        big = self._is_big(candidate)
+        in_process = self._wants_process(candidate)
+        self._big_in_flight += big
+        try:
+            if in_process:
+                in_process = await self._in_process(candidate, slot)
+            if not in_process:
+                await self._run_batch([candidate], slot)
+        finally:
+            self._big_in_flight -= big
 
     async def _run_batch(self, items: Sequence[Candidate], slot: _Slot) -> None:
         pending = list(items)
@@ -307,19 +319,27 @@ class ArchiveEngine:
                 await self._emit(deadline_report(pending[0], deadline))
                 pending = pending[1:]
 
-    async def _in_process(self, candidate: Candidate, slot: _Slot) -> None:
+    async def _in_process(self, candidate: Candidate, slot: _Slot) -> bool:
+        """Inspect in a worker process; False when processes cannot be started here."""
         report: ArchiveReport | None = None
         with anyio.CancelScope() as scope:
             slot.start(scope, None)
-            report = await anyio.to_process.run_sync(
-                self.work, candidate.path, self.cfg, cancellable=True, limiter=self._processes
-            )
-        slot.stop()
+            try:
+                report = await anyio.to_process.run_sync(
+                    self.work, candidate.path, self.cfg, cancellable=True, limiter=self._processes
+                )
+            except anyio.BrokenWorkerProcess:
+                # e.g. a main module that cannot be re-imported: threads from now on
+                self._processes_broken = True
+                return False
+            finally:
+                slot.stop()
         self.stats.in_processes += 1
         if report is None:  # only the watchdog cancels this scope
             self.stats.deadlines += 1
             report = deadline_report(candidate, self.engine.deadline or 0.0)
         await self._emit(report)
+        return True
 
     async def _emit(self, report: ArchiveReport) -> None:
         self.stats.archives += 1

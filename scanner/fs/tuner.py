@@ -4,8 +4,8 @@ Each batch reports its metadata calls, wall time and thread CPU time. From them:
 
 * CPU per call ``c`` = cpu / calls;
 * wait per call = (wall - cpu) / calls, minus the share explained by waiting for the GIL
-  while ``k - 1`` other workers ran (``(k - 1) * c``): what remains is the file system's
-  own latency ``L``.
+  while ``k - 1`` other workers ran (up to ``(k - 1) * c``, scaled by how busy the GIL is):
+  what remains is the file system's own latency ``L``.
 
 By Little's law about ``L / c`` calls must be in flight to keep one core busy. On a warm local
 disk ``L`` is near zero: stay at *one* worker (measured on a warm 200k-file tree on 2 cores:
@@ -63,8 +63,12 @@ class Tuner:
         if res.calls == 0:
             return
         cpu = res.cpu / res.calls
-        wait = (res.wall - res.cpu) / res.calls - max(0, running - 1) * cpu
-        latency = max(0.0, wait)
+        period = res.wall / res.calls
+        # waiting for the GIL: at most (k - 1) * c per call, and only as much as the GIL is
+        # busy (utilisation k * c / period; squared, as queueing delay grows faster than it)
+        busy = min(1.0, running * cpu / period) if period > 0 else 1.0
+        gil_wait = max(0, running - 1) * cpu * busy * busy
+        latency = max(0.0, period - cpu - gil_wait)
         if self.latency is None or self.cpu_per_call is None:
             self.latency, self.cpu_per_call = latency, cpu
         else:

@@ -214,12 +214,6 @@ def _read_end_records(
             (_s, _rsize, _vm, _vn, _d, _cdd, _n, z_count, z_cd_size, z_cd_offset) = unpack_at(
                 ZIP64_EOCD, buf, record
             )
-            if record != z_offset and record - z_offset < 0:
-                findings.add(
-                    "zip64-locator-mismatch",
-                    None,
-                    f"locator says {z_offset}, ZIP64 end record found at {record}",
-                )
             for label, classic, wide, sentinel in (
                 ("member count", count, z_count, 0xFFFF),
                 ("central directory size", cd_size, z_cd_size, 0xFFFFFFFF),

@@ -33,7 +33,6 @@ CODES: Final[dict[str, tuple[Severity, str]]] = {
     "trailing-data": (L, "data after the end-of-central-directory record"),
     "prefix-data": (N, "data before the first entry (self-extracting executable, polyglot)"),
     "multi-disk": (M, "a spanned/split archive (disk numbers not zero)"),
-    "zip64-locator-mismatch": (M, "the ZIP64 locator points elsewhere than the ZIP64 record"),
     "zip64-record-missing": (H, "a ZIP64 locator without a ZIP64 end record"),
     "zip64-missing": (M, "end record values are ZIP64 sentinels but there is no ZIP64 record"),
     "zip64-mismatch": (H, "ZIP64 end record and classic end record disagree"),

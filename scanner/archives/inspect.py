@@ -33,7 +33,7 @@ from scanner.archives.config import ZipConfig
 from scanner.archives.kinds import extension_of, is_archive_name
 from scanner.archives.model import ArchiveReport, Member, method_name
 from scanner.archives.source import FileView
-from scanner.archives.verify import CorruptData, iter_member_data, local_data_start
+from scanner.archives.verify import CorruptData, member_data
 from scanner.archives.verify import verify_members as _verify_members
 from scanner.errors import ItemError
 
@@ -164,7 +164,7 @@ def _inspect(buf: Buffer, path: str, cfg: ZipConfig, depth: int, budget: _Budget
                 f"{prefix} bytes before the first entry: {describe_prefix(bytes(buf[0:4]))}",
             )
         if cfg.verify:
-            _verify_members(buf, size, cd.members, cfg, findings)
+            _verify_members(buf, cd.members, cfg, findings)
         if cfg.recurse:
             _inspect_nested(buf, report, cd.members, cfg, depth, budget, findings)
     report.findings = findings.finish()
@@ -210,19 +210,8 @@ def _decode_comment(raw: bytes) -> str:
 
 def _read_member(buf: Buffer, m: Member, limit: int, cfg: ZipConfig) -> bytes | None:
     """Up to ``limit`` decompressed bytes of a member, or None when it has no data."""
-    start = local_data_start(buf, len(buf), m)
-    if start is None:
-        return None
-    pieces = iter_member_data(
-        buf,
-        start,
-        csize=m.compressed_size,
-        method=m.method,
-        limit=limit,
-        chunk=cfg.verify_chunk,
-        usize=m.uncompressed_size,
-    )
-    return b"".join(pieces)
+    pieces = member_data(buf, m, limit=limit, chunk=cfg.verify_chunk)
+    return None if pieces is None else b"".join(pieces)
 
 
 def _check_symlink_targets(

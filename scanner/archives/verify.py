@@ -92,11 +92,10 @@ def iter_member_data(
             yield piece
         return
     pos = start
-    dec: _Decompressor | zlib._Decompress
+    dec: _Decompressor
     if method == METHOD_DEFLATE:
-        yield from _inflate(buf, pos, end, limit, chunk)
-        return
-    if method == METHOD_BZIP2:
+        dec = _Inflater()
+    elif method == METHOD_BZIP2:
         dec = bz2.BZ2Decompressor()
     elif method == METHOD_LZMA:
         dec = _lzma_decompressor(bytes(buf[pos : min(end, pos + 9)]), usize or limit)
@@ -117,35 +116,54 @@ def iter_member_data(
             if out:
                 produced += len(out)
                 yield out
-    except (OSError, EOFError, ValueError, lzma.LZMAError) as exc:
+    except (OSError, EOFError, ValueError, lzma.LZMAError, zlib.error) as exc:
         raise CorruptData(f"{method_name(method)}: {exc}") from None
 
 
-def _inflate(buf: Buffer, pos: int, end: int, limit: int, chunk: int) -> Iterator[bytes]:
-    dec = zlib.decompressobj(-15)
-    produced = 0
-    try:
-        while produced < limit and not dec.eof:
-            if dec.unconsumed_tail:
-                data = dec.unconsumed_tail
-            elif pos < end:
-                data = bytes(buf[pos : min(end, pos + chunk)])
-                pos += len(data)
-            else:
-                data = b""
-            out = dec.decompress(data, min(chunk, limit - produced))
-            if out:
-                produced += len(out)
-                yield out
-            elif not data:
-                raise CorruptData("deflate stream ends early")
-    except zlib.error as exc:
-        raise CorruptData(f"deflate: {exc}") from None
+class _Inflater:
+    """``zlib.decompressobj(-15)`` behind the bz2/lzma decompressor interface
+    (``needs_input``/``eof``), so one bounded loop drives every method."""
+
+    __slots__ = ("_dec", "_full")
+
+    def __init__(self) -> None:
+        self._dec = zlib.decompressobj(-15)
+        self._full = False
+
+    @property
+    def needs_input(self) -> bool:
+        # Output cut at max_length may leave a match half copied with no input pending.
+        return not self._dec.unconsumed_tail and not self._full
+
+    @property
+    def eof(self) -> bool:
+        return self._dec.eof
+
+    def decompress(self, data: bytes, max_length: int = -1) -> bytes:
+        out = self._dec.decompress(data or self._dec.unconsumed_tail, max_length)
+        self._full = len(out) == max_length
+        return out
+
+
+def member_data(buf: Buffer, member: Member, *, limit: int, chunk: int) -> Iterator[bytes] | None:
+    """The decompressed pieces of ``member`` (see :func:`iter_member_data`), or None when
+    it has no local header to start from."""
+    start = local_data_start(buf, len(buf), member)
+    if start is None:
+        return None
+    return iter_member_data(
+        buf,
+        start,
+        csize=member.compressed_size,
+        method=member.method,
+        limit=limit,
+        chunk=chunk,
+        usize=member.uncompressed_size,
+    )
 
 
 def verify_members(
     buf: Buffer,
-    size: int,
     members: list[Member],
     cfg: ZipConfig,
     findings: FindingList,
@@ -167,9 +185,6 @@ def verify_members(
                 f"cannot verify {method_name(m.method)} data",
             )
             continue
-        start = local_data_start(buf, size, m)
-        if start is None:
-            continue
         if budget <= 0:
             findings.add(
                 "verify-budget-exceeded",
@@ -178,18 +193,13 @@ def verify_members(
             )
             break
         limit = min(m.uncompressed_size + 1, budget)
+        pieces = member_data(buf, m, limit=limit, chunk=cfg.verify_chunk)
+        if pieces is None:
+            continue
         crc = 0
         count = 0
         try:
-            for piece in iter_member_data(
-                buf,
-                start,
-                csize=m.compressed_size,
-                method=m.method,
-                limit=limit,
-                chunk=cfg.verify_chunk,
-                usize=m.uncompressed_size,
-            ):
+            for piece in pieces:
                 crc = zlib.crc32(piece, crc)
                 count += len(piece)
         except CorruptData as exc:

@@ -1,0 +1,116 @@
+"""inspect_file: reading real files (small and large), unreadable paths, FileView."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+
+from scanner.archives.config import ZipConfig
+from scanner.archives.inspect import WHOLE_READ_LIMIT, inspect_bytes, inspect_file
+from scanner.archives.source import BLOCK, FileView
+from scanner.labs.archives import HOSTILE_CASES, many_members_zip, ordinary_zip
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "fifield-overlap",
+        "orphan-local",
+        "multiple-end-records",
+        "crc-lie",
+        "nested-deep",
+        "sfx-prefix",
+    ],
+)
+def test_file_and_bytes_give_the_same_report(tmp_path: Path, name: str) -> None:
+    case = HOSTILE_CASES[name]
+    data = case.build()
+    path = tmp_path / "a.zip"
+    path.write_bytes(data)
+    from_file = inspect_file(str(path), case.config)
+    assert from_file.as_dict() == inspect_bytes(data, str(path), case.config).as_dict()
+
+
+def test_large_file_goes_through_fileview_with_same_result(tmp_path: Path) -> None:
+    data = many_members_zip(20_000) + ordinary_zip(2, 30)  # prefix makes it hostile-ish too
+    assert len(data) > WHOLE_READ_LIMIT
+    path = tmp_path / "big.zip"
+    path.write_bytes(data)
+    cfg = ZipConfig(verify=True, keep_members=True, max_members=50_000)
+    from_file = inspect_file(str(path), cfg)
+    from_bytes = inspect_bytes(data, str(path), cfg)
+    assert from_file.as_dict() == from_bytes.as_dict()
+    assert from_file.member_count == 31  # the appended archive's directory wins
+    assert "prefix-data" in {f.code for f in from_file.findings}
+
+
+def test_members_kept_only_on_request(tmp_path: Path) -> None:
+    path = tmp_path / "o.zip"
+    path.write_bytes(ordinary_zip(1, 5))
+    assert inspect_file(str(path), ZipConfig()).members is None
+    kept = inspect_file(str(path), ZipConfig(keep_members=True)).members
+    assert kept is not None
+    assert len(kept) == 6
+
+
+def test_missing_file_is_an_error_record(tmp_path: Path) -> None:
+    report = inspect_file(str(tmp_path / "nope.zip"), ZipConfig())
+    assert report.error is not None
+    assert report.error.phase == "open"
+    assert report.error.errno == errno.ENOENT
+    assert report.findings == []
+
+
+def test_directory_and_fifo_are_not_regular_files(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.zip"
+    os.mkfifo(fifo)
+    for path in (tmp_path, fifo):
+        report = inspect_file(str(path), ZipConfig())
+        assert report.error is not None
+        assert report.error.errno in (None, errno.EISDIR)
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "e.zip"
+    path.write_bytes(b"")
+    report = inspect_file(str(path), ZipConfig())
+    assert [f.code for f in report.findings] == ["empty-file"]
+
+
+def test_fileview_slices_and_find_across_blocks(tmp_path: Path) -> None:
+    data = os.urandom(5 * BLOCK + 123)
+    data = data[: 2 * BLOCK - 2] + b"PK\x03\x04" + data[2 * BLOCK + 2 :]
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        view = FileView(fd, len(data))
+        assert len(view) == len(data)
+        for start, stop in [
+            (0, 10),
+            (BLOCK - 5, BLOCK + 5),
+            (3, 3 * BLOCK),
+            (len(data) - 4, len(data) + 50),
+        ]:
+            assert view[start:stop] == data[start:stop]
+        assert view.find(b"PK\x03\x04", 0, len(data)) == data.find(b"PK\x03\x04")
+        assert view.find(b"PK\x03\x04", 2 * BLOCK) == data.find(b"PK\x03\x04", 2 * BLOCK)
+        with pytest.raises(ValueError):
+            view[0:10:2]
+        # A file that shrinks under us gives short reads, not a crash.
+        os.truncate(path, 100)
+        assert view[4 * BLOCK : 4 * BLOCK + 10] in (b"", data[4 * BLOCK : 4 * BLOCK + 10])
+    finally:
+        os.close(fd)
+
+
+def test_file_truncated_to_nothing_after_listing_is_still_a_report(tmp_path: Path) -> None:
+    data = many_members_zip(20_000)
+    path = tmp_path / "t.zip"
+    path.write_bytes(data[: len(data) // 2])
+    report = inspect_file(str(path), ZipConfig())
+    assert report.error is None
+    assert {f.code for f in report.findings} & {"truncated", "not-a-zip"}

@@ -1,0 +1,110 @@
+"""Property tests: random and mutated bytes never raise and stay within a memory bound."""
+
+from __future__ import annotations
+
+import functools
+import io
+import tracemalloc
+import zipfile
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scanner.archives.config import ZipConfig
+from scanner.archives.inspect import inspect_bytes, sniff_zip
+from scanner.labs.archives import HOSTILE_CASES, fifield_overlap_bomb, nested_zip, ordinary_zip
+
+CFG = ZipConfig(verify=True, keep_members=True)
+MEMORY_BOUND = 64 * 1024 * 1024
+
+
+@functools.cache
+def _seeds() -> list[bytes]:
+    out = [ordinary_zip(1, 6), fifield_overlap_bomb(4, 5000), nested_zip(3)]
+    for method in (zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA):
+        out.append(ordinary_zip(2, 4, method=method))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf, zf.open("z.bin", "w", force_zip64=True) as fh:
+        fh.write(b"zip64" * 100)
+    out.append(buf.getvalue())
+    out.extend(
+        HOSTILE_CASES[n].build()
+        for n in ("symlink-escape", "aes", "data-descriptor")
+        if n in HOSTILE_CASES
+    )
+    return out
+
+
+def _check(data: bytes) -> None:
+    report = inspect_bytes(data, "p.zip", CFG)
+    assert report.error is None
+    assert report.member_count >= 0
+    for _path, finding in report.iter_findings():
+        assert finding.code
+    tail = data[-(64 * 1024 + 22) :]
+    sniff_zip(tail, len(data))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=2048))
+def test_random_bytes_never_raise(data: bytes) -> None:
+    _check(data)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=600), st.integers(0, 70000), st.integers(0, 70000))
+def test_random_bytes_with_an_end_record_never_raise(body: bytes, a: int, b: int) -> None:
+    eocd = b"PK\x05\x06" + bytes(4) + (a & 0xFFFF).to_bytes(2, "little") * 2
+    eocd += (b * 7).to_bytes(4, "little") + (a * 3 & 0xFFFFFFFF).to_bytes(4, "little") + bytes(2)
+    _check(body + eocd)
+    _check(body + b"PK\x01\x02" + body + eocd)
+
+
+mutation = st.one_of(
+    st.tuples(st.just("flip"), st.integers(0, 1 << 20), st.integers(1, 255)),
+    st.tuples(st.just("truncate"), st.integers(0, 1 << 20), st.just(0)),
+    st.tuples(st.just("splice"), st.integers(0, 1 << 20), st.integers(0, 1 << 20)),
+    st.tuples(st.just("insert"), st.integers(0, 1 << 20), st.integers(0, 255)),
+)
+
+
+def _mutate(data: bytes, ops: list[tuple[str, int, int]]) -> bytes:
+    buf = bytearray(data)
+    for op, x, y in ops:
+        if not buf:
+            break
+        i = x % len(buf)
+        if op == "flip":
+            buf[i] ^= y
+        elif op == "truncate":
+            del buf[i:]
+        elif op == "splice":  # copy a slice elsewhere (duplicated headers, overlaps)
+            j = y % len(buf)
+            piece = bytes(buf[i : i + 64])
+            buf[j : j + len(piece)] = piece
+        else:
+            buf[i:i] = bytes([y]) * 4
+    return bytes(buf)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 100), st.lists(mutation, min_size=1, max_size=6))
+def test_mutated_archives_never_raise(which: int, ops: list[tuple[str, int, int]]) -> None:
+    seeds = _seeds()
+    _check(_mutate(seeds[which % len(seeds)], ops))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 100), st.lists(mutation, min_size=1, max_size=4))
+def test_mutated_archives_stay_under_a_memory_bound(
+    which: int, ops: list[tuple[str, int, int]]
+) -> None:
+    seeds = _seeds()
+    data = _mutate(seeds[which % len(seeds)], ops)
+    tracemalloc.start()
+    try:
+        _check(data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < MEMORY_BOUND

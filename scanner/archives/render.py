@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scanner.archives.model import ArchiveReport, Finding, Member
 from scanner.archives.summary import ArchiveSummary
 from scanner.output.formats import Format, csv_text, dumps_pretty, jsonl_line
 from scanner.output.sanitize import display_name, json_path_fields
 from scanner.output.schema import document, record
-from scanner.output.sink import Sink
+
+if TYPE_CHECKING:
+    from scanner.output.sink import Sink
 
 
 class View(enum.Enum):

@@ -74,8 +74,9 @@ async def zip_run(
 ) -> ZipOutcome:
     """Do the whole run inside ``work_scope`` (cancelled on Ctrl-C: what finished is still
     written, and the output stays well-formed)."""
+    from contextlib import AbstractContextManager, nullcontext
+
     from scanner.archives.detect import find_archives
-    from scanner.output.console import Progress, progress_enabled
     from scanner.output.sink import open_sink
 
     scope = work_scope or anyio.CancelScope()
@@ -101,7 +102,13 @@ async def zip_run(
         async def on_error(error: ItemError) -> None:
             await on_report(error_report(error))
 
-        with Progress(describe, enabled=progress_enabled(run.quiet)), scope:
+        progress: AbstractContextManager[object] = nullcontext()
+        if not run.quiet and sys.stderr.isatty():
+            # rich costs ~20 ms to import: only when there is a terminal to show progress on
+            from scanner.output.console import Progress
+
+            progress = Progress(describe, enabled=True)
+        with progress, scope:
             # bounded: the search waits when the workers fall behind
             send, receive = anyio.create_memory_object_stream[Candidate](
                 engine.workers * engine.batch_max_files

@@ -1,15 +1,26 @@
-"""Totals over many archive reports: for ``scanner zip``'s summary and ``scanner scan``.
+"""Totals over many archive reports: ``scanner zip``'s summary and ``scanner scan``'s
+archives section.
 
 :class:`ArchiveSummary` is fed one report at a time (constant memory whatever the number of
-archives) and is what ``scan``'s archives section prints.
+archives); :class:`ArchiveSection` plugs the archive engine into ``scan``'s walk.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scanner.archives.model import ArchiveReport, Severity
+
+if TYPE_CHECKING:
+    from anyio.streams.memory import MemoryObjectSendStream
+    from rich.table import Table
+
+    from scanner.archives.engine import Candidate
+    from scanner.cli._runner import Session
+    from scanner.fs import BatchConsumer, WalkBatch, WalkConfig, WalkReport
 
 
 def _zero_severities() -> dict[Severity, int]:
@@ -105,3 +116,130 @@ class ArchiveSummary:
         if self.errors:
             parts.append(f"{self.errors:,} unreadable")
         return ", ".join(parts)
+
+
+class ArchiveSection:
+    """``scanner scan``'s archives section: archives found *during* scan's walk are inspected
+    concurrently by the archive engine and summed up here.
+
+    Used by ``scanner/cli/scan.py`` in four calls: :meth:`walk_config` (the walk must list
+    regular files so archives can be picked by name), :meth:`consumer` (wraps scan's batch
+    consumer), :meth:`running` (the engine runs while the walk does, fed through a bounded
+    stream, so the walk waits when inspection falls behind) and, once the walk is done,
+    :meth:`merge_into` (``--into-archives``: member extensions join the extension table).
+    """
+
+    def __init__(self, *, into_archives: bool = False, workers: int = 4) -> None:
+        self.summary = ArchiveSummary(collect_extensions=into_archives)
+        self.into_archives = into_archives
+        self.workers = workers
+        self._send: MemoryObjectSendStream[Candidate] | None = None
+
+    def walk_config(self, config: WalkConfig) -> WalkConfig:
+        """The walk config with a listing of regular files (the totals are unchanged)."""
+        from dataclasses import replace
+
+        return replace(config, listing=True, types=frozenset("f"))
+
+    def consumer(self, inner: BatchConsumer | None) -> BatchConsumer:
+        """A batch consumer that sends archives to the engine, then calls ``inner``."""
+        from scanner.archives.engine import Candidate
+        from scanner.archives.kinds import is_archive_name
+
+        async def on_batch(batch: WalkBatch) -> None:
+            if self._send is not None:
+                for entry in batch.entries:
+                    if is_archive_name(entry.name):
+                        await self._send.send(Candidate(entry.path, entry.size))
+            if inner is not None:
+                await inner(batch)
+
+        return on_batch
+
+    @asynccontextmanager
+    async def running(self, session: Session) -> AsyncIterator[ArchiveSection]:
+        """Run the engine for the duration of the block (the walk). On Ctrl-C the archives
+        already queued are dropped: the section then covers what was finished."""
+        import anyio
+
+        from scanner.archives.config import ZipConfig
+        from scanner.archives.engine import ArchiveEngine, Candidate, EngineConfig
+
+        async def on_report(report: ArchiveReport) -> None:
+            self.summary.add(report)
+
+        engine = ArchiveEngine(ZipConfig(), EngineConfig(workers=self.workers), on_report)
+        send, receive = anyio.create_memory_object_stream[Candidate](self.workers * 32)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(engine.run, receive)
+            self._send = send
+            try:
+                yield self
+            finally:
+                self._send = None
+                await send.aclose()
+                if session.interrupted:
+                    tg.cancel_scope.cancel()
+
+    def merge_into(self, walked: WalkReport) -> None:
+        """``--into-archives``: count member extensions in the walk's extension table."""
+        if self.into_archives:
+            walked.extensions.merge_raw(self.summary.member_extensions)
+
+    def fields(self) -> dict[str, Any]:
+        """The section for ``--json`` (a key of the document) and ``--jsonl`` (a record)."""
+        return self.summary.as_dict()
+
+    @property
+    def found(self) -> bool:
+        """True when the walk met at least one archive (readable or not)."""
+        return bool(self.summary.archives or self.summary.errors)
+
+    def csv_rows(self) -> list[list[Any]]:
+        """Rows in scan's long CSV format: ``section, name, name_b64, count, bytes, detail``
+        (none when no archive was found, like the table)."""
+        s = self.summary
+        if not self.found:
+            return []
+        rows: list[list[Any]] = [
+            ["archives", "archives", "", s.archives, s.bytes, ""],
+            ["archives", "members", "", s.members, s.uncompressed, "declared uncompressed"],
+            ["archives", "compressed", "", "", s.compressed, ""],
+            ["archives", "unreadable", "", s.errors, "", ""],
+        ]
+        rows += [
+            ["archives", f"findings_{sev.label}", "", n, "", ""] for sev, n in s.findings.items()
+        ]
+        return rows
+
+    def rich_tables(self) -> list[Table]:
+        """The section as a two-column table for people (like scan's totals); no table when
+        no archive was found."""
+        from rich.table import Table
+
+        if not self.found:
+            return []
+        s = self.summary
+        table = Table(title="archives", title_justify="left", show_header=False)
+        table.add_column("what")
+        table.add_column("value", justify="right")
+        by_sev = ", ".join(
+            f"{s.findings[sev]:,} {sev.label}" for sev in sorted(Severity, reverse=True)
+        )
+        for what, value in (
+            ("zip archives", f"{s.archives:,}"),
+            ("bytes", f"{s.bytes:,}"),
+            ("members", f"{s.members:,}"),
+            ("compressed", f"{s.compressed:,}"),
+            ("uncompressed (declared)", f"{s.uncompressed:,}"),
+            ("findings", by_sev),
+            ("unreadable", f"{s.errors:,}"),
+        ):
+            table.add_row(what, value)
+        return [table]
+
+    def exit_code(self, code: int) -> int:
+        """Scan's exit code, raised to PARTIAL when an archive could not be read."""
+        from scanner import exit_codes
+
+        return exit_codes.PARTIAL if code == exit_codes.OK and self.summary.errors else code

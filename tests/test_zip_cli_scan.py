@@ -1,0 +1,91 @@
+"""``scanner scan``'s archives section and ``--into-archives``, end to end."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from scanner import exit_codes
+from scanner.archives.engine import error_report
+from scanner.archives.summary import ArchiveSection
+from scanner.errors import ItemError
+from tests.cli_helpers import run_cli
+from tests.zip_corpus import Corpus, build_corpus
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
+    return build_corpus(tmp_path_factory.mktemp("scancorpus"))
+
+
+def _extensions(doc: dict[str, object]) -> dict[str, int]:
+    rows = doc["extensions"]
+    assert isinstance(rows, list)
+    return {r["ext"]: r["files"] for r in rows}
+
+
+def test_scan_json_has_the_archives_section(corpus: Corpus) -> None:
+    ran = run_cli("scan", "--json", str(corpus.root))
+    assert ran.code == exit_codes.OK, ran.err
+    section = json.loads(ran.out)["archives"]
+    assert section["archives"] == 6  # by extension: the .bin zip is not sniffed here
+    assert section["members"] == 10 and section["errors"] == 0
+    assert section["bytes"] == sum(p.stat().st_size for p in corpus.by_extension)
+    assert section["findings"] == {"info": 0, "low": 0, "medium": 1, "high": 3, "critical": 0}
+    assert section["worst"] == "high"
+    assert "member_extensions" not in section
+
+
+def test_into_archives_counts_members_in_the_extension_table(corpus: Corpus) -> None:
+    plain = json.loads(run_cli("scan", "--json", "--top", "50", str(corpus.root)).out)
+    into = json.loads(
+        run_cli("scan", "--json", "--top", "50", "--into-archives", str(corpus.root)).out
+    )
+    before, after = _extensions(plain), _extensions(into)
+    assert "class" not in before and after["class"] == 1  # from app.jar
+    # README.txt, a.txt twice, ok.txt and ../escape.txt of the archive nested in nested.zip
+    assert after["txt"] == before["txt"] + 5
+    assert after["zip"] == before["zip"] + 1  # inner.zip, a member
+    assert into["archives"]["member_extensions"]["mf"] == {"files": 1, "bytes": 25}
+    # the file-system totals are not changed by what is inside archives
+    assert into["summary"]["files"] == plain["summary"]["files"]
+
+
+def test_scan_jsonl_and_csv_carry_the_section(corpus: Corpus) -> None:
+    recs = [
+        json.loads(line) for line in run_cli("scan", "--jsonl", str(corpus.root)).text.splitlines()
+    ]
+    (section,) = [r for r in recs if r["record"] == "archives"]
+    assert section["archives"] == 6 and recs[-1]["record"] == "summary"
+    rows = list(csv.reader(io.StringIO(run_cli("scan", "--csv", str(corpus.root)).text)))
+    archive_rows = {r[1]: r for r in rows if r[0] == "archives"}
+    assert archive_rows["archives"][3] == "6" and archive_rows["findings_high"][3] == "3"
+
+
+def test_scan_table_shows_the_section(corpus: Corpus) -> None:
+    ran = run_cli("scan", str(corpus.root))
+    assert ran.code == exit_codes.OK
+    assert "zip archives" in ran.text and "3 high" in ran.text
+
+
+def test_scan_without_archives_reports_zero(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("x")
+    section = json.loads(run_cli("scan", "--json", str(tmp_path)).out)["archives"]
+    assert (section["archives"], section["members"], section["worst"]) == (0, 0, None)
+
+
+def test_an_empty_archive_counts_and_unreadable_ones_raise_the_exit_code(tmp_path: Path) -> None:
+    (tmp_path / "empty.zip").write_bytes(b"PK\x05\x06" + bytes(18))  # a valid, empty zip
+    ran = run_cli("scan", "--json", str(tmp_path))
+    section = json.loads(ran.out)["archives"]
+    assert ran.code == exit_codes.OK and (section["archives"], section["members"]) == (1, 0)
+    # root reads every file, so the unreadable case is checked on the section itself
+    archives = ArchiveSection()
+    archives.summary.add(error_report(ItemError("/x.zip", "open", "Permission denied", 13)))
+    assert archives.exit_code(exit_codes.OK) == exit_codes.PARTIAL
+    assert archives.exit_code(exit_codes.INTERRUPTED) == exit_codes.INTERRUPTED
+    assert ArchiveSection().exit_code(exit_codes.OK) == exit_codes.OK

@@ -35,7 +35,7 @@ from scanner.net.targets import Target, expand, parse_target_spec
 
 pytestmark = pytest.mark.anyio
 
-SPAWNERS = ["posix", "anyio"]
+SPAWNERS = ["posix", "posix-inline", "anyio"]
 
 
 def targets(*specs: str) -> list[Target]:

@@ -7,7 +7,8 @@ in-process on asyncio and trio.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +69,16 @@ def summary_line(summary: SweepSummary, *, interrupted: bool) -> str:
     )
 
 
+def _progress(describe: Callable[[], str], quiet: bool) -> AbstractContextManager[object]:
+    # scanner.output.console.progress_enabled's rule, checked here first so that a sweep
+    # piped somewhere does not pay ~30 ms for importing rich
+    if quiet or not sys.stderr.isatty():
+        return nullcontext()
+    from scanner.output.console import Progress
+
+    return Progress(describe, enabled=True)
+
+
 async def ping_run(
     targets: Iterable[Target],
     cfg: SweepConfig,
@@ -79,7 +90,6 @@ async def ping_run(
     """Sweep inside ``work_scope`` (cancelled on Ctrl-C: the children are killed, what
     finished is written, and the output stays well-formed). ``lookup`` replaces the system
     resolver (tests)."""
-    from scanner.output.console import Progress, progress_enabled
     from scanner.output.sink import open_sink
 
     scope = work_scope if work_scope is not None else anyio.CancelScope()
@@ -100,7 +110,7 @@ async def ping_run(
             if run.only is None or result.state in run.only:
                 await writer.host(result)
 
-        with Progress(describe, enabled=progress_enabled(run.quiet)), scope:
+        with _progress(describe, run.quiet), scope:
             await sweep(targets, cfg, on_result, summary=summary, lookup=lookup)
         interrupted = scope.cancelled_caught or scope.cancel_called
         if summary.finished is None:  # cancelled before the sweep started

@@ -95,12 +95,41 @@ def _decode_status(status: int) -> int:
 
 
 class PosixSpawner:
-    """``posix_spawn`` + non-blocking pipes + pidfd reaping (Linux)."""
+    """``posix_spawn`` + non-blocking pipes + pidfd reaping (Linux).
+
+    With ``threads`` > 0 the spawn itself runs in that many worker threads through libc
+    (:mod:`scanner.net._libc_spawn`: no GIL held while the vfork'ed child execs), else inline
+    with ``os.posix_spawn`` on the event loop thread.
+    """
 
     name = "posix"
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = 0) -> None:
+        from scanner.net import _libc_spawn
+
         self._devnull = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+        self._libc = _libc_spawn.load() if threads > 0 else None
+        self._limiter = anyio.CapacityLimiter(max(1, threads))
+
+    async def _spawn(self, argv: Sequence[str], env: Mapping[str, str] | None, out_w: int) -> int:
+        if self._libc is not None:
+            envp = self._libc.environment(env if env is not None else os.environ)
+            # not abandoned on cancel: the pid always comes back, so it is always reaped
+            return await anyio.to_thread.run_sync(
+                self._libc.spawn, argv, envp, self._devnull, out_w, limiter=self._limiter
+            )
+        return os.posix_spawn(
+            argv[0],
+            list(argv),
+            dict(env) if env is not None else dict(os.environ),
+            file_actions=[
+                (os.POSIX_SPAWN_DUP2, self._devnull, 0),
+                (os.POSIX_SPAWN_DUP2, out_w, 1),
+                (os.POSIX_SPAWN_DUP2, out_w, 2),
+            ],
+            setpgroup=0,
+            setsigdef=(signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGXFSZ),
+        )
 
     def close(self) -> None:
         """Release the /dev/null descriptor kept for children's stdin."""
@@ -119,24 +148,14 @@ class PosixSpawner:
         # The child's end must be blocking: ping writes with plain write(2).
         os.set_blocking(out_w, True)
         try:
-            pid = os.posix_spawn(
-                argv[0],
-                list(argv),
-                dict(env) if env is not None else dict(os.environ),
-                file_actions=[
-                    (os.POSIX_SPAWN_DUP2, self._devnull, 0),
-                    (os.POSIX_SPAWN_DUP2, out_w, 1),
-                    (os.POSIX_SPAWN_DUP2, out_w, 2),
-                ],
-                setpgroup=0,
-                setsigdef=(signal.SIGINT, signal.SIGTERM, signal.SIGPIPE),
-            )
+            pid = await self._spawn(argv, env, out_w)
         except BaseException:
             os.close(out_r)
             os.close(out_w)
             raise
         os.close(out_w)
-        # No await between the spawn and this try: a cancellation can never leak the child.
+        # No checkpoint between the spawn and this try (the threaded spawn shields its wait and
+        # returns the pid): a cancellation can never leak the child.
         reaped = False
         pidfd = -1
         try:
@@ -159,8 +178,11 @@ class PosixSpawner:
             # The leader is alive (deadline, runaway output) or a zombie: either way the group
             # id is still ours, so this reaches leftovers (a script's background job) safely.
             _kill_group(pid)
-            with anyio.CancelScope(shield=True):
-                status = await _reap(pid, pidfd)
+            if exited:
+                status = _reap_zombie(pid)
+            else:
+                with anyio.CancelScope(shield=True):
+                    status = await _reap(pid, pidfd)
             reaped = True
             return Completed(
                 returncode=_decode_status(status) if exited else None,
@@ -186,6 +208,14 @@ def _has_exited(pid: int) -> bool:
     except ChildProcessError:
         return True
     return info is not None
+
+
+def _reap_zombie(pid: int) -> int:
+    """Reap a child known to have exited (no waiting); the raw wait status."""
+    try:
+        return os.waitpid(pid, 0)[1]
+    except ChildProcessError:  # reaped elsewhere (a waitpid(-1) child watcher)
+        return 0
 
 
 async def _reap(pid: int, pidfd: int) -> int:
@@ -312,22 +342,32 @@ def use_pidfd_child_watcher() -> bool:
 
 
 def make_spawner(kind: str = "auto") -> Spawner:
-    """``auto`` (posix where supported, else anyio), ``posix``, ``anyio`` or ``anyio-pidfd``.
+    """``auto`` (posix where supported, else anyio-pidfd), ``posix`` (threaded libc spawn),
+    ``posix-inline`` (``os.posix_spawn`` on the loop thread), ``anyio`` or ``anyio-pidfd``.
 
     ``anyio-pidfd`` is ``anyio`` with :func:`use_pidfd_child_watcher` applied by the engine;
     the kinds exist so the benchmark can measure each path.
     """
     if kind == "auto":
         kind = "posix" if posix_spawn_supported() else "anyio-pidfd"
-    if kind == "posix":
+    if kind in ("posix", "posix-inline"):
         if not posix_spawn_supported():
             raise ValueError("the posix spawner needs Linux with pidfd support")
-        return PosixSpawner()
-    if kind in ("anyio", "anyio-pidfd"):
-        spawner = AnyioSpawner()
+        spawner = PosixSpawner(threads=0 if kind == "posix-inline" else _spawn_threads())
         spawner.name = kind
         return spawner
+    if kind in ("anyio", "anyio-pidfd"):
+        portable = AnyioSpawner()
+        portable.name = kind
+        return portable
     raise ValueError(f"unknown spawner {kind!r} (auto, posix, anyio, anyio-pidfd)")
 
 
-SPAWNER_KINDS: Final = ("auto", "posix", "anyio", "anyio-pidfd")
+SPAWNER_KINDS: Final = ("auto", "posix", "posix-inline", "anyio", "anyio-pidfd")
+
+
+def _spawn_threads() -> int:
+    # one spawning thread per CPU: each is suspended while its child execs, which keeps a
+    # CPU busy; more threads only queue on the same CPUs
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, cpus or 1)

@@ -93,3 +93,10 @@ def test_loglog_fit_recovers_power_law() -> None:
     assert fit.predict(10_000.0) == pytest.approx(200.0)
     with pytest.raises(ValueError, match="two distinct"):
         loglog_fit([5.0, 5.0], [1.0, 2.0])
+
+
+def test_too_few_values_make_no_outlier_verdict() -> None:
+    # with three values the MAD is one gap and the other gap scores high by construction
+    assert outliers([1.0, 1.01, 1.5]) == []
+    assert not any("outlier" in w for w in stability_warnings([1.0, 1.01, 1.5]))
+    assert any("unstable" in w for w in stability_warnings([1.0, 1.01, 1.5]))

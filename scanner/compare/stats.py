@@ -23,6 +23,9 @@ from typing import Any
 
 #: Iglewicz-Hoaglin threshold for the modified z-score.
 OUTLIER_THRESHOLD = 3.5
+#: Fewer values than this make no outlier verdict: with three values the MAD is one gap,
+#: and the other gap's z-score is large by construction.
+MIN_VALUES_FOR_OUTLIERS = 5
 #: Relative standard deviation above which a result is called unstable.
 UNSTABLE_RSD = 0.10
 _MAD_TO_Z = 0.6745
@@ -101,7 +104,7 @@ def modified_z_scores(values: Sequence[float]) -> list[float]:
 
 def outliers(values: Sequence[float], threshold: float = OUTLIER_THRESHOLD) -> list[int]:
     """Indices of the values whose modified z-score exceeds ``threshold`` in magnitude."""
-    if len(values) < 3:
+    if len(values) < MIN_VALUES_FOR_OUTLIERS:
         return []
     return [i for i, z in enumerate(modified_z_scores(values)) if abs(z) > threshold]
 
@@ -114,11 +117,13 @@ def stability_warnings(
 ) -> list[str]:
     """hyperfine's warnings for one cell's timings, in the order values were measured."""
     found: list[str] = []
-    if len(values) < 3:
+    if len(values) < 2:
         return found
-    scores = modified_z_scores(values)
-    count = sum(1 for z in scores if abs(z) > threshold)
-    if scores[0] > threshold:
+    count = 0
+    if len(values) >= MIN_VALUES_FOR_OUTLIERS:
+        scores = modified_z_scores(values)
+        count = sum(1 for z in scores if abs(z) > threshold)
+    if count and scores[0] > threshold:
         found.append("the first run was significantly slower than the rest (caches not yet warm?)")
     if count:
         found.append(

@@ -362,21 +362,24 @@ def _read_members(buf: Buffer, cd: CentralDirectory, findings: FindingList) -> N
         mode = eattr >> 16 if system == SYSTEM_UNIX else 0
         append(
             make(
-                name,
-                raw,
-                csize,
-                usize,
-                method,
-                crc,
-                flags,
-                mtime,
-                system,
-                eattr,
-                offset + concat,
-                raw[-1:] == b"/" or bool(eattr & 0x10),
-                mode & S_IFMT == S_IFLNK,
-                bool(flags & FLAG_ENCRYPTED),
-                zip64,
+                Member,
+                (
+                    name,
+                    raw,
+                    csize,
+                    usize,
+                    method,
+                    crc,
+                    flags,
+                    mtime,
+                    system,
+                    eattr,
+                    offset + concat,
+                    raw[-1:] == b"/" or bool(eattr & 0x10),
+                    mode & S_IFMT == S_IFLNK,
+                    bool(flags & FLAG_ENCRYPTED),
+                    zip64,
+                ),
             )
         )
         pos = next_pos

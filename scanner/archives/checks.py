@@ -117,7 +117,7 @@ def check_limits(audit: Audit) -> None:
 
 def _local_zip64(buf: Buffer, start: int, length: int, usize: int, csize: int) -> tuple[int, int]:
     """Sizes from a local header's ZIP64 extra (usize then csize, sentinel fields only)."""
-    pos, end = start, start + length
+    pos, end = start, min(start + length, len(buf))
     while pos + 4 <= end:
         header_id, size = unpack_at(EXTRA_HEADER, buf, pos)
         if header_id == 0x0001:
@@ -137,26 +137,46 @@ def check_local_headers(audit: Audit) -> None:
     the byte span of each entry for the overlap and orphan checks."""
     buf, size, findings = audit.buf, audit.size, audit.findings
     spans = audit.spans
+    local_size = LOCAL.size
+    unpack = LOCAL.unpack_from
     for index, m in enumerate(audit.cd.members):
         off = m.local_header_offset
-        if off < 0 or off + LOCAL.size > size:
+        raw_name = m.raw_name
+        # One read for header + name (the local name is almost always the central one).
+        head = bytes(buf[off : off + local_size + len(raw_name)]) if off >= 0 else b""
+        if len(head) < local_size:
             findings.add(
                 "bad-local-header", m.name, f"local header offset {off} is outside the file"
             )
             continue
-        (sig, _ver, _sys, lflags, lmethod, _t, _d, lcrc, lcsize, lusize, lnlen, lxlen) = unpack_at(
-            LOCAL, buf, off
+        (sig, _ver, _sys, lflags, lmethod, _t, _d, lcrc, lcsize, lusize, lnlen, lxlen) = unpack(
+            head
         )
         if sig != LOCAL_SIG:
             findings.add("bad-local-header", m.name, f"no local header signature at offset {off}")
             continue
-        name_end = off + LOCAL.size + lnlen
+        name_end = off + local_size + lnlen
         data_start = name_end + lxlen
         if lcsize == 0xFFFFFFFF or lusize == 0xFFFFFFFF:
             lusize, lcsize = _local_zip64(buf, name_end, lxlen, lusize, lcsize)
-        if not m.flags & FLAG_MASKED_HEADERS:
-            diffs = _local_differences(m, bytes(buf[off + LOCAL.size : name_end]), lflags,
-                                       lmethod, lcrc, lcsize, lusize)  # fmt: skip
+        if (
+            not (
+                lmethod == m.method
+                and lcrc == m.crc
+                and lcsize == m.compressed_size
+                and lusize == m.uncompressed_size
+                and not (lflags ^ m.flags) & FLAGS_COMPARED
+                and head[local_size:] == raw_name
+                and lnlen == len(raw_name)
+            )
+            and not m.flags & FLAG_MASKED_HEADERS
+        ):
+            local_name = (
+                head[local_size:]
+                if lnlen == len(raw_name)
+                else bytes(buf[off + local_size : name_end])
+            )
+            diffs = _local_differences(m, local_name, lflags, lmethod, lcrc, lcsize, lusize)
             if diffs:
                 findings.add("local-mismatch", m.name, "local header differs: " + "; ".join(diffs))
         end = data_start + m.compressed_size

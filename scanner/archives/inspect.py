@@ -177,27 +177,47 @@ def _fill_statistics(report: ArchiveReport, cd: CentralDirectory) -> None:
     members = cd.members
     report.member_count = len(members)
     methods: dict[int, int] = {}
-    extensions: dict[str, tuple[int, int]] = {}
+    sizes: dict[str, list[int]] = {}
     total_c = total_u = encrypted = 0
     zip64 = cd.zip64
+    lowered: dict[str, str] = {}
     for m in members:
         total_c += m.compressed_size
-        total_u += m.uncompressed_size
-        methods[m.method] = methods.get(m.method, 0) + 1
+        usize = m.uncompressed_size
+        total_u += usize
+        method = m.method
+        methods[method] = methods.get(method, 0) + 1
         if m.encrypted:
             encrypted += 1
-        zip64 = zip64 or m.zip64
-        if not m.is_dir:
-            ext = extension_of(m.name)
-            files, nbytes = extensions.get(ext, (0, 0))
-            extensions[ext] = (files + 1, nbytes + m.uncompressed_size)
+        if m.zip64:
+            zip64 = True
+        if m.is_dir:
+            continue
+        # extension_of(), inlined for the common case (one hot loop per member)
+        name = m.name
+        dot = name.rfind(".")
+        if dot <= 0:
+            ext = ""
+        else:
+            slash = name.rfind("/")
+            if dot <= slash + 1 or "\\" in name or name[slash + 1] == ".":
+                ext = extension_of(name)
+            else:
+                raw_ext = name[dot + 1 :]
+                ext = lowered.get(raw_ext) or lowered.setdefault(raw_ext, raw_ext.lower())
+        entry = sizes.get(ext)
+        if entry is None:
+            sizes[ext] = [1, usize]
+        else:
+            entry[0] += 1
+            entry[1] += usize
     report.total_compressed = total_c
     report.total_uncompressed = total_u
     report.ratio = total_u / total_c if total_c else 0.0
     report.methods = {method_name(k): v for k, v in methods.items()}
     report.encrypted_count = encrypted
     report.zip64 = zip64
-    report.extensions = extensions
+    report.extensions = {k: (v[0], v[1]) for k, v in sizes.items()}
     report.comment = _decode_comment(cd.comment)
 
 

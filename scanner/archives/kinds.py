@@ -44,6 +44,13 @@ def extension_of(name: str) -> str:
     return base[dot + 1 :].lower()
 
 
+_LONGEST = max(len(e) for e in ARCHIVE_EXTENSIONS)
+
+
 def is_archive_name(name: str) -> bool:
-    """True when ``name``'s extension is a zip-family one."""
-    return extension_of(name) in ARCHIVE_EXTENSIONS
+    """True when ``name``'s extension is a zip-family one (cheap for the common "no")."""
+    dot = name.rfind(".")
+    if dot < 0 or len(name) - dot - 1 > _LONGEST:
+        return False
+    ext = name[dot + 1 :].lower()
+    return ext in ARCHIVE_EXTENSIONS and extension_of(name) == ext

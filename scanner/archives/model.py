@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from scanner.errors import ItemError
 
@@ -95,8 +95,7 @@ def method_name(method: int) -> str:
     return name if name is not None else f"method-{method}"
 
 
-@dataclass(frozen=True, slots=True)
-class Member:
+class Member(NamedTuple):
     """One central-directory entry, as declared (nothing is decompressed to build it).
 
     ``name`` is decoded as cp437 unless general-purpose flag bit 11 (UTF-8) is set, or
@@ -104,6 +103,11 @@ class Member:
     name; ``raw_name`` keeps the exact bytes. ``mtime`` is an ISO-8601 string from the DOS
     date/time (local time, no zone) or, when present, the 0x5455 extended timestamp (UTC,
     with ``+00:00``). ``create_system`` is the high byte of "version made by" (3 = unix).
+
+    A ``NamedTuple`` rather than a frozen slotted dataclass (same names, same immutability,
+    attribute access): the reader builds one per central record, and a frozen dataclass's
+    ``__init__`` (``object.__setattr__`` per field) cost ~1.6 us against ~0.2 us here -
+    0.14 s of a 100k-member listing - and tuples pickle to worker processes far cheaper.
     """
 
     name: str
@@ -233,55 +237,6 @@ class ArchiveReport:
         return data
 
 
-def _member_factory() -> Any:
-    """A positional constructor of :class:`Member` about twice as fast as ``Member(...)``.
-
-    A frozen dataclass's ``__init__`` goes through ``object.__setattr__`` per field; the
-    readers build one Member per central record (100k+ per big archive), so they set the
-    slots through their descriptors instead. Same object, same equality, still frozen.
-    """
-    new = object.__new__
-    (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14) = (
-        getattr(Member, name).__set__ for name in Member.__slots__
-    )
-
-    def make(  # noqa: PLR0917
-        name: str,
-        raw_name: bytes,
-        compressed_size: int,
-        uncompressed_size: int,
-        method: int,
-        crc: int,
-        flags: int,
-        mtime: str,
-        create_system: int,
-        external_attr: int,
-        local_header_offset: int,
-        is_dir: bool,
-        is_symlink: bool,
-        encrypted: bool,
-        zip64: bool,
-    ) -> Member:
-        m = new(Member)
-        s0(m, name)
-        s1(m, raw_name)
-        s2(m, compressed_size)
-        s3(m, uncompressed_size)
-        s4(m, method)
-        s5(m, crc)
-        s6(m, flags)
-        s7(m, mtime)
-        s8(m, create_system)
-        s9(m, external_attr)
-        s10(m, local_header_offset)
-        s11(m, is_dir)
-        s12(m, is_symlink)
-        s13(m, encrypted)
-        s14(m, zip64)
-        return m
-
-    return make
-
-
-#: Fast positional ``Member`` constructor for the readers (fields in declaration order).
-make_member = _member_factory()
+#: Build a Member from a 15-tuple in field order without NamedTuple's Python-level
+#: ``__new__`` (the readers' hot loop): ``make_member(Member, (name, raw_name, ...))``.
+make_member = tuple.__new__

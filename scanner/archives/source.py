@@ -26,17 +26,21 @@ class FileView:
     never a crash.
     """
 
-    __slots__ = ("_blocks", "_fd", "_size")
+    __slots__ = ("_blocks", "_fd", "_last", "_last_index", "_size")
 
     def __init__(self, fd: int, size: int) -> None:
         self._fd = fd
         self._size = size
         self._blocks: OrderedDict[int, bytes] = OrderedDict()
+        self._last_index = -1
+        self._last = b""
 
     def __len__(self) -> int:
         return self._size
 
     def _block(self, index: int) -> bytes:
+        if index == self._last_index:
+            return self._last
         block = self._blocks.get(index)
         if block is None:
             block = os.pread(self._fd, BLOCK, index * BLOCK)
@@ -45,6 +49,7 @@ class FileView:
                 self._blocks.popitem(last=False)
         else:
             self._blocks.move_to_end(index)
+        self._last_index, self._last = index, block
         return block
 
     def __getitem__(self, key: slice) -> bytes:
@@ -53,15 +58,16 @@ class FileView:
             raise ValueError("FileView supports contiguous slices only")
         if stop <= start:
             return b""
+        first = start // BLOCK
+        base = first * BLOCK
+        if stop <= base + BLOCK:
+            # One block: the common case (a local header), served from the cache.
+            return self._block(first)[start - base : stop - base]
         if stop - start > BLOCK:
             # Large spans (central directory, member data) bypass the cache.
             return os.pread(self._fd, stop - start, start)
-        first, last = start // BLOCK, (stop - 1) // BLOCK
-        if first == last:
-            base = first * BLOCK
-            return self._block(first)[start - base : stop - base]
-        head = self._block(first)[start - first * BLOCK :]
-        return head + self._block(last)[: stop - last * BLOCK]
+        last = (stop - 1) // BLOCK
+        return self._block(first)[start - base :] + self._block(last)[: stop - last * BLOCK]
 
     def find(self, sub: bytes, start: int = 0, end: int | None = None) -> int:
         """Offset of the first ``sub`` in ``[start, end)``, or -1 (reads in blocks)."""

@@ -99,3 +99,15 @@ def test_sequential_is_left_out_above_its_limit() -> None:
         ("threads", 1000),
     ]
     assert "sequential left out at size 1,000" in notes[0]
+
+
+def test_variants_that_ignore_the_cap_run_once_per_size() -> None:
+    config = replace(CONFIG, concurrency=(2, 8), variants=("threads", "os.walk", "fd"))
+    cells, _ = build_cells("walk", "t", [(10, {})], config)
+    assert sorted((c.variant, c.concurrency) for c in cells) == [
+        ("fd", 2),
+        ("fd", 8),
+        ("os.walk", 1),
+        ("threads", 2),
+        ("threads", 8),
+    ]

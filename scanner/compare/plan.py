@@ -77,6 +77,7 @@ def build_cells(
                 if limit is not None and size > limit:
                     skipped.append(size)
                     continue
+            if v.style == "sequential" or not v.concurrent:
                 cells.append(Cell(workload, v.name, scenario, size, 1, dict(params)))
                 continue
             for cap in config.concurrency:

@@ -27,7 +27,7 @@ def execute(cell: Cell) -> RunRecord:
     prepared = workload.prepare(cell.params, cell.size)
     if variant.warm is not None:
         variant.warm()
-    concurrency = 1 if variant.style == "sequential" else cell.concurrency
+    concurrency = cell.concurrency if variant.concurrent and variant.style != "sequential" else 1
     result, metrics = measure(lambda: variant.run(prepared, concurrency))
     if not variant.checked:
         # an external anchor: its result is already a small dict of counts

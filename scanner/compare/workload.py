@@ -29,6 +29,7 @@ class Variant:
     run: VariantFn
     style: str  # one of STYLES
     checked: bool = True  # False for anchors whose result cannot be compared
+    concurrent: bool = True  # False: ignores the cap (sequential, os.walk, fping); run once
     description: str = ""
     # called once in the worker before the clock starts: imports and one-time set-up that
     # are not what the comparison is about (an event loop backend's first import)

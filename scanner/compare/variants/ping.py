@@ -240,6 +240,13 @@ WORKLOAD = Workload(
             checked=False,
             unavailable=lambda p: missing_tool("xargs"),
         ),
-        "fping": Variant("fping", _fping, "anchor", checked=False, unavailable=_fping_unavailable),
+        "fping": Variant(
+            "fping",
+            _fping,
+            "anchor",
+            checked=False,
+            concurrent=False,
+            unavailable=_fping_unavailable,
+        ),
     },
 )

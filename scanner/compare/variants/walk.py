@@ -213,9 +213,14 @@ WORKLOAD = Workload(
             "thread-per-worker", _thread_per_worker, "threads", description="threading.Thread"
         ),
         "sequential": Variant("sequential", _sequential, "sequential"),
-        "os.walk": Variant("os.walk", _os_walk, "anchor", checked=False),
+        "os.walk": Variant("os.walk", _os_walk, "anchor", checked=False, concurrent=False),
         "find": Variant(
-            "find", _find, "anchor", checked=False, unavailable=lambda p: missing_tool("find")
+            "find",
+            _find,
+            "anchor",
+            checked=False,
+            concurrent=False,
+            unavailable=lambda p: missing_tool("find"),
         ),
         "fd": Variant(
             "fd", _fd, "anchor", checked=False, unavailable=lambda p: missing_tool("fdfind", "fd")

@@ -217,6 +217,6 @@ WORKLOAD = Workload(
             checked=False,
             unavailable=lambda p: missing_tool("zipinfo") or missing_tool("xargs"),
         ),
-        "zipfile": Variant("zipfile", _zipfile, "anchor", checked=False),
+        "zipfile": Variant("zipfile", _zipfile, "anchor", checked=False, concurrent=False),
     },
 )

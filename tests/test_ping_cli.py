@@ -360,3 +360,36 @@ async def test_run_unreachable_filter_in_process(
     )
     assert capsys.readouterr().out == "127.0.0.2\n"
     assert HostState.UNREACHABLE in NOT_ALIVE
+
+
+def test_progress_on_a_terminal_stderr_when_results_go_to_a_pipe(fake: Path) -> None:
+    master, slave = os.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "scanner", "ping", "--ping", str(fake), "-a", "127.0.0.1-3"],
+            stdout=subprocess.PIPE,
+            stderr=slave,
+            cwd=REPO,
+            env={**os.environ, "COLUMNS": "120"},
+        )
+        out, _ = proc.communicate(timeout=60)
+        os.close(slave)
+        slave = -1
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the other side is closed and drained
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        if slave >= 0:
+            os.close(slave)
+        os.close(master)
+    assert proc.returncode == exit_codes.OK
+    assert sorted(out.split()) == [b"127.0.0.1", b"127.0.0.2", b"127.0.0.3"]
+    text = seen.decode(errors="replace")
+    assert "hosts: " in text and " alive, 0 unreachable, 0 unresolved, 0 errors" in text
+    assert "scanner: 3 hosts: 3 alive, 0 unreachable in" in text

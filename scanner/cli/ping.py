@@ -58,7 +58,7 @@ JobsOpt = Annotated[
     typer.Option(
         "--jobs",
         "-j",
-        help="Probes at once [default: sized to the CPUs and the open-file limit].",
+        help="Probes at once (default: sized to the CPUs and the open-file limit).",
         min=1,
         show_default=False,
     ),
@@ -74,7 +74,7 @@ DeadlineOpt = Annotated[
     typer.Option(
         "--deadline",
         help="Seconds one host may take before its ping is killed "
-        "[default: count x interval + timeout + 2].",
+        "(default: count x interval + timeout + 2).",
         show_default=False,
     ),
 ]
@@ -109,7 +109,7 @@ PortOpt = Annotated[
         "--port",
         "-p",
         metavar="P[,P...]",
-        help="Ports for --method tcp, tried in order [default: 80,443].",
+        help="Ports for --method tcp, tried in order (default: 80,443).",
         show_default=False,
     ),
 ]

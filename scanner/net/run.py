@@ -69,10 +69,13 @@ def summary_line(summary: SweepSummary, *, interrupted: bool) -> str:
     )
 
 
-def _progress(describe: Callable[[], str], quiet: bool) -> AbstractContextManager[object]:
+def _progress(describe: Callable[[], str], run: PingRun) -> AbstractContextManager[object]:
     # scanner.output.console.progress_enabled's rule, checked here first so that a sweep
-    # piped somewhere does not pay ~30 ms for importing rich
-    if quiet or not sys.stderr.isatty():
+    # piped somewhere does not pay ~30 ms for importing rich. When the result lines stream to
+    # the same terminal they are the progress: a live line would be torn by them.
+    if run.quiet or not sys.stderr.isatty():
+        return nullcontext()
+    if run.output is None and run.fmt is not Format.JSON and sys.stdout.isatty():
         return nullcontext()
     from scanner.output.console import Progress
 
@@ -110,7 +113,7 @@ async def ping_run(
             if run.only is None or result.state in run.only:
                 await writer.host(result)
 
-        with _progress(describe, run.quiet), scope:
+        with _progress(describe, run), scope:
             await sweep(targets, cfg, on_result, summary=summary, lookup=lookup)
         interrupted = scope.cancelled_caught or scope.cancel_called
         if summary.finished is None:  # cancelled before the sweep started

@@ -96,3 +96,89 @@ def _manifest_table(manifest: TreeManifest) -> Table:
     table.add_row("symlinks", f"{manifest.symlinks:,}", "")
     table.add_row("depth", str(manifest.depth), "")
     return table
+
+
+@app.command("slowfs")
+def slowfs_command(
+    source: Annotated[Path, typer.Argument(help="Directory to serve (read-only).")],
+    mountpoint: Annotated[Path, typer.Argument(help="Empty directory to mount it on.")],
+    *,
+    latency: Annotated[
+        str, typer.Option(help="Delay per getattr/readdir/readlink: 2ms, 500us, 0.1s.")
+    ] = "2ms",
+    delay_io: Annotated[bool, typer.Option(help="Delay open and read too.")] = False,
+) -> None:
+    """Mount SOURCE at MOUNTPOINT as a slow file system (FUSE) until Ctrl-C.
+
+    Every metadata call waits the latency, as on NFS/SMB; the kernel caches nothing that
+    would hide it. Exit 130 on Ctrl-C and 143 on SIGTERM (after unmounting), 0 when the
+    mount is removed from outside (fusermount -u MOUNTPOINT).
+    """
+    import signal
+    import time
+
+    from scanner.labs.slowfs import mount_slowfs
+    from scanner.output.console import stderr_console
+    from scanner.output.sanitize import display_name
+
+    latency_s = parse_duration(latency)
+    err = stderr_console()
+
+    class _Terminated(Exception):
+        pass
+
+    def _on_sigterm(signum: int, frame: object) -> None:
+        raise _Terminated
+
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    code = exit_codes.OK
+    mounted = None
+    try:
+        with mount_slowfs(source, mountpoint, latency_s, delay_io=delay_io) as lab:
+            what = "getattr/readdir/readlink" + ("/open/read" if delay_io else "")
+            err.print(
+                f"slowfs: {display_name(str(lab.source))} mounted at "
+                f"{display_name(str(lab.mountpoint))}, {latency_s * 1e3:g} ms per {what}; "
+                "Ctrl-C unmounts",
+                markup=False,
+            )
+            mounted = lab
+            while lab.running():
+                time.sleep(0.2)
+    except KeyboardInterrupt:
+        code = exit_codes.INTERRUPTED
+    except _Terminated:
+        code = exit_codes.TERMINATED
+    if mounted is not None and mounted.stats:
+        calls = ", ".join(f"{n:,} {op}" for op, n in mounted.stats["calls"].items())
+        err.print(
+            f"slowfs: unmounted; answered {calls or 'nothing'} "
+            f"(at most {mounted.stats['max_in_flight']} at once)",
+            markup=False,
+        )
+    raise typer.Exit(code)
+
+
+_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6}
+
+
+def parse_duration(text: str) -> float:
+    """``2ms`` → 0.002; a unit is required (except for ``0``) so nothing is ambiguous."""
+    from scanner.cli._options import usage
+
+    value = text.strip().lower()
+    for unit in sorted(_UNITS, key=len, reverse=True):
+        if value.endswith(unit):
+            number = value[: -len(unit)].strip()
+            break
+    else:
+        number, unit = value, ""
+    try:
+        amount = float(number)
+    except ValueError:
+        raise usage(f"invalid duration {text!r}: use e.g. 2ms, 500us, 0.1s") from None
+    if not unit and amount != 0:
+        raise usage(f"duration {text!r} needs a unit: 2ms, 500us, 0.1s")
+    if not 0 <= amount * _UNITS.get(unit, 1.0) <= 10:
+        raise usage(f"duration {text!r} must be within 0..10 s")
+    return amount * _UNITS.get(unit, 1.0)

@@ -13,6 +13,7 @@ extra-field list (0x5455 extended timestamp, 0x7075 Unicode path).
 
 from __future__ import annotations
 
+import gc
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -264,6 +265,19 @@ def _read_end_records(
 
 
 def _read_members(buf: Buffer, cd: CentralDirectory, findings: FindingList) -> None:
+    # The loop allocates one tuple per member and no reference cycles; with the cyclic
+    # GC on, every 700 allocations trigger a collection that rescans the growing list
+    # (~20% of a 100k-member parse).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        _parse_records(buf, cd, findings)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _parse_records(buf: Buffer, cd: CentralDirectory, findings: FindingList) -> None:
     start, end = cd.cd_start, cd.cd_end
     if start >= end or start < 0:
         if cd.declared_count:
@@ -359,7 +373,6 @@ def _read_members(buf: Buffer, cd: CentralDirectory, findings: FindingList) -> N
                 findings.add("bad-extra-field", name, z.malformed)
             if z.aes_method is not None:
                 cd.aes_methods[index] = z.aes_method
-        mode = eattr >> 16 if system == SYSTEM_UNIX else 0
         append(
             make(
                 Member,
@@ -375,9 +388,9 @@ def _read_members(buf: Buffer, cd: CentralDirectory, findings: FindingList) -> N
                     system,
                     eattr,
                     offset + concat,
-                    raw[-1:] == b"/" or bool(eattr & 0x10),
-                    mode & S_IFMT == S_IFLNK,
-                    bool(flags & FLAG_ENCRYPTED),
+                    raw.endswith(b"/") or eattr & 0x10 == 0x10,
+                    system == SYSTEM_UNIX and (eattr >> 16) & S_IFMT == S_IFLNK,
+                    flags & FLAG_ENCRYPTED == FLAG_ENCRYPTED,
                     zip64,
                 ),
             )

@@ -115,7 +115,8 @@ PortOpt = Annotated[
 ]
 PingOpt = Annotated[str, typer.Option("--ping", help="The ping executable to run.")]
 SpawnerOpt = Annotated[
-    str, typer.Option("--spawner", hidden=True, help="auto, posix, anyio or anyio-pidfd.")
+    str,
+    typer.Option("--spawner", hidden=True, help="auto, posix, posix-inline, anyio or anyio-pidfd."),
 ]
 BackendOpt = Annotated[str, typer.Option("--backend", hidden=True, help="asyncio or trio.")]
 

@@ -2,11 +2,12 @@
 
 Two implementations of :class:`Spawner`:
 
-* :class:`PosixSpawner` (Linux, the fast path): ``os.posix_spawn`` (vfork-based in glibc, no
-  Python between fork and exec), the output pipes read with ``anyio.wait_readable`` and the
-  child reaped through a pidfd (``os.pidfd_open`` + ``anyio.wait_readable``). No thread per
-  child, works on asyncio and trio alike. Measured on par with ``xargs -P64 ping``
-  (``benchmarks/bench_ping.py``).
+* :class:`PosixSpawner` (Linux, the fast path): ``posix_spawn`` (vfork-based in glibc, no
+  Python between fork and exec) called through libc from one worker thread per CPU, so the
+  GIL is free while the child execs (``posix-inline``: ``os.posix_spawn`` on the loop thread,
+  which holds the GIL throughout); the output pipe is read with ``anyio.wait_readable`` and
+  the child reaped through a pidfd (``os.pidfd_open`` + ``anyio.wait_readable``). No thread
+  per child; works on asyncio and trio alike. Figures: ``benchmarks/bench_ping.py``.
 * :class:`AnyioSpawner` (portable: macOS, Windows, kernels without pidfd): ``anyio.open_process``.
   On Python 3.11 asyncio the default child watcher spends a thread per child;
   :func:`use_pidfd_child_watcher` swaps in ``asyncio.PidfdChildWatcher`` where the kernel

@@ -181,7 +181,7 @@ class _Prober:
         return await self._icmp(text, address)
 
     async def _tcp(self, text: str, address: str) -> HostResult:
-        outcome = await tcp_probe(address.split("%", 1)[0], self.cfg.ports, self.cfg.timeout)
+        outcome = await tcp_probe(address, self.cfg.ports, self.cfg.timeout)
         rtt = outcome.rtt_ms
         return HostResult(
             target=text,
@@ -328,20 +328,10 @@ async def sweep(
     return summary
 
 
-def summary_exit_state(summary: SweepSummary) -> HostState:
-    """The worst state seen, for exit codes: unresolved > unreachable/error > alive."""
-    if summary.unresolved:
-        return HostState.UNRESOLVED
-    if summary.unreachable or summary.error:
-        return HostState.UNREACHABLE
-    return HostState.ALIVE
-
-
 __all__ = [
     "OnResult",
     "SweepSummary",
     "child_env",
     "find_ping",
-    "summary_exit_state",
     "sweep",
 ]

@@ -456,7 +456,8 @@ def test_config_validation() -> None:
     with pytest.raises(UsageProblem, match="count must be at least 1; rate must be positive"):
         SweepConfig(count=0, rate=-1)
     assert SweepConfig(count=3, interval=0.5, timeout=1).effective_deadline == 4.0
-    assert SweepConfig(method=ProbeMethod.TCP, ports=(1, 2)).tokens_per_probe == 1
+    assert SweepConfig(method=ProbeMethod.TCP, ports=(1, 2)).tokens_per_probe == 2
+    assert SweepConfig(count=3).tokens_per_probe == 3
 
 
 # --- the real ping on loopback ----------------------------------------------------------

@@ -77,7 +77,7 @@ class SweepConfig:
     #: Probes running at once (``-j``).
     concurrency: int = field(default_factory=default_concurrency)
     #: Echo requests per second over the whole sweep (None: unlimited). A host with
-    #: ``count`` N spends N tokens; a TCP probe spends one per port tried.
+    #: ``count`` N spends N tokens; a TCP probe one per port it may try (SYNs sent).
     rate: float | None = None
     #: Further attempts for a host that did not answer (unreachable), after a backoff.
     retries: int = 0
@@ -137,4 +137,4 @@ class SweepConfig:
     @property
     def tokens_per_probe(self) -> int:
         """Rate-limit tokens one probe spends."""
-        return self.count if self.method is ProbeMethod.ICMP else 1
+        return self.count if self.method is ProbeMethod.ICMP else len(self.ports)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import errno
+import gc
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,13 @@ import pytest
 from scanner.archives.config import ZipConfig
 from scanner.archives.inspect import WHOLE_READ_LIMIT, inspect_bytes, inspect_file
 from scanner.archives.source import BLOCK, FileView
-from scanner.labs.archives import HOSTILE_CASES, many_members_zip, ordinary_zip
+from scanner.labs.archives import (
+    HOSTILE_CASES,
+    build_zip,
+    many_members_zip,
+    ordinary_zip,
+    stored,
+)
 
 
 @pytest.mark.parametrize(
@@ -114,3 +122,31 @@ def test_file_truncated_to_nothing_after_listing_is_still_a_report(tmp_path: Pat
     report = inspect_file(str(path), ZipConfig())
     assert report.error is None
     assert {f.code for f in report.findings} & {"truncated", "not-a-zip"}
+
+
+def test_sparse_large_archive_is_audited_through_the_block_cache(tmp_path: Path) -> None:
+    """Big members: the audit reads local headers block by block (not the whole file),
+    and finds the same things as an in-memory inspection."""
+    big = [stored(f"blob{i}.bin", os.urandom(200_000)) for i in range(4)]
+    data = build_zip([*big, replace(big[0], name=b"again.bin", offset=0, write_local=False)])
+    path = tmp_path / "sparse.zip"
+    path.write_bytes(data)
+    assert len(data) > WHOLE_READ_LIMIT
+    assert len(data) > 5 * BLOCK  # fewer members than blocks: the FileView path
+    cfg = ZipConfig(verify=True)
+    from_file = inspect_file(str(path), cfg)
+    assert from_file.as_dict() == inspect_bytes(data, str(path), cfg).as_dict()
+    assert {f.code for f in from_file.findings} == {"local-mismatch", "overlapping-entries"}
+
+
+def test_inspection_leaves_the_garbage_collector_as_it_was() -> None:
+    data = ordinary_zip(3, 10)
+    assert gc.isenabled()
+    inspect_bytes(data, "a.zip", ZipConfig())
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        inspect_bytes(data, "a.zip", ZipConfig())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

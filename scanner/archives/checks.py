@@ -61,13 +61,9 @@ _SEPARATORS = re.compile(r"[\\/]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-@dataclass(slots=True)
-class Span:
-    """Bytes one entry occupies: local header + name + extra + data (+ descriptor)."""
-
-    start: int
-    end: int
-    index: int
+#: Bytes one entry occupies, local header + name + extra + data (+ descriptor), as
+#: ``(start, end, member index)``: plain tuples, one per member, sorted as they are.
+Span = tuple[int, int, int]
 
 
 @dataclass(slots=True)
@@ -184,7 +180,7 @@ def check_local_headers(audit: Audit) -> None:
             wide = 8 if m.zip64 else 4
             with_sig = end + 4 <= size and bytes(buf[end : end + 4]) == DESCRIPTOR_SIG
             end += (4 if with_sig else 0) + 4 + 2 * wide
-        spans.append(Span(off, end, index))
+        spans.append((off, end, index))
 
 
 def _local_differences(  # noqa: PLR0917
@@ -215,30 +211,30 @@ def check_overlaps(audit: Audit) -> None:
     members, findings = audit.cd.members, audit.findings
     slack = audit.cfg.overlap_slack
     records_start, records_end = audit.cd.cd_start, audit.cd.end_of_records
-    audit.spans.sort(key=lambda s: (s.start, s.end))
+    audit.spans.sort()
     reach, owner = -1, -1
-    for span in audit.spans:
-        name = members[span.index].name
-        if span.start < reach - slack:
+    size = audit.size
+    for start, end, index in audit.spans:
+        if start < reach - slack:
             findings.add(
                 "overlapping-entries",
-                name,
-                f"bytes {span.start}-{span.end} overlap {members[owner].name!r} "
-                f"by {min(reach, span.end) - span.start} bytes",
+                members[index].name,
+                f"bytes {start}-{end} overlap {members[owner].name!r} "
+                f"by {min(reach, end) - start} bytes",
             )
-        if span.end > reach:
-            reach, owner = span.end, span.index
-        if span.end > audit.size:
+        if end > reach:
+            reach, owner = end, index
+        if end > size:
             findings.add(
                 "truncated",
-                name,
-                f"entry data ends at byte {span.end}, past the end of the file ({audit.size})",
+                members[index].name,
+                f"entry data ends at byte {end}, past the end of the file ({size})",
             )
-        elif min(span.end, records_end) - max(span.start, records_start) > slack:
+        elif min(end, records_end) - max(start, records_start) > slack:
             findings.add(
                 "entry-overlaps-cd",
-                name,
-                f"bytes {span.start}-{span.end} overlap the central directory/end records "
+                members[index].name,
+                f"bytes {start}-{end} overlap the central directory/end records "
                 f"({records_start}-{records_end})",
             )
 
@@ -247,8 +243,8 @@ def check_end_records(audit: Audit) -> None:
     """A second plausible end record outside every member's data (inside one, it is just
     a stored nested archive): two directories, and tools may pick different ones."""
     spans = audit.spans  # sorted by check_overlaps
-    starts = [s.start for s in spans]
-    reach = list(itertools.accumulate((s.end for s in spans), max))
+    starts = [s[0] for s in spans]
+    reach = list(itertools.accumulate((s[1] for s in spans), max))
     others = []
     for offset in audit.cd.other_end_records:
         at = bisect.bisect_right(starts, offset) - 1
@@ -269,13 +265,13 @@ def check_orphans(audit: Audit) -> None:
     buf, findings, cd = audit.buf, audit.findings, audit.cd
     gaps: list[tuple[int, int]] = []
     if audit.spans:
-        pos = audit.spans[0].start
+        pos = audit.spans[0][0]
         if pos > 0:
             gaps.append((0, 4))  # a prefix that itself starts like an entry
-        for span in audit.spans:
-            if span.start > pos:
-                gaps.append((pos, span.start))
-            pos = max(pos, span.end)
+        for start, end, _index in audit.spans:
+            if start > pos:
+                gaps.append((pos, start))
+            pos = max(pos, end)
         gaps.append((pos, cd.cd_start))
     elif cd.found_end:
         gaps.append((0, cd.cd_start))
@@ -446,7 +442,7 @@ def check_encryption(audit: Audit) -> None:
 def first_entry_offset(audit: Audit) -> int:
     """Where the first entry starts (the prefix length); the central directory's start
     when there is no entry."""
-    starts = [s.start for s in audit.spans[:1]]
+    starts = [s[0] for s in audit.spans[:1]]
     if not starts:
         offsets = [m.local_header_offset for m in audit.cd.members]
         starts = [min(offsets)] if offsets else []

@@ -122,15 +122,19 @@ def _find_end_records(buf: Buffer, size: int) -> list[int]:
     start = max(0, size - TAIL_SPAN)
     tail = bytes(buf[start:size])
     out: list[int] = []
+    cut: list[int] = []
     pos = len(tail) - EOCD.size
     while pos >= 0:
         pos = tail.rfind(EOCD_SIG, 0, pos + 4)
         if pos < 0:
             break
         comment_len = U16.unpack_from(tail, pos + 20)[0]
-        if pos + EOCD.size + comment_len <= len(tail):
-            out.append(start + pos)
+        (out if pos + EOCD.size + comment_len <= len(tail) else cut).append(start + pos)
         pos -= 1
+    if not out:
+        # A file cut inside the archive comment: the record is there, its comment is not
+        # (zipfile accepts it, so must we); only when its directory is where it says.
+        out = [c for c in cut if _end_record_plausible(buf, c)][:1]
     return out
 
 
@@ -158,6 +162,13 @@ def read_central_directory(buf: Buffer, size: int, findings: FindingList) -> Cen
     )
     cd.found_end = True
     _read_end_records(buf, size, chosen, cd, findings)
+    if cd.end_of_records > size:
+        findings.add(
+            "truncated",
+            None,
+            f"the archive comment is cut off ({cd.end_of_records - size} bytes missing)",
+        )
+        cd.end_of_records = size
     # Judged by the audit: one inside a member's data is just a stored nested archive.
     cd.other_end_records = [c for c in candidates if c != chosen and _end_record_plausible(buf, c)]
     if cd.end_of_records < size:

@@ -434,6 +434,10 @@ def _cases() -> dict[str, Case]:
         "truncated": Case(
             lambda: build_zip([ok, stored("b.bin", bytes(5000))])[:3000], _codes("truncated")
         ),
+        "comment-cut-off": Case(
+            lambda: build_zip([ok], Layout(comment=b"a long archive comment" * 4))[:-30],
+            _codes("truncated"),
+        ),
         "trailing-data": Case(
             lambda: build_zip([ok], Layout(trailing=b"extra bytes after the end")),
             _codes("trailing-data"),

@@ -17,7 +17,7 @@ COLUMNS = (
     "Max",
     "Speedup [95% CI]",
     "CPU",
-    "Peak RSS",
+    "Peak RSS (+work)",
     "Threads",
     "Runs",
 )
@@ -82,7 +82,7 @@ def row(c: CellReport) -> list[str]:
         seconds(c.wall.max),
         speedup_text(c.speedup, baseline=c.style == "sequential"),
         seconds(c.user_s + c.sys_s),
-        kib(c.peak_rss_kib),
+        f"{kib(c.peak_rss_kib)} (+{c.rss_growth_kib / 1024:.1f})",
         str(c.peak_threads),
         str(c.wall.n),
     ]

@@ -7,7 +7,8 @@ show up in the result. Peak RSS is the high-water mark *of the work*: Linux's ``
 reset just before the call (``echo 5 > /proc/self/clear_refs``) and read after it, so the
 peak of importing modules and preparing the input does not hide what the variant itself
 used (the resident interpreter and imports still count, equally for every variant). Where
-that reset is unavailable, the fresh worker's ``ru_maxrss`` stands in.
+that reset is unavailable, the fresh worker's ``ru_maxrss`` stands in. ``VmRSS`` just
+before the call is kept too: peak minus base is what the work itself added.
 
 The peak thread count comes from a sampler thread reading ``Threads:`` from
 ``/proc/self/status`` (``threading.active_count()`` where /proc is missing) every few
@@ -90,11 +91,12 @@ def _reset_peak_rss() -> bool:
     return True
 
 
-def _peak_rss_kib() -> int | None:
+def _status_kib(field: bytes) -> int | None:
+    # VmHWM (peak RSS since the last reset) or VmRSS (now) from /proc/self/status
     try:
         with open("/proc/self/status", "rb") as status:
             for line in status:
-                if line.startswith(b"VmHWM:"):
+                if line.startswith(field):
                     return int(line.split()[1])
     except OSError:
         pass
@@ -106,6 +108,7 @@ def measure(
 ) -> tuple[T, RunMetrics]:
     """Run ``work()`` once and return its result with what it cost."""
     hwm_reset = _reset_peak_rss()
+    base = _status_kib(b"VmRSS:")
     self_before = resource.getrusage(resource.RUSAGE_SELF)
     kids_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with ThreadSampler(sample_interval_s) as sampler:
@@ -115,7 +118,7 @@ def measure(
     self_after = resource.getrusage(resource.RUSAGE_SELF)
     kids_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     own = sampler.own_usage
-    peak = _peak_rss_kib() if hwm_reset else None
+    peak = _status_kib(b"VmHWM:") if hwm_reset else None
     if peak is None:
         peak = int(self_after.ru_maxrss // _MAXRSS_DIVISOR)
 
@@ -136,5 +139,6 @@ def measure(
         peak_threads=sampler.peak_without_self,
         ctx_voluntary=int(delta("ru_nvcsw")),
         ctx_involuntary=int(delta("ru_nivcsw")),
+        base_rss_kib=base or 0,
     )
     return result, metrics

@@ -67,6 +67,7 @@ class RunMetrics:
     peak_threads: int  # most OS threads alive at once, the sampler thread excluded
     ctx_voluntary: int  # voluntary context switches (process + children), sampler excluded
     ctx_involuntary: int  # involuntary context switches, likewise
+    base_rss_kib: int = 0  # RSS just before the work: peak - base is what the work added
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -84,6 +85,7 @@ class RunMetrics:
             peak_threads=int(data["peak_threads"]),
             ctx_voluntary=int(data["ctx_voluntary"]),
             ctx_involuntary=int(data["ctx_involuntary"]),
+            base_rss_kib=int(data.get("base_rss_kib", 0)),
         )
 
 

@@ -43,6 +43,7 @@ class CellReport:
     user_s: float  # medians over the runs
     sys_s: float
     peak_rss_kib: int
+    rss_growth_kib: int  # median of (peak - RSS before the work)
     children_peak_rss_kib: int
     peak_threads: int  # the largest peak of any run
     ctx_voluntary: int
@@ -101,6 +102,9 @@ def _cell_report(cell: Cell, grid_item: CellRuns, style: str) -> CellReport | No
         user_s=statistics.median(r.metrics.user_s for r in runs),
         sys_s=statistics.median(r.metrics.sys_s for r in runs),
         peak_rss_kib=_median_int([r.metrics.peak_rss_kib for r in runs]),
+        rss_growth_kib=_median_int(
+            [max(0, r.metrics.peak_rss_kib - r.metrics.base_rss_kib) for r in runs]
+        ),
         children_peak_rss_kib=_median_int([r.metrics.children_peak_rss_kib for r in runs]),
         peak_threads=max(r.metrics.peak_threads for r in runs),
         ctx_voluntary=_median_int([r.metrics.ctx_voluntary for r in runs]),

@@ -28,6 +28,8 @@ def execute(cell: Cell) -> RunRecord:
     if variant.warm is not None:
         variant.warm()
     concurrency = cell.concurrency if variant.concurrent and variant.style != "sequential" else 1
+    if workload.warm_input is not None:
+        variant.run(workload.warm_input(prepared), concurrency)
     result, metrics = measure(lambda: variant.run(prepared, concurrency))
     if not variant.checked:
         # an external anchor: its result is already a small dict of counts

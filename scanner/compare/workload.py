@@ -52,6 +52,10 @@ class Workload:
     variants: Mapping[str, Variant]
     # facts about the run worth recording (child watcher ...); called after the work
     info: Callable[[str], dict[str, Any]] = field(default=lambda variant: {})
+    # prepared -> a one-item version of it, run once untimed by every variant before the
+    # clock starts, so that lazy imports and first-call set-up (ctypes, a child watcher)
+    # are not charged to whichever variant happens to trigger them
+    warm_input: Callable[[Any], Any] | None = None
 
     def variant(self, name: str) -> Variant:
         """The named variant, or a usage error listing the known ones."""

@@ -21,6 +21,7 @@ def cell_record(c: CellReport) -> dict[str, Any]:
         "user_s": c.user_s,
         "sys_s": c.sys_s,
         "peak_rss_kib": c.peak_rss_kib,
+        "rss_growth_kib": c.rss_growth_kib,
         "children_peak_rss_kib": c.children_peak_rss_kib,
         "peak_threads": c.peak_threads,
         "ctx_voluntary": c.ctx_voluntary,

@@ -195,6 +195,7 @@ WORKLOAD = Workload(
     prepare=_prepare,
     canonical=canonical,
     summarize=summarize,
+    warm_input=lambda job: ZipInput(job.paths[:1], job.cfg),
     variants={
         "anyio-asyncio": Variant(
             "anyio-asyncio",

@@ -58,3 +58,44 @@ def test_bench_usage_errors(tmp_path: Path) -> None:
     assert "unknown variant" in unknown.err
     missing = run_cli("bench", "walk", str(tmp_path / "nope"))
     assert missing.code == exit_codes.USAGE
+
+
+def test_ctrl_c_reports_the_runs_that_finished() -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.cli_helpers import REPO
+
+    argv = [
+        sys.executable, "-m", "scanner", "bench", "lab", "ping-fake", "--hosts", "5",
+        "--latency", "20ms", "--runs", "200", "-q", "--variant", "threads",
+        "--variant", "sequential",
+    ]  # fmt: skip
+    mark = f"compare-ctrl-c-{os.getpid()}-{time.monotonic_ns()}"
+    env = {**os.environ, "COLUMNS": "200", "SCANNER_TEST_MARK": mark}
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO, env=env)
+    time.sleep(4)  # the warm-up round and some timed rounds
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == exit_codes.INTERRUPTED, err
+    assert "1x (baseline)" in out.decode()
+    assert "interrupted" in err.decode()
+    # no worker process is left behind (workers inherit the marked environment)
+    assert _processes_with(mark.encode()) == []
+
+
+def _processes_with(mark: bytes) -> list[int]:
+    from pathlib import Path
+
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if mark in (proc / "environ").read_bytes():
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+    return found

@@ -111,3 +111,27 @@ def test_variants_that_ignore_the_cap_run_once_per_size() -> None:
         ("threads", 2),
         ("threads", 8),
     ]
+
+
+@pytest.mark.netns
+def test_ping_variants_agree_inside_the_namespace_lab() -> None:
+    from scanner.compare.labs import netns_sizes
+    from scanner.compare.plan import run_comparison
+    from scanner.labs.netns import netns_available
+
+    ok, why = netns_available()
+    if not ok:
+        pytest.skip(why)
+    # 198.18.0.1 (near side) and .2 (far side) answer: no timeout to wait for. The workers
+    # run inside the near namespace (the executor's prefix), never in this one.
+    with netns_sizes([2], alive=1) as (sizes, prefix):
+        config = replace(
+            CONFIG, worker_prefix=prefix, variants=("anyio-asyncio", "threads", "sequential")
+        )
+        cells, _ = build_cells("ping", "netns", sizes, config)
+        report = run_comparison(cells, config, title="netns")
+    assert {c.cell.variant: c.summary["alive"] for c in report.cells} == {
+        "anyio-asyncio": 2,
+        "threads": 2,
+        "sequential": 2,
+    }

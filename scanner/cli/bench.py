@@ -361,3 +361,29 @@ def lab_ping_loopback(*, hosts: HostsOpt = None, common: Common) -> int:
     lab = loopback_sizes(_ints(hosts, (200,), "--hosts"))
     cells, notes = build_cells("ping", "loopback", lab, config)
     return _run(common, config, cells, notes, "ping: real ping on loopback")
+
+
+AliveOpt = Annotated[
+    int, typer.Option("--alive", min=0, max=253, help="Far-side hosts that answer.")
+]
+
+
+@lab_app.command("ping-netns")
+@_with_common
+def lab_ping_netns(
+    *, hosts: HostsOpt = None, alive: AliveOpt = 16, timeout: TimeoutOpt = 1.0, common: Common
+) -> int:
+    """The real ping inside two network namespaces joined by a veth pair (198.18.0.0/24):
+    --alive hosts answer, the rest time out. Workers run inside the near namespace."""
+    from dataclasses import replace
+
+    from scanner.compare.labs import netns_sizes
+    from scanner.compare.plan import build_cells
+
+    config = _config(common, (64,))
+    chosen = _ints(hosts, (32,), "--hosts")
+    with netns_sizes(chosen, alive=alive) as (lab, prefix):
+        config = replace(config, worker_prefix=prefix)
+        lab = [(n, {**p, "timeout": timeout}) for n, p in lab]
+        cells, notes = build_cells("ping", "netns", lab, config)
+        return _run(common, config, cells, notes, f"ping: namespace lab, {alive} alive")

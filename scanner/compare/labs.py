@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from scanner.errors import UsageProblem
+from scanner.errors import OperationFailed, UsageProblem
 
 Sizes = list[tuple[int, dict[str, Any]]]
 
@@ -101,3 +101,23 @@ def fake_ping_sizes(
 def loopback_sizes(sizes: Sequence[int]) -> Sizes:
     """The real ``ping`` on 127.1.x.y (every host alive)."""
     return [(n, {"targets": loopback_targets(n), "ping": "ping"}) for n in sizes]
+
+
+@contextlib.contextmanager
+def netns_sizes(sizes: Sequence[int], *, alive: int) -> Iterator[tuple[Sizes, tuple[str, ...]]]:
+    """The namespace lab: hosts 198.18.0.1..N (the near side, then ``alive`` far-side hosts
+    that answer, the rest unassigned: silent until the timeout). Yields the sizes and the
+    prefix that runs every worker *inside* the near namespace, so nothing can leave."""
+    from scanner.labs.netns import netns_available, netns_lab
+
+    ok, why = netns_available()
+    if not ok:
+        raise OperationFailed(f"cannot build the namespace lab: {why}")
+    if not sizes or not 1 <= min(sizes) <= max(sizes) <= 254:
+        raise UsageProblem("the namespace lab has hosts 1..254")
+    with netns_lab(alive=min(alive, 253)) as lab:
+        out: Sizes = []
+        for n in sizes:
+            target = f"{lab.prefix}.1" if n == 1 else f"{lab.prefix}.1-{n}"
+            out.append((n, {"targets": [target], "ping": "ping", "alive": alive}))
+        yield out, tuple(lab.exec_argv([]))

@@ -78,6 +78,8 @@ class CentralDirectory:
     zip64: bool = False
     #: member index -> actual compression method from the AES extra field (0x9901)
     aes_methods: dict[int, int] = field(default_factory=dict)
+    #: True when reading stopped at the record limit (unread entries are not orphans)
+    partial: bool = False
     #: offsets of other plausible end records in the tail (a second, competing directory)
     other_end_records: list[int] = field(default_factory=list)
 
@@ -138,9 +140,16 @@ def _find_end_records(buf: Buffer, size: int) -> list[int]:
     return out
 
 
-def read_central_directory(buf: Buffer, size: int, findings: FindingList) -> CentralDirectory:
-    """Parse the end records and every central directory record; never raises for bad
-    input: problems become findings and parsing stops where the data stops making sense."""
+#: Default for ``read_central_directory(max_records=...)``; see ZipConfig.member_hard_limit.
+MAX_RECORDS = 1_000_000
+
+
+def read_central_directory(
+    buf: Buffer, size: int, findings: FindingList, max_records: int = MAX_RECORDS
+) -> CentralDirectory:
+    """Parse the end records and the central directory records (at most ``max_records``);
+    never raises for bad input: problems become findings and parsing stops where the data
+    stops making sense."""
     cd = CentralDirectory(size=size)
     if size == 0:
         findings.add("empty-file", None, "the file is empty")
@@ -177,7 +186,7 @@ def read_central_directory(buf: Buffer, size: int, findings: FindingList) -> Cen
             None,
             f"{size - cd.end_of_records} bytes after the end-of-central-directory record",
         )
-    _read_members(buf, cd, findings)
+    _read_members(buf, cd, findings, max_records)
     return cd
 
 
@@ -274,7 +283,9 @@ def _read_end_records(
         )
 
 
-def _read_members(buf: Buffer, cd: CentralDirectory, findings: FindingList) -> None:
+def _read_members(
+    buf: Buffer, cd: CentralDirectory, findings: FindingList, max_records: int
+) -> None:
     start, end = cd.cd_start, cd.cd_end
     if start >= end or start < 0:
         if cd.declared_count:
@@ -293,6 +304,15 @@ def _read_members(buf: Buffer, cd: CentralDirectory, findings: FindingList) -> N
     pos = 0
     index = 0
     while pos + central_size <= limit:
+        if index >= max_records:
+            findings.add(
+                "members-not-read",
+                None,
+                f"stopped after {index} central records (hard limit; "
+                f"{cd.declared_count} declared): the rest is not listed nor audited",
+            )
+            cd.partial = True
+            return
         (
             sig,
             _ver_made,

@@ -50,6 +50,7 @@ CODES: Final[dict[str, tuple[Severity, str]]] = {
     "high-ratio": (M, "a high compression ratio on a large member (possible bomb)"),
     "total-size-over-limit": (H, "total declared uncompressed size over the limit"),
     "member-count-over-limit": (M, "more members than the limit"),
+    "members-not-read": (H, "more central records than the hard limit: the rest was not read"),
     # names
     "path-traversal": (H, "a name with '..' components that escapes the extraction folder"),
     "absolute-path": (H, "a name starting with '/' (absolute path)"),

@@ -180,7 +180,7 @@ def _inspect(buf: Buffer, path: str, cfg: ZipConfig, depth: int, budget: _Budget
             f"nested {depth} levels deep (limit {cfg.max_nested_depth})",
         )
     with _gc_paused():
-        cd = read_central_directory(buf, size, findings)
+        cd = read_central_directory(buf, size, findings, cfg.member_hard_limit)
         if (
             isinstance(buf, FileView)
             and cfg.audit

@@ -496,6 +496,11 @@ def _cases() -> dict[str, Case]:
         "member-count": Case(
             lambda: ordinary_zip(1, 12), _codes("member-count-over-limit"), ZipConfig(max_members=5)
         ),
+        "members-not-read": Case(
+            lambda: ordinary_zip(1, 12),
+            _codes("members-not-read"),
+            ZipConfig(member_hard_limit=5),
+        ),
         "zip64-mismatch": Case(
             lambda: _with_zip64_records(build_zip([ok, stored("b", b"b")]), 7),
             _codes("zip64-mismatch"),

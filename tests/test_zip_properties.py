@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 
 from scanner.archives.config import ZipConfig
 from scanner.archives.inspect import inspect_bytes, sniff_zip
-from scanner.labs.archives import HOSTILE_CASES, fifield_overlap_bomb, nested_zip, ordinary_zip
+from scanner.archives.model import ArchiveReport, Severity
+from scanner.labs.archives import (
+    HOSTILE_CASES,
+    fifield_overlap_bomb,
+    nested_zip,
+    ordinary_zip,
+    recursive_bomb,
+)
 
 CFG = ZipConfig(verify=True, keep_members=True)
 MEMORY_BOUND = 64 * 1024 * 1024
@@ -107,4 +114,27 @@ def test_mutated_archives_stay_under_a_memory_bound(
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+    assert peak < MEMORY_BOUND
+
+
+def test_recursive_bomb_is_bounded_in_reports_and_memory() -> None:
+    """42.zip-style: 16**4 leaves of 1 MiB (64 GiB) in 17 KB. The nested budget caps the
+    work at max_nested_archives reports; the tree's declared size is still reported."""
+    data = recursive_bomb(levels=4, fanout=16)
+    assert len(data) < 64 * 1024
+    tracemalloc.start()
+    try:
+        report = inspect_bytes(data, "42.zip", ZipConfig())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    def count(r: ArchiveReport) -> int:
+        return 1 + sum(count(n) for n in r.nested)
+
+    assert count(report) == 1 + ZipConfig().max_nested_archives
+    codes = {f.code for f in report.findings}
+    assert {"total-size-over-limit", "nested-budget-exceeded"} <= codes
+    assert report.worst is not None
+    assert report.worst >= Severity.HIGH
     assert peak < MEMORY_BOUND

@@ -36,6 +36,9 @@ class ZipConfig:
     #: Bytes that may be decompressed into memory for nested archives, over the whole
     #: outer archive (one member larger than this is not opened). Bounds memory.
     nested_byte_budget: int = 64 * MIB
+    #: Nested archives opened at most per outer archive (42.zip-style trees of archives
+    #: would otherwise cost one report each, 16**depth of them).
+    max_nested_archives: int = 1000
     #: Bytes ``--verify`` may decompress per archive before it stops with a finding;
     #: generous because verification streams (memory stays at one buffer).
     verify_byte_budget: int = 4 * GIB

@@ -52,9 +52,10 @@ SYMLINK_TARGET_MAX = 4096
 
 @dataclass(slots=True)
 class _Budget:
-    """Bytes still allowed for nested archives, shared by the whole nesting tree."""
+    """Bytes and archives still allowed for nesting, shared by the whole nesting tree."""
 
     remaining: int
+    archives: int
 
 
 @contextlib.contextmanager
@@ -88,7 +89,7 @@ def inspect_bytes(
 ) -> ArchiveReport:
     """Inspect an archive held in memory; ``depth`` is its nesting level (0 = a file)."""
     buf = data if isinstance(data, bytes) else bytes(data)
-    return _inspect(buf, path, cfg, depth, _Budget(cfg.nested_byte_budget))
+    return _inspect(buf, path, cfg, depth, _Budget(cfg.nested_byte_budget, cfg.max_nested_archives))
 
 
 def inspect_file(path: str, cfg: ZipConfig) -> ArchiveReport:
@@ -113,7 +114,9 @@ def inspect_file(path: str, cfg: ZipConfig) -> ArchiveReport:
         else:
             buf = FileView(fd, size)
         try:
-            return _inspect(buf, path, cfg, 0, _Budget(cfg.nested_byte_budget))
+            return _inspect(
+                buf, path, cfg, 0, _Budget(cfg.nested_byte_budget, cfg.max_nested_archives)
+            )
         except struct.error:
             # Only reachable when the file shrank between fstat and a read.
             return ArchiveReport(
@@ -210,6 +213,8 @@ def _inspect(buf: Buffer, path: str, cfg: ZipConfig, depth: int, budget: _Budget
             _verify_members(buf, cd.members, cfg, findings)
         if cfg.recurse:
             _inspect_nested(buf, report, cd.members, cfg, depth, budget, findings)
+            if depth == 0 and report.nested:
+                _check_expanded_size(report, cfg, findings)
     report.findings = findings.finish()
     if cfg.keep_members:
         report.members = cd.members
@@ -306,6 +311,25 @@ def _check_symlink_targets(
                 depth += 1
 
 
+def _expanded_size(report: ArchiveReport) -> int:
+    return report.total_uncompressed + sum(_expanded_size(n) for n in report.nested)
+
+
+def _check_expanded_size(report: ArchiveReport, cfg: ZipConfig, findings: FindingList) -> None:
+    """42.zip: every level declares little, the tree declares petabytes. Counts only the
+    nested archives that were opened, so the real total is at least this."""
+    if report.total_uncompressed > cfg.max_total_uncompressed:
+        return  # already reported for the archive itself
+    expanded = _expanded_size(report)
+    if expanded > cfg.max_total_uncompressed:
+        findings.add(
+            "total-size-over-limit",
+            None,
+            f"with its nested archives declares at least {expanded} bytes uncompressed "
+            f"(limit {cfg.max_total_uncompressed})",
+        )
+
+
 def _inspect_nested(  # noqa: PLR0917
     buf: Buffer,
     report: ArchiveReport,
@@ -327,6 +351,13 @@ def _inspect_nested(  # noqa: PLR0917
                 f"not opened: nesting stops at {cfg.nested_hard_limit} levels",
             )
             continue
+        if budget.archives <= 0:
+            findings.add(
+                "nested-budget-exceeded",
+                m.name,
+                f"not opened: {cfg.max_nested_archives} nested archives already inspected",
+            )
+            continue
         if m.uncompressed_size > budget.remaining:
             findings.add(
                 "nested-budget-exceeded",
@@ -343,4 +374,5 @@ def _inspect_nested(  # noqa: PLR0917
         if data is None:
             continue
         budget.remaining -= len(data)
+        budget.archives -= 1
         report.nested.append(_inspect(data, child_path, cfg, depth + 1, budget))

@@ -236,6 +236,18 @@ def nested_zip(depth: int, *, seed: int = 0) -> bytes:
     return data
 
 
+def recursive_bomb(levels: int = 4, fanout: int = 16, kernel: int = 1 << 20) -> bytes:
+    """A 42.zip-style tree: each level holds ``fanout`` copies of the level below; the
+    leaves are ``kernel`` zero bytes. Tiny on disk, ``fanout**levels * kernel`` unpacked."""
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+    zeros = comp.compress(bytes(kernel)) + comp.flush()
+    leaf = RawEntry(b"0.bin", payload=zeros, method=8, usize=kernel, crc=zlib.crc32(bytes(kernel)))
+    data = build_zip([replace(leaf, name=f"{i:x}.bin".encode()) for i in range(fanout)])
+    for level in range(1, levels):
+        data = build_zip([deflated(f"lib{level}-{i:x}.zip", data) for i in range(fanout)])
+    return data
+
+
 # ----------------------------------------------------------------------- hostile
 def fifield_overlap_bomb(files: int = 8, kernel_size: int = 64 * 1024) -> bytes:
     """David Fifield's overlapping zip bomb, small: every entry's DEFLATE data starts with
@@ -514,6 +526,16 @@ def _cases() -> dict[str, Case]:
         "nested-hard-limit": Case(
             lambda: nested_zip(4), _codes("nested-limit"), ZipConfig(nested_hard_limit=2)
         ),
+        "recursive-bomb": Case(
+            lambda: recursive_bomb(levels=3, fanout=8),
+            _codes("total-size-over-limit", "high-ratio"),
+            ZipConfig(max_total_uncompressed=100 << 20),
+        ),
+        "nested-archive-count": Case(
+            lambda: recursive_bomb(levels=3, fanout=4, kernel=1000),
+            _codes("nested-budget-exceeded"),
+            ZipConfig(max_nested_archives=5),
+        ),
         "nested-budget": Case(
             lambda: nested_zip(3),
             _codes("nested-budget-exceeded"),
@@ -606,6 +628,7 @@ __all__ = [
     "many_members_zip",
     "nested_zip",
     "ordinary_zip",
+    "recursive_bomb",
     "stored",
     "write_bzip2_member",
     "write_corpus",

@@ -245,14 +245,18 @@ class AnyioSpawner:
         """Start ``argv`` with anyio and collect its output."""
         import subprocess
 
-        process = await anyio.open_process(
-            list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=sys.platform != "win32",
-        )
+        # Shielded: cancelled half-way, asyncio would kill the child alone (not its group) and
+        # hand us nothing, so a shell script's `sleep` would be orphaned. Starting is quick;
+        # the cancellation is taken at the first read below, where the group gets killed.
+        with anyio.CancelScope(shield=True):
+            process = await anyio.open_process(
+                list(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=sys.platform != "win32",
+            )
         finished = False
         try:
             out: list[bytes] = []

@@ -1,8 +1,8 @@
 """The audit: one small function per check, each adding findings to a bounded collector.
 
 Every check reads only what the central-directory reader already parsed plus, for the
-local-header checks, 30 bytes + name + extra per member (through the same buffer: an
-``mmap`` touches a page, never the member data). The codes and severities live in
+local-header checks, 30 bytes + name per member (through the same buffer: a file is read
+by cached blocks, never member data it does not need). The codes and severities live in
 :mod:`scanner.archives.codes`. Sources for the rules:
 
 - overlapping entries: David Fifield, "A better zip bomb" (WOOT 2019) - entries whose

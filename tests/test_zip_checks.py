@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import random
+import struct
 import zipfile
 from dataclasses import replace
 
@@ -20,6 +21,7 @@ from scanner.labs.archives import (
     build_zip,
     deflated,
     fifield_overlap_bomb,
+    many_members_zip,
     nested_zip,
     ordinary_zip,
     stored,
@@ -220,3 +222,34 @@ def test_sniff_accepts_zips_and_rejects_lookalikes() -> None:
     assert not sniff_zip(b"PK\x05\x06", 4)
     text = b"just text " * 100
     assert not sniff_zip(text, len(text))
+
+
+def test_sniff_directory_starting_before_the_tail_and_zip64() -> None:
+    big = many_members_zip(5000)  # a central directory of ~350 KB
+    tail = _tail(big)
+    assert len(tail) < len(big)
+    assert sniff_zip(tail, len(big))
+    # ...but not when the directory would start before the file does
+    assert not sniff_zip(tail, len(tail))
+    zip64 = io.BytesIO()
+    with zipfile.ZipFile(zip64, "w") as zf:
+        for i in range(3):
+            zf.writestr(f"m{i}", b"x")
+    data = _with_zip64(zip64.getvalue())
+    assert sniff_zip(_tail(data), len(data))
+    report = inspect_bytes(data, "z64.zip", ZipConfig())
+    assert report.zip64
+    assert report.findings == []
+
+
+def _with_zip64(data: bytes) -> bytes:
+    """Insert consistent ZIP64 end records (zipfile writes them only when needed)."""
+    eocd = data.rfind(b"PK\x05\x06")
+    (_s, _d, _cd, _n, count, cd_size, cd_off, _c) = struct.unpack_from("<4s4H2LH", data, eocd)
+    record = struct.pack(
+        "<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, count, count, cd_size, cd_off
+    )
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, eocd, 1)
+    end = bytearray(data[eocd:])
+    struct.pack_into("<HHLL", end, 8, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF)
+    return data[:eocd] + record + locator + bytes(end)

@@ -459,6 +459,8 @@ def describe_prefix(head: bytes) -> str:
         return "self-extracting executable (sfx: ELF stub)"
     if head.startswith(b"#!"):
         return "self-extracting script (sfx: '#!' stub)"
+    if head.startswith(b"JM\x01"):
+        return "Java JMOD header (expected for .jmod files)"
     if head.startswith(b"%PDF"):
         return "PDF polyglot"
     return "unknown data"

@@ -245,3 +245,26 @@ def test_ctrl_c_prints_partial_results_and_exits_130(tmp_path: Path) -> None:
     assert recs[0]["record"] == "archive" and recs[-1]["record"] == "summary"
     assert recs[-1]["archives"] == len(recs) - 1 < 31
     assert b"interrupted" in err
+
+
+def test_every_hostile_case_of_the_lab_is_reported_by_the_command(tmp_path: Path) -> None:
+    from scanner.archives.config import ZipConfig
+    from scanner.labs.archives import HOSTILE_CASES, write_corpus
+
+    expected = write_corpus(tmp_path / "lab", ordinary=3, hostile=True)
+    ran = run_cli("zip", "--jsonl", "--verify", "--fail-on", "critical", str(tmp_path / "lab"))
+    recs = records(ran.out)
+    assert [r["record"] for r in recs].count("error") == 0, ran.err  # findings, not failures
+    codes = codes_by_archive(recs)
+    checked = 0
+    for path, expect in expected.items():
+        case = HOSTILE_CASES.get(path.stem) if path.parent.name == "hostile" else None
+        if case is not None and case.config != ZipConfig():
+            continue  # needs lowered thresholds: covered by the threshold options' test
+        # findings of nested archives are reported under "outer!inner"
+        seen = set().union(*(c for p, c in codes.items() if p.split("!")[0] == str(path)))
+        assert expect <= seen, (path.name, expect - seen)
+        checked += 1
+    assert checked >= len(expected) // 2
+    criticals = recs[-1]["findings"]["critical"]
+    assert criticals > 0 and ran.code == exit_codes.PARTIAL

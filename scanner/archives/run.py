@@ -103,7 +103,9 @@ async def zip_run(
             await on_report(error_report(error))
 
         progress: AbstractContextManager[object] = nullcontext()
-        if not run.quiet and sys.stderr.isatty():
+        # not while --list streams onto the same terminal: the live line would tear it
+        streaming_to_terminal = run.terminal and run.view is View.MEMBERS
+        if not run.quiet and sys.stderr.isatty() and not streaming_to_terminal:
             # rich costs ~20 ms to import: only when there is a terminal to show progress on
             from scanner.output.console import Progress
 

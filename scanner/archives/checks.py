@@ -95,7 +95,9 @@ def run_audit(audit: Audit) -> None:
 def check_limits(audit: Audit) -> None:
     """Member count and total declared size against the configured limits."""
     members = audit.cd.members
-    count = max(len(members), audit.cd.declared_count)
+    # What the directory holds (a forged end-record count is cd-count-mismatch), unless
+    # reading stopped at the hard limit: then the declared count is the better guess.
+    count = max(len(members), audit.cd.declared_count) if audit.cd.partial else len(members)
     if count > audit.cfg.max_members:
         audit.findings.add(
             "member-count-over-limit",

@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,15 +58,22 @@ class Scenario:
     scenario: str
     variants: tuple[str, ...]
     concurrency: tuple[int, ...]
-    sizes: Callable[[Options], Any]  # -> a context manager yielding Sizes
+    # -> a context manager yielding (sizes, worker prefix)
+    sizes: Callable[[Options], Any]
     preset: str = "default"
     sequential_max: int | None = None
     about: str = ""
 
 
 @contextmanager
-def _plain(sizes: Sizes) -> Iterator[Sizes]:
-    yield sizes
+def _plain(sizes: Sizes) -> Iterator[tuple[Sizes, tuple[str, ...]]]:
+    yield sizes, ()
+
+
+@contextmanager
+def _no_prefix(lab: Any) -> Iterator[tuple[Sizes, tuple[str, ...]]]:
+    with lab as sizes:
+        yield sizes, ()
 
 
 def _trees(full: list[int], quick: list[int]) -> Callable[[Options], Any]:
@@ -82,7 +89,8 @@ def _slowfs(full: list[int], quick: list[int]) -> Callable[[Options], Any]:
     def make(opts: Options) -> Any:
         from scanner.compare.labs import slowfs_sizes
 
-        return slowfs_sizes(quick if opts.quick else full, latency_s=0.002, seed=opts.seed)
+        chosen = quick if opts.quick else full
+        return _no_prefix(slowfs_sizes(chosen, latency_s=0.002, seed=opts.seed))
 
     return make
 
@@ -100,7 +108,7 @@ def _fake_ping(full: list[int], quick: list[int]) -> Callable[[Options], Any]:
     def make(opts: Options) -> Any:
         from scanner.compare.labs import fake_ping_sizes
 
-        return fake_ping_sizes(quick if opts.quick else full, latency_ms=100.0)
+        return _no_prefix(fake_ping_sizes(quick if opts.quick else full, latency_ms=100.0))
 
     return make
 
@@ -110,6 +118,15 @@ def _loopback(full: list[int], quick: list[int]) -> Callable[[Options], Any]:
         from scanner.compare.labs import loopback_sizes
 
         return _plain(loopback_sizes(quick if opts.quick else full))
+
+    return make
+
+
+def _netns(full: list[int], quick: list[int], alive: int) -> Callable[[Options], Any]:
+    def make(opts: Options) -> Any:
+        from scanner.compare.labs import netns_sizes
+
+        return netns_sizes(quick if opts.quick else full, alive=alive)
 
     return make
 
@@ -178,6 +195,14 @@ SCENARIOS = [
         about="The system ping (iputils) on 127.1.x.y, every host alive: process start-up "
         "dominates, as in the ping engineer's benchmark.",
     ),
+    Scenario(
+        "ping-netns", "Ping sweep, 64 hosts in the namespace lab, half of them dead",
+        "ping", "netns", (*_CONCURRENT, "thread-per-host", "sequential", "xargs -P", "fping"),
+        (64,), _netns([64], [4], alive=31),
+        about="The real ping inside two network namespaces joined by a veth pair: "
+        "198.18.0.1-32 answer, .33-64 are unassigned and stay silent until the 1 s timeout. "
+        "Every worker runs inside the near namespace (`ip netns exec`).",
+    ),
 ]  # fmt: skip
 
 
@@ -199,7 +224,8 @@ def run_scenario(s: Scenario, opts: Options) -> BenchReport:
             last[0] = now
             sys.stderr.write(f"  {s.key}: run {done}/{total} ({cell.key})\n")
 
-    with s.sizes(opts) as sizes:
+    with s.sizes(opts) as (sizes, prefix):
+        config = replace(config, worker_prefix=prefix)
         cells, notes = build_cells(s.workload, s.scenario, sizes, config)
         return run_comparison(cells, config, title=s.title, notes=notes, on_progress=progress)
 
@@ -350,6 +376,7 @@ def equivalent_command(s: Scenario, report: BenchReport) -> str:
         "corpus": "zip",
         "fake-100ms": "ping-fake",
         "loopback": "ping-loopback",
+        "netns": "ping-netns",
     }[s.scenario]
     axis = "--hosts" if s.workload == "ping" else "--sizes"
     sizes = sorted({c.cell.size for c in report.cells})
@@ -360,6 +387,8 @@ def equivalent_command(s: Scenario, report: BenchReport) -> str:
         parts.append(f"--{s.preset}")
     if s.sequential_max is not None:
         parts.append(f"--sequential-max {s.sequential_max}")
+    if s.scenario == "netns":
+        parts.append("--alive 31")
     return " ".join(parts)
 
 

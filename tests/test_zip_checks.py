@@ -253,3 +253,12 @@ def _with_zip64(data: bytes) -> bytes:
     end = bytearray(data[eocd:])
     struct.pack_into("<HHLL", end, 8, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF)
     return data[:eocd] + record + locator + bytes(end)
+
+
+def test_record_limit_is_shared_with_nested_archives() -> None:
+    inner = many_members_zip(30)
+    outer = build_zip([stored(f"m{i}.txt", b"x") for i in range(5)] + [stored("in.zip", inner)])
+    report = inspect_bytes(outer, "o.zip", ZipConfig(member_hard_limit=20))
+    assert report.member_count == 6
+    assert [n.member_count for n in report.nested] == [14]
+    assert [f.code for f in report.nested[0].findings] == ["members-not-read"]

@@ -60,9 +60,10 @@ class ZipConfig:
     max_total_uncompressed: int = 1 * GIB
     #: More members than this is a finding (issue 3: 10,000).
     max_members: int = 10_000
-    #: Central records read at most (the rest is a ``members-not-read`` finding): each
-    #: costs ~300 bytes in memory, so a hostile 50 MB directory of 1M tiny records stays
-    #: around 300 MB. Real archives stay far below (the largest jars hold ~100k).
+    #: Central records read at most per inspected file, nested archives included (the
+    #: rest is a ``members-not-read`` finding): each costs ~300 bytes in memory, so a
+    #: hostile 50 MB directory of 1M tiny records stays around 300 MB. Real archives stay
+    #: far below (the largest jars hold ~100k).
     member_hard_limit: int = 1_000_000
     #: Local-entry spans may overlap by this many bytes before it is a finding, as ClamAV's
     #: overlapping-files heuristic allows (libclamav/unzip.c, zip bomb detection).

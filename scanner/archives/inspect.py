@@ -52,10 +52,16 @@ SYMLINK_TARGET_MAX = 4096
 
 @dataclass(slots=True)
 class _Budget:
-    """Bytes and archives still allowed for nesting, shared by the whole nesting tree."""
+    """What one inspected file may still cost, shared by its whole nesting tree: bytes
+    decompressed for nested archives, nested archives opened, central records read."""
 
     remaining: int
     archives: int
+    records: int
+
+    @classmethod
+    def of(cls, cfg: ZipConfig) -> _Budget:
+        return cls(cfg.nested_byte_budget, cfg.max_nested_archives, cfg.member_hard_limit)
 
 
 @contextlib.contextmanager
@@ -89,7 +95,7 @@ def inspect_bytes(
 ) -> ArchiveReport:
     """Inspect an archive held in memory; ``depth`` is its nesting level (0 = a file)."""
     buf = data if isinstance(data, bytes) else bytes(data)
-    return _inspect(buf, path, cfg, depth, _Budget(cfg.nested_byte_budget, cfg.max_nested_archives))
+    return _inspect(buf, path, cfg, depth, _Budget.of(cfg))
 
 
 def inspect_file(path: str, cfg: ZipConfig) -> ArchiveReport:
@@ -114,9 +120,7 @@ def inspect_file(path: str, cfg: ZipConfig) -> ArchiveReport:
         else:
             buf = FileView(fd, size)
         try:
-            return _inspect(
-                buf, path, cfg, 0, _Budget(cfg.nested_byte_budget, cfg.max_nested_archives)
-            )
+            return _inspect(buf, path, cfg, 0, _Budget.of(cfg))
         except struct.error:
             # Only reachable when the file shrank between fstat and a read.
             return ArchiveReport(
@@ -183,7 +187,8 @@ def _inspect(buf: Buffer, path: str, cfg: ZipConfig, depth: int, budget: _Budget
             f"nested {depth} levels deep (limit {cfg.max_nested_depth})",
         )
     with _gc_paused():
-        cd = read_central_directory(buf, size, findings, cfg.member_hard_limit)
+        cd = read_central_directory(buf, size, findings, budget.records)
+        budget.records -= len(cd.members)
         if (
             isinstance(buf, FileView)
             and cfg.audit

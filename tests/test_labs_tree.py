@@ -6,6 +6,7 @@ import errno
 import json
 import os
 import stat
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -169,6 +170,21 @@ def test_other_spec_or_unfinished_run_rebuilds(tmp_path: Path) -> None:
     (root / "junk").write_text("left over")
     again = generate_tree(root, other)
     assert again.generated and not (root / "junk").exists()
+
+
+def test_concurrent_generators_build_once(tmp_path: Path) -> None:
+    root = tmp_path / "t"
+    spec = replace(SMALL, files=400)
+    results: list[TreeManifest] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(generate_tree(root, spec))) for _ in range(3)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(m.generated for m in results) == [False, False, True]
+    assert all(claimed(m) == independent_count(root) for m in results)
 
 
 def test_refuses_a_foreign_non_empty_directory(tmp_path: Path) -> None:

@@ -22,7 +22,8 @@ Counting rules of the manifest (the walk rules of ``scanner ext``, without ``--f
   with ``.``) finds.
 
 Generation is idempotent: a marker file *next to* the root (``<root>.lab-tree.json``, outside
-the tree so that it is not counted) records the spec's hash and the manifest. If the marker
+the tree so that it is not counted; with a ``.lab-tree.lock`` that serialises concurrent
+generators) records the spec's hash and the manifest. If the marker
 matches, the tree is reused without touching it; if it names another spec or an unfinished
 run, the tree is removed and rebuilt. A non-empty directory without a marker is refused,
 never deleted.
@@ -31,6 +32,7 @@ never deleted.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import math
@@ -51,6 +53,8 @@ GENERATOR_VERSION: Final = 1
 
 #: Suffix of the marker file written next to the root.
 MARKER_SUFFIX: Final = ".lab-tree.json"
+#: Suffix of the lock file next to the root (held while generating or checking).
+LOCK_SUFFIX: Final = ".lab-tree.lock"
 
 GiB: Final = 1 << 30
 
@@ -233,6 +237,20 @@ def generate_tree(root: str | os.PathLike[str], spec: TreeSpec) -> TreeManifest:
     non-empty directory it did not generate, ``OperationFailed`` when the file system refuses.
     """
     root_path = Path(os.path.abspath(root))
+    try:
+        root_path.parent.mkdir(parents=True, exist_ok=True)
+        lock = os.open(_lock_path(root_path), os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise OperationFailed(f"cannot generate tree at {root_path}: {exc}") from exc
+    try:
+        # Two benchmarks asking for the same tree at once: one builds, the other reuses.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _generate_locked(root_path, spec)
+    finally:
+        os.close(lock)
+
+
+def _generate_locked(root_path: Path, spec: TreeSpec) -> TreeManifest:
     marker = marker_path(root_path)
     digest = spec.digest()
     existing = _read_marker(marker)
@@ -258,7 +276,7 @@ def generate_tree(root: str | os.PathLike[str], spec: TreeSpec) -> TreeManifest:
                 f"(no {marker.name} next to it); choose an empty or new directory"
             )
     try:
-        root_path.mkdir(parents=True, exist_ok=True)
+        root_path.mkdir(exist_ok=True)
         _write_marker(marker, {"state": "incomplete", "spec_hash": digest})
         started = time.perf_counter()
         manifest = _Builder(root_path, spec).build()
@@ -269,6 +287,10 @@ def generate_tree(root: str | os.PathLike[str], spec: TreeSpec) -> TreeManifest:
     except OSError as exc:
         raise OperationFailed(f"cannot generate tree at {root_path}: {exc}") from exc
     return manifest
+
+
+def _lock_path(root: Path) -> Path:
+    return root.with_name(root.name + LOCK_SUFFIX)
 
 
 def _read_marker(marker: Path) -> dict[str, Any] | None:
@@ -543,5 +565,6 @@ def remove_tree(root: str | os.PathLike[str]) -> None:
     if not marker.exists():
         raise UsageProblem(f"{root_path} has no {marker.name}: not a generated tree")
     shutil.rmtree(root_path, ignore_errors=True)
-    with contextlib.suppress(FileNotFoundError):
-        marker.unlink()
+    for leftover in (marker, _lock_path(root_path)):
+        with contextlib.suppress(FileNotFoundError):
+            leftover.unlink()

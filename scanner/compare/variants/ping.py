@@ -31,7 +31,7 @@ from functools import partial
 from typing import Any
 
 from scanner.compare.variants._external import missing_tool, tool_output, which
-from scanner.compare.variants._loops import run_on, warm_backend
+from scanner.compare.variants._loops import run_on, scheduler_variants
 from scanner.compare.workload import Variant, Workload
 from scanner.net.config import SweepConfig
 from scanner.net.model import HostResult, HostState
@@ -220,20 +220,12 @@ WORKLOAD = Workload(
     info=info,
     warm_input=lambda job: replace(job, targets=job.targets[:1]),
     variants={
-        "anyio-asyncio": Variant(
-            "anyio-asyncio",
-            partial(_anyio, "asyncio"),
-            "async",
-            warm=partial(warm_backend, "asyncio"),
+        **scheduler_variants(
+            anyio_run=_anyio,
+            threads=_threads,
+            classic=("thread-per-host", _thread_per_host),
+            sequential=_sequential,
         ),
-        "anyio-trio": Variant(
-            "anyio-trio", partial(_anyio, "trio"), "async", warm=partial(warm_backend, "trio")
-        ),
-        "threads": Variant("threads", _threads, "threads", description="ThreadPoolExecutor"),
-        "thread-per-host": Variant(
-            "thread-per-host", _thread_per_host, "threads", description="threading.Thread"
-        ),
-        "sequential": Variant("sequential", _sequential, "sequential"),
         "xargs -P": Variant(
             "xargs -P",
             _xargs,

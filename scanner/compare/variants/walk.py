@@ -27,12 +27,12 @@ import time
 from collections import Counter, deque
 from collections.abc import Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
 from scanner.compare.variants._external import missing_tool, tool_output, which
-from scanner.compare.variants._loops import run_on, warm_backend
+from scanner.compare.variants._loops import run_on, scheduler_variants
 from scanner.compare.workload import Variant, Workload
 from scanner.fs import (
     BatchResult,
@@ -64,15 +64,33 @@ def _anyio(backend: str, cfg: WalkConfig, concurrency: int) -> WalkReport:
     return run_on(backend, partial(walk, replace(cfg, workers=concurrency)))
 
 
+@dataclass(slots=True)
+class _Walk:
+    """What every non-anyio scheduler starts from: the roots stat()ed and merged."""
+
+    cfg: WalkConfig
+    start: float = field(default_factory=time.perf_counter)
+    shared: SharedState = field(default_factory=SharedState)
+    builder: ReportBuilder = field(init=False)
+    roots: list[DirTask] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.builder = ReportBuilder(self.cfg)
+        first = root_tasks(self.cfg, self.shared)
+        self.builder.merge(first)
+        self.roots = list(first.frontier)
+
+    def finish(self) -> WalkReport:
+        """The report, with the elapsed time since the start."""
+        return self.builder.finish(time.perf_counter() - self.start)
+
+
 def _threads(cfg: WalkConfig, concurrency: int) -> WalkReport:
     cfg = replace(cfg, workers=concurrency)
-    start = time.perf_counter()
-    shared = SharedState()
+    run = _Walk(cfg)
+    shared, builder = run.shared, run.builder
     tuner = Tuner(pinned=concurrency, max_workers=cfg.max_workers)
-    builder = ReportBuilder(cfg)
-    first = root_tasks(cfg, shared)
-    builder.merge(first)
-    frontier: deque[DirTask] = deque(first.frontier)
+    frontier: deque[DirTask] = deque(run.roots)
     running: set[Future[BatchResult]] = set()
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="walk") as pool:
         while frontier or running:
@@ -86,16 +104,13 @@ def _threads(cfg: WalkConfig, concurrency: int) -> WalkReport:
                 tuner.observe(res, len(running) + 1)
                 builder.merge(res)
                 frontier.extend(res.frontier)
-    return builder.finish(time.perf_counter() - start)
+    return run.finish()
 
 
 def _thread_per_worker(cfg: WalkConfig, concurrency: int) -> WalkReport:
-    start = time.perf_counter()
-    shared = SharedState()
-    builder = ReportBuilder(cfg)
-    first = root_tasks(cfg, shared)
-    builder.merge(first)
-    frontier: list[DirTask] = list(first.frontier)
+    run = _Walk(cfg)
+    shared, builder = run.shared, run.builder
+    frontier = run.roots
     lock = threading.Condition()
     busy = 0
     # the engine's starting budget, kept fixed: the classic style has no tuner
@@ -132,17 +147,13 @@ def _thread_per_worker(cfg: WalkConfig, concurrency: int) -> WalkReport:
         t.join()
     if failures:
         raise failures[0]
-    return builder.finish(time.perf_counter() - start)
+    return run.finish()
 
 
 def _sequential(cfg: WalkConfig, concurrency: int) -> WalkReport:
-    start = time.perf_counter()
-    shared = SharedState()
-    builder = ReportBuilder(cfg)
-    first = root_tasks(cfg, shared)
-    builder.merge(first)
-    builder.merge(scan_batch(first.frontier, cfg, _UNLIMITED, shared))
-    return builder.finish(time.perf_counter() - start)
+    run = _Walk(cfg)
+    run.builder.merge(scan_batch(run.roots, cfg, _UNLIMITED, run.shared))
+    return run.finish()
 
 
 def _os_walk(cfg: WalkConfig, concurrency: int) -> dict[str, Any]:
@@ -199,20 +210,12 @@ WORKLOAD = Workload(
     canonical=canonical,
     summarize=summarize,
     variants={
-        "anyio-asyncio": Variant(
-            "anyio-asyncio",
-            partial(_anyio, "asyncio"),
-            "async",
-            warm=partial(warm_backend, "asyncio"),
+        **scheduler_variants(
+            anyio_run=_anyio,
+            threads=_threads,
+            classic=("thread-per-worker", _thread_per_worker),
+            sequential=_sequential,
         ),
-        "anyio-trio": Variant(
-            "anyio-trio", partial(_anyio, "trio"), "async", warm=partial(warm_backend, "trio")
-        ),
-        "threads": Variant("threads", _threads, "threads", description="ThreadPoolExecutor"),
-        "thread-per-worker": Variant(
-            "thread-per-worker", _thread_per_worker, "threads", description="threading.Thread"
-        ),
-        "sequential": Variant("sequential", _sequential, "sequential"),
         "os.walk": Variant("os.walk", _os_walk, "anchor", checked=False, concurrent=False),
         "find": Variant(
             "find",

@@ -39,7 +39,7 @@ from scanner.archives.engine import (
 from scanner.archives.kinds import ARCHIVE_EXTENSIONS, extension_of
 from scanner.archives.model import ArchiveReport
 from scanner.compare.variants._external import missing_tool, tool_output, which
-from scanner.compare.variants._loops import run_on, warm_backend
+from scanner.compare.variants._loops import run_on, scheduler_variants
 from scanner.compare.workload import Variant, Workload
 
 
@@ -197,20 +197,12 @@ WORKLOAD = Workload(
     summarize=summarize,
     warm_input=lambda job: ZipInput(job.paths[:1], job.cfg),
     variants={
-        "anyio-asyncio": Variant(
-            "anyio-asyncio",
-            partial(_anyio, "asyncio"),
-            "async",
-            warm=partial(warm_backend, "asyncio"),
+        **scheduler_variants(
+            anyio_run=_anyio,
+            threads=_threads,
+            classic=("thread-per-worker", _thread_per_worker),
+            sequential=_sequential,
         ),
-        "anyio-trio": Variant(
-            "anyio-trio", partial(_anyio, "trio"), "async", warm=partial(warm_backend, "trio")
-        ),
-        "threads": Variant("threads", _threads, "threads", description="ThreadPoolExecutor"),
-        "thread-per-worker": Variant(
-            "thread-per-worker", _thread_per_worker, "threads", description="threading.Thread"
-        ),
-        "sequential": Variant("sequential", _sequential, "sequential"),
         "zipinfo": Variant(
             "zipinfo",
             _zipinfo,

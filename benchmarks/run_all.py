@@ -155,9 +155,9 @@ SCENARIOS = [
     ),
     Scenario(
         "walk-slowfs-concurrency", "Tree walk, slow FS, scaling with concurrency",
-        "walk", "slowfs-2ms", ("anyio-asyncio", "threads"), (4, 16, 64, 128),
-        _slowfs([5_000], [500]), preset="quick",
-        about="The same lab and tree; concurrency caps 4..128, quick preset.",
+        "walk", "slowfs-2ms", ("anyio-asyncio", "threads"), (1, 4, 16, 64, 128),
+        _slowfs([1_000], [500]), preset="quick",
+        about="A 1k-file tree in the same lab; concurrency caps 1..128, quick preset.",
     ),
     Scenario(
         "zip-corpus", "Zip inspection, 500 archives (seeded corpus, ordinary + hostile)",
@@ -166,6 +166,12 @@ SCENARIOS = [
         about="Central directory + audit of each archive (scanner.labs.archives corpus: every "
         "hostile case once, ordinary archives for the rest). Small archives in the page "
         "cache: CPU-bound parsing under the GIL.",
+    ),
+    Scenario(
+        "zip-corpus-scaling", "Zip inspection, scaling with the archive count",
+        "zip", "corpus", ("anyio-asyncio", "threads", "sequential"), (4,),
+        _corpus([10, 100, 1_000, 5_000], [10, 60]), preset="quick",
+        about="Seeded corpora of 10..5000 archives, quick preset.",
     ),
     Scenario(
         "ping-fake", "Ping sweep, 200 hosts, fake ping with 100 ms latency, concurrency 256",
@@ -184,9 +190,9 @@ SCENARIOS = [
     ),
     Scenario(
         "ping-fake-concurrency", "Ping sweep, fake ping 100 ms, scaling with concurrency",
-        "ping", "fake-100ms", ("anyio-asyncio", "threads"), (4, 16, 64, 256),
-        _fake_ping([200], [40]), preset="quick",
-        about="200 hosts, concurrency caps 4..256, quick preset.",
+        "ping", "fake-100ms", ("anyio-asyncio", "threads"), (1, 4, 16, 64, 256),
+        _fake_ping([64], [16]), preset="quick",
+        about="64 hosts, concurrency caps 1..256, quick preset.",
     ),
     Scenario(
         "ping-loopback", "Ping sweep, 1000 hosts, real ping on loopback", "ping", "loopback",

@@ -393,3 +393,25 @@ def test_progress_on_a_terminal_stderr_when_results_go_to_a_pipe(fake: Path) -> 
     text = seen.decode(errors="replace")
     assert "hosts: " in text and " alive, 0 unreachable, 0 unresolved, 0 errors" in text
     assert "scanner: 3 hosts: 3 alive, 0 unreachable in" in text
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_reader_going_away_stops_the_sweep_quietly(tmp_path: Path, backend: str) -> None:
+    # 200 hosts, 2 at a time, 0.2 s each: 20 s if nobody stopped it
+    fake = write_fake_ping(tmp_path, latency_ms=200, pid_log=tmp_path / "p")
+    argv = [sys.executable, "-m", "scanner", "ping", "--ping", str(fake), "--backend", backend]
+    proc = subprocess.Popen(
+        [*argv, "-j", "2", "127.0.0.1-200"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().endswith(b" is alive (200.000 ms)\n")
+    proc.stdout.close()  # like `| head -1` exiting
+    assert proc.wait(timeout=10) == exit_codes.OK
+    with proc.stderr:
+        err = proc.stderr.read().decode()
+    assert "Traceback" not in err
+    assert len(read_pids(tmp_path / "p")) < 20
+    assert_no_leftovers(fake, tmp_path / "p")

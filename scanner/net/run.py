@@ -106,15 +106,23 @@ async def ping_run(
             f"{summary.elapsed_s:.1f} s"
         )
 
+    reader_gone = anyio.CancelScope()
     async with open_sink(run.output) as sink:
         writer = make_writer(run.fmt, sink, count=count, bare=run.only is not None)
 
         async def on_result(result: HostResult) -> None:
             if run.only is None or result.state in run.only:
-                await writer.host(result)
+                try:
+                    await writer.host(result)
+                except BrokenPipeError:
+                    # `scanner ping ... | head`: stop the sweep (children killed) and leave
+                    # quietly, as fping does; main() turns the re-raise into exit 0
+                    reader_gone.cancel()
 
-        with _progress(describe, run), scope:
+        with _progress(describe, run), scope, reader_gone:
             await sweep(targets, cfg, on_result, summary=summary, lookup=lookup)
+        if reader_gone.cancel_called:
+            raise BrokenPipeError
         interrupted = scope.cancelled_caught or scope.cancel_called
         if summary.finished is None:  # cancelled before the sweep started
             summary.finished = summary.started

@@ -235,8 +235,17 @@ def test_unresolved_name_exit_2() -> None:
     assert "1 unresolved" in proc.stderr.decode()
 
 
-@pytest.mark.parametrize("fmt", ["text", "jsonl"])
-def test_ctrl_c_kills_children_prints_what_finished_exit_130(tmp_path: Path, fmt: str) -> None:
+@pytest.mark.parametrize(
+    ("fmt", "signum", "code"),
+    [
+        ("text", signal.SIGINT, exit_codes.INTERRUPTED),
+        ("jsonl", signal.SIGINT, exit_codes.INTERRUPTED),
+        ("text", signal.SIGTERM, exit_codes.TERMINATED),
+    ],
+)
+def test_ctrl_c_kills_children_prints_what_finished_exit_130(
+    tmp_path: Path, fmt: str, signum: signal.Signals, code: int
+) -> None:
     fake = write_fake_ping(
         tmp_path,
         default=HANG,
@@ -254,9 +263,9 @@ def test_ctrl_c_kills_children_prints_what_finished_exit_130(tmp_path: Path, fmt
     first = [proc.stdout.readline(), proc.stdout.readline()]
     # all ten children are running (the two alive ones have already finished)
     anyio.run(_wait_for_pids, tmp_path / "pids", 10)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     out, err = proc.communicate(timeout=30)
-    assert proc.returncode == exit_codes.INTERRUPTED
+    assert proc.returncode == code
     if fmt == "text":
         assert sorted(b"".join(first).decode().splitlines()) == [
             "127.0.0.1 is alive (0.000 ms)",

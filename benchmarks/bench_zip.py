@@ -1,0 +1,346 @@
+"""Zip archive benchmarks: listing, trees of archives, ``--verify`` memory, processes.
+
+Run (serialised with the other benchmarks of the machine)::
+
+    flock /tmp/scanner-bench.lock .venv/bin/python benchmarks/bench_zip.py
+
+Inputs come from the seeded generator ``scanner.labs.archives`` and are written once to
+``--workdir`` (default ``/tmp/scanner-bench-zip``). Whole-process groups use the interleaved,
+shuffled rounds of ``bench_ping`` (``Contender``/``measure``/``table``), so the ratios are
+measured side by side in one run:
+
+1. **list**: a 100,000-member archive, ``scanner zip --list`` against ``zipinfo -1`` (the
+   baseline) and ``unzip -l`` (the same columns as ``--list``), plus the start-up floor:
+   ``python -c pass``, ``scanner --version`` and ``scanner zip --list`` on a 1-member archive;
+   then, in-process, where the time goes (reader, rendering, imports of the command).
+2. **tree**: 500 small archives in a tree: ``scanner zip --jsonl`` against a shell loop of
+   ``zipinfo`` (baseline) and a ``zipfile`` script reading each central directory
+   sequentially; in-process, the engine against a sequential loop of the same work unit.
+3. **verify-rss**: peak RSS (GNU ``time -f %M``) of ``scanner zip --verify`` on an archive with a
+   200 MiB bzip2 member (target: under 64 MiB), next to ``zipfile``'s ``testzip()``.
+4. **processes**: four 100k-member archives audited in-process by the engine with threads
+   only, with the automatic policy (a process for a big archive while another is parsed),
+   and with every archive in a worker process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # run as a script from a checkout
+    sys.path.insert(0, str(REPO))
+
+from benchmarks.bench_ping import Contender, measure, table  # noqa: E402
+
+MIB = 1024 * 1024
+SCANNER = [sys.executable, "-m", "scanner"]
+
+
+def prepare(workdir: Path) -> dict[str, Path]:
+    """Write the inputs once (idempotent): returns name -> path."""
+    from scanner.labs.archives import many_members_zip, ordinary_zip, write_bzip2_member
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "big": workdir / "members100k.zip",
+        "tiny": workdir / "one.zip",
+        "tree": workdir / "tree500",
+        "bz2": workdir / "bzip2-200MiB.zip",
+    }
+    if not paths["big"].exists():
+        paths["big"].write_bytes(many_members_zip(100_000, seed=1))
+    if not paths["tiny"].exists():
+        paths["tiny"].write_bytes(ordinary_zip(7, 1))
+    tree = paths["tree"]
+    if not tree.exists():
+        tmp = workdir / "tree500.tmp"
+        for i in range(500):
+            sub = tmp / f"d{i % 25:02d}" / f"e{i % 7}"
+            sub.mkdir(parents=True, exist_ok=True)
+            (sub / f"a{i:04d}.zip").write_bytes(ordinary_zip(1000 + i, 4 + i % 20))
+            (sub / f"notes{i:04d}.txt").write_text("not an archive\n")
+        tmp.rename(tree)
+    if not paths["bz2"].exists():
+        tmp_bz2 = workdir / "bzip2.tmp"
+        write_bzip2_member(tmp_bz2, 200 * MIB)
+        tmp_bz2.rename(paths["bz2"])
+    for n in range(4):
+        copy = workdir / f"members100k-{n}.zip"
+        if not copy.exists():
+            copy.write_bytes(paths["big"].read_bytes())
+    return paths
+
+
+def median_of(fn: Callable[[], object], runs: int) -> float:
+    """Median wall time of ``fn`` over ``runs`` calls (after one warm-up call)."""
+    fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+# ----------------------------------------------------------------------------- 1. list
+def bench_list(paths: dict[str, Path], rounds: int) -> str:
+    big, tiny = str(paths["big"]), str(paths["tiny"])
+    group = [
+        Contender("zipinfo -1 members100k.zip", ["zipinfo", "-1", big]),
+        Contender("unzip -l members100k.zip", ["unzip", "-l", big]),
+        Contender("scanner zip --list members100k.zip", [*SCANNER, "zip", "-q", "--list", big]),
+        Contender("python -c pass", [sys.executable, "-c", "pass"]),
+        Contender("scanner --version", [*SCANNER, "--version"]),
+        Contender("scanner zip --list one.zip", [*SCANNER, "zip", "-q", "--list", tiny]),
+    ]
+    measure(group, rounds)
+    out = [table("1. Listing a 100,000-member archive (whole process)", group, group[0].name)]
+    out.append(list_breakdown(big, rounds))
+    return "\n".join(out)
+
+
+def list_breakdown(big: str, runs: int) -> str:
+    """In-process: the reader alone, the listing's rendering, and the command's imports."""
+    from scanner.archives.config import ZipConfig
+    from scanner.archives.inspect import inspect_file
+    from scanner.archives.render import listing_text
+
+    cfg = ZipConfig(keep_members=True, audit=False)
+    read = median_of(lambda: inspect_file(big, cfg), runs)
+    report = inspect_file(big, cfg)
+    render = median_of(lambda: listing_text(report, str), runs)
+    audited = median_of(lambda: inspect_file(big, ZipConfig(keep_members=True)), max(3, runs // 2))
+    imports = import_times()
+    rows = [
+        "| step (in-process, median) | seconds |",
+        "|---|---:|",
+        f"| read the central directory, 100k `Member`s (`audit=False`) | {read:.3f} |",
+        f"| same with the audit (local headers, overlaps, names) | {audited:.3f} |",
+        f"| render the `unzip -l` text | {render:.3f} |",
+    ]
+    rows += [
+        f"| import `{name}` (fresh interpreter, -X importtime) | {t:.3f} |" for name, t in imports
+    ]
+    return "\n".join(rows) + "\n"
+
+
+def import_times() -> list[tuple[str, float]]:
+    """Cumulative import time of the modules on the command's path, in a fresh interpreter."""
+    modules = [
+        "typer",
+        "scanner.cli",
+        "typer._adapters",
+        "scanner.archives.run",
+        "scanner.archives.inspect",
+    ]
+    code = "import " + ", ".join(modules)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
+    cumulative: dict[str, float] = {}
+    for line in done.stderr.splitlines():
+        parts = line.split("|")
+        if len(parts) == 3 and parts[1].strip().isdigit():
+            cumulative[parts[2].strip()] = int(parts[1]) / 1e6
+    return [(m, cumulative.get(m, 0.0)) for m in modules]
+
+
+# ----------------------------------------------------------------------------- 2. tree
+ZIPFILE_SCRIPT = """
+import os, sys, zipfile
+n = 0
+for d, _, files in os.walk(sys.argv[1]):
+    for f in files:
+        if f.endswith(".zip"):
+            with zipfile.ZipFile(os.path.join(d, f)) as z:
+                n += len(z.infolist())
+print(n)
+"""
+
+
+def bench_tree(paths: dict[str, Path], rounds: int) -> str:
+    tree = str(paths["tree"])
+    loop = f'for f in $(find {tree} -name "*.zip"); do zipinfo "$f"; done'
+    group = [
+        Contender("sh: for f in $(find); do zipinfo $f; done", ["sh", "-c", loop]),
+        Contender(
+            "python: os.walk + zipfile.ZipFile(...).infolist()",
+            [sys.executable, "-c", ZIPFILE_SCRIPT, tree],
+        ),
+        Contender("scanner zip --jsonl tree500", [*SCANNER, "zip", "-q", "--jsonl", tree]),
+        Contender(
+            "scanner zip -j1 --jsonl tree500", [*SCANNER, "zip", "-q", "-j", "1", "--jsonl", tree]
+        ),
+        Contender(
+            "scanner zip --list --jsonl tree500", [*SCANNER, "zip", "-q", "--list", "--jsonl", tree]
+        ),
+    ]
+    measure(group, rounds)
+    return (
+        table("2. 500 small archives in a tree (whole process)", group, group[0].name)
+        + "\n"
+        + tree_in_process(tree, rounds)
+    )
+
+
+def tree_in_process(tree: str, runs: int) -> str:
+    """The engine (threads, batching) against a sequential loop of the same work unit."""
+    import anyio
+
+    from scanner.archives.config import ZipConfig
+    from scanner.archives.engine import Candidate, EngineConfig, inspect_one, inspect_paths
+
+    files = sorted(
+        os.path.join(d, f) for d, _, names in os.walk(tree) for f in names if f.endswith(".zip")
+    )
+    candidates = [Candidate(p, os.path.getsize(p)) for p in files]
+    cfg = ZipConfig()
+
+    def sequential() -> None:
+        for p in files:
+            inspect_one(p, cfg)
+
+    def engine(workers: int, batch: int) -> Callable[[], None]:
+        async def body() -> None:
+            async def sink(_report: object) -> None:
+                return None
+
+            ecfg = EngineConfig(workers=workers, batch_max_files=batch)
+            await inspect_paths(candidates, cfg, sink, ecfg)
+
+        return lambda: anyio.run(body)
+
+    rows = [
+        "| in-process, 500 archives, median | seconds |",
+        "|---|---:|",
+        f"| sequential `inspect_one` loop | {median_of(sequential, runs):.3f} |",
+        f"| engine, 4 workers, batches of 32 | {median_of(engine(4, 32), runs):.3f} |",
+        f"| engine, 4 workers, one archive per thread hop | {median_of(engine(4, 1), runs):.3f} |",
+        f"| engine, 1 worker, batches of 32 | {median_of(engine(1, 32), runs):.3f} |",
+    ]
+    return "\n".join(rows) + "\n"
+
+
+# ----------------------------------------------------------------------- 3. verify RSS
+def peak_rss(argv: Sequence[str]) -> tuple[float, float, int]:
+    """(peak RSS in MiB, wall seconds, exit code) of one run, from GNU time's ``%M``.
+
+    Not ``wait4`` from this process: on Linux a child's ``ru_maxrss`` starts at the RSS of
+    the forked parent, so a large benchmark process would inflate every figure.
+    """
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
+        start = time.perf_counter()
+        done = subprocess.run(
+            ["/usr/bin/time", "-q", "-f", "%M", "-o", out.name, *argv],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=REPO,
+            check=False,
+        )
+        wall = time.perf_counter() - start
+        kib = int(out.read().split()[-1])
+    return kib / 1024, wall, done.returncode
+
+
+def bench_verify(paths: dict[str, Path], rounds: int) -> str:
+    bz2 = str(paths["bz2"])
+    testzip = f"import zipfile; print(zipfile.ZipFile({bz2!r}).testzip())"
+    contenders = [
+        ("scanner zip --verify bzip2-200MiB.zip", [*SCANNER, "zip", "-q", "--verify", bz2]),
+        (
+            "scanner zip --list one.zip (start-up floor)",
+            [*SCANNER, "zip", "-q", "--list", str(paths["tiny"])],
+        ),
+        ("python: zipfile.ZipFile(...).testzip()", [sys.executable, "-c", testzip]),
+    ]
+    lines = [
+        "#### 3. Peak memory of `--verify` on a 200 MiB bzip2 member",
+        "",
+        "| command | peak RSS MiB (max of runs) | median s | exit codes |",
+        "|---|---:|---:|---|",
+    ]
+    for name, argv in contenders:
+        results = [peak_rss(argv) for _ in range(max(1, rounds // 2))]
+        rss = max(r[0] for r in results)
+        wall = statistics.median(r[1] for r in results)
+        codes = ",".join(sorted({str(r[2]) for r in results}))
+        lines.append(f"| `{name}` | {rss:.1f} | {wall:.2f} | {codes} |")
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------------ 4. processes
+def bench_processes(workdir: Path, rounds: int) -> str:
+    import anyio
+
+    from scanner.archives.config import ZipConfig
+    from scanner.archives.engine import Candidate, EngineConfig, ProcessPolicy, inspect_paths
+
+    files = [workdir / f"members100k-{n}.zip" for n in range(4)]
+    candidates = [Candidate(str(p), p.stat().st_size) for p in files]
+
+    def run(policy: ProcessPolicy, keep: bool) -> Callable[[], None]:
+        async def body() -> None:
+            async def sink(_report: object) -> None:
+                return None
+
+            ecfg = EngineConfig(workers=2, processes=policy)
+            await inspect_paths(candidates, ZipConfig(keep_members=keep), sink, ecfg)
+
+        return lambda: anyio.run(body)
+
+    lines = [
+        "#### 4. Threads or processes: four 100k-member archives audited, 2 workers, in-process",
+        "",
+        "| policy | members kept | median s |",
+        "|---|---|---:|",
+    ]
+    runs = max(3, rounds // 2)
+    for keep in (False, True):
+        for policy in (ProcessPolicy.NEVER, ProcessPolicy.AUTO, ProcessPolicy.ALWAYS):
+            if keep and policy is ProcessPolicy.AUTO:
+                continue  # AUTO never uses processes when members are kept
+            t = median_of(run(policy, keep), runs)
+            lines.append(f"| {policy.value} | {'yes' if keep else 'no'} | {t:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the chosen groups and print Markdown tables for RESULTS.md."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/scanner-bench-zip"))
+    parser.add_argument("--rounds", type=int, default=10, help="timed rounds per group")
+    parser.add_argument(
+        "--only",
+        default="list,tree,verify,processes",
+        help="comma-separated groups: list, tree, verify, processes",
+    )
+    args = parser.parse_args(argv)
+    groups = set(args.only.split(","))
+    paths = prepare(args.workdir)
+    print(f"<!-- {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs -->\n")
+    if "list" in groups:
+        print(bench_list(paths, args.rounds))
+    if "tree" in groups:
+        print(bench_tree(paths, args.rounds))
+    if "verify" in groups:
+        print(bench_verify(paths, args.rounds))
+    if "processes" in groups:
+        print(bench_processes(args.workdir, args.rounds))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

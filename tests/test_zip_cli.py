@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -221,15 +222,20 @@ def test_output_file_is_written_atomically(corpus: Corpus, tmp_path: Path) -> No
     assert [p.name for p in tmp_path.iterdir()] == ["report.jsonl"]
 
 
-def test_ctrl_c_prints_partial_results_and_exits_130(tmp_path: Path) -> None:
+@pytest.fixture
+def slow_args(tmp_path: Path) -> list[str]:
+    """A small archive, then 30 copies of one whose --verify takes a while each."""
     small = tmp_path / "small.zip"
-    small.write_bytes(b"")
     with zipfile.ZipFile(small, "w") as zf:
         zf.writestr("a.txt", b"a")
     big = tmp_path / "big.zip"
     with zipfile.ZipFile(big, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("zeros.bin", bytes(64 * 1024 * 1024))  # ~1 s of --verify per copy
-    args = ["zip", "--jsonl", "--verify", "-j", "1", str(small), *[str(big)] * 30]
+        zf.writestr("zeros.bin", bytes(64 * 1024 * 1024))
+    return ["zip", "--jsonl", "--verify", "-j", "1", str(small), *[str(big)] * 30]
+
+
+def _interrupt_mid_run(args: list[str], report_dir: Path | None = None) -> tuple[int, bytes, bytes]:
+    """Start the command, wait until it is working, send SIGINT; (code, stdout, stderr)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "scanner", *args],
         cwd=REPO,
@@ -237,14 +243,34 @@ def test_ctrl_c_prints_partial_results_and_exits_130(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
     )
     assert proc.stdout is not None
-    first = json.loads(proc.stdout.readline())  # streamed as it completed
+    first = b""
+    if report_dir is None:
+        first = proc.stdout.readline()  # the first archive, streamed as it completed
+    else:  # the report's temporary file appears when the run starts writing
+        deadline = time.monotonic() + 30
+        while not any(report_dir.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.02)
     proc.send_signal(signal.SIGINT)
     rest, err = proc.communicate(timeout=30)
-    assert proc.returncode == exit_codes.INTERRUPTED, err
-    recs = [first, *records(rest)]
+    return proc.returncode, first + rest, err
+
+
+def test_ctrl_c_prints_partial_results_and_exits_130(slow_args: list[str]) -> None:
+    code, out, err = _interrupt_mid_run(slow_args)
+    assert code == exit_codes.INTERRUPTED, err
+    recs = records(out)
     assert recs[0]["record"] == "archive" and recs[-1]["record"] == "summary"
     assert recs[-1]["archives"] == len(recs) - 1 < 31
     assert b"interrupted" in err
+
+
+def test_ctrl_c_leaves_no_report_file(slow_args: list[str], tmp_path: Path) -> None:
+    report = tmp_path / "out" / "report.jsonl"
+    report.parent.mkdir()
+    code, out, err = _interrupt_mid_run([*slow_args, "--output", str(report)], report.parent)
+    assert code == exit_codes.INTERRUPTED, err
+    assert out == b"" and b"not written" in err
+    assert list(report.parent.iterdir()) == []  # neither the report nor its temporary file
 
 
 def test_every_hostile_case_of_the_lab_is_reported_by_the_command(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from scanner.output.sanitize import display_name
 
 if TYPE_CHECKING:
     from scanner.cli._runner import Session
+    from scanner.output.sink import Sink
 
 
 @dataclass(frozen=True)
@@ -73,58 +74,81 @@ async def zip_run(
     work_scope: anyio.CancelScope | None = None,
 ) -> ZipOutcome:
     """Do the whole run inside ``work_scope`` (cancelled on Ctrl-C: what finished is still
-    written, and the output stays well-formed)."""
-    from contextlib import AbstractContextManager, nullcontext
-
-    from scanner.archives.detect import find_archives
+    written to stdout, and a ``--output`` file is left unwritten)."""
     from scanner.output.sink import open_sink
 
     scope = work_scope or anyio.CancelScope()
     summary = ArchiveSummary()
+    try:
+        async with open_sink(run.output) as sink:
+            await _run_into(sink, run, cfg=cfg, engine=engine, scope=scope, summary=summary)
+    except _Discard:
+        sys.stderr.write(f"scanner zip: interrupted; {run.output} not written\n")
+    interrupted = scope.cancel_called
+    if not run.quiet:
+        note = " (interrupted: partial results)" if interrupted else ""
+        sys.stderr.write(f"scanner zip: {summary.describe()}{note}\n")
+    return ZipOutcome(summary, interrupted, exit_code_for(summary, run.fail_on))
+
+
+class _Discard(Exception):
+    """Raised inside the report sink on Ctrl-C: a report file is complete or absent (its
+    temporary file is removed), while stdout still gets what was finished."""
+
+
+async def _run_into(
+    sink: Sink,
+    run: ZipRun,
+    *,
+    cfg: ZipConfig,
+    engine: EngineConfig,
+    scope: anyio.CancelScope,
+    summary: ArchiveSummary,
+) -> None:
+    from contextlib import AbstractContextManager, nullcontext
+
+    from scanner.archives.detect import find_archives
+
     lock = anyio.Lock()
     machine = run.fmt in (Format.JSON, Format.JSONL, Format.CSV)
 
     def describe() -> str:
         return f"zip: {summary.describe()}"
 
-    async with open_sink(run.output) as sink:
-        writer = ReportWriter(sink, run.fmt, run.view, terminal=run.terminal)
+    writer = ReportWriter(sink, run.fmt, run.view, terminal=run.terminal)
 
-        async def on_report(report: ArchiveReport) -> None:
-            summary.add(report)
-            if report.error is not None and not machine:
-                _warn(report)
-            async with lock:  # one writer at a time: records never interleave
-                await writer.report(report)
-                if run.output is None:
-                    await sink.flush()  # a pipe reader sees each archive as it completes
+    async def on_report(report: ArchiveReport) -> None:
+        summary.add(report)
+        if report.error is not None and not machine:
+            _warn(report)
+        async with lock:  # one writer at a time: records never interleave
+            await writer.report(report)
+            if run.output is None:
+                await sink.flush()  # a pipe reader sees each archive as it completes
 
-        async def on_error(error: ItemError) -> None:
-            await on_report(error_report(error))
+    async def on_error(error: ItemError) -> None:
+        await on_report(error_report(error))
 
-        progress: AbstractContextManager[object] = nullcontext()
-        # not while --list streams onto the same terminal: the live line would tear it
-        streaming_to_terminal = run.terminal and run.view is View.MEMBERS
-        if not run.quiet and sys.stderr.isatty() and not streaming_to_terminal:
-            # rich costs ~20 ms to import: only when there is a terminal to show progress on
-            from scanner.output.console import Progress
+    progress: AbstractContextManager[object] = nullcontext()
+    # not while --list streams onto the same terminal: the live line would tear it
+    streaming_to_terminal = run.terminal and run.view is View.MEMBERS
+    if not run.quiet and sys.stderr.isatty() and not streaming_to_terminal:
+        # rich costs ~20 ms to import: only when there is a terminal to show progress on
+        from scanner.output.console import Progress
 
-            progress = Progress(describe, enabled=True)
-        with progress, scope:
-            # bounded: the search waits when the workers fall behind
-            send, receive = anyio.create_memory_object_stream[Candidate](
-                engine.workers * engine.batch_max_files
-            )
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(lambda: find_archives(run.paths, send, on_error, sniff=run.sniff))
-                await ArchiveEngine(cfg, engine, on_report).run(receive)
-        with anyio.CancelScope(shield=True):
-            await writer.finish(summary)
-    interrupted = scope.cancel_called
-    if not run.quiet:
-        note = " (interrupted: partial results)" if interrupted else ""
-        sys.stderr.write(f"scanner zip: {summary.describe()}{note}\n")
-    return ZipOutcome(summary, interrupted, exit_code_for(summary, run.fail_on))
+        progress = Progress(describe, enabled=True)
+    with progress, scope:
+        # bounded: the search waits when the workers fall behind
+        send, receive = anyio.create_memory_object_stream[Candidate](
+            engine.workers * engine.batch_max_files
+        )
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(lambda: find_archives(run.paths, send, on_error, sniff=run.sniff))
+            await ArchiveEngine(cfg, engine, on_report).run(receive)
+    if scope.cancel_called and run.output is not None:
+        raise _Discard
+    with anyio.CancelScope(shield=True):
+        await writer.finish(summary)
 
 
 def _warn(report: ArchiveReport) -> None:

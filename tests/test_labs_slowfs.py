@@ -294,3 +294,17 @@ def test_parse_duration(text: str, seconds: float) -> None:
 def test_parse_duration_rejects(text: str) -> None:
     with pytest.raises(UsageProblem):
         parse_duration(text)
+
+
+def test_unavailable_fuse_is_an_operation_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scanner.labs import slowfs
+
+    monkeypatch.setattr(slowfs, "slowfs_available", lambda: (False, "no /dev/fuse here"))
+    with (
+        pytest.raises(OperationFailed, match="no /dev/fuse here"),
+        mount_slowfs(tmp_path, tmp_path / "mnt"),
+    ):
+        pass
+    assert not (tmp_path / "mnt").exists()

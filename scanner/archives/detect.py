@@ -1,11 +1,12 @@
 """Recognise archives: by extension during a walk, and by content with ``--sniff``.
 
 Content sniffing reads only the tail of a file (the end-of-central-directory record and its
-comment: at most 64 KiB + 22 bytes), asynchronously (aiofiles on asyncio; anyio's file on
-trio, where aiofiles cannot run), and asks :func:`scanner.archives.inspect.sniff_zip`
-whether it is a real zip end record whose central directory lies inside the file and starts
-with a central header: ``zipfile.is_zipfile`` alone accepts any file holding the 4 bytes
-``PK\\5\\6`` near its end.
+comment: at most 64 KiB + 22 bytes) off the event loop: :func:`sniff_path` for one file
+(aiofiles on asyncio; anyio's file on trio, where aiofiles cannot run), :func:`sniff_files`
+for the files of a walk batch in one thread hop. Both ask
+:func:`scanner.archives.inspect.sniff_zip` whether it is a real zip end record whose
+central directory lies inside the file and starts with a central header:
+``zipfile.is_zipfile`` alone accepts any file holding the 4 bytes ``PK\\5\\6`` near its end.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ __all__ = [
     "find_archives",
     "is_archive_name",
     "read_tail",
+    "sniff_files",
     "sniff_path",
 ]
 
@@ -94,13 +96,47 @@ class FindStats:
     sniff_hits: int = 0
 
 
+def sniff_files(items: Sequence[Candidate]) -> list[bool | ItemError]:
+    """The work unit of tree sniffing: for each file, does its tail hold a zip end record?
+
+    Synchronous, for one worker-thread hop per *batch* of files: a hop per file (open, read
+    and close through aiofiles) cost ~290 µs a file, 59 s for a 200k-file tree. Opened with
+    ``O_NONBLOCK`` and checked with ``fstat``, so a file swapped for a FIFO since the walk
+    saw it can never block the thread.
+    """
+    import os
+
+    from scanner.archives.inspect import sniff_zip
+
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0)
+    out: list[bool | ItemError] = []
+    for item in items:
+        try:
+            fd = os.open(item.path, flags)
+        except OSError as exc:
+            out.append(ItemError.from_os_error(item.path, "sniff", exc))
+            continue
+        try:
+            st = os.fstat(fd)
+            if not stat_mod.S_ISREG(st.st_mode) or st.st_size < MIN_ZIP_SIZE:
+                out.append(False)
+                continue
+            tail, size = _tail(fd, st.st_size)
+            out.append(sniff_zip(tail, size))
+        except OSError as exc:
+            out.append(ItemError.from_os_error(item.path, "sniff", exc))
+        finally:
+            os.close(fd)
+    return out
+
+
 async def find_archives(
     paths: Sequence[str],
     send: MemoryObjectSendStream[Candidate],
     on_error: Callable[[ItemError], Awaitable[None]],
     *,
     sniff: bool = False,
-    sniff_concurrency: int = 16,
+    sniff_concurrency: int = 4,
     follow: bool = False,
 ) -> FindStats:
     """Send every archive under ``paths`` to ``send`` (closed when done).
@@ -108,9 +144,10 @@ async def find_archives(
     A path naming a regular file is always a candidate, whatever its name (``not-a-zip`` is
     then a finding of its inspection); other non-directories are errors. Directories are
     walked (``scanner.fs.walk``, regular files only) and their files picked by extension
-    and, with ``sniff``, by content: files without an archive extension have their tail read
-    concurrently, at most ``sniff_concurrency`` at once. Unreadable roots, directories and
-    (sniffed) files go to ``on_error``.
+    and, with ``sniff``, by content: the files of each walk batch without an archive
+    extension are sniffed by :func:`sniff_files` in one worker-thread hop, at most
+    ``sniff_concurrency`` batches at once. Unreadable roots, directories and (sniffed) files
+    go to ``on_error``.
     """
     import os
 
@@ -119,17 +156,18 @@ async def find_archives(
     stats = FindStats()
     limiter = anyio.Semaphore(sniff_concurrency)
 
-    async def sniff_one(path: str, size: int | None) -> None:
+    async def sniff_batch(items: list[Candidate]) -> None:
         try:  # the slot was taken by the walk's callback before starting this task
-            stats.sniffed += 1
-            verdict = await sniff_path(path, size)
+            stats.sniffed += len(items)
+            verdicts = await anyio.to_thread.run_sync(sniff_files, items)
         finally:
             limiter.release()
-        if isinstance(verdict, ItemError):
-            await on_error(verdict)
-        elif verdict:
-            stats.sniff_hits += 1
-            await send.send(Candidate(path, size))
+        for item, verdict in zip(items, verdicts, strict=True):
+            if isinstance(verdict, ItemError):
+                await on_error(verdict)
+            elif verdict:
+                stats.sniff_hits += 1
+                await send.send(item)
 
     async with send, anyio.create_task_group() as tg:
         for path in paths:
@@ -151,15 +189,18 @@ async def find_archives(
             async def on_batch(batch: WalkBatch) -> None:
                 for error in batch.errors:
                     await on_error(error)
+                to_sniff: list[Candidate] = []
                 for entry in batch.entries:
                     stats.files_seen += 1
                     if is_archive_name(entry.name):
                         await send.send(Candidate(entry.path, entry.size))
                     elif sniff and (entry.size is None or entry.size >= MIN_ZIP_SIZE):
-                        # taken here, released by the task: bounds open files *and* the
-                        # number of pending tasks (the walk waits when all slots are busy)
-                        await limiter.acquire()
-                        tg.start_soon(sniff_one, entry.path, entry.size)
+                        to_sniff.append(Candidate(entry.path, entry.size))
+                if to_sniff:
+                    # taken here, released by the task: bounds the batches in flight (the
+                    # walk waits when all slots are busy)
+                    await limiter.acquire()
+                    tg.start_soon(sniff_batch, to_sniff)
 
             config = WalkConfig(
                 roots=(path,), listing=True, types=frozenset("f"), follow=follow, largest=0

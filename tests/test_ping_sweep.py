@@ -483,3 +483,32 @@ async def test_real_ping_with_count_gives_percentiles() -> None:
     assert results[0].received == 3
     assert results[0].percentiles is not None
     assert set(results[0].percentiles) == {"p50", "p90", "p99"}
+
+
+# --- the fake itself ---------------------------------------------------------------------
+
+
+def test_fake_ping_looks_like_iputils_and_refuses_unsafe_patterns(tmp_path: Path) -> None:
+    import subprocess
+
+    from scanner.net.ping_cmd import PingFlavor, detect_flavor
+
+    fake = write_fake_ping(tmp_path, latency_ms=150)
+    assert detect_flavor("Linux", str(fake)) is PingFlavor.IPUTILS
+    done = subprocess.run(
+        [str(fake), "-n", "-c", "1", "-W", "1", "::1"], capture_output=True, check=False
+    )
+    assert done.returncode == 0
+    assert done.stdout.decode().splitlines() == [
+        "PING ::1(::1) 56 data bytes",
+        "64 bytes from ::1: icmp_seq=1 ttl=64 time=150 ms",
+        "",
+        "--- ::1 ping statistics ---",
+        "1 packets transmitted, 1 received, 0% packet loss, time 0ms",
+        "rtt min/avg/max/mdev = 150.000/150.000/150.000/0.000 ms",
+    ]
+    assert marker_of(fake).startswith("scanner-fake-ping-")
+    with pytest.raises(ValueError, match="unsafe fake-ping pattern"):
+        write_fake_ping(tmp_path, behaviours={"127.0.0.1; rm -rf /": SILENT})
+    with pytest.raises(ValueError, match="unsafe fake-ping message"):
+        write_fake_ping(tmp_path, behaviours={"127.0.0.1": Behaviour(Kind.FAIL, message="$(x)")})

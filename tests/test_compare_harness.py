@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import pytest
@@ -130,4 +131,8 @@ def test_measure_excludes_the_sampler() -> None:
     _, metrics = measure(lambda: sum(range(100_000)))
     assert metrics.peak_threads == before
     assert metrics.user_s + metrics.sys_s >= 0.0
+    # a joined thread's OS thread can take a moment to exit after join() returns
+    deadline = time.monotonic() + 2.0
+    while os_thread_count() != before and time.monotonic() < deadline:
+        time.sleep(0.005)
     assert os_thread_count() == before

@@ -81,7 +81,6 @@ def test_csv_rows(report: BenchReport, tmp_path: Path) -> None:
 def test_markdown_and_terminal_tables(report: BenchReport, tmp_path: Path) -> None:
     md = to_markdown(report)
     assert "| Variant | Conc. | Median ± MAD | Min | Max | Speedup [95% CI] |" in md
-    assert "fake · numbers · size 2,000" not in md  # the workload is named by the Workload
     assert "numbers · size 2,000" in md
     assert "1x (baseline)" in md
     assert "Scaling" in md and "- a note" in md
@@ -99,3 +98,18 @@ def test_plot_writes_pngs(report: BenchReport, tmp_path: Path) -> None:
     assert [p.name for p in written] == ["fig.png", "fig-scaling.png"]
     for p in written:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_json_export_reads_back(report: BenchReport, tmp_path: Path) -> None:
+    from scanner.compare.export.load import load_report
+
+    write_json(report, tmp_path / "r.json")
+    again = load_report(tmp_path / "r.json")
+    assert to_markdown(again) == to_markdown(report)
+    assert again.cells == report.cells
+    assert again.scaling == report.scaling
+
+
+def test_short_runs_are_flagged(report: BenchReport) -> None:
+    # summing 200 squares takes microseconds: every cell of the fake report is too short
+    assert all(any("less than 5 ms" in w for w in c.warnings) for c in report.cells)

@@ -112,8 +112,21 @@ def _cell_report(cell: Cell, grid_item: CellRuns, style: str) -> CellReport | No
         digest=last.digest,
         summary=dict(last.summary),
         info=dict(last.info),
-        warnings=stability_warnings(values),
+        warnings=stability_warnings(values) + _short_run_warning(values),
     )
+
+
+#: Below this a run is mostly fixed costs (loop start-up, one thread hop), as hyperfine warns.
+SHORT_RUN_S = 0.005
+
+
+def _short_run_warning(values: Sequence[float]) -> list[str]:
+    if statistics.median(values) >= SHORT_RUN_S:
+        return []
+    return [
+        f"runs take less than {SHORT_RUN_S * 1e3:g} ms: fixed costs dominate; "
+        "compare at a larger size"
+    ]
 
 
 def _with_speedups(cells: list[CellReport], resamples: int, seed: int) -> list[CellReport]:

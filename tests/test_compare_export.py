@@ -111,5 +111,7 @@ def test_json_export_reads_back(report: BenchReport, tmp_path: Path) -> None:
 
 
 def test_short_runs_are_flagged(report: BenchReport) -> None:
-    # summing 200 squares takes microseconds: every cell of the fake report is too short
-    assert all(any("less than 5 ms" in w for w in c.warnings) for c in report.cells)
+    # summing a few thousand squares in a loop takes microseconds
+    sequential = [c for c in report.cells if c.cell.variant == "sequential"]
+    assert sequential
+    assert all(any("less than 5 ms" in w for w in c.warnings) for c in sequential)

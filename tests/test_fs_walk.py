@@ -6,6 +6,7 @@ import errno
 import os
 import socket
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -255,18 +256,27 @@ async def test_roots_missing_file_and_several(tmp_path: Path) -> None:
     assert [(e.phase, e.errno) for e in report.errors] == [("root", errno.ENOENT)]
 
 
-def test_vanished_and_not_a_directory_are_errors(tmp_path: Path) -> None:
-    make_files(tmp_path, {"file": 1})
+def test_vanished_swapped_and_not_a_directory_are_errors(tmp_path: Path) -> None:
+    make_files(tmp_path, {"file": 1, "real/x": 1})
+    os.symlink("real", tmp_path / "swapped")  # was a directory when listed, say
     cfg = WalkConfig(roots=(str(tmp_path),))
+    start = len(str(tmp_path)) + 1
     tasks = [
-        DirTask(str(tmp_path / "gone"), 0, len(str(tmp_path)) + 1),
-        DirTask(str(tmp_path / "file"), 0, len(str(tmp_path)) + 1),
+        DirTask(str(tmp_path / "gone"), 1, start),
+        DirTask(str(tmp_path / "file"), 1, start),
+        DirTask(str(tmp_path / "swapped"), 1, start),
     ]
     res = scan_batch(tasks, cfg, Budget(), SharedState())
-    assert sorted((e.phase, e.errno) for e in res.errors) == [
-        ("scandir", errno.ENOENT),
-        ("scandir", errno.ENOTDIR),
-    ]
+    found = {os.path.basename(e.subject): (e.phase, e.errno) for e in res.errors}
+    assert found == {
+        "file": ("scandir", errno.ENOTDIR),
+        "gone": ("scandir", errno.ENOENT),
+        # not entered without --follow (Linux says ENOTDIR for O_DIRECTORY|O_NOFOLLOW)
+        "swapped": ("scandir", found["swapped"][1]),
+    }
+    assert found["swapped"][1] in (errno.ELOOP, errno.ENOTDIR)
+    followed = scan_batch(tasks[2:], replace(cfg, follow=True), Budget(), SharedState())
+    assert followed.errors == [] and followed.totals.files == 1
 
 
 def test_work_unit_returns_its_frontier_and_sums_to_the_whole(

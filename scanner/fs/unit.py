@@ -40,6 +40,7 @@ _KIND_OF_MODE = {
 }
 
 _NO_LIMIT = sys.maxsize
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
 
 
 def kind_of_mode(mode: int) -> str:
@@ -123,6 +124,7 @@ def _scan(
     max_entries = budget.max_entries
     deadline = t0 + budget.max_seconds
     first_link = shared.first_link
+    nofollow = _DIR_FLAGS | getattr(os, "O_NOFOLLOW", 0)
 
     files = dirs = links = other = nbytes = 0
     seen = calls = dirs_read = 0
@@ -131,9 +133,20 @@ def _scan(
         if seen >= max_entries or shared.stop or perf_counter() >= deadline:
             break
         task = stack.pop()
+        # Read through a directory fd: each entry's stat is then fstatat(fd, name), which
+        # does not resolve the whole path again (on NFS/FUSE every path component costs a
+        # round trip to revalidate; locally it saves the kernel's path walk too).
         try:
-            it = os.scandir(task.path)
+            # below a root, without --follow, a directory swapped for a symlink since it
+            # was listed must not be entered (ELOOP, recorded)
+            dir_fd = os.open(task.path, _DIR_FLAGS if follow or not task.depth else nofollow)
         except OSError as exc:
+            errors.append(ItemError.from_os_error(task.path, "scandir", exc))
+            continue
+        try:
+            it = os.scandir(dir_fd)
+        except OSError as exc:
+            os.close(dir_fd)
             errors.append(ItemError.from_os_error(task.path, "scandir", exc))
             continue
         calls += 1
@@ -141,6 +154,7 @@ def _scan(
         depth = task.depth + 1
         descend = depth < max_depth
         rel_start = task.rel_start
+        prefix = task.path if task.path.endswith("/") else task.path + "/"
         with it:
             try:
                 for entry in it:
@@ -150,7 +164,7 @@ def _scan(
                             continue
                         if ex_name is not None and ex_name(name):
                             continue
-                        if ex_path is not None and ex_path(entry.path[rel_start:]):
+                        if ex_path is not None and ex_path((prefix + name)[rel_start:]):
                             continue
 
                         st: os.stat_result | None = None
@@ -192,16 +206,16 @@ def _scan(
                                 slot[1] += size
                             if counted and n_largest:
                                 if len(heap) < n_largest:
-                                    heappush(heap, (size, entry.path))
+                                    heappush(heap, (size, prefix + name))
                                 elif size > heap[0][0]:
-                                    heapreplace(heap, (size, entry.path))
+                                    heapreplace(heap, (size, prefix + name))
                             if list_f:
                                 if st is None:
-                                    entries.append(Entry(entry.path, name, "f", depth))
+                                    entries.append(Entry(prefix + name, name, "f", depth))
                                 else:
                                     entries.append(
                                         Entry(
-                                            entry.path,
+                                            prefix + name,
                                             name,
                                             "f",
                                             depth,
@@ -212,7 +226,9 @@ def _scan(
                         elif kind == "d":
                             dirs += 1
                             if list_d:
-                                entries.append(_listed(entry, "d", depth, st, stat_listed))
+                                entries.append(
+                                    _listed(entry, prefix, "d", depth, st, want_stat=stat_listed)
+                                )
                             if not descend:
                                 continue
                             dev = task.dev
@@ -225,23 +241,28 @@ def _scan(
                                 if ancestors is not None:
                                     key = (st.st_dev, st.st_ino)
                                     if key in ancestors:
-                                        errors.append(_loop_error(entry.path))
+                                        errors.append(_loop_error(prefix + name))
                                         continue
                                     ancestors = ancestors | {key}
-                            stack.append(DirTask(entry.path, depth, rel_start, dev, ancestors))
+                            stack.append(DirTask(prefix + name, depth, rel_start, dev, ancestors))
                         elif kind == "l":
                             links += 1
                             if list_l:
-                                entries.append(_listed(entry, "l", depth, st, stat_listed))
+                                entries.append(
+                                    _listed(entry, prefix, "l", depth, st, want_stat=stat_listed)
+                                )
                         else:
                             other += 1
                             if list_other:
-                                entries.append(_listed(entry, kind, depth, st, True))
+                                entries.append(
+                                    _listed(entry, prefix, kind, depth, st, want_stat=True)
+                                )
                     except OSError as exc:
-                        errors.append(ItemError.from_os_error(entry.path, "stat", exc))
+                        errors.append(ItemError.from_os_error(prefix + entry.name, "stat", exc))
             except OSError as exc:
                 # readdir failed part-way: what was read so far stays counted
                 errors.append(ItemError.from_os_error(task.path, "scandir", exc))
+        os.close(dir_fd)
 
     res.frontier = stack
     t = res.totals
@@ -255,13 +276,19 @@ def _scan(
 
 
 def _listed(
-    entry: os.DirEntry[str], kind: str, depth: int, st: os.stat_result | None, want_stat: bool
+    entry: os.DirEntry[str],
+    prefix: str,
+    kind: str,
+    depth: int,
+    st: os.stat_result | None,
+    *,
+    want_stat: bool,
 ) -> Entry:
     if st is None and want_stat:
         st = entry.stat(follow_symlinks=False)
     if st is None:
-        return Entry(entry.path, entry.name, kind, depth)
-    return Entry(entry.path, entry.name, kind, depth, st.st_size, st.st_mtime)
+        return Entry(prefix + entry.name, entry.name, kind, depth)
+    return Entry(prefix + entry.name, entry.name, kind, depth, st.st_size, st.st_mtime)
 
 
 def root_tasks(cfg: WalkConfig, shared: SharedState) -> BatchResult:

@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""Tree-walk benchmarks: the anyio engine against plain ``os.walk``, ``find`` and ``fd``.
+
+Modes (all figures come from runs in one process, alternating, so that every ratio is
+measured side by side on the same tree and the same cache state):
+
+``warm``    a deterministic 200k-file tree (``scanner.labs.tree``, seed 1) on the local disk,
+            cache warm. In-process: the engine's extension count vs ``os.walk`` + ``lstat`` +
+            ``Counter`` computing the same result (asserted equal). Whole process:
+            ``scanner ext`` vs this file's ``oswalk`` mode (same result, asserted), and
+            ``find -printf`` / ``fdfind`` for reference.
+``slowfs``  a 20k-file tree behind the FUSE lab (``scanner.labs.slowfs``: read-only, 2 ms
+            per getattr/readdir): engine vs ``os.walk`` vs ``fdfind``.
+``oswalk``  the baseline as a script: print ``{ext: [files, bytes]}`` for a tree as JSON.
+
+Run with ``flock /tmp/scanner-bench.lock`` so that timing runs never overlap::
+
+    flock /tmp/scanner-bench.lock .venv/bin/python benchmarks/bench_walk.py warm
+    flock /tmp/scanner-bench.lock .venv/bin/python benchmarks/bench_walk.py slowfs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import stat
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # run from a checkout without installing
+    sys.path.insert(0, str(REPO))
+
+ExtCounts = dict[str, tuple[int, int]]
+
+
+def oswalk_count(root: str) -> ExtCounts:
+    """The baseline: plain ``os.walk`` + ``lstat`` + ``Counter``, the same rules as the
+    engine (regular files; extension after the last dot, lower-cased, "" for none; a
+    hard-linked inode's bytes counted once)."""
+    files: Counter[str] = Counter()
+    nbytes: Counter[str] = Counter()
+    seen: set[tuple[int, int]] = set()
+    for top, _dirs, names in os.walk(root):
+        for name in names:
+            st = os.lstat(os.path.join(top, name))
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            ext = os.path.splitext(name)[1][1:].lower()
+            files[ext] += 1
+            size = st.st_size
+            if st.st_nlink > 1:
+                key = (st.st_dev, st.st_ino)
+                if key in seen:
+                    size = 0
+                seen.add(key)
+            nbytes[ext] += size
+    return {ext: (files[ext], nbytes[ext]) for ext in files}
+
+
+def engine_count(root: str, workers: int | None = None) -> ExtCounts:
+    """The engine's extension count (``scanner ext`` without the CLI)."""
+    import anyio
+
+    from scanner.fs import WalkConfig, walk
+
+    report = anyio.run(walk, WalkConfig(roots=(root,), largest=0, workers=workers))
+    return report.extensions.as_dict()
+
+
+@dataclass
+class Timings:
+    """Wall times of one contender."""
+
+    name: str
+    command: str
+    times: list[float] = field(default_factory=list)
+    # contenders that take minutes per run (os.walk on the slow file system) run fewer times
+    max_runs: int | None = None
+
+    @property
+    def median(self) -> float:
+        """Median wall time (s)."""
+        return statistics.median(self.times)
+
+
+def _timed(fn: Callable[[], object]) -> tuple[float, object]:
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def _run(argv: Sequence[str]) -> str:
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{argv[0]} failed ({proc.returncode}): {proc.stderr[-500:]}")
+    return proc.stdout
+
+
+def _alternate(contenders: list[tuple[Timings, Callable[[], object]]], rounds: int) -> None:
+    """Run every contender once per round, rotating the order each round."""
+    for r in range(rounds):
+        k = r % len(contenders)
+        for timings, fn in contenders[k:] + contenders[:k]:
+            if timings.max_runs is not None and len(timings.times) >= timings.max_runs:
+                continue
+            elapsed, _ = _timed(fn)
+            timings.times.append(elapsed)
+
+
+def _table(rows: list[Timings], baseline: Timings) -> str:
+    lines = [
+        "| contender | median (s) | min (s) | runs | vs baseline |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for t in rows:
+        ratio = t.median / baseline.median
+        lines.append(
+            f"| {t.name} | {t.median:.3f} | {min(t.times):.3f} | {len(t.times)} | {ratio:.2f}x |"
+        )
+    lines.append("")
+    lines.append("Commands:")
+    lines += [f"- {t.name}: `{t.command}`" for t in rows]
+    return "\n".join(lines)
+
+
+def _ext_json_counts(text: str) -> ExtCounts:
+    doc = json.loads(text)
+    rows = doc["extensions"]
+    return {r["ext"]: (r["files"], r["bytes"]) for r in rows}
+
+
+def _tools(root: str) -> list[tuple[Timings, Callable[[], object]]]:
+    """find and fd doing the same I/O (a stat per file) and fd doing a names-only listing."""
+    out: list[tuple[Timings, Callable[[], object]]] = []
+    find_argv = ["find", root, "-type", "f", "-printf", "%s %f\\n"]
+    out.append((Timings("find -printf (stat per file)", " ".join(find_argv)),
+                lambda: _run(find_argv)))  # fmt: skip
+    fd = shutil.which("fdfind") or shutil.which("fd")
+    if fd is not None:
+        # --size forces a stat per file, the I/O of an extension count
+        fd_stat = [fd, "-u", "-t", "f", "--size", "-100000g", ".", root]
+        fd_names = [fd, "-u", ".", root]
+        out.append((Timings("fd --size (stat per file)", " ".join(fd_stat)),
+                    lambda: _run(fd_stat)))  # fmt: skip
+        out.append((Timings("fd (names only, d_type)", " ".join(fd_names)),
+                    lambda: _run(fd_names)))  # fmt: skip
+    return out
+
+
+def bench_warm(args: argparse.Namespace) -> None:
+    """The warm local-disk benchmark."""
+    from scanner.labs.tree import TreeSpec, generate_tree
+
+    manifest = generate_tree(args.root, TreeSpec(files=args.files, seed=1))
+    root = str(args.root)
+    print(f"tree: {root}: {manifest.files:,} files, {manifest.dirs:,} dirs", file=sys.stderr)
+
+    expected = oswalk_count(root)  # also warms the cache
+    assert engine_count(root) == expected, "engine and os.walk disagree"
+
+    engine = Timings("engine in-process (scanner.fs.walk)", "anyio.run(walk, WalkConfig(...))")
+    oswalk = Timings("os.walk + lstat + Counter in-process", "oswalk_count(root)")
+    _alternate([(engine, lambda: engine_count(root)), (oswalk, lambda: oswalk_count(root))],
+               args.rounds)  # fmt: skip
+
+    py = sys.executable
+    ext_argv = [py, "-m", "scanner", "ext", "--json", "-q", root]
+    script_argv = [py, str(Path(__file__).resolve()), "oswalk", root]
+    got_ext = _ext_json_counts(_run(ext_argv))
+    got_script = {k: (v[0], v[1]) for k, v in json.loads(_run(script_argv)).items()}
+    assert got_ext == expected == got_script, "whole-process results disagree"
+    ext_proc = Timings("`scanner ext` whole process", " ".join(ext_argv))
+    script_proc = Timings("os.walk script whole process", " ".join(script_argv))
+    procs = [(ext_proc, lambda: _run(ext_argv)), (script_proc, lambda: _run(script_argv))]
+    tools = _tools(root)
+    _alternate(procs + tools, args.rounds)
+
+    print(f"## warm tree, {manifest.files:,} files, {args.rounds} alternating rounds\n")
+    print("In-process:\n")
+    print(_table([engine, oswalk], oswalk))
+    print("\nWhole process:\n")
+    print(_table([ext_proc, script_proc] + [t for t, _ in tools], script_proc))
+    print(
+        f"\nengine / os.walk (in-process): {engine.median / oswalk.median:.2f}x"
+        f"   scanner ext / os.walk script (whole process): "
+        f"{ext_proc.median / script_proc.median:.2f}x"
+    )
+
+
+def bench_slowfs(args: argparse.Namespace) -> None:
+    """The slow-file-system benchmark on the FUSE lab."""
+    from scanner.labs.slowfs import mount_slowfs
+    from scanner.labs.tree import TreeSpec, generate_tree
+
+    manifest = generate_tree(args.root, TreeSpec(files=args.files, seed=2))
+    mnt = Path(str(args.root) + "-mnt")
+    with mount_slowfs(args.root, mnt, latency_s=args.latency) as lab:
+        root = str(lab.mountpoint)
+        print(
+            f"tree: {args.root} ({manifest.files:,} files, {manifest.dirs:,} dirs) behind "
+            f"slowfs at {root}, {args.latency * 1000:.1f} ms per metadata call",
+            file=sys.stderr,
+        )
+        engine = Timings("engine (adaptive)", "anyio.run(walk, WalkConfig(roots=(mnt,)))")
+        oswalk = Timings("os.walk + lstat + Counter", "oswalk_count(mnt)", max_runs=args.slow_runs)
+        expected: list[ExtCounts] = []
+
+        def run_engine() -> None:
+            expected.append(engine_count(root))
+
+        def run_oswalk() -> None:
+            expected.append(oswalk_count(root))
+
+        contenders: list[tuple[Timings, Callable[[], object]]] = [
+            (engine, run_engine),
+            (oswalk, run_oswalk),
+        ]
+        fd = shutil.which("fdfind") or shutil.which("fd")
+        if fd is not None:
+            fd_argv = [fd, "-u", "-t", "f", "--size", "-100000g", ".", root]
+            fd64_argv = [fd, "-u", "-j", "64", "-t", "f", "--size", "-100000g", ".", root]
+            fd_default = Timings(
+                "fd --size (default threads)", " ".join(fd_argv), max_runs=args.slow_runs
+            )
+            contenders.append((fd_default, lambda: _run(fd_argv)))
+            contenders.append(
+                (Timings("fd --size -j 64", " ".join(fd64_argv)), lambda: _run(fd64_argv))
+            )
+        _alternate(contenders, args.rounds)
+        assert all(e == expected[0] for e in expected), "engine and os.walk disagree"
+    print(f"## slowfs, {manifest.files:,} files, {args.latency * 1000:.1f} ms per call\n")
+    print(_table([t for t, _ in contenders], oswalk))
+    for t, _ in contenders[2:]:
+        print(f"\nengine vs {t.name}: {t.median / engine.median:.1f}x faster")
+    print(f"engine vs os.walk: {oswalk.median / engine.median:.1f}x faster")
+    if lab.stats:
+        print(f"\nserver counters (all runs): {json.dumps(lab.stats)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the mode and run it."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    sub = parser.add_subparsers(dest="mode", required=True)
+    warm = sub.add_parser("warm", help="warm local tree (default 200k files)")
+    warm.add_argument("--root", type=Path, default=Path("/tmp/scanner-bench/tree-200k"))
+    warm.add_argument("--files", type=int, default=200_000)
+    warm.add_argument("--rounds", type=int, default=7)
+    slow = sub.add_parser("slowfs", help="FUSE lab with a fixed latency (default 20k files)")
+    slow.add_argument("--root", type=Path, default=Path("/tmp/scanner-bench/tree-20k"))
+    slow.add_argument("--files", type=int, default=20_000)
+    slow.add_argument("--rounds", type=int, default=3)
+    slow.add_argument("--latency", type=float, default=0.002)
+    slow.add_argument(
+        "--slow-runs", type=int, default=1, help="runs of os.walk and default fd (minutes each)"
+    )
+    base = sub.add_parser("oswalk", help="the baseline as a script (prints JSON)")
+    base.add_argument("root")
+    args = parser.parse_args(argv)
+    if args.mode == "oswalk":
+        json.dump(oswalk_count(args.root), sys.stdout)
+        return 0
+    {"warm": bench_warm, "slowfs": bench_slowfs}[args.mode](args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

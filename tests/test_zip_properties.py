@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import functools
 import io
+import random
 import tracemalloc
 import zipfile
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scanner.archives.config import ZipConfig
-from scanner.archives.inspect import inspect_bytes, sniff_zip
+from scanner.archives.inspect import inspect_bytes, inspect_file, sniff_zip
 from scanner.archives.model import ArchiveReport, Severity
 from scanner.labs.archives import (
     HOSTILE_CASES,
+    build_zip,
+    deflated,
     fifield_overlap_bomb,
     nested_zip,
     ordinary_zip,
     recursive_bomb,
+    stored,
 )
 
 CFG = ZipConfig(verify=True, keep_members=True)
@@ -138,3 +143,29 @@ def test_recursive_bomb_is_bounded_in_reports_and_memory() -> None:
     assert report.worst is not None
     assert report.worst >= Severity.HIGH
     assert peak < MEMORY_BOUND
+
+
+@functools.cache
+def _sparse_seed() -> bytes:
+    """Big stored members (more blocks than members): inspect_file audits it through the
+    FileView block cache rather than one read."""
+    rng = random.Random(7)
+    entries = [stored(f"blob{i}.bin", rng.randbytes(90_000 + i)) for i in range(4)]
+    return build_zip([*entries, deflated("small.txt", b"text " * 100)])
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(st.lists(mutation, min_size=1, max_size=4))
+def test_file_reads_agree_with_memory_reads(
+    tmp_path: Path, ops: list[tuple[str, int, int]]
+) -> None:
+    data = _mutate(_sparse_seed(), ops)
+    path = tmp_path / "m.zip"
+    path.write_bytes(data)
+    from_file = inspect_file(str(path), CFG)
+    assert from_file.error is None
+    assert from_file.as_dict() == inspect_bytes(data, str(path), CFG).as_dict()

@@ -419,7 +419,7 @@ def check_ratios(audit: Audit) -> None:
                 m.name,
                 f"{method_name(method)} cannot reach {ratio:.0f}:1 (max ~{limit:.0f}:1)",
             )
-        elif usize >= cfg.ratio_min_size and ratio > cfg.ratio_high:
+        elif usize > cfg.ratio_min_size and ratio > cfg.ratio_high:
             findings.add(
                 "high-ratio",
                 m.name,

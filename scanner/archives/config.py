@@ -47,7 +47,7 @@ class ZipConfig:
     verify_chunk: int = 256 * KIB
     #: Declared ratio above which a member is a "high ratio" finding (issue 3: > 100) ...
     ratio_high: float = 100.0
-    #: ... when its declared uncompressed size is at least this (issue 3: 100 KiB), so tiny
+    #: ... when its declared uncompressed size is above this (issue 3: 100 KiB), so tiny
     #: files of zeros do not count.
     ratio_min_size: int = 100 * KIB
     #: DEFLATE cannot expand more than ~1032:1 (zlib technical details, Mark Adler: one

@@ -21,6 +21,8 @@ measured side by side in one run:
 4. **processes**: four 100k-member archives audited in-process by the engine with threads
    only, with the automatic policy (a process for a big archive while another is parsed),
    and with every archive in a worker process.
+5. **sniff**: reading the tails of the 1,000 files of the tree (``--sniff``): aiofiles per
+   file against one thread hop per batch of 256 (what ``find_archives`` does).
 """
 
 from __future__ import annotations
@@ -317,6 +319,65 @@ def bench_processes(workdir: Path, rounds: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+# ---------------------------------------------------------------------------- 5. sniff
+def bench_sniff(paths: dict[str, Path], rounds: int) -> str:
+    """``--sniff``'s tail reads: a thread hop per walk batch against aiofiles per file."""
+    import anyio
+
+    from scanner.archives.detect import sniff_files, sniff_path
+    from scanner.archives.engine import Candidate
+
+    tree = paths["tree"]
+    files = sorted(str(p) for p in tree.rglob("*") if p.is_file())
+    items = [Candidate(p, os.path.getsize(p)) for p in files]
+
+    def per_file() -> None:
+        async def body() -> None:
+            limiter = anyio.Semaphore(16)
+
+            async def one(item: Candidate) -> None:
+                async with limiter:
+                    await sniff_path(item.path, item.size)
+
+            async with anyio.create_task_group() as tg:
+                for item in items:
+                    tg.start_soon(one, item)
+
+        anyio.run(body)
+
+    def batched() -> None:
+        async def body() -> None:
+            async with anyio.create_task_group() as tg:
+                for i in range(0, len(items), 256):
+                    tg.start_soon(anyio.to_thread.run_sync, sniff_files, items[i : i + 256])
+
+        anyio.run(body)
+
+    runs = max(3, rounds // 2)
+    return (
+        "\n".join(
+            [
+                f"#### 5. Sniffing the tails of {len(items):,} files (tree500: archives and text), "
+                "in-process",
+                "",
+                "| how | median s | per file µs |",
+                "|---|---:|---:|",
+                *(
+                    f"| {name} | {t:.3f} | {t / len(items) * 1e6:.0f} |"
+                    for name, t in (
+                        (
+                            "`sniff_path` per file (aiofiles open + pread + close), 16 at once",
+                            median_of(per_file, runs),
+                        ),
+                        ("`sniff_files`, one thread hop per 256 files", median_of(batched, runs)),
+                    )
+                ),
+            ]
+        )
+        + "\n"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the chosen groups and print Markdown tables for RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -324,8 +385,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=10, help="timed rounds per group")
     parser.add_argument(
         "--only",
-        default="list,tree,verify,processes",
-        help="comma-separated groups: list, tree, verify, processes",
+        default="list,tree,verify,processes,sniff",
+        help="comma-separated groups: list, tree, verify, processes, sniff",
     )
     args = parser.parse_args(argv)
     groups = set(args.only.split(","))
@@ -339,6 +400,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(bench_verify(paths, args.rounds))
     if "processes" in groups:
         print(bench_processes(args.workdir, args.rounds))
+    if "sniff" in groups:
+        print(bench_sniff(paths, args.rounds))
     return 0
 
 

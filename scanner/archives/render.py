@@ -20,7 +20,7 @@ import enum
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from scanner.archives.model import ArchiveReport, Finding, Member
+from scanner.archives.model import ArchiveReport, Finding, Member, method_name
 from scanner.archives.summary import ArchiveSummary
 from scanner.output.formats import Format, csv_text, dumps_pretty, jsonl_line
 from scanner.output.sanitize import display_name, json_path_fields
@@ -236,7 +236,7 @@ class ReportWriter:
                     m.name,
                     m.uncompressed_size,
                     m.compressed_size,
-                    m.method,
+                    method_name(m.method),
                     f"{m.crc:08x}",
                     m.mtime,
                 ]

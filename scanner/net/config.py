@@ -7,6 +7,7 @@ typer. Defaults follow fping where fping has an equivalent.
 from __future__ import annotations
 
 import enum
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Final
@@ -101,15 +102,17 @@ class SweepConfig:
             problems.append("concurrency must be at least 1")
         if self.retries < 0:
             problems.append("retries cannot be negative")
+        # inf passes "> 0" but overflows ping's integer arguments (a traceback, found by
+        # tests/test_hardening_options.py); nan fails every comparison
         for name in ("timeout", "interval", "resolve_timeout"):
-            if not getattr(self, name) > 0:
-                problems.append(f"{name} must be positive")
-        if self.deadline is not None and not self.deadline > 0:
-            problems.append("deadline must be positive")
+            if not 0 < getattr(self, name) < math.inf:
+                problems.append(f"{name} must be a positive, finite number of seconds")
+        if self.deadline is not None and not 0 < self.deadline < math.inf:
+            problems.append("deadline must be a positive, finite number of seconds")
         if self.rate is not None and not self.rate > 0:
             problems.append("rate must be positive")
-        if self.backoff < 0:
-            problems.append("backoff cannot be negative")
+        if not 0 <= self.backoff < math.inf:
+            problems.append("backoff must be a finite number of seconds, 0 or more")
         if self.family not in (0, 4, 6):
             problems.append("family must be 0, 4 or 6")
         if self.resolve_concurrency < 1:

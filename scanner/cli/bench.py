@@ -266,8 +266,11 @@ def ping_command(
 ) -> int:
     """Ping TARGETS: anyio sweep vs threads vs sequential."""
     from scanner.compare.plan import build_cells
+    from scanner.net.config import SweepConfig
     from scanner.net.targets import count_targets, parse_target_spec
 
+    # validated here, not in every worker (a bad --timeout was exit 4 "worker failed")
+    SweepConfig(count=count, timeout=timeout, ping=ping, concurrency=1)
     size = count_targets([parse_target_spec(t) for t in targets])
     params = {"targets": list(targets), "ping": ping, "count": count, "timeout": timeout}
     config = _config(common, (64,))

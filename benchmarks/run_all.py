@@ -30,6 +30,7 @@ if str(REPO) not in sys.path:  # run from a checkout without installing
 from scanner.compare.harness import preset_for  # noqa: E402
 from scanner.compare.plan import BenchConfig, build_cells, run_comparison  # noqa: E402
 from scanner.compare.results import BenchReport, CellReport  # noqa: E402
+from scanner.errors import ScannerError  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
@@ -490,9 +491,15 @@ def main(argv: list[str] | None = None) -> int:
     from scanner.compare.plot import plot_available, plot_report
 
     can_plot = plot_available()[0] and not args.no_plots
+    failed: list[str] = []
     for s in chosen:
         sys.stderr.write(f"run_all: {s.key}: {s.title}\n")
-        report = run_scenario(s, opts)
+        try:
+            report = run_scenario(s, opts)
+        except ScannerError as exc:  # one broken scenario must not lose the others
+            sys.stderr.write(f"run_all: {s.key} failed: {exc}\n")
+            failed.append(s.key)
+            continue
         reports[s.key] = report
         if write:
             write_json(report, DATA / f"{s.key}.json")
@@ -525,6 +532,9 @@ def main(argv: list[str] | None = None) -> int:
     for check in checks:
         sys.stderr.write(f"check: {check.target}: {check.measured} -> {check.ok}\n")
     sys.stderr.write(f"run_all: wrote {RESULTS}\n")
+    if failed:
+        sys.stderr.write(f"run_all: failed scenarios (kept from the last run): {failed}\n")
+        return 1
     return 0
 
 

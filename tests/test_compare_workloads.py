@@ -135,3 +135,16 @@ def test_ping_variants_agree_inside_the_namespace_lab() -> None:
         "threads": 2,
         "sequential": 2,
     }
+
+
+def test_zip_anchors_survive_every_hostile_case(tmp_path: Path) -> None:
+    from scanner.labs.archives import HOSTILE_CASES
+
+    sizes = corpus_sizes([2 * len(HOSTILE_CASES)], seed=2, base=tmp_path)
+    config = replace(CONFIG, variants=("sequential", "zipfile"))
+    cells, _ = build_cells("zip", "hostile", sizes, config)
+    report = analyze(run_grid(cells, ONE, InlineExecutor()), title="hostile", resamples=100)
+    summaries = {c.cell.variant: c.summary for c in report.cells}
+    assert summaries["zipfile"]["archives"] == summaries["sequential"]["archives"]
+    assert summaries["zipfile"]["errors"] > 0  # zipfile gives up where the reader reports
+    assert summaries["sequential"]["findings"] > 0

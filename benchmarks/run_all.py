@@ -142,7 +142,7 @@ SCENARIOS = [
         "GIL lets one thread run Python at a time, so concurrency can only cost here.",
     ),
     Scenario(
-        "walk-tree-scaling", "Tree walk, scaling with tree size (warm)", "walk", "tree",
+        "walk-tree-sizes", "Tree walk, scaling with tree size (warm)", "walk", "tree",
         ("anyio-asyncio", "threads", "sequential"), (2,),
         _trees([100, 1_000, 10_000, 100_000, 1_000_000], [100, 1_000]), preset="quick",
         about="Seeded trees of 1e2..1e6 files, quick preset (3 values per cell).",
@@ -169,7 +169,7 @@ SCENARIOS = [
         "cache: CPU-bound parsing under the GIL.",
     ),
     Scenario(
-        "zip-corpus-scaling", "Zip inspection, scaling with the archive count",
+        "zip-corpus-sizes", "Zip inspection, scaling with the archive count",
         "zip", "corpus", ("anyio-asyncio", "threads", "sequential"), (4,),
         _corpus([10, 100, 1_000, 5_000], [10, 60]), preset="quick",
         about="Seeded corpora of 10..5000 archives, quick preset.",
@@ -183,7 +183,7 @@ SCENARIOS = [
         "sent. Latency-bound, one child process per host.",
     ),
     Scenario(
-        "ping-fake-scaling", "Ping sweep, fake ping 100 ms, scaling with host count",
+        "ping-fake-hosts", "Ping sweep, fake ping 100 ms, scaling with host count",
         "ping", "fake-100ms", ("anyio-asyncio", "threads", "sequential"), (256,),
         _fake_ping([1, 16, 256, 4096], [1, 16]), preset="quick", sequential_max=64,
         about="1..4096 hosts at concurrency 256, quick preset. Sequential stops at 64 hosts "

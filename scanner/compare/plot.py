@@ -39,17 +39,21 @@ def _pyplot() -> Any:
 
 
 def plot_boxes(report: BenchReport, path: Path) -> None:
-    """One box plot per group (workload, scenario, size), one box per variant."""
+    """One box plot per group (workload, scenario, size), one box per variant, in table
+    order from the top."""
     plt = _pyplot()
     found = list(groups(report))
     if not found:
         raise OperationFailed("nothing to plot: the report has no measured cells")
     cols = min(2, len(found))
     rows = math.ceil(len(found) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(7 * cols, 3.6 * rows), squeeze=False)
+    tallest = max(len(g.cells) for g in found)
+    height = max(2.4, 0.32 * tallest + 1.2)
+    fig, axes = plt.subplots(rows, cols, figsize=(7 * cols, height * rows), squeeze=False)
     for ax, group in zip(axes.flat, found, strict=False):
-        labels = [f"{c.cell.variant}\nc={c.cell.concurrency}" for c in group.cells]
-        _horizontal_boxes(ax, [c.values for c in group.cells])
+        cells = list(reversed(group.cells))  # boxplot draws its first box at the bottom
+        labels = [f"{c.cell.variant} (c={c.cell.concurrency})" for c in cells]
+        _horizontal_boxes(ax, [c.values for c in cells])
         ax.set_yticks(range(1, len(labels) + 1), labels, fontsize=8)
         ax.set_xscale("log")
         ax.set_xlabel("wall time (s, log)")

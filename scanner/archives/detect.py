@@ -14,12 +14,16 @@ from __future__ import annotations
 import stat as stat_mod
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from anyio.streams.memory import MemoryObjectSendStream
 
 from scanner.archives.engine import Candidate
 from scanner.archives.kinds import is_archive_name
 from scanner.errors import ItemError
+
+if TYPE_CHECKING:
+    from scanner.fs import WalkBatch
 
 __all__ = [
     "SNIFF_TAIL",
@@ -169,7 +173,24 @@ async def find_archives(
                 stats.sniff_hits += 1
                 await send.send(item)
 
+    async def on_batch(batch: WalkBatch) -> None:
+        for error in batch.errors:
+            await on_error(error)
+        to_sniff: list[Candidate] = []
+        for entry in batch.entries:
+            stats.files_seen += 1
+            if is_archive_name(entry.name):
+                await send.send(Candidate(entry.path, entry.size))
+            elif sniff and (entry.size is None or entry.size >= MIN_ZIP_SIZE):
+                to_sniff.append(Candidate(entry.path, entry.size))
+        if to_sniff:
+            # taken here, released by the task: bounds the batches in flight (the walk
+            # waits when all slots are busy)
+            await limiter.acquire()
+            tg.start_soon(sniff_batch, to_sniff)
+
     async with send, anyio.create_task_group() as tg:
+        directories: list[str] = []
         for path in paths:
             try:
                 st = await anyio.to_thread.run_sync(os.stat, path)
@@ -179,31 +200,19 @@ async def find_archives(
             if stat_mod.S_ISREG(st.st_mode):
                 stats.files_seen += 1
                 await send.send(Candidate(path, st.st_size))
-                continue
-            if not stat_mod.S_ISDIR(st.st_mode):
-                # a FIFO would block the reader forever, a device never end
+            elif stat_mod.S_ISDIR(st.st_mode):
+                directories.append(path)
+            else:  # a FIFO would block the reader forever, a device never end
                 await on_error(ItemError(path, "stat", "not a regular file or directory"))
-                continue
-            from scanner.fs import WalkBatch, WalkConfig, walk
-
-            async def on_batch(batch: WalkBatch) -> None:
-                for error in batch.errors:
-                    await on_error(error)
-                to_sniff: list[Candidate] = []
-                for entry in batch.entries:
-                    stats.files_seen += 1
-                    if is_archive_name(entry.name):
-                        await send.send(Candidate(entry.path, entry.size))
-                    elif sniff and (entry.size is None or entry.size >= MIN_ZIP_SIZE):
-                        to_sniff.append(Candidate(entry.path, entry.size))
-                if to_sniff:
-                    # taken here, released by the task: bounds the batches in flight (the
-                    # walk waits when all slots are busy)
-                    await limiter.acquire()
-                    tg.start_soon(sniff_batch, to_sniff)
+        if directories:
+            from scanner.fs import WalkConfig, walk
 
             config = WalkConfig(
-                roots=(path,), listing=True, types=frozenset("f"), follow=follow, largest=0
+                roots=tuple(directories),
+                listing=True,
+                types=frozenset("f"),
+                follow=follow,
+                largest=0,
             )
             await walk(config, on_batch=on_batch)
     return stats

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,15 +26,24 @@ class Ran:
         return self.out.decode("utf-8", "surrogateescape")
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60.0) -> Ran:
-    """``python -m scanner ARGS`` in a child process (real stdout/stderr, real exit code)."""
+def run_cli(
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 60.0,
+    prefix: Sequence[str] = (),
+    cwd: Path | None = None,
+) -> Ran:
+    """``python -m scanner ARGS`` in a child process (real stdout/stderr, real exit code).
+
+    ``prefix`` goes before the interpreter (``setpriv --reuid=nobody ...`` to drop
+    privileges); ``cwd`` defaults to the repository (so ``-m scanner`` finds the package)."""
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
     proc = subprocess.run(
-        [sys.executable, "-m", "scanner", *args],
+        [*prefix, sys.executable, "-m", "scanner", *args],
         capture_output=True,
         env=full_env,
         timeout=timeout,
-        cwd=REPO,
+        cwd=REPO if cwd is None else cwd,
         check=False,
     )
     return Ran(proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace"))

@@ -58,7 +58,9 @@ _UNIX_RTT: Final = re.compile(
     r"^(?:rtt|round-trip) min/avg/max(?:/[a-z-]+)? = "
     r"(?P<min>[0-9.]+)/(?P<avg>[0-9.]+)/(?P<max>[0-9.]+)(?:/(?P<dev>[0-9.]+))? ?ms",
 )
-_DIAGNOSTIC: Final = re.compile(r"^(?:ping6?|PING): (?P<msg>.+)$")
+# iputils names itself by argv[0]: "/usr/bin/ping: x: Name or service not known" when run by
+# path, as the sweep runs it (without the path every real error was "not understood")
+_DIAGNOSTIC: Final = re.compile(r"^(?:\S*/)?(?:ping6?|PING): (?P<msg>.+)$")
 
 # --- Windows ----------------------------------------------------------------------------
 

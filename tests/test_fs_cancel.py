@@ -72,13 +72,30 @@ def test_cancel_scope_mid_walk_leaves_no_thread_stuck(
     assert walker.shared.running == 0
     assert _threads_in_work_unit() == []
     if backend == "asyncio":
-        # anyio stops its asyncio worker threads with the event loop; trio keeps idle
-        # threads in its cache for a while (they are idle: checked just above)
+        # anyio tells its asyncio worker threads to stop when the event loop ends (they
+        # exit a moment later); trio keeps idle threads cached for a while (they are idle:
+        # checked just above)
+        deadline = time.monotonic() + 10
+        while threading.active_count() != threads_before and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert threading.active_count() == threads_before
 
 
-def _interrupt_once_walking(*args: str) -> tuple[int, bytes, str]:
-    """Run ``python -m scanner ARGS``, send SIGINT as soon as the walk has started, and
+def _reading_below(pid: int, root: Path) -> bool:
+    """True when the process holds a directory fd inside ``root``: the walk is under way
+    (and the event loop, with its signal handler, has long been running)."""
+    fd_dir = f"/proc/{pid}/fd"
+    for fd in os.listdir(fd_dir):
+        try:
+            if os.readlink(f"{fd_dir}/{fd}").startswith(f"{root}/"):
+                return True
+        except OSError:  # closed meanwhile
+            continue
+    return False
+
+
+def _interrupt_once_walking(root: Path, *args: str) -> tuple[int, bytes, str]:
+    """Run ``python -m scanner ARGS``, send SIGINT once it is reading below ``root``, and
     return the exit code and the output."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "scanner", *args],
@@ -86,19 +103,18 @@ def _interrupt_once_walking(*args: str) -> tuple[int, bytes, str]:
         stderr=subprocess.PIPE,
         cwd=REPO,
     )
-    # a second thread in the process means the walk has started (its first thread hop)
-    deadline = time.monotonic() + 30
-    while len(os.listdir(f"/proc/{proc.pid}/task")) < 2:
+    deadline = time.monotonic() + 60
+    while not _reading_below(proc.pid, root):
         assert time.monotonic() < deadline and proc.poll() is None
-        time.sleep(0.001)
+        time.sleep(0.0005)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    out, err = proc.communicate(timeout=60)
     return proc.returncode, out, err.decode()
 
 
 def test_sigint_exits_130_with_the_partial_summary(big_tree: tuple[Path, TreeManifest]) -> None:
     root, manifest = big_tree
-    code, out, err = _interrupt_once_walking("scan", "--json", str(root))
+    code, out, err = _interrupt_once_walking(root, "scan", "--json", str(root))
     assert code == exit_codes.INTERRUPTED, err
     assert "interrupted after" in err
     doc = json.loads(out)
@@ -109,7 +125,7 @@ def test_sigint_exits_130_with_the_partial_summary(big_tree: tuple[Path, TreeMan
 def test_sigint_leaves_no_report_file(big_tree: tuple[Path, TreeManifest], tmp_path: Path) -> None:
     root, _ = big_tree
     target = tmp_path / "out.json"
-    code, _, err = _interrupt_once_walking("ext", "--json", "-o", str(target), str(root))
+    code, _, err = _interrupt_once_walking(root, "ext", "--json", "-o", str(target), str(root))
     assert code == exit_codes.INTERRUPTED, err
     assert "not written" in err
     assert os.listdir(tmp_path) == []  # neither the report nor its temporary file

@@ -66,7 +66,8 @@ class ScanReport:
             rows.append(["largest", p["path"], p.get("path_b64", ""), "", f.size, ""])
         for e in walk.errors[: self.options.errors_shown]:
             p = json_path_fields(e.subject)
-            detail = f"{e.phase}: {e.errno_name or ''} {e.message}".replace("  ", " ")
+            reason = f"{e.errno_name} {e.message}" if e.errno_name else e.message
+            detail = f"{e.phase}: {reason}"
             rows.append(["error", p["path"], p.get("path_b64", ""), e.errno or "", "", detail])
         return rows
 

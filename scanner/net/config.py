@@ -59,6 +59,13 @@ def default_concurrency(open_file_limit: int | None = None, cpus: int | None = N
     return max(1, min(by_cpu, (limit - _FD_RESERVE) // FDS_PER_CHILD))
 
 
+def open_file_capacity() -> int | None:
+    """Probes the open-file limit leaves room for at once (None: no such limit). An explicit
+    ``-j`` is clamped to it too: more would fail hosts with EMFILE."""
+    limit = _open_file_limit()
+    return None if limit is None else max(1, (limit - _FD_RESERVE) // FDS_PER_CHILD)
+
+
 @dataclass(frozen=True, slots=True)
 class SweepConfig:
     """How to sweep. Times are seconds; validation happens in ``__post_init__``."""

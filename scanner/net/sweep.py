@@ -15,6 +15,7 @@ killed) is ERROR with the cause. Cancelling the sweep kills and reaps every chil
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import time
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 import anyio
 from anyio.abc import ObjectSendStream
 
-from scanner.net.config import ProbeMethod, SweepConfig
+from scanner.net.config import ProbeMethod, SweepConfig, open_file_capacity
 from scanner.net.model import HostResult, HostState
 from scanner.net.ping_cmd import PingFlavor, detect_flavor, ping_argv
 from scanner.net.ping_parse import classify, parse_ping_output
@@ -128,7 +129,9 @@ class _Prober:
         self.ping_missing = ping_missing
         self.flavor = flavor
         self.env = child_env()
-        self.probe_slots = anyio.CapacityLimiter(cfg.concurrency)
+        capacity = open_file_capacity()
+        slots = cfg.concurrency if capacity is None else min(cfg.concurrency, capacity)
+        self.probe_slots = anyio.CapacityLimiter(slots)
         self.bucket = TokenBucket(cfg.rate) if cfg.rate is not None else None
         self.resolver = Resolver(
             concurrency=cfg.resolve_concurrency,
@@ -214,10 +217,19 @@ class _Prober:
             )
         except (TargetError, ValueError) as exc:
             return _error(text, address, str(exc))
-        try:
-            done = await self.spawner.run(argv, env=self.env, deadline=cfg.effective_deadline)
-        except OSError as exc:
-            return _error(text, address, f"cannot run {argv[0]}: {exc.strerror or exc}")
+        pause = 0.005
+        while True:
+            try:
+                done = await self.spawner.run(argv, env=self.env, deadline=cfg.effective_deadline)
+                break
+            except OSError as exc:
+                # out of descriptors (something else holds them): wait for running probes
+                # to free theirs instead of failing the host, within its deadline
+                if exc.errno in (errno.EMFILE, errno.ENFILE) and pause < cfg.effective_deadline:
+                    await anyio.sleep(pause)
+                    pause *= 2
+                    continue
+                return _error(text, address, f"cannot run {argv[0]}: {exc.strerror or exc}")
         stats = parse_ping_output(
             done.output.decode("utf-8", "replace"), flavor=self.flavor, exit_code=done.returncode
         )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import signal
 import time
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable
 from contextlib import aclosing
@@ -238,9 +239,21 @@ class _Prober:
                 text, address, stats, HostState.ERROR, "ping killed: runaway output"
             )
         state, cause = classify(stats, done.returncode, self.flavor)
+        code = done.returncode
+        if code is not None and code < 0 and not done.timed_out and state is not HostState.ALIVE:
+            # a signal we did not send (a crash, an OOM kill, kill -9 from outside): an error,
+            # not "no reply before the deadline", which classify assumes for negative codes
+            state, cause = HostState.ERROR, f"ping killed by {_signal_name(-code)}"
         if done.timed_out and state is not HostState.ALIVE:
             cause = f"no answer within the {cfg.effective_deadline:g} s deadline; ping killed"
         return HostResult.from_stats(text, address, stats, state, cause)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def _version(address: str) -> int:

@@ -512,3 +512,19 @@ def test_fake_ping_looks_like_iputils_and_refuses_unsafe_patterns(tmp_path: Path
         write_fake_ping(tmp_path, behaviours={"127.0.0.1; rm -rf /": SILENT})
     with pytest.raises(ValueError, match="unsafe fake-ping message"):
         write_fake_ping(tmp_path, behaviours={"127.0.0.1": Behaviour(Kind.FAIL, message="$(x)")})
+
+
+@pytest.mark.parametrize("spawner", SPAWNERS)
+async def test_cancellation_at_any_moment_leaves_nothing(tmp_path: Path, spawner: str) -> None:
+    # cancel while children are being started, some half-way through their start-up
+    fake = write_fake_ping(tmp_path, default=HANG, pid_log=tmp_path / "pids")
+    cfg = SweepConfig(ping=str(fake), deadline=600, concurrency=24, spawner=spawner)
+
+    async def on_result(result: HostResult) -> None:
+        raise AssertionError(f"no host can finish: {result}")
+
+    for delay in (0.0, 0.002, 0.01, 0.03, 0.1):
+        with anyio.fail_after(20), anyio.move_on_after(delay):
+            await sweep(targets("127.0.0.1-24"), cfg, on_result)
+    if read_pids(tmp_path / "pids"):
+        assert_no_leftovers(fake, tmp_path / "pids")

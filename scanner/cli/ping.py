@@ -74,7 +74,7 @@ DeadlineOpt = Annotated[
     typer.Option(
         "--deadline",
         help="Seconds one host may take before its ping is killed "
-        "(default: count x interval + timeout + 2).",
+        "(default: (count - 1) x interval + timeout + 2).",
         show_default=False,
     ),
 ]

@@ -30,8 +30,11 @@ import functools
 import math
 import os
 import platform
+import select
 import shutil
 import subprocess
+import time
+from typing import Final
 
 from scanner.net.targets import TargetError, parse_target_spec
 
@@ -90,19 +93,38 @@ def _linux_flavor(ping_path: str) -> PingFlavor:
     return _flavor_from_version(_version_text(found))
 
 
+_VERSION_MAX: Final = 64 * 1024
+
+
 def _version_text(path: str) -> str:
+    # Read at most 64 KiB for at most 5 s: a broken or hostile --ping may print forever
+    # (capture_output kept 5 s of `yes` in memory: a 5 GB peak).
     try:
-        done = subprocess.run(
+        proc = subprocess.Popen(
             [path, "-V"],
             stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=5,
-            check=False,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             env={**os.environ, "LC_ALL": "C"},
         )
     except (OSError, subprocess.SubprocessError):
         return ""
-    return (done.stdout + done.stderr).decode("utf-8", "replace")
+    chunks: list[bytes] = []
+    size = 0
+    deadline = time.monotonic() + 5
+    with proc:
+        assert proc.stdout is not None
+        fd = proc.stdout.fileno()
+        while size < _VERSION_MAX and (left := deadline - time.monotonic()) > 0:
+            if not select.select([fd], [], [], left)[0]:
+                break
+            chunk = os.read(fd, _VERSION_MAX)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        proc.kill()  # a no-op when it has exited; the with block reaps it
+    return b"".join(chunks)[:_VERSION_MAX].decode("utf-8", "replace")
 
 
 def _flavor_from_version(text: str) -> PingFlavor:

@@ -98,7 +98,7 @@ def test_a_stat_pays_the_latency(tree: TreeManifest, tmp_path: Path) -> None:
 
 @needs_fuse
 def test_concurrent_stats_overlap(tree: TreeManifest, tmp_path: Path) -> None:
-    latency, n = 0.02, 8
+    latency, n = 0.05, 8
     src = Path(tree.root)
     biggest = max((p for p, _, _ in os.walk(src)), key=lambda p: len(os.listdir(p)))
     names = sorted(e.name for e in os.scandir(biggest) if e.is_file(follow_symlinks=False))[:n]

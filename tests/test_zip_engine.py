@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 from collections import Counter
 from pathlib import Path
@@ -23,6 +25,7 @@ from scanner.archives.model import ArchiveReport, Finding, Member, Severity
 from scanner.archives.render import ReportWriter, View
 from scanner.archives.run import ZipRun, zip_run
 from scanner.output.formats import Format
+from tests.cli_helpers import REPO
 from tests.zip_corpus import Corpus, build_corpus
 
 pytestmark = pytest.mark.anyio
@@ -185,24 +188,50 @@ def corpus(tmp_path: Path) -> Corpus:
     return build_corpus(tmp_path / "tree")
 
 
-async def _reports(corpus: Corpus, policy: ProcessPolicy) -> list[ArchiveReport]:
-    reports: list[ArchiveReport] = []
+PROCESS_CHECK = """
+import json, sys, anyio
+from scanner.archives.config import ZipConfig
+from scanner.archives.engine import Candidate, EngineConfig, ProcessPolicy, inspect_paths
 
-    async def on_report(report: ArchiveReport) -> None:
-        reports.append(report)
+async def reports(paths, policy):
+    out = []
 
-    candidates = [Candidate(str(p), p.stat().st_size) for p in sorted(corpus.by_extension)]
+    async def on_report(report):
+        out.append(report)
+
+    candidates = [Candidate(p) for p in paths]
     engine = EngineConfig(workers=2, processes=policy, deadline=30)
-    await inspect_paths(candidates, ZipConfig(keep_members=False), on_report, engine)
-    return sorted(reports, key=lambda r: r.path)
+    stats = await inspect_paths(candidates, ZipConfig(), on_report, engine)
+    return sorted(out, key=lambda r: r.path), stats.in_processes
+
+async def main(paths):
+    threads, n_threads = await reports(paths, ProcessPolicy.NEVER)
+    procs, n_procs = await reports(paths, ProcessPolicy.ALWAYS)
+    print(json.dumps({"same": threads == procs, "in_processes": [n_threads, n_procs],
+                      "findings": sum(len(r.findings) for r in threads)}))
+
+if __name__ == "__main__":
+    anyio.run(main, sys.argv[2:], backend=sys.argv[1])
+"""
 
 
-async def test_worker_processes_give_the_same_reports_as_threads(corpus: Corpus) -> None:
-    in_threads = await _reports(corpus, ProcessPolicy.NEVER)
-    in_processes = await _reports(corpus, ProcessPolicy.ALWAYS)
-    assert [r.path for r in in_threads] == sorted(str(p) for p in corpus.by_extension)
-    assert in_processes == in_threads
-    assert any(r.findings for r in in_threads)
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_worker_processes_give_the_same_reports_as_threads(corpus: Corpus, backend: str) -> None:
+    # In a fresh interpreter: worker processes and child watchers are process-global
+    # state, which other tests of the session (ping's pidfd child watcher) leave behind.
+    paths = sorted(str(p) for p in corpus.by_extension)
+    done = subprocess.run(
+        [sys.executable, "-c", PROCESS_CHECK, backend, *paths],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result == {"same": True, "in_processes": [0, len(paths)], "findings": result["findings"]}
+    assert result["findings"] > 0
 
 
 async def test_a_whole_run_writes_the_same_records_on_each_backend(

@@ -9,8 +9,10 @@ module only schedules it:
   backlog takes several *small* archives into one hop (a batch bounded in files and bytes);
   big archives always go alone.
 * Big archives can go to worker processes instead (``anyio.to_process.run_sync``) when the
-  parse is CPU-bound and the report is cheap to send back: see :class:`EngineConfig` and
-  ``benchmarks/bench_zip.py`` for when that pays off.
+  parse is CPU-bound and the report is cheap to send back: four 100k-member archives were
+  audited 1.7x faster on 2 cores, but kept members cost more to pickle back than the
+  parallel parse saves (``benchmarks/RESULTS.md``, "Zip archives"); hence
+  :attr:`ProcessPolicy.AUTO` and :attr:`EngineConfig.process_min_size`.
 * Every report goes to ``on_report`` as soon as its archive is done (not in input order).
 * A per-archive deadline is enforced by a watchdog task: a thread cannot be interrupted, so
   an archive over its deadline is abandoned (its thread finishes on its own and its result

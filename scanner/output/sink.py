@@ -53,10 +53,55 @@ class StdoutSink:
         self._out.flush()
 
 
-class FileSink:
-    """Buffered writes to an open aiofiles file."""
+class _ReportHandle(Protocol):
+    """What the sink needs of an async binary file: aiofiles' on asyncio, anyio's on trio."""
 
-    def __init__(self, handle: aiofiles.threadpool.binary.AsyncBufferedIOBase) -> None:
+    async def write(self, data: bytes, /) -> int | None: ...
+
+    async def flush(self) -> None: ...
+
+    def fileno(self) -> int: ...
+
+    async def close(self) -> None: ...
+
+
+class _AnyioHandle:
+    """anyio's AsyncFile with aiofiles' method names (aiofiles runs only on asyncio)."""
+
+    def __init__(self, handle: anyio.AsyncFile[bytes]) -> None:
+        self._handle = handle
+
+    async def write(self, data: bytes, /) -> int:
+        return await self._handle.write(data)
+
+    async def flush(self) -> None:
+        await self._handle.flush()
+
+    def fileno(self) -> int:
+        return self._handle.wrapped.fileno()
+
+    async def close(self) -> None:
+        await self._handle.aclose()
+
+
+def _on_asyncio() -> bool:
+    try:
+        import sniffio
+    except ImportError:  # trio depends on sniffio: without it we run on asyncio
+        return True
+    return sniffio.current_async_library() == "asyncio"
+
+
+async def _open_binary(path: Path) -> _ReportHandle:
+    if _on_asyncio():
+        return await aiofiles.open(path, "wb")
+    return _AnyioHandle(await anyio.open_file(path, "wb"))
+
+
+class FileSink:
+    """Buffered writes to an open async file."""
+
+    def __init__(self, handle: _ReportHandle) -> None:
         self._handle = handle
         self._buf: list[bytes] = []
         self._size = 0
@@ -82,7 +127,7 @@ async def atomic_file(target: Path) -> AsyncIterator[FileSink]:
     target = Path(target)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
-        handle = await aiofiles.open(tmp, "wb")
+        handle = await _open_binary(tmp)
     except OSError as exc:
         raise OperationFailed(f"cannot write report {target}: {exc.strerror or exc}") from exc
     sink = FileSink(handle)

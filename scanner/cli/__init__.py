@@ -119,4 +119,18 @@ def _silence_stdout() -> None:
 
 def run() -> None:
     """Console-script entry point."""
-    sys.exit(main())
+    # Until a command's run loop takes the signals over (start-up, argument checks, target
+    # counting, the bench harness), Ctrl-C and SIGTERM end the process quietly with 130/143,
+    # never a traceback or a bare death by signal (found by tests/test_hardening_cancellation).
+    import signal
+
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        code = exit_codes.INTERRUPTED
+    sys.exit(code)
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)

@@ -145,9 +145,15 @@ def test_scan_report_in_every_format(tree: Path) -> None:
     text = run_cli("scan", str(tree), str(tree / "missing")).text
     assert "largest files" in text and "errors" in text and "ENOENT" in text
     assert "bad\\xff\\e[31m\\n.TXT" in text  # escaped in the table, even on a pipe
-    lines = run_cli("scan", "--jsonl", str(tree)).text.splitlines()
-    kinds = [json.loads(line)["record"] for line in lines]
+    missing = os.fsdecode(os.fsencode(tree) + b"/gone\xfe")  # an undecodable missing root
+    lines = run_cli("scan", "--jsonl", str(tree), missing).text.splitlines()
+    records = [json.loads(line) for line in lines]
+    kinds = [r["record"] for r in records]
     assert kinds[-1] == "summary" and "largest" in kinds and "extension" in kinds
+    (big_bad,) = [r for r in records if r["record"] == "largest" and "path_b64" in r]
+    assert base64.b64decode(big_bad["path_b64"]) == bad_path(tree)
+    (error,) = [r for r in records if r["record"] == "error"]
+    assert base64.b64decode(error["path_b64"]) == os.fsencode(missing)
 
 
 def test_output_file_is_written_whole_without_temp_files(tree: Path, tmp_path: Path) -> None:

@@ -105,22 +105,26 @@ if [ -z "$addr" ]; then
   echo "ping: usage error: Destination address required" >&2; exit 2
 fi
 __PIDLOG__
-us() { # decimal seconds -> microseconds
+# Helpers set variables instead of printing into $(...): a command substitution forks a
+# subshell, and a dozen forks per run made the fake cost more than the real ping.
+us() { # decimal seconds -> microseconds, in $_us
   case "$1" in
-    *.*) i=${1%%.*}; f=${1#*.}000000; f=${f%"${f#??????}"} ;;
-    *) i=$1; f=0 ;;
+    *.*) _i=${1%%.*}; _f=${1#*.}000000; _f=${_f%"${_f#??????}"} ;;
+    *) _i=$1; _f=000000 ;;
   esac
-  echo $(( ${i:-0} * 1000000 + $(printf '%d' "1$f") - 1000000 ))
+  _us=$(( ${_i:-0} * 1000000 + 1$_f - 1000000 ))
 }
-secs() { printf '%d.%06d' $(( $1 / 1000000 )) $(( $1 % 1000000 )); }
-ms3() { printf '%d.%03d' $(( $1 / 1000 )) $(( $1 % 1000 )); }
-rtt() {
-  if [ "$1" -ge 99950 ]; then printf '%d' $(( ($1 + 500) / 1000 ))
-  elif [ "$1" -ge 9995 ]; then
-    printf '%d.%01d' $(( ($1 + 50) / 1000 )) $(( ($1 + 50) % 1000 / 100 ))
-  elif [ "$1" -ge 1000 ]; then
-    printf '%d.%02d' $(( ($1 + 5) / 1000 )) $(( ($1 + 5) % 1000 / 10 ))
-  else printf '%d.%03d' $(( $1 / 1000 )) $(( $1 % 1000 ))
+pad() { # $2 zero-padded to $1 digits, in $_p
+  _p=$2
+  while [ ${#_p} -lt "$1" ]; do _p=0$_p; done
+}
+secs() { pad 6 $(( $1 % 1000000 )); _s=$(( $1 / 1000000 )).$_p; } # us -> "s.uuuuuu" in $_s
+ms3() { pad 3 $(( $1 % 1000 )); _m=$(( $1 / 1000 )).$_p; } # us -> "m.uuu" in $_m
+rtt() { # us -> iputils' time= text, in $_r
+  if [ "$1" -ge 99950 ]; then _r=$(( ($1 + 500) / 1000 ))
+  elif [ "$1" -ge 9995 ]; then _r=$(( ($1 + 50) / 1000 )).$(( ($1 + 50) % 1000 / 100 ))
+  elif [ "$1" -ge 1000 ]; then pad 2 $(( ($1 + 5) % 1000 / 10 )); _r=$(( ($1 + 5) / 1000 )).$_p
+  else ms3 "$1"; _r=$_m
   fi
 }
 last=${addr##*[.:]}
@@ -130,7 +134,7 @@ case "$addr" in
 __ARMS__
   *) ;;
 esac
-t_us=$(us "$timeout"); i_us=$(us "$interval")
+us "$timeout"; t_us=$_us; us "$interval"; i_us=$_us
 case "$mode" in
   hang)
     trap '' TERM INT HUP
@@ -146,7 +150,7 @@ case "$addr" in
 esac
 seq=1; rcv=0; errs=0; sum=0; sq=0; min=0; max=0
 while [ "$seq" -le "$count" ]; do
-  if [ "$seq" -gt 1 ]; then sleep "$(secs "$i_us")"; fi
+  if [ "$seq" -gt 1 ]; then secs "$i_us"; sleep "$_s"; fi
   answer=0
   case "$mode" in
     alive) answer=1 ;;
@@ -154,8 +158,9 @@ while [ "$seq" -le "$count" ]; do
   esac
   if [ "$answer" = 1 ]; then
     t=$(( lat + lat * ((seq - 1) % 3) / 10 ))
-    [ "$t" -gt 0 ] && sleep "$(secs "$t")"
-    echo "64 bytes from $addr: icmp_seq=$seq ttl=64 time=$(rtt "$t") ms"
+    if [ "$t" -gt 0 ]; then secs "$t"; sleep "$_s"; fi
+    rtt "$t"
+    echo "64 bytes from $addr: icmp_seq=$seq ttl=64 time=$_r ms"
     rcv=$(( rcv + 1 )); sum=$(( sum + t )); sq=$(( sq + t * t ))
     if [ "$rcv" = 1 ] || [ "$t" -lt "$min" ]; then min=$t; fi
     if [ "$t" -gt "$max" ]; then max=$t; fi
@@ -163,25 +168,28 @@ while [ "$seq" -le "$count" ]; do
     echo "From __GATEWAY__ icmp_seq=$seq Destination Host Unreachable"
     errs=$(( errs + 1 ))
   elif [ "$mode" = silent ] && [ "$wait" = 1 ] && [ "$seq" = "$count" ]; then
-    sleep "$(secs "$t_us")"
+    secs "$t_us"; sleep "$_s"
   fi
   seq=$(( seq + 1 ))
 done
 echo
 echo "--- $addr ping statistics ---"
 lost=$(( (count - rcv) * 100000000 / count ))
-loss=$(printf '%g' "$(( lost / 1000000 )).$(printf '%06d' $(( lost % 1000000 )))")
+pad 6 $(( lost % 1000000 ))
 extra=
 [ "$errs" -gt 0 ] && extra=", +$errs errors"
 took=$(( (count - 1) * i_us / 1000 ))
-echo "$count packets transmitted, $rcv received$extra, $loss% packet loss, time ${took}ms"
+# printf is a builtin: %g (iputils' format for the loss) without a fork
+printf '%s packets transmitted, %s received%s, %g%% packet loss, time %sms\n' \
+  "$count" "$rcv" "$extra" "$(( lost / 1000000 )).$_p" "$took"
 if [ "$rcv" -gt 0 ]; then
   avg=$(( sum / rcv )); var=$(( sq / rcv - avg * avg )); md=0
-  if [ "$var" -gt 0 ]; then
-    md=$var; prev=0
-    while [ "$md" != "$prev" ]; do prev=$md; md=$(( (md + var / md) / 2 )); done
+  if [ "$var" -gt 0 ]; then # integer square root, Newton's method from above
+    md=$var; nx=$(( (md + 1) / 2 ))
+    while [ "$nx" -lt "$md" ]; do md=$nx; nx=$(( (md + var / md) / 2 )); done
   fi
-  echo "rtt min/avg/max/mdev = $(ms3 $min)/$(ms3 $avg)/$(ms3 $max)/$(ms3 $md) ms"
+  ms3 "$min"; a=$_m; ms3 "$avg"; b=$_m; ms3 "$max"; c=$_m; ms3 "$md"
+  echo "rtt min/avg/max/mdev = $a/$b/$c/$_m ms"
   exit 0
 fi
 echo

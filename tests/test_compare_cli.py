@@ -77,7 +77,12 @@ def test_ctrl_c_reports_the_runs_that_finished() -> None:
     mark = f"compare-ctrl-c-{os.getpid()}-{time.monotonic_ns()}"
     env = {**os.environ, "COLUMNS": "200", "SCANNER_TEST_MARK": mark}
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO, env=env)
-    time.sleep(4)  # the warm-up round and some timed rounds
+    # interrupt once the warm-up round (2 workers) and a few timed runs have started
+    workers: set[int] = set()
+    deadline = time.monotonic() + 60
+    while len(workers) < 6 and time.monotonic() < deadline and proc.poll() is None:
+        workers.update(_processes_with(mark.encode(), b"scanner.compare.worker"))
+        time.sleep(0.01)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == exit_codes.INTERRUPTED, err
@@ -87,14 +92,17 @@ def test_ctrl_c_reports_the_runs_that_finished() -> None:
     assert _processes_with(mark.encode()) == []
 
 
-def _processes_with(mark: bytes) -> list[int]:
+def _processes_with(mark: bytes, command: bytes = b"") -> list[int]:
+    """Processes whose environment holds ``mark`` (and whose command line ``command``)."""
     from pathlib import Path
 
     found = []
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                if mark in (proc / "environ").read_bytes():
+                if mark in (proc / "environ").read_bytes() and (
+                    command in (proc / "cmdline").read_bytes()
+                ):
                     found.append(int(proc.name))
             except OSError:
                 continue

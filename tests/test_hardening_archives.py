@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,8 @@ import pytest
 
 from scanner import exit_codes
 from scanner.labs.archives import fifield_overlap_bomb, ordinary_zip, recursive_bomb
-from tests.cli_helpers import REPO, run_cli
+from tests.cli_helpers import run_cli
+from tests.hardening_helpers import peak_rss_kib
 
 
 def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
@@ -95,26 +94,9 @@ def test_broken_archives_are_findings_or_errors_and_nothing_is_written(broken: P
     assert _snapshot(broken) == before
 
 
-def _peak_rss_kib(args: list[str]) -> int:
-    code = (
-        "import resource, subprocess, sys\n"
-        "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=False)\n"
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code, sys.executable, "-m", "scanner", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=120,
-        check=True,
-    )
-    return int(out.stdout)
-
-
 def test_verify_of_bombs_and_lies_stays_under_a_memory_bound(broken: Path) -> None:
     # the 42.zip declares ~512 MiB and the sparse file is 4 GiB: verify must stream
-    peak = _peak_rss_kib(["zip", "--verify", "--jsonl", str(broken)])
+    peak = peak_rss_kib(["zip", "--verify", "--jsonl", str(broken)])
     assert peak < 200 * 1024, f"peak RSS {peak} KiB"
 
 

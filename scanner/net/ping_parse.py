@@ -336,5 +336,8 @@ def percentiles(rtts: Sequence[float]) -> dict[str, float]:
         pos = q * last
         lo = math.floor(pos)
         hi = min(lo + 1, last)
-        out[name] = values[lo] + (values[hi] - values[lo]) * (pos - lo)
+        exact = values[lo] + (values[hi] - values[lo]) * (pos - lo)
+        # ping prints RTTs to the microsecond: round away float noise (0.13684000000000002),
+        # staying between the two samples interpolated
+        out[name] = min(max(round(exact, 3), values[lo]), values[hi])
     return out

@@ -152,6 +152,20 @@ async def test_type_filters_the_listing_not_the_traversal(tmp_path: Path) -> Non
     assert sorted((e.name, e.type) for e in entries) == [("d", "d"), ("e", "d"), ("link", "l")]
 
 
+async def test_list_extensions_lists_only_those_files(tmp_path: Path) -> None:
+    make_files(tmp_path, {"a.zip": 1, "d/b.JAR": 2, "c.txt": 3, "e.tar.gz": 4, "f.zip.txt": 5})
+    cfg = WalkConfig(
+        roots=(str(tmp_path), str(tmp_path / "c.txt")),  # a file root is always listed
+        listing=True,
+        types=frozenset("f"),
+        list_extensions=frozenset({"zip", "jar", "gz"}),
+    )
+    entries, _ = await listing(cfg)
+    assert sorted(e.name for e in entries) == ["a.zip", "b.JAR", "c.txt", "e.tar.gz"]
+    report = await walk(cfg)
+    assert report.totals.files == 6  # counting is unchanged (c.txt twice: also a root)
+
+
 async def test_follow_detects_loops_and_follows_links(tmp_path: Path) -> None:
     make_files(tmp_path, {"real/x.txt": 10, "real/sub/y.txt": 20})
     os.symlink("..", tmp_path / "real" / "sub" / "up")  # a loop back to real/

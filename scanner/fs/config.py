@@ -54,6 +54,12 @@ class WalkConfig:
     # the zip engine's archive search). Off for pure counting: no per-entry objects at all.
     listing: bool = False
 
+    # When set, list only the regular files whose extension (as counted: case-folded, no
+    # dot) is in this set; directories and symlinks as ``types`` says; counting unchanged.
+    # Lets a search for a few kinds of file (archives) skip an Entry per other file. A root
+    # that is a file is listed whatever its name.
+    list_extensions: frozenset[str] | None = None
+
     # lstat() every regular file for its size and mtime. Needed for byte totals, the
     # extension bytes, the largest files and listings with metadata; a plain name listing
     # turns it off and runs on d_type alone, as fd does.

@@ -120,6 +120,7 @@ def _scan(
     list_d = listing and (not types or "d" in types)
     list_l = listing and (not types or "l" in types)
     list_other = listing and not types
+    list_exts = cfg.list_extensions
     max_depth = _NO_LIMIT if cfg.max_depth is None else cfg.max_depth
     max_entries = budget.max_entries
     deadline = t0 + budget.max_seconds
@@ -209,7 +210,7 @@ def _scan(
                                     heappush(heap, (size, prefix + name))
                                 elif size > heap[0][0]:
                                     heapreplace(heap, (size, prefix + name))
-                            if list_f:
+                            if list_f and (list_exts is None or ext.lower() in list_exts):
                                 if st is None:
                                     entries.append(Entry(prefix + name, name, "f", depth))
                                 else:

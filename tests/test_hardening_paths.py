@@ -121,7 +121,7 @@ def test_names_are_escaped_on_a_terminal(hostile: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["walk", ""], exit_codes.PARTIAL, "No such file or directory (root)"),
+        (["walk", ""], exit_codes.PARTIAL, "scanner: '': No such file or directory (root)"),
         (["scan", "/nonexistent-hardening"], exit_codes.PARTIAL, ""),
         (["ext", "--", "-x"], exit_codes.PARTIAL, "-x: No such file"),
         (["zip", "/nonexistent-hardening"], exit_codes.PARTIAL, "/nonexistent-hardening"),

@@ -110,7 +110,9 @@ def summary_line(report: WalkReport) -> str:
 
 def error_line(error: ItemError) -> str:
     """``scanner: PATH: message (phase)`` with the path escaped for a terminal."""
-    return f"scanner: {display_name(error.subject)}: {error.message} ({error.phase})\n"
+    # an empty root ("scanner walk ''") would print "scanner: : No such file ..."
+    shown = display_name(error.subject) or "''"
+    return f"scanner: {shown}: {error.message} ({error.phase})\n"
 
 
 def finish(report: WalkReport, *, quiet: bool) -> int:

@@ -6,7 +6,8 @@ sampler itself spent (``RUSAGE_THREAD`` read inside the sampler), so the instrum
 show up in the result. Peak RSS is the high-water mark *of the work*: Linux's ``VmHWM`` is
 reset just before the call (``echo 5 > /proc/self/clear_refs``) and read after it, so the
 peak of importing modules and preparing the input does not hide what the variant itself
-used (the resident interpreter and imports still count, equally for every variant). Where
+used (the resident interpreter and imports still count, equally for every variant: the worker
+loads every scheduler's runtime before any variant runs). Where
 that reset is unavailable, the fresh worker's ``ru_maxrss`` stands in. ``VmRSS`` just
 before the call is kept too: peak minus base is what the work itself added.
 

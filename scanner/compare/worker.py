@@ -20,8 +20,31 @@ from scanner.compare.model import Cell, RunRecord
 from scanner.compare.workload import load_workload
 
 
+async def _idle() -> None:
+    pass
+
+
+def _load_runtimes() -> None:
+    """Load every scheduler's runtime, whichever variant this worker runs.
+
+    Peak RSS includes the resident interpreter and its modules. Without this, an anyio
+    variant's worker would carry the event-loop backends it imported during its warm-up and a
+    thread-pool worker would not, and the comparison would measure imports, not scheduling.
+    """
+    import concurrent.futures  # noqa: F401
+
+    import anyio
+
+    for backend in ("asyncio", "trio"):
+        try:
+            anyio.run(_idle, backend=backend)
+        except (ImportError, LookupError):  # trio is optional
+            continue
+
+
 def execute(cell: Cell) -> RunRecord:
     """Prepare, run and measure one cell in this process."""
+    _load_runtimes()
     workload = load_workload(cell.workload)
     variant = workload.variant(cell.variant)
     prepared = workload.prepare(cell.params, cell.size)

@@ -135,6 +135,7 @@ def slowfs_command(
     mounted = None
     try:
         with mount_slowfs(source, mountpoint, latency_s, delay_io=delay_io) as lab:
+            mounted = lab  # before the first line: a Ctrl-C right after it must report
             what = "getattr/readdir/readlink" + ("/open/read" if delay_io else "")
             err.print(
                 f"slowfs: {display_name(str(lab.source))} mounted at "
@@ -142,7 +143,6 @@ def slowfs_command(
                 "Ctrl-C unmounts",
                 markup=False,
             )
-            mounted = lab
             while lab.running():
                 time.sleep(0.2)
     except KeyboardInterrupt:
@@ -156,6 +156,9 @@ def slowfs_command(
             f"(at most {mounted.stats['max_in_flight']} at once)",
             markup=False,
         )
+    elif mounted is not None:
+        # the server was stopped before it could report its counts (a signal raced it)
+        err.print("slowfs: unmounted", markup=False)
     raise typer.Exit(code)
 
 

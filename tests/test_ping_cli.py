@@ -159,7 +159,7 @@ def test_targets_from_files_stdin_and_exclusions(fake: Path, tmp_path: Path) -> 
         (["-4", "-6", "127.0.0.1"], "choose one of -4, -6"),
         (["--", "-127.0.0.1"], "cannot start with '-'"),
         (["127.0.0.1;reboot"], "character ';' is not allowed"),
-        (["10.0.0.0/8"], "16,777,214 hosts, more than --max-hosts 65,536; add --yes"),
+        (["127.0.0.0/8"], "16,777,214 hosts, more than --max-hosts 65,536; add --yes"),
         (["--max-hosts", "10", "127.0.0.0/24"], "254 hosts, more than --max-hosts 10"),
         (["--port", "80", "127.0.0.1"], "--port needs --method tcp"),
         (["-m", "udp", "127.0.0.1"], "--method must be icmp or tcp"),

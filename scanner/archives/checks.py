@@ -23,7 +23,9 @@ import re
 import stat
 from dataclasses import dataclass, field
 
-from scanner.archives.central import (
+from scanner.archives.codes import FindingList
+from scanner.archives.config import ZipConfig
+from scanner.archives.endrecords import (
     EXTRA_HEADER,
     FLAG_DATA_DESCRIPTOR,
     FLAG_ENCRYPTED,
@@ -38,8 +40,6 @@ from scanner.archives.central import (
     CentralDirectory,
     unpack_at,
 )
-from scanner.archives.codes import FindingList
-from scanner.archives.config import ZipConfig
 from scanner.archives.model import Member, method_name
 
 #: Flag bits that must agree between local and central headers: encryption, data

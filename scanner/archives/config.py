@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from scanner.archives.endrecords import MAX_RECORDS
 from scanner.archives.model import Severity
 
 KIB = 1024
@@ -64,7 +65,7 @@ class ZipConfig:
     #: rest is a ``members-not-read`` finding): each costs ~300 bytes in memory, so a
     #: hostile 50 MB directory of 1M tiny records stays around 300 MB. Real archives stay
     #: far below (the largest jars hold ~100k).
-    member_hard_limit: int = 1_000_000
+    member_hard_limit: int = MAX_RECORDS
     #: Local-entry spans may overlap by this many bytes before it is a finding, as ClamAV's
     #: overlapping-files heuristic allows (libclamav/unzip.c, zip bomb detection).
     overlap_slack: int = 2

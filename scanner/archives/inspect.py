@@ -18,7 +18,11 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from scanner.archives.central import (
+from scanner.archives.central import read_central_directory
+from scanner.archives.checks import Audit, describe_prefix, first_entry_offset, run_audit
+from scanner.archives.codes import FindingList
+from scanner.archives.config import ZipConfig
+from scanner.archives.endrecords import (
     CENTRAL,
     CENTRAL_SIG,
     EOCD,
@@ -29,11 +33,7 @@ from scanner.archives.central import (
     ZIP64_LOCATOR_SIG,
     Buffer,
     CentralDirectory,
-    read_central_directory,
 )
-from scanner.archives.checks import Audit, describe_prefix, first_entry_offset, run_audit
-from scanner.archives.codes import FindingList
-from scanner.archives.config import ZipConfig
 from scanner.archives.kinds import extension_of, is_archive_name
 from scanner.archives.model import ArchiveReport, Member, method_name
 from scanner.archives.source import BLOCK, FileView

@@ -17,9 +17,9 @@ import zlib
 from collections.abc import Iterator
 from typing import Protocol
 
-from scanner.archives.central import EXTRA_HEADER, LOCAL, LOCAL_SIG, Buffer, unpack_at
 from scanner.archives.codes import FindingList
 from scanner.archives.config import ZipConfig
+from scanner.archives.endrecords import EXTRA_HEADER, LOCAL, LOCAL_SIG, Buffer, unpack_at
 from scanner.archives.model import Member, method_name
 
 METHOD_STORED = 0

@@ -12,7 +12,7 @@ from pathlib import Path
 # Running from a checkout must not need an install: put the repo root first on sys.path.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scanner.cli import run
+from scanner.entry import run
 
 if __name__ == "__main__":
     run()

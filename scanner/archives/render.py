@@ -1,6 +1,7 @@
 """How ``scanner zip`` writes archive reports: one writer per output format, three views.
 
-Views: ``archives`` (one row per archive), ``members`` (``--list``, like ``unzip -l``) and
+Views: ``archives`` (one row per archive), ``members`` (``--list``, like ``unzip -l``),
+``names`` (``--names``, like ``zipinfo -1``; a text view: machine formats use ``members``) and
 ``findings`` (``--findings``, the audit). Formats (``scanner.output.formats.Format``):
 
 * TEXT (stdout not a terminal, or ``--output`` without a format flag): streamed lines, names
@@ -35,6 +36,7 @@ class View(enum.Enum):
 
     ARCHIVES = "archives"
     MEMBERS = "members"
+    NAMES = "names"
     FINDINGS = "findings"
 
 
@@ -110,6 +112,21 @@ def listing_text(report: ArchiveReport, name: Callable[[str], str]) -> str:
     return "".join(out)
 
 
+def names_text(
+    report: ArchiveReport, name: Callable[[str], str], separator: str, *, with_archive: bool
+) -> str:
+    """Member names of one archive (not of nested ones, as ``zipinfo -1``), each followed by
+    ``separator``; prefixed with ``ARCHIVE!`` when several archives may be listed."""
+    members = report.members or ()
+    if not members:
+        return ""
+    names = map(name, [m.name for m in members])
+    if with_archive:
+        prefix = name(report.path) + "!"
+        return "".join(f"{prefix}{n}{separator}" for n in names)
+    return separator.join(names) + separator
+
+
 def _finding_rows(report: ArchiveReport) -> Iterator[tuple[str, Finding]]:
     yield from report.iter_findings()
 
@@ -157,10 +174,22 @@ def member_dict(member: Member) -> dict[str, Any]:
 class ReportWriter:
     """Writes reports as they complete, then the end of the output."""
 
-    def __init__(self, sink: Sink, fmt: Format, view: View, *, terminal: bool) -> None:
+    def __init__(
+        self,
+        sink: Sink,
+        fmt: Format,
+        view: View,
+        *,
+        terminal: bool,
+        separator: str = "\n",
+        with_archive: bool = False,
+    ) -> None:
         self.sink = sink
         self.fmt = fmt
         self.view = view
+        #: ``names`` view: what follows each name, and whether the archive path precedes it
+        self.separator = separator
+        self.with_archive = with_archive
         # names escaped for people on a terminal, exact everywhere else
         self.name: Callable[[str], str] = display_name if terminal else _exact
         self._rows: list[ArchiveReport] = []  # TABLE and JSON: printed at the end
@@ -170,7 +199,7 @@ class ReportWriter:
     def collects(self) -> bool:
         """True when the output is written only at the end (a table or one JSON document)."""
         return self.fmt is Format.JSON or (
-            self.fmt is Format.TABLE and self.view is not View.MEMBERS
+            self.fmt is Format.TABLE and self.view not in (View.MEMBERS, View.NAMES)
         )
 
     async def report(self, report: ArchiveReport) -> None:
@@ -189,9 +218,11 @@ class ReportWriter:
             return self._jsonl(report)
         if self.fmt is Format.CSV:
             return self._csv(report, header)
-        if self.view is View.MEMBERS:
+        if self.view in (View.MEMBERS, View.NAMES):
             if report.error is not None:
                 return ""  # errors go to stderr; the listing stays parseable
+            if self.view is View.NAMES:
+                return names_text(report, self.name, self.separator, with_archive=self.with_archive)
             return listing_text(report, self.name)
         if self.view is View.FINDINGS:
             return "".join(

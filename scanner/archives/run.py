@@ -47,6 +47,10 @@ class ZipRun:
     output: Path | None = None
     #: No progress line and no summary on stderr.
     quiet: bool = False
+    #: ``names`` view: NUL instead of newline after each name (``-0``), and the archive path
+    #: before each name (several paths or a directory).
+    null_separated: bool = False
+    with_archive: bool = False
 
 
 @dataclass
@@ -115,7 +119,14 @@ async def _run_into(
     def describe() -> str:
         return f"zip: {summary.describe()}"
 
-    writer = ReportWriter(sink, run.fmt, run.view, terminal=run.terminal)
+    writer = ReportWriter(
+        sink,
+        run.fmt,
+        run.view,
+        terminal=run.terminal,
+        separator="\0" if run.null_separated else "\n",
+        with_archive=run.with_archive,
+    )
 
     async def on_report(report: ArchiveReport) -> None:
         summary.add(report)
@@ -131,7 +142,7 @@ async def _run_into(
 
     progress: AbstractContextManager[object] = nullcontext()
     # not while --list streams onto the same terminal: the live line would tear it
-    streaming_to_terminal = run.terminal and run.view is View.MEMBERS
+    streaming_to_terminal = run.terminal and run.view in (View.MEMBERS, View.NAMES)
     if not run.quiet and sys.stderr.isatty() and not streaming_to_terminal:
         # rich costs ~20 ms to import: only when there is a terminal to show progress on
         from scanner.output.console import Progress

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from scanner.archives.model import ArchiveReport, Severity
+from scanner.archives.summary_line import summary_line
 
 if TYPE_CHECKING:
     from anyio.streams.memory import MemoryObjectSendStream
@@ -108,14 +109,16 @@ class ArchiveSummary:
 
     def describe(self) -> str:
         """One line for people: ``12 archives, 3,456 members, 2 findings (1 high, 1 low)``."""
-        parts = [f"{self.archives:,} archives", f"{self.members:,} members"]
         by_sev = ", ".join(
             f"{n:,} {sev.label}" for sev, n in sorted(self.findings.items(), reverse=True) if n
         )
-        parts.append(f"{self.finding_count:,} findings" + (f" ({by_sev})" if by_sev else ""))
-        if self.errors:
-            parts.append(f"{self.errors:,} unreadable")
-        return ", ".join(parts)
+        return summary_line(
+            self.archives,
+            self.members,
+            self.finding_count,
+            by_severity=by_sev,
+            unreadable=self.errors,
+        )
 
 
 class ArchiveSection:

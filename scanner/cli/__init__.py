@@ -22,6 +22,7 @@ from scanner.cli import ping as _ping
 from scanner.cli import scan as _scan
 from scanner.cli import walk as _walk
 from scanner.cli import zip as _zip
+from scanner.entry import silence_stdout
 from scanner.errors import ScannerError
 
 app = typer.Typer(
@@ -101,36 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"scanner: error: {exc}\n")
         return exc.exit_code
     except BrokenPipeError:
-        _silence_stdout()
+        silence_stdout()
         return exit_codes.OK
     if isinstance(result, int):
         return result
     return exit_codes.OK
-
-
-def _silence_stdout() -> None:
-    # The reader went away (``scanner walk . | head``): stop quietly, as ripgrep does, and
-    # keep Python from complaining while it flushes stdout at exit.
-    import os
-
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-
-
-def run() -> None:
-    """Console-script entry point."""
-    # Until a command's run loop takes the signals over (start-up, argument checks, target
-    # counting, the bench harness), Ctrl-C and SIGTERM end the process quietly with 130/143,
-    # never a traceback or a bare death by signal (found by tests/test_hardening_cancellation).
-    import signal
-
-    signal.signal(signal.SIGTERM, _exit_on_signal)
-    try:
-        code = main()
-    except KeyboardInterrupt:
-        code = exit_codes.INTERRUPTED
-    sys.exit(code)
-
-
-def _exit_on_signal(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)

@@ -19,6 +19,17 @@ PathsArg = Annotated[
 ListOpt = Annotated[
     bool, typer.Option("--list", "-l", help="List members like `unzip -l` (size, date, name).")
 ]
+NamesOpt = Annotated[
+    bool,
+    typer.Option(
+        "--names",
+        help="Only member names, one per line, like `zipinfo -1` (ARCHIVE!NAME when several "
+        "archives may be listed; nested archives not opened).",
+    ),
+]
+NullOpt = Annotated[
+    bool, typer.Option("--print0", "-0", help="With --names: end each name with NUL, not newline.")
+]
 FindingsOpt = Annotated[
     bool, typer.Option("--findings", help="Show the audit: code, severity, member, message.")
 ]
@@ -77,6 +88,8 @@ def zip_command(
     paths: PathsArg,
     *,
     list_members: ListOpt = False,
+    names: NamesOpt = False,
+    null: NullOpt = False,
     findings: FindingsOpt = False,
     verify: VerifyOpt = False,
     sniff: SniffOpt = False,
@@ -98,6 +111,7 @@ def zip_command(
     Exit 0 when every file was read, 1 when some could not be or a finding reached
     --fail-on, 3 on a usage error, 130 on Ctrl-C (what finished is printed).
     """
+    import os
     import sys
     from dataclasses import replace
 
@@ -109,8 +123,10 @@ def zip_command(
     from scanner.cli._runner import run_async
     from scanner.output.formats import Format
 
-    if list_members and findings:
-        raise usage("choose one of --list, --findings")
+    if list_members + names + findings > 1:
+        raise usage("choose one of --list, --names, --findings")
+    if null and not names:
+        raise usage("-0/--print0 goes with --names")
     threshold: Severity | None = None
     if fail_on is not None:
         try:
@@ -129,13 +145,24 @@ def zip_command(
 
     terminal = output is None and sys.stdout.isatty()
     fmt = pick_format(json, jsonl, csv, Format.TABLE if terminal else Format.TEXT)
-    view = View.MEMBERS if list_members else View.FINDINGS if findings else View.ARCHIVES
+    text = fmt in (Format.TEXT, Format.TABLE)
+    view = (
+        View.NAMES
+        if names and text
+        else View.MEMBERS  # names in records: the member records hold them
+        if names or list_members
+        else View.FINDINGS
+        if findings
+        else View.ARCHIVES
+    )
     cfg = replace(
         _DEFAULTS,
-        keep_members=list_members,
-        # --list reads the central directory only, like zipinfo; auditing too (local headers,
-        # overlaps) costs ~2.5x on a 100k-member archive, so it needs --fail-on or --verify
-        audit=not list_members or fail_on is not None or verify,
+        keep_members=list_members or names,
+        # --list/--names read the central directory only, like zipinfo; auditing too (local
+        # headers, overlaps) costs ~2.5x on a 100k-member archive: it needs --fail-on/--verify
+        audit=not (list_members or names) or fail_on is not None or verify,
+        # --names lists each archive's own directory, as zipinfo -1 does
+        recurse=not (names and text),
         verify=verify,
         ratio_high=max_ratio,
         max_total_uncompressed=max_size,
@@ -151,6 +178,8 @@ def zip_command(
         fail_on=threshold,
         output=output,
         quiet=quiet,
+        null_separated=null,
+        with_archive=len(paths) > 1 or any(os.path.isdir(p) for p in paths),
     )
     engine = EngineConfig(workers=workers, deadline=deadline)
     return run_async(lambda session: run_zip(run, cfg, engine, session))

@@ -1,0 +1,109 @@
+"""The ``scanner`` console script, ``python -m scanner`` and ``cli.py`` start here.
+
+Importing the typer app (typer, click, rich's pieces, every command's options) costs ~65 ms
+before a command runs. ``zip --names`` on one archive, the ``zipinfo -1`` job, is otherwise
+done in ~40 ms for 100,000 members, so that one exact command line is served here without
+importing the app: :func:`fast_zip_names` accepts only ``scanner zip --names [-0] [-q]
+[--] FILE`` with FILE a regular file, stdout not a terminal and an archive that
+:func:`scanner.archives.names.read_plain_names` can answer for. Anything else (another
+option, a directory, a terminal, an archive with any finding, an error) returns None and
+the typer app runs the command from the start, so both paths print the same bytes
+(tests/test_zip_names.py compares them).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import sys
+
+from scanner import exit_codes
+
+TYPE_CHECKING = False  # typing/collections.abc stay unimported on the fast path
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+_FLAGS = {"--names": "names", "--print0": "null", "-0": "null", "--quiet": "quiet", "-q": "quiet"}
+
+
+def run() -> None:
+    """Console-script entry point: the fast path when it applies, else the typer app."""
+    # Ctrl-C or SIGTERM before a command's run loop takes the signals over: 130/143 quietly
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        code = fast_zip_names(sys.argv[1:])
+        if code is None:
+            from scanner.cli import main
+
+            code = main()
+    except KeyboardInterrupt:
+        code = exit_codes.INTERRUPTED
+    sys.exit(code)
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def fast_zip_names(argv: Sequence[str]) -> int | None:
+    """Serve ``zip --names FILE`` without the typer app; None when it does not apply."""
+    if len(argv) < 3 or argv[0] != "zip":
+        return None
+    seen: set[str] = set()
+    paths: list[str] = []
+    options = True
+    for arg in argv[1:]:
+        if options and arg == "--":
+            options = False
+        elif options and arg.startswith("-") and arg != "-":
+            flag = _FLAGS.get(arg)
+            if flag is None:
+                return None
+            seen.add(flag)
+        else:
+            paths.append(arg)
+    if "names" not in seen or len(paths) != 1 or sys.stdout.isatty():
+        return None
+    blob = _names_blob(paths[0], b"\0" if "null" in seen else b"\n")
+    if blob is None:
+        return None
+    data, count = blob
+    try:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        silence_stdout()
+        return exit_codes.OK
+    if "quiet" not in seen:
+        from scanner.archives.summary_line import summary_line
+
+        sys.stderr.write(f"scanner zip: {summary_line(1, count, 0)}\n")
+    return exit_codes.OK
+
+
+def _names_blob(path: str, sep: bytes) -> tuple[bytes, int] | None:
+    """(output bytes, member count), or None for the full path."""
+    from scanner.archives.names import read_plain_names
+    from scanner.archives.source import FileView
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None  # the full path reports it as a result
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        found = read_plain_names(FileView(fd, st.st_size), st.st_size, sep)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return found
+
+
+def silence_stdout() -> None:
+    # the reader went away (``| head``): stop quietly, as the typer path does
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())

@@ -1,0 +1,240 @@
+"""``scanner zip --names``: the names-only reader, the start-up fast path and the typer path.
+
+The fast path (``scanner.entry``) must print exactly what the typer app prints for the same
+command line, and answer only for archives the full reader finds nothing wrong with.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scanner import exit_codes
+from scanner.archives.config import ZipConfig
+from scanner.archives.inspect import inspect_bytes
+from scanner.archives.names import read_plain_names
+from scanner.labs.archives import HOSTILE_CASES, build_zip, ordinary_zip, stored
+from tests.cli_helpers import REPO, Ran, run_cli
+
+#: What ``--names`` asks of the full reader: members, no audit, no nested archives.
+NAMES_CFG = replace(ZipConfig(), keep_members=True, audit=False, recurse=False)
+
+
+def _zip(names: list[str]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for n in names:
+            zf.writestr(n, n.encode() * 3)
+    return buf.getvalue()
+
+
+def _zip64() -> bytes:
+    # the central record's size is the ZIP64 sentinel, the real one in an 0x0001 field
+    extra = b"\x01\x00\x08\x00" + (1).to_bytes(8, "little")
+    return build_zip([stored("z", b"z", extra=extra, usize=0xFFFFFFFF)])
+
+
+def _full_names(data: bytes, sep: str = "\n") -> tuple[bytes, int]:
+    report = inspect_bytes(data, "x.zip", NAMES_CFG)
+    assert report.members is not None
+    return "".join(m.name + sep for m in report.members).encode(), len(report.findings)
+
+
+def _typer_path(*args: str) -> Ran:
+    """The same command line through the typer app, bypassing the fast path."""
+    code = "import sys; from scanner.cli import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, cwd=REPO, check=False
+    )
+    return Ran(proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace"))
+
+
+# --- the reader --------------------------------------------------------------------------
+
+
+def test_plain_names_match_the_full_reader_in_order() -> None:
+    names = [f"dir{i % 7}/file{i:05d}.{('c', 'h', 'py')[i % 3]}" for i in range(500)]
+    data = _zip(names)
+    found = read_plain_names(data, len(data), b"\n")
+    assert found == ("".join(n + "\n" for n in names).encode(), 500)
+    assert found[0] == _full_names(data)[0]
+
+
+def test_nul_separator_and_an_empty_archive() -> None:
+    data = _zip(["a", "b/c"])
+    assert read_plain_names(data, len(data), b"\0") == (b"a\0b/c\0", 2)
+    empty = _zip([])
+    assert read_plain_names(empty, len(empty), b"\n") == (b"", 0)
+
+
+def test_extra_fields_that_change_nothing_are_read_past() -> None:
+    # Info-ZIP's extended timestamp (0x5455) and unix ids (0x7875), as `zip` writes them
+    extra = (
+        b"UT\x05\x00\x01\x00\x00\x00\x00"
+        + b"ux\x0b\x00\x01\x04\xe8\x03\x00\x00\x04\xe8\x03\x00\x00"
+    )
+    data = build_zip([stored("a.txt", b"hi", extra=extra), stored("b.txt", b"yo", extra=extra)])
+    assert read_plain_names(data, len(data), b"\n") == (b"a.txt\nb.txt\n", 2)
+
+
+@pytest.mark.parametrize(
+    ("label", "data"),
+    [
+        ("utf-8 name", _zip(["caf\u00e9.txt"])),
+        ("zip64", _zip64()),
+        ("prefix (sfx stub)", b"MZ" + b"\0" * 62 + _zip(["a"])),
+        ("trailing data", _zip(["a"]) + b"junk"),
+        ("not a zip", b"hello world, no end record here"),
+        ("truncated", _zip(["a", "b"])[:-30]),
+    ],
+)
+def test_anything_unusual_goes_to_the_full_reader(label: str, data: bytes) -> None:
+    assert read_plain_names(data, len(data), b"\n") is None, label
+
+
+def test_unicode_path_field_goes_to_the_full_reader() -> None:
+    import zlib
+
+    raw = b"caf?.txt"
+    field = b"\x01" + zlib.crc32(raw).to_bytes(4, "little") + "caf\u00e9.txt".encode()
+    extra = b"up" + len(field).to_bytes(2, "little") + field
+    data = build_zip([stored(raw, b"x", extra=extra)])
+    assert read_plain_names(data, len(data), b"\n") is None
+    assert _full_names(data)[0] == "caf\u00e9.txt\n".encode()
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_CASES))
+def test_an_accepted_hostile_case_is_one_the_full_reader_finds_clean(name: str) -> None:
+    data = HOSTILE_CASES[name].build()
+    found = read_plain_names(data, len(data), b"\n")
+    if found is None:
+        return  # declined: the full reader explains it
+    blob, findings = _full_names(data)
+    assert (found[0], findings) == (blob, 0)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 50),
+    flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=4),
+    cut=st.integers(0, 64),
+)
+def test_mutated_archives_are_declined_or_read_exactly(
+    seed: int, flips: list[tuple[int, int]], cut: int
+) -> None:
+    data = bytearray(ordinary_zip(seed, 5))
+    for pos, value in flips:
+        data[pos % len(data)] = value
+    mutated = bytes(data[: len(data) - cut])
+    found = read_plain_names(mutated, len(mutated), b"\n")
+    if found is not None:
+        assert (found[0], 0) == _full_names(mutated)
+
+
+# --- the command: fast path and typer path print the same ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def archives(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("names")
+    made = {
+        "plain": _zip([f"d/{i}.txt" for i in range(300)]),
+        "utf8": _zip(["caf\u00e9.txt", "na\u00efve/x"]),
+        "trailing": _zip(["a"]) + b"junk",
+        "empty": _zip([]),
+    }
+    out = {}
+    for key, data in made.items():
+        path = root / f"{key}.zip"
+        path.write_bytes(data)
+        out[key] = path
+    (root / "dir").mkdir()
+    (root / "dir" / "in.zip").write_bytes(made["plain"])
+    out["dir"] = root / "dir"
+    return out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("plain",),
+        ("plain", "-0"),
+        ("plain", "-q"),
+        ("utf8",),
+        ("trailing",),
+        ("empty",),
+        ("dir",),
+        ("plain", "utf8"),
+    ],
+)
+def test_fast_and_typer_paths_print_the_same(
+    archives: dict[str, Path], args: tuple[str, ...]
+) -> None:
+    argv = ["zip", "--names", *(a if a.startswith("-") else str(archives[a]) for a in args)]
+    fast, slow = run_cli(*argv), _typer_path(*argv)
+    if args == ("plain", "utf8"):
+        # several archives are written as each completes: compare the lines, not their order
+        assert sorted(fast.out.splitlines()) == sorted(slow.out.splitlines())
+    else:
+        assert fast.out == slow.out
+    assert (fast.code, fast.err) == (slow.code, slow.err)
+    assert fast.code == exit_codes.OK
+
+
+def test_names_output_is_exact_and_prefixed_for_several_archives(
+    archives: dict[str, Path],
+) -> None:
+    one = run_cli("zip", "--names", str(archives["utf8"]))
+    assert one.out == "caf\u00e9.txt\nna\u00efve/x\n".encode()
+    assert one.err == "scanner zip: 1 archives, 2 members, 0 findings\n"
+    several = run_cli("zip", "--names", "-q", str(archives["dir"]))
+    lines = several.out.decode().splitlines()
+    assert len(lines) == 300 and lines[0] == f"{archives['dir'] / 'in.zip'}!d/0.txt"
+    assert several.err == ""
+
+
+def test_the_fast_path_serves_a_clean_archive(archives: dict[str, Path]) -> None:
+    # run in a child with typer made unimportable: only the fast path can answer
+    code = (
+        "import sys; sys.modules['typer'] = None; from scanner.entry import run; "
+        "sys.argv = ['scanner', 'zip', '--names', sys.argv[1]]; run()"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(archives["plain"])],
+        capture_output=True,
+        cwd=REPO,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.decode().splitlines()[:2] == ["d/0.txt", "d/1.txt"]
+
+
+def test_names_usage_errors_and_machine_formats(archives: dict[str, Path]) -> None:
+    plain = str(archives["plain"])
+    assert run_cli("zip", "--names", "--list", plain).code == exit_codes.USAGE
+    assert run_cli("zip", "-0", plain).code == exit_codes.USAGE
+    jsonl = run_cli("zip", "--names", "--jsonl", plain)
+    kinds = {line.split(b'"record":"')[1].split(b'"')[0] for line in jsonl.out.splitlines()}
+    assert kinds == {b"member", b"archive", b"summary"}
+
+
+def test_a_closed_pipe_ends_the_fast_path_quietly(tmp_path: Path) -> None:
+    big = tmp_path / "big.zip"
+    big.write_bytes(_zip([f"some/longer/directory/name/file{i:06d}.txt" for i in range(20000)]))
+    # ~900 KiB of names: far more than a pipe holds, so the write meets EPIPE
+    script = (
+        f'"{sys.executable}" -m scanner zip --names "{big}" | head -n1; echo "${{PIPESTATUS[0]}}"'
+    )
+    proc = subprocess.run(
+        ["bash", "-c", script], capture_output=True, cwd=REPO, check=False, timeout=60
+    )
+    assert proc.stdout.decode().splitlines() == ["some/longer/directory/name/file000000.txt", "0"]
+    assert b"Traceback" not in proc.stderr

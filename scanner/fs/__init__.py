@@ -13,7 +13,16 @@ from __future__ import annotations
 from scanner.fs.config import WalkConfig
 from scanner.fs.engine import BatchConsumer, Walker, walk
 from scanner.fs.extensions import ExtCounter, ExtRow, ExtSort, ExtTable, extension_of
-from scanner.fs.model import BatchResult, Budget, DirTask, Entry, SharedState, Totals
+from scanner.fs.model import (
+    BatchResult,
+    Budget,
+    DirTask,
+    Entry,
+    OpenDir,
+    SharedState,
+    Totals,
+    close_tasks,
+)
 from scanner.fs.report import EngineStats, LargeFile, ReportBuilder, WalkBatch, WalkReport
 from scanner.fs.unit import root_tasks, scan_batch
 
@@ -29,6 +38,7 @@ __all__ = [
     "ExtSort",
     "ExtTable",
     "LargeFile",
+    "OpenDir",
     "ReportBuilder",
     "SharedState",
     "Totals",
@@ -36,6 +46,7 @@ __all__ = [
     "WalkConfig",
     "WalkReport",
     "Walker",
+    "close_tasks",
     "extension_of",
     "root_tasks",
     "scan_batch",

@@ -7,11 +7,15 @@ frontier to a new batch task; each batch task makes one thread hop
 (``anyio.to_thread.run_sync(scan_batch, ...)``), merges the result in the event loop, pushes
 the directories it left unread back onto the frontier and passes the batch to the optional
 async consumer (serialised, so a consumer never sees two batches at once; a slow consumer
-holds its worker slot, which is the back-pressure).
+holds its worker slot, which is the back-pressure). A batch may stop inside a huge directory
+(its budget is checked there too): the directory comes back on top of the frontier with its
+scandir iterator open, and is an ordinary task for the next share, so no batch holds more
+than its budget of entries and the consumer sees a huge directory batch by batch.
 
 Cancellation: a cancelled walk sets the shared stop flag at once, so every running work unit
-returns at its next directory; their results are still merged (the hop is shielded), so the
-partial report holds everything that was read.
+returns within a few hundred entries; their results are still merged (the hop is shielded),
+so the partial report holds everything that was read. The directories left open on the
+frontier (and in shares whose batch never started) are closed when ``run`` ends.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import anyio.to_thread
 from anyio.abc import TaskGroup
 
 from scanner.fs.config import WalkConfig
-from scanner.fs.model import BatchResult, DirTask, SharedState
+from scanner.fs.model import BatchResult, DirTask, SharedState, close_tasks
 from scanner.fs.report import ReportBuilder, WalkBatch, WalkReport
 from scanner.fs.tuner import Tuner
 from scanner.fs.unit import root_tasks, scan_batch
@@ -44,6 +48,9 @@ class Walker:
         self._on_batch = on_batch
         self._builder = ReportBuilder(config)
         self._frontier: deque[DirTask] = deque()
+        # shares handed to batch tasks that have not started yet (by id): if the walk is
+        # cancelled first, their open directories are closed with the frontier's
+        self._unstarted: dict[int, list[DirTask]] = {}
         self._running = 0
         self._changed = anyio.Event()
         self._threads = anyio.CapacityLimiter(max(config.max_workers, config.workers or 1))
@@ -83,6 +90,12 @@ class Walker:
                 raise group.exceptions[0] from None
             raise
         finally:
+            # every batch has returned (their hops are shielded): what is left is closed
+            close_tasks(self._frontier)
+            for share in self._unstarted.values():
+                close_tasks(share)
+            self._frontier.clear()
+            self._unstarted.clear()
             self._done = True
             self._builder.finish(perf_counter() - self._start, interrupted=interrupted)
             self._builder.report.stats.peak_workers = self.tuner.peak
@@ -104,6 +117,7 @@ class Walker:
                 share = max(1, len(frontier) // self.tuner.limit)
                 tasks = [frontier.pop() for _ in range(share)]
                 self._running += 1
+                self._unstarted[id(tasks)] = tasks
                 tg.start_soon(self._batch, tasks)
                 continue
             if not frontier and not self._running:
@@ -119,6 +133,7 @@ class Walker:
         return res
 
     async def _batch(self, tasks: list[DirTask]) -> None:
+        del self._unstarted[id(tasks)]
         try:
             res = await self._hop(scan_batch, tasks, self.config, self.tuner.budget(), self.shared)
             await self._absorb(res, running=self._running)
@@ -127,9 +142,9 @@ class Walker:
             self._changed.set()
 
     async def _absorb(self, res: BatchResult, *, running: int) -> None:
+        self._frontier.extend(res.frontier)  # first: it may hold open directories
         self.tuner.observe(res, running)
         self._builder.merge(res)
-        self._frontier.extend(res.frontier)
         self._changed.set()  # new frontier: the dispatcher may start batches while we print
         if self._on_batch is not None:
             async with self._consumer_lock:

@@ -3,11 +3,18 @@
 Only these cross it, and only per *batch*: a ``DirTask`` list goes into the work unit, a
 ``BatchResult`` (partial counts, new frontier, errors, and entries only when asked for) comes
 back. Nothing per entry ever waits on the event loop.
+
+A ``DirTask`` may carry an ``OpenDir``: a directory the work unit stopped reading part-way
+(its budget ran out, or the walk was stopped). Whoever holds such a task owns the open
+directory: the next work unit continues it (and closes it when it is exhausted), or, when a
+walk ends early, its scheduler closes it with ``close_tasks``.
 """
 
 from __future__ import annotations
 
+import os
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from scanner.errors import ItemError
@@ -30,9 +37,52 @@ class Entry:
     mtime: float | None = None
 
 
+class OpenDir:
+    """A directory read part-way: its ``os.scandir`` iterator and the directory fd its
+    entries ``stat`` through. Closed exactly once (``close`` is idempotent)."""
+
+    __slots__ = ("fd", "it")
+
+    def __init__(self, it: os._ScandirIterator[str], fd: int) -> None:
+        self.it: os._ScandirIterator[str] | None = it
+        self.fd = fd
+
+    def take(self) -> tuple[os._ScandirIterator[str], int]:
+        """Hand the iterator and fd over to the work unit that continues the directory
+        (this object then owns nothing: closing it is a no-op)."""
+        it, self.it = self.it, None
+        fd, self.fd = self.fd, -1
+        if it is None:
+            raise RuntimeError("this directory was already taken or closed")
+        return it, fd
+
+    def close(self) -> None:
+        """Close the iterator and the fd (a no-op the second time)."""
+        it, self.it = self.it, None
+        fd, self.fd = self.fd, -1
+        close_dir(it, fd)
+
+
+def close_dir(it: os._ScandirIterator[str] | None, fd: int) -> None:
+    """Close a scandir iterator (None: none) and a directory fd (-1: none)."""
+    try:
+        if it is not None:
+            it.close()
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+def close_tasks(tasks: Iterable[DirTask]) -> None:
+    """Close the open directories among ``tasks`` (a walk that ends with a frontier left)."""
+    for task in tasks:
+        if task.open is not None:
+            task.open.close()
+
+
 @dataclass(frozen=True, slots=True)
 class DirTask:
-    """A directory still to be read."""
+    """A directory still to be read, or (``open`` set) to be read further."""
 
     path: str
     depth: int
@@ -42,15 +92,25 @@ class DirTask:
     dev: int | None = None
     # (st_dev, st_ino) of this directory and its ancestors, when --follow needs them
     ancestors: frozenset[tuple[int, int]] | None = None
+    # set when a work unit stopped part-way through this directory: the next one resumes it
+    open: OpenDir | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Budget:
     """When a work unit must hand back the rest of its stack: after this many entries or
-    this many seconds, whichever comes first (checked between directories)."""
+    this many seconds, whichever comes first.
+
+    Checked between directories and, every ``check_every`` entries, inside one: a huge
+    directory is then read across several batches (its open iterator handed on as a
+    ``DirTask.open``), so a batch never holds more than about ``max_entries`` entries.
+    ``check_every`` trades the cost of reading the clock against overshooting the deadline:
+    large on a fast disk, 1 when each entry waits on the file system anyway.
+    """
 
     max_entries: int = 256
     max_seconds: float = 0.05
+    check_every: int = 256
 
 
 @dataclass(slots=True)

@@ -4,7 +4,10 @@
 ``anyio.to_thread.run_sync``, the comparison module from a ``ThreadPoolExecutor`` or in a
 plain loop, and all of them get identical results. It aggregates inside the thread (counts,
 bytes per extension, a bounded heap of the largest files, errors, and entries only when a
-listing is asked for) so that only one object per batch crosses the thread boundary.
+listing is asked for) so that only one object per batch crosses the thread boundary. A
+batch ends when its budget is spent, between directories or inside one (which the next batch
+then resumes), so a batch holds at most about ``Budget.max_entries`` entries however large a
+single directory is.
 
 Cost model of the hot loop (warm cache): ``DirEntry.is_file/is_dir(follow_symlinks=False)``
 use d_type and make no system call; regular files are ``lstat``-ed once (``DirEntry.stat``
@@ -27,7 +30,16 @@ from scanner.errors import ItemError
 from scanner.fs.config import WalkConfig
 from scanner.fs.extensions import extension_of
 from scanner.fs.filters import Excluder, compile_excludes
-from scanner.fs.model import BatchResult, Budget, DirTask, Entry, SharedState
+from scanner.fs.model import (
+    BatchResult,
+    Budget,
+    DirTask,
+    Entry,
+    OpenDir,
+    SharedState,
+    close_dir,
+    close_tasks,
+)
 
 _KIND_OF_MODE = {
     stat.S_IFREG: "f",
@@ -80,7 +92,13 @@ def scan_batch(
     """Read directories depth-first from ``tasks`` until the budget is spent.
 
     Returns the counts, errors and (when ``cfg.listing``) entries of what was read, and the
-    directories left unread as ``frontier``. Never raises for a file-system failure: those
+    directories left unread as ``frontier``. The budget (and ``shared.stop``) is checked
+    inside a directory too, every ``budget.check_every`` entries: a directory stopped
+    part-way comes back on top of ``frontier`` as a ``DirTask`` whose ``open`` holds its
+    scandir iterator and fd, and a later call (any thread, never two at once) continues it
+    where it stopped, so a huge directory never sits whole in one batch. The caller owns
+    the returned frontier: pass its tasks to later calls, or close them with
+    ``close_tasks`` when the walk ends early. Never raises for a file-system failure: those
     are ``ItemError`` records.
     """
     shared.enter()
@@ -123,6 +141,7 @@ def _scan(
     list_exts = cfg.list_extensions
     max_depth = _NO_LIMIT if cfg.max_depth is None else cfg.max_depth
     max_entries = budget.max_entries
+    check_every = max(1, budget.check_every)
     deadline = t0 + budget.max_seconds
     first_link = shared.first_link
     nofollow = _DIR_FLAGS | getattr(os, "O_NOFOLLOW", 0)
@@ -130,33 +149,50 @@ def _scan(
     files = dirs = links = other = nbytes = 0
     seen = calls = dirs_read = 0
 
-    while stack:
-        if seen >= max_entries or shared.stop or perf_counter() >= deadline:
-            break
-        task = stack.pop()
-        # Read through a directory fd: each entry's stat is then fstatat(fd, name), which
-        # does not resolve the whole path again (on NFS/FUSE every path component costs a
-        # round trip to revalidate; locally it saves the kernel's path walk too).
-        try:
-            # below a root, without --follow, a directory swapped for a symlink since it
-            # was listed must not be entered (ELOOP, recorded)
-            dir_fd = os.open(task.path, _DIR_FLAGS if follow or not task.depth else nofollow)
-        except OSError as exc:
-            errors.append(ItemError.from_os_error(task.path, "scandir", exc))
-            continue
-        try:
-            it = os.scandir(dir_fd)
-        except OSError as exc:
-            os.close(dir_fd)
-            errors.append(ItemError.from_os_error(task.path, "scandir", exc))
-            continue
-        calls += 1
-        dirs_read += 1
-        depth = task.depth + 1
-        descend = depth < max_depth
-        rel_start = task.rel_start
-        prefix = task.path if task.path.endswith("/") else task.path + "/"
-        with it:
+    # Directories an earlier batch left open come first: a batch finishes them before it
+    # opens anything new, so open directories (two fds each) cannot pile up in the frontier.
+    if any(t.open is not None for t in stack):
+        stack = [t for t in stack if t.open is None] + [t for t in stack if t.open is not None]
+
+    # the directory being read; owned here until it is exhausted, failed or handed on
+    it: os._ScandirIterator[str] | None = None
+    dir_fd = -1
+    try:
+        while stack:
+            if seen >= max_entries or shared.stop or perf_counter() >= deadline:
+                break
+            task = stack.pop()
+            if task.open is not None:
+                it, dir_fd = task.open.take()
+            else:
+                # Read through a directory fd: each entry's stat is then fstatat(fd, name),
+                # which does not resolve the whole path again (on NFS/FUSE every path
+                # component costs a round trip to revalidate; locally it saves the kernel's
+                # path walk too).
+                try:
+                    # below a root, without --follow, a directory swapped for a symlink since
+                    # it was listed must not be entered (ELOOP, recorded)
+                    dir_fd = os.open(
+                        task.path, _DIR_FLAGS if follow or not task.depth else nofollow
+                    )
+                    try:
+                        it = os.scandir(dir_fd)
+                    except OSError:
+                        os.close(dir_fd)
+                        dir_fd = -1
+                        raise
+                except OSError as exc:
+                    errors.append(ItemError.from_os_error(task.path, "scandir", exc))
+                    continue
+                calls += 1
+                dirs_read += 1
+            depth = task.depth + 1
+            descend = depth < max_depth
+            rel_start = task.rel_start
+            prefix = task.path if task.path.endswith("/") else task.path + "/"
+            # the budget inside a directory: one int comparison per entry, the clock and the
+            # stop flag only every check_every entries
+            check_at = min(seen + check_every, max_entries)
             try:
                 for entry in it:
                     try:
@@ -230,22 +266,15 @@ def _scan(
                                 entries.append(
                                     _listed(entry, prefix, "d", depth, st, want_stat=stat_listed)
                                 )
-                            if not descend:
-                                continue
-                            dev = task.dev
-                            ancestors = task.ancestors
-                            if one_fs or follow:
-                                if st is None:
-                                    st = entry.stat(follow_symlinks=False)  # a real directory
-                                if one_fs and st.st_dev != dev:
-                                    continue  # a mount point: listed, not entered
-                                if ancestors is not None:
-                                    key = (st.st_dev, st.st_ino)
-                                    if key in ancestors:
-                                        errors.append(_loop_error(prefix + name))
-                                        continue
-                                    ancestors = ancestors | {key}
-                            stack.append(DirTask(prefix + name, depth, rel_start, dev, ancestors))
+                            if descend:
+                                if one_fs or follow:
+                                    sub = _subdir(
+                                        entry, prefix + name, task, st, errors, one_fs=one_fs
+                                    )
+                                    if sub is not None:
+                                        stack.append(sub)
+                                else:
+                                    stack.append(DirTask(prefix + name, depth, rel_start))
                         elif kind == "l":
                             links += 1
                             if list_l:
@@ -258,12 +287,38 @@ def _scan(
                                 entries.append(
                                     _listed(entry, prefix, kind, depth, st, want_stat=True)
                                 )
+
+                        if seen >= check_at:
+                            if seen >= max_entries or shared.stop or perf_counter() >= deadline:
+                                break  # spent: the directory is handed on, open
+                            check_at = min(seen + check_every, max_entries)
                     except OSError as exc:
                         errors.append(ItemError.from_os_error(prefix + entry.name, "stat", exc))
+                else:
+                    close_dir(it, dir_fd)
+                    it, dir_fd = None, -1
+                    continue
             except OSError as exc:
                 # readdir failed part-way: what was read so far stays counted
                 errors.append(ItemError.from_os_error(task.path, "scandir", exc))
-        os.close(dir_fd)
+                close_dir(it, dir_fd)
+                it, dir_fd = None, -1
+                continue
+            # The budget ran out inside this directory: the next batch (maybe in another
+            # thread) continues it from here. On top of the stack, so it is taken first.
+            stack.append(
+                DirTask(
+                    task.path, task.depth, rel_start, task.dev, task.ancestors, OpenDir(it, dir_fd)
+                )
+            )
+            it, dir_fd = None, -1
+            break
+    except BaseException:
+        # not a file-system failure (those are records): a bug, or an interrupt in a plain
+        # loop. Nothing opened here may leak; the caller never sees this stack again.
+        close_dir(it, dir_fd)
+        close_tasks(stack)
+        raise
 
     res.frontier = stack
     t = res.totals
@@ -274,6 +329,31 @@ def _scan(
     res.wall = perf_counter() - t0
     res.cpu = thread_time() - c0
     return res
+
+
+def _subdir(
+    entry: os.DirEntry[str],
+    path: str,
+    parent: DirTask,
+    st: os.stat_result | None,
+    errors: list[ItemError],
+    *,
+    one_fs: bool,
+) -> DirTask | None:
+    """A subdirectory to enter under --one-file-system or --follow; None for a mount point
+    (listed, not entered) or a loop back to an ancestor (recorded)."""
+    if st is None:
+        st = entry.stat(follow_symlinks=False)  # a real directory
+    if one_fs and st.st_dev != parent.dev:
+        return None
+    ancestors = parent.ancestors
+    if ancestors is not None:
+        key = (st.st_dev, st.st_ino)
+        if key in ancestors:
+            errors.append(_loop_error(path))
+            return None
+        ancestors = ancestors | {key}
+    return DirTask(path, parent.depth + 1, parent.rel_start, parent.dev, ancestors)
 
 
 def _listed(

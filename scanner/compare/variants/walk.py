@@ -42,6 +42,7 @@ from scanner.fs import (
     SharedState,
     WalkConfig,
     WalkReport,
+    close_tasks,
     extension_of,
     root_tasks,
     scan_batch,
@@ -91,19 +92,28 @@ def _threads(cfg: WalkConfig, concurrency: int) -> WalkReport:
     shared, builder = run.shared, run.builder
     tuner = Tuner(pinned=concurrency, max_workers=cfg.max_workers)
     frontier: deque[DirTask] = deque(run.roots)
-    running: set[Future[BatchResult]] = set()
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="walk") as pool:
-        while frontier or running:
-            while frontier and len(running) < tuner.limit:
-                share = max(1, len(frontier) // tuner.limit)
-                tasks = [frontier.pop() for _ in range(share)]
-                running.add(pool.submit(scan_batch, tasks, cfg, tuner.budget(), shared))
-            done, running = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                res = future.result()
-                tuner.observe(res, len(running) + 1)
-                builder.merge(res)
-                frontier.extend(res.frontier)
+    live: set[Future[BatchResult]] = set()  # submitted, not merged yet
+    try:
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="walk") as pool:
+            while frontier or live:
+                while frontier and len(live) < tuner.limit:
+                    share = max(1, len(frontier) // tuner.limit)
+                    tasks = [frontier.pop() for _ in range(share)]
+                    live.add(pool.submit(scan_batch, tasks, cfg, tuner.budget(), shared))
+                done, pending = wait(live, return_when=FIRST_COMPLETED)
+                for future in done:
+                    live.discard(future)
+                    res = future.result()
+                    frontier.extend(res.frontier)
+                    tuner.observe(res, len(pending) + 1)
+                    builder.merge(res)
+    finally:
+        # a failed batch ends the walk early: close the directories left open on the
+        # frontier and in the results never merged (the pool has waited for every batch)
+        close_tasks(frontier)
+        for future in live:
+            if not future.cancelled() and future.exception() is None:
+                close_tasks(future.result().frontier)
     return run.finish()
 
 
@@ -146,6 +156,8 @@ def _thread_per_worker(cfg: WalkConfig, concurrency: int) -> WalkReport:
     for t in threads:
         t.join()
     if failures:
+        # the walk ended early: close what the other workers left open on the frontier
+        close_tasks(frontier)
         raise failures[0]
     return run.finish()
 

@@ -1,0 +1,341 @@
+"""A directory read across several batches: the work unit stops inside a directory when its
+budget is spent and a later batch resumes the open ``scandir`` iterator. The result must be
+the one of a single unlimited batch, for every option, and no directory may stay open, also
+when a walk is cancelled or fails part-way."""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from scanner.compare.variants import walk as walk_variants
+from scanner.fs import (
+    BatchResult,
+    Budget,
+    DirTask,
+    Entry,
+    ReportBuilder,
+    SharedState,
+    WalkBatch,
+    WalkConfig,
+    Walker,
+    WalkReport,
+    close_tasks,
+    root_tasks,
+    scan_batch,
+)
+from scanner.fs import tuner as tuner_module
+from scanner.fs import unit as unit_module
+from tests.fs_helpers import make_files
+
+UNLIMITED = Budget(max_entries=sys.maxsize, max_seconds=math.inf)
+TINY = Budget(max_entries=3, max_seconds=math.inf)
+WIDE = 700  # entries of the wide directory
+
+
+def open_fds() -> int:
+    """File descriptors open in this process right now."""
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One wide directory (files of several kinds, subdirectories among them, hidden and
+    excluded names, hard links, symlinks, a loop, a FIFO) and a little depth below it."""
+    root = tmp_path_factory.mktemp("resume") / "root"
+    spec: dict[str, int | None] = {}
+    exts = ["txt", "zip", "JPG", "tar.gz", "", "tmp"]
+    for i in range(WIDE):
+        ext = exts[i % len(exts)]
+        name = f"f{i:04d}" + (f".{ext}" if ext else "")
+        if i % 50 == 7:
+            name = "." + name
+        spec[f"wide/{name}"] = (i * 37) % 5000
+        if i % 100 == 3:
+            spec[f"wide/d{i:04d}"] = None
+            spec[f"wide/d{i:04d}/inner.txt"] = i
+            spec[f"wide/d{i:04d}/deeper/leaf.zip"] = 2 * i
+    spec["other/a.txt"] = 10
+    make_files(root, spec)
+    os.link(root / "wide" / "f0001.zip", root / "wide" / "hard-link.zip")
+    os.link(root / "wide" / "f0001.zip", root / "other" / "hard-link.zip")
+    os.symlink("../other", root / "wide" / "to-other")
+    os.symlink("..", root / "wide" / "d0003" / "loop")
+    os.symlink("missing", root / "wide" / "dangling")
+    os.mkfifo(root / "wide" / "fifo")
+    return root
+
+
+CONFIGS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "counting": {"listing": False},
+    "no-hidden": {"hidden": False},
+    "excludes": {"excludes": ("*.tmp", "wide/d0103")},
+    "types": {"types": frozenset("fl")},
+    "archives": {"types": frozenset("f"), "list_extensions": frozenset({"zip", "gz"})},
+    "follow": {"follow": True},
+    "one-file-system": {"one_file_system": True},
+    "max-depth": {"max_depth": 2},
+    "names-only": {"stat_files": False, "largest": 0},
+    "stat-listed": {"stat_listed": True, "largest": 3},
+}
+
+
+def config(root: Path, name: str) -> WalkConfig:
+    base = WalkConfig(roots=(str(root),), listing=True, largest=20)
+    return replace(base, **CONFIGS[name])
+
+
+def canonical(report: WalkReport, entries: list[Entry]) -> dict[str, Any]:
+    t = report.totals
+    return {
+        "totals": (t.files, t.dirs, t.symlinks, t.other, t.bytes, t.errors),
+        "extensions": report.extensions.as_dict(),
+        "errors": sorted((e.subject, e.phase, e.errno) for e in report.errors),
+        "largest": [(f.size, f.path) for f in report.largest],
+        "entries": sorted(entries, key=lambda e: e.path),
+    }
+
+
+def drive(cfg: WalkConfig, budget: Budget) -> tuple[dict[str, Any], int, int]:
+    """The work unit alone, one task per call as a plain loop would; returns the canonical
+    result, the number of calls and how many of them stopped inside a directory."""
+    shared = SharedState()
+    builder = ReportBuilder(cfg)
+    first = root_tasks(cfg, shared)
+    builder.merge(first)
+    entries = list(first.entries)
+    frontier = list(first.frontier)
+    calls = resumed = 0
+    while frontier:
+        res = scan_batch([frontier.pop()], cfg, budget, shared)
+        builder.merge(res)
+        entries += res.entries
+        frontier.extend(res.frontier)
+        calls += 1
+        resumed += any(t.open is not None for t in res.frontier)
+        assert len(res.entries) <= budget.max_entries
+    return canonical(builder.finish(0.0), entries), calls, resumed
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_resumed_directories_give_the_result_of_one_unlimited_batch(wide: Path, name: str) -> None:
+    cfg = config(wide, name)
+    fds = open_fds()
+    whole, calls, resumed = drive(cfg, UNLIMITED)
+    assert calls == 1 and resumed == 0  # the whole tree in one call
+    tiny, calls, resumed = drive(cfg, TINY)
+    assert tiny == whole
+    assert resumed > 100  # the wide directory alone is read in >100 pieces
+    assert open_fds() == fds
+    if name == "default":  # the fixture holds what the configs are meant to exercise
+        assert whole["totals"][2] == 3 and whole["totals"][3] == 1  # symlinks, FIFO
+        assert len(whole["entries"]) > WIDE
+
+
+class StopAfter(SharedState):
+    """A stop flag that turns on after it was read ``reads`` times (as a cancelled walk
+    sets it while a work unit runs)."""
+
+    def __init__(self, reads: int) -> None:
+        self.reads = reads
+        super().__init__()
+
+    @property
+    def stop(self) -> bool:
+        self.reads -= 1
+        return self.reads < 0
+
+    @stop.setter
+    def stop(self, value: bool) -> None:
+        pass
+
+
+def wide_task(root: Path) -> tuple[WalkConfig, DirTask]:
+    path = str(root / "wide")
+    return WalkConfig(roots=(path,), listing=True), DirTask(path, 0, len(path) + 1)
+
+
+def test_the_stop_flag_ends_a_batch_inside_a_directory(wide: Path) -> None:
+    cfg, task = wide_task(wide)
+    budget = Budget(max_entries=10**6, max_seconds=math.inf, check_every=5)
+    # read once before the directory, once after its 5th entry
+    res = scan_batch([task], cfg, budget, StopAfter(reads=1))
+    assert res.totals.entries == 5
+    assert res.frontier[-1].open is not None
+    # stopped before it starts: the open directory comes back untouched
+    again = scan_batch(res.frontier, cfg, budget, StopAfter(reads=0))
+    assert again.totals.entries == 0 and again.frontier == res.frontier
+    rest = scan_batch(again.frontier, cfg, UNLIMITED, SharedState())
+    assert rest.frontier == []
+    names = {e.name for e in res.entries} | {e.name for e in rest.entries if e.depth == 1}
+    assert names == set(os.listdir(wide / "wide"))
+
+
+def test_the_deadline_ends_a_batch_inside_a_directory(
+    wide: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg, task = wide_task(wide)
+    # a clock that jumps past the deadline once the batch is inside the directory: read at
+    # the start and before the directory, then after every 7 entries
+    times = iter([0.0, 0.0])
+    monkeypatch.setattr(unit_module, "perf_counter", lambda: next(times, 1000.0))
+    res = scan_batch([task], cfg, Budget(10**6, 100.0, check_every=7), SharedState())
+    assert res.totals.entries == 7
+    assert res.frontier[-1].open is not None
+    close_tasks(res.frontier)
+
+
+def test_close_tasks_closes_once_and_a_closed_directory_cannot_be_resumed(wide: Path) -> None:
+    fds = open_fds()
+    cfg = WalkConfig(roots=(str(wide),))
+    res = scan_batch([DirTask(str(wide / "wide"), 0, 0)], cfg, TINY, SharedState())
+    held = [t for t in res.frontier if t.open is not None]
+    assert len(held) == 1 and open_fds() == fds + 2  # the directory fd and scandir's own
+    close_tasks(res.frontier)
+    close_tasks(res.frontier)  # idempotent: never closes a number reused by someone else
+    assert open_fds() == fds
+    with pytest.raises(RuntimeError):
+        scan_batch(held, cfg, TINY, SharedState())
+    assert open_fds() == fds
+
+
+@pytest.fixture
+def tiny_engine_budgets(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every budget the tuner hands out is 3 entries (fast or slow file system)."""
+    monkeypatch.setattr(tuner_module, "START_BUDGET", TINY)
+    monkeypatch.setattr(tuner_module, "SLOW_BUDGET", TINY)
+    monkeypatch.setattr(tuner_module, "FAST_MAX_ENTRIES", 3)
+    yield
+
+
+async def engine_walk(cfg: WalkConfig) -> tuple[dict[str, Any], int]:
+    entries: list[Entry] = []
+    biggest = 0
+
+    async def consume(batch: WalkBatch) -> None:
+        nonlocal biggest
+        entries.extend(batch.entries)
+        biggest = max(biggest, len(batch.entries))
+
+    report = await Walker(cfg, consume).run()
+    return canonical(report, entries), biggest
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("name", ["default", "follow", "excludes", "archives"])
+@pytest.mark.usefixtures("tiny_engine_budgets")
+async def test_the_engine_resumes_directories_across_batches(wide: Path, name: str) -> None:
+    cfg = config(wide, name)
+    fds = open_fds()
+    whole, _, _ = drive(cfg, UNLIMITED)
+    for workers in (1, 4):
+        got, biggest = await engine_walk(replace(cfg, workers=workers))
+        # batches of 3 entries; a root that is a directory lists nothing itself
+        assert biggest <= 3
+        assert got == whole, workers
+    assert open_fds() == fds
+
+
+@pytest.mark.parametrize("variant", ["threads", "thread-per-worker", "sequential"])
+@pytest.mark.usefixtures("tiny_engine_budgets")
+def test_the_comparison_schedulers_resume_directories_too(wide: Path, variant: str) -> None:
+    cfg = config(wide, "default")
+    fds = open_fds()
+    whole, _, _ = drive(cfg, UNLIMITED)
+    run = walk_variants.WORKLOAD.variants[variant].run
+    report = run(walk_variants.WORKLOAD.prepare({"root": wide}, 0), 3)
+    assert walk_variants.canonical(report)["totals"] == list(whole["totals"])
+    assert report.extensions.as_dict() == whole["extensions"]
+    assert open_fds() == fds
+
+
+@pytest.mark.parametrize("variant", ["threads", "thread-per-worker"])
+@pytest.mark.usefixtures("tiny_engine_budgets")
+def test_a_failing_batch_leaves_no_directory_open(
+    wide: Path, variant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = 0
+
+    def failing(tasks: list[DirTask], *args: Any) -> BatchResult:
+        nonlocal calls
+        calls += 1
+        # fail while the wide directory is open somewhere else: on the frontier or in
+        # another batch's result
+        if calls >= 40 and not any(t.open is not None for t in tasks):
+            raise RuntimeError("a bug in the work unit")
+        return scan_batch(tasks, *args)
+
+    monkeypatch.setattr(walk_variants, "scan_batch", failing)
+    fds = open_fds()
+    run = walk_variants.WORKLOAD.variants[variant].run
+    with pytest.raises(RuntimeError, match="a bug"):
+        run(walk_variants.WORKLOAD.prepare({"root": wide}, 0), 2)
+    assert open_fds() == fds
+
+
+@pytest.fixture(scope="module")
+def one_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("one") / "dir"
+    directory.mkdir()
+    for i in range(20_000):
+        os.close(os.open(directory / f"f{i:05d}.dat", os.O_CREAT | os.O_WRONLY, 0o644))
+    return directory
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("listing", [True, False])
+async def test_cancelling_a_walk_mid_directory_closes_it(one_dir: Path, listing: bool) -> None:
+    fds = open_fds()
+    batches = 0
+    with anyio.CancelScope() as scope:
+
+        async def consumer(batch: WalkBatch) -> None:
+            nonlocal batches
+            batches += 1
+            if batches == 2:  # the first batches are 256 entries: well inside the directory
+                scope.cancel()
+
+        walker = Walker(WalkConfig(roots=(str(one_dir),), listing=listing, workers=2), consumer)
+        await walker.run()
+    assert scope.cancelled_caught
+    report = walker.report
+    assert report.interrupted
+    assert 0 < report.totals.files < 20_000
+    assert walker.shared.running == 0
+    assert walker.frontier_size == 0  # closed and dropped
+    assert open_fds() == fds
+
+
+@pytest.mark.anyio
+async def test_a_failing_consumer_mid_directory_leaves_no_directory_open(one_dir: Path) -> None:
+    fds = open_fds()
+
+    async def consumer(batch: WalkBatch) -> None:
+        if batch.entries:  # the first batch of the directory, not the roots' batch
+            raise BrokenPipeError("the reader went away")
+
+    with pytest.raises(BrokenPipeError):
+        await Walker(WalkConfig(roots=(str(one_dir),), listing=True), consumer).run()
+    assert open_fds() == fds
+
+
+@pytest.mark.anyio
+async def test_a_huge_directory_reaches_the_consumer_in_bounded_batches(one_dir: Path) -> None:
+    sizes: list[int] = []
+
+    async def consumer(batch: WalkBatch) -> None:
+        sizes.append(len(batch.entries))
+
+    report = await Walker(WalkConfig(roots=(str(one_dir),), listing=True), consumer).run()
+    assert report.totals.files == sum(sizes) == 20_000
+    assert max(sizes) <= tuner_module.FAST_MAX_ENTRIES
+    assert len(sizes) > 2

@@ -339,3 +339,36 @@ async def test_a_huge_directory_reaches_the_consumer_in_bounded_batches(one_dir:
     assert report.totals.files == sum(sizes) == 20_000
     assert max(sizes) <= tuner_module.FAST_MAX_ENTRIES
     assert len(sizes) > 2
+
+
+@pytest.fixture(scope="module")
+def many_wide(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Directories of 40 files each, with subdirectories among them, three levels deep."""
+    root = tmp_path_factory.mktemp("many") / "root"
+    spec: dict[str, int | None] = {}
+    for a in range(6):
+        for b in range(6):
+            for i in range(40):
+                spec[f"a{a}/f{i:02d}.txt"] = i
+                spec[f"a{a}/b{b}/f{i:02d}.txt"] = i
+    make_files(root, spec)
+    return root
+
+
+@pytest.mark.anyio
+@pytest.mark.usefixtures("tiny_engine_budgets")
+async def test_open_directories_stay_within_one_per_running_batch(many_wide: Path) -> None:
+    # 42 directories, each read across ~14 batches of 3 entries by 4 workers: a frontier
+    # that buried open directories under new ones would hold dozens open at once
+    fds = open_fds()
+    workers = 4
+    most = 0
+
+    async def consumer(batch: WalkBatch) -> None:
+        nonlocal most
+        most = max(most, open_fds() - fds)
+
+    report = await Walker(WalkConfig(roots=(str(many_wide),), workers=workers), consumer).run()
+    assert report.totals.files == 6 * 7 * 40
+    assert most <= 2 * workers  # a directory fd and scandir's own per open directory
+    assert open_fds() == fds

@@ -1,16 +1,17 @@
 """The anyio scheduler around the work unit.
 
-One dispatcher loop owns a LIFO frontier of unread directories (LIFO keeps the walk mostly
+One dispatcher loop owns the ``Frontier`` of unread directories (LIFO keeps the walk mostly
 depth-first, so memory is bounded by the frontier, not by the number of files). While the
-frontier has work and fewer than ``tuner.limit`` batches are running, it hands a share of the
-frontier to a new batch task; each batch task makes one thread hop
+frontier has work and fewer than ``tuner.limit`` batches are running, it hands a fair share of
+the frontier to a new batch task; each batch task makes one thread hop
 (``anyio.to_thread.run_sync(scan_batch, ...)``), merges the result in the event loop, pushes
 the directories it left unread back onto the frontier and passes the batch to the optional
 async consumer (serialised, so a consumer never sees two batches at once; a slow consumer
 holds its worker slot, which is the back-pressure). A batch may stop inside a huge directory
-(its budget is checked there too): the directory comes back on top of the frontier with its
-scandir iterator open, and is an ordinary task for the next share, so no batch holds more
-than its budget of entries and the consumer sees a huge directory batch by batch.
+(its budget is checked there too): the directory comes back with its scandir iterator open
+and goes out first in the next share, so no batch holds more than its budget of entries, the
+consumer sees a huge directory batch by batch, and at most one directory per running batch
+is open.
 
 Cancellation: a cancelled walk sets the shared stop flag at once, so every running work unit
 returns within a few hundred entries; their results are still merged (the hop is shielded),
@@ -20,7 +21,6 @@ frontier (and in shares whose batch never started) are closed when ``run`` ends.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Awaitable, Callable
 from time import perf_counter
 
@@ -29,6 +29,7 @@ import anyio.to_thread
 from anyio.abc import TaskGroup
 
 from scanner.fs.config import WalkConfig
+from scanner.fs.frontier import Frontier
 from scanner.fs.model import BatchResult, DirTask, SharedState, close_tasks
 from scanner.fs.report import ReportBuilder, WalkBatch, WalkReport
 from scanner.fs.tuner import Tuner
@@ -47,7 +48,7 @@ class Walker:
         self.tuner = Tuner(pinned=config.workers, max_workers=config.max_workers)
         self._on_batch = on_batch
         self._builder = ReportBuilder(config)
-        self._frontier: deque[DirTask] = deque()
+        self._frontier = Frontier()
         # shares handed to batch tasks that have not started yet (by id): if the walk is
         # cancelled first, their open directories are closed with the frontier's
         self._unstarted: dict[int, list[DirTask]] = {}
@@ -91,10 +92,9 @@ class Walker:
             raise
         finally:
             # every batch has returned (their hops are shielded): what is left is closed
-            close_tasks(self._frontier)
+            self._frontier.close()
             for share in self._unstarted.values():
                 close_tasks(share)
-            self._frontier.clear()
             self._unstarted.clear()
             self._done = True
             self._builder.finish(perf_counter() - self._start, interrupted=interrupted)
@@ -113,9 +113,7 @@ class Walker:
         frontier = self._frontier
         while True:
             if frontier and self._running < self.tuner.limit:
-                # a fair share, so that the other workers find work too
-                share = max(1, len(frontier) // self.tuner.limit)
-                tasks = [frontier.pop() for _ in range(share)]
+                tasks = frontier.share(self.tuner.limit)
                 self._running += 1
                 self._unstarted[id(tasks)] = tasks
                 tg.start_soon(self._batch, tasks)
@@ -142,7 +140,7 @@ class Walker:
             self._changed.set()
 
     async def _absorb(self, res: BatchResult, *, running: int) -> None:
-        self._frontier.extend(res.frontier)  # first: it may hold open directories
+        self._frontier.push(res.frontier)  # first: it may hold open directories
         self.tuner.observe(res, running)
         self._builder.merge(res)
         self._changed.set()  # new frontier: the dispatcher may start batches while we print

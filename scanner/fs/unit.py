@@ -97,8 +97,9 @@ def scan_batch(
     part-way comes back on top of ``frontier`` as a ``DirTask`` whose ``open`` holds its
     scandir iterator and fd, and a later call (any thread, never two at once) continues it
     where it stopped, so a huge directory never sits whole in one batch. The caller owns
-    the returned frontier: pass its tasks to later calls, or close them with
-    ``close_tasks`` when the walk ends early. Never raises for a file-system failure: those
+    the returned frontier (open directories last): pass its tasks to later calls (a
+    ``Frontier`` hands them out first), or close them with ``close_tasks`` when the walk
+    ends early. Never raises for a file-system failure: those
     are ``ItemError`` records.
     """
     shared.enter()
@@ -150,9 +151,10 @@ def _scan(
     seen = calls = dirs_read = 0
 
     # Directories an earlier batch left open come first: a batch finishes them before it
-    # opens anything new, so open directories (two fds each) cannot pile up in the frontier.
-    if any(t.open is not None for t in stack):
-        stack = [t for t in stack if t.open is None] + [t for t in stack if t.open is not None]
+    # opens anything new, so open directories (two fds each) cannot pile up (``Frontier``).
+    resumed = any(t.open is not None for t in stack)
+    if resumed:
+        stack = _open_last(stack)
 
     # the directory being read; owned here until it is exhausted, failed or handed on
     it: os._ScandirIterator[str] | None = None
@@ -312,6 +314,7 @@ def _scan(
                 )
             )
             it, dir_fd = None, -1
+            resumed = True
             break
     except BaseException:
         # not a file-system failure (those are records): a bug, or an interrupt in a plain
@@ -320,7 +323,8 @@ def _scan(
         close_tasks(stack)
         raise
 
-    res.frontier = stack
+    # open directories last, on top: the next batch takes them first
+    res.frontier = _open_last(stack) if resumed else stack
     t = res.totals
     t.files, t.dirs, t.symlinks, t.other, t.bytes = files, dirs, links, other, nbytes
     t.errors = len(errors)
@@ -329,6 +333,10 @@ def _scan(
     res.wall = perf_counter() - t0
     res.cpu = thread_time() - c0
     return res
+
+
+def _open_last(tasks: list[DirTask]) -> list[DirTask]:
+    return [t for t in tasks if t.open is None] + [t for t in tasks if t.open is not None]
 
 
 def _subdir(

@@ -24,7 +24,7 @@ import stat
 import sys
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
@@ -48,6 +48,7 @@ from scanner.fs import (
     scan_batch,
     walk,
 )
+from scanner.fs.frontier import Frontier
 from scanner.fs.tuner import Tuner
 
 _UNLIMITED = Budget(max_entries=sys.maxsize, max_seconds=math.inf)
@@ -91,26 +92,25 @@ def _threads(cfg: WalkConfig, concurrency: int) -> WalkReport:
     run = _Walk(cfg)
     shared, builder = run.shared, run.builder
     tuner = Tuner(pinned=concurrency, max_workers=cfg.max_workers)
-    frontier: deque[DirTask] = deque(run.roots)
+    frontier = Frontier(run.roots)
     live: set[Future[BatchResult]] = set()  # submitted, not merged yet
     try:
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="walk") as pool:
             while frontier or live:
                 while frontier and len(live) < tuner.limit:
-                    share = max(1, len(frontier) // tuner.limit)
-                    tasks = [frontier.pop() for _ in range(share)]
+                    tasks = frontier.share(tuner.limit)
                     live.add(pool.submit(scan_batch, tasks, cfg, tuner.budget(), shared))
                 done, pending = wait(live, return_when=FIRST_COMPLETED)
                 for future in done:
                     live.discard(future)
                     res = future.result()
-                    frontier.extend(res.frontier)
+                    frontier.push(res.frontier)
                     tuner.observe(res, len(pending) + 1)
                     builder.merge(res)
     finally:
         # a failed batch ends the walk early: close the directories left open on the
         # frontier and in the results never merged (the pool has waited for every batch)
-        close_tasks(frontier)
+        frontier.close()
         for future in live:
             if not future.cancelled() and future.exception() is None:
                 close_tasks(future.result().frontier)
@@ -120,7 +120,7 @@ def _threads(cfg: WalkConfig, concurrency: int) -> WalkReport:
 def _thread_per_worker(cfg: WalkConfig, concurrency: int) -> WalkReport:
     run = _Walk(cfg)
     shared, builder = run.shared, run.builder
-    frontier = run.roots
+    frontier = Frontier(run.roots)
     lock = threading.Condition()
     busy = 0
     # the engine's starting budget, kept fixed: the classic style has no tuner
@@ -136,8 +136,7 @@ def _thread_per_worker(cfg: WalkConfig, concurrency: int) -> WalkReport:
                 if not frontier:
                     lock.notify_all()
                     return
-                share = max(1, len(frontier) // concurrency)
-                tasks = [frontier.pop() for _ in range(share)]
+                tasks = frontier.share(concurrency)
                 busy += 1
             try:
                 res = scan_batch(tasks, cfg, budget, shared)
@@ -145,8 +144,8 @@ def _thread_per_worker(cfg: WalkConfig, concurrency: int) -> WalkReport:
                 failures.append(exc)
                 res = BatchResult()
             with lock:
+                frontier.push(res.frontier)
                 builder.merge(res)
-                frontier.extend(res.frontier)
                 busy -= 1
                 lock.notify_all()
 
@@ -157,7 +156,7 @@ def _thread_per_worker(cfg: WalkConfig, concurrency: int) -> WalkReport:
         t.join()
     if failures:
         # the walk ended early: close what the other workers left open on the frontier
-        close_tasks(frontier)
+        frontier.close()
         raise failures[0]
     return run.finish()
 

@@ -1,13 +1,13 @@
 """The ``scanner`` console script, ``python -m scanner`` and ``cli.py`` start here.
 
 Importing the typer app (typer, click, rich's pieces, every command's options) costs ~65 ms
-before a command runs. ``zip --names`` on one archive, the ``zipinfo -1`` job, is otherwise
-done in ~40 ms for 100,000 members, so that one exact command line is served here without
-importing the app: :func:`fast_zip_names` accepts only ``scanner zip --names [-0] [-q]
-[--] FILE`` with FILE a regular file, stdout not a terminal and an archive that
-:func:`scanner.archives.names.read_plain_names` can answer for. Anything else (another
-option, a directory, a terminal, an archive with any finding, an error) returns None and
-the typer app runs the command from the start, so both paths print the same bytes
+before a command runs, more than ``zipinfo -1`` needs to list 100,000 names. So two exact
+command lines are served here without importing the app: :func:`fast_zip` accepts only
+``scanner zip --names [-0] [-q] [--] FILE`` and ``scanner zip --list [-q] [--] FILE``, with
+FILE a regular file, stdout not a terminal, and an archive that
+:mod:`scanner.archives.plain` can answer for (clean, ASCII names, ...). Anything else
+(another option, a directory, a terminal, an archive with any finding, an error) returns
+None and the typer app runs the command from the start, so both paths print the same bytes
 (tests/test_zip_names.py compares them).
 """
 
@@ -24,7 +24,15 @@ TYPE_CHECKING = False  # typing/collections.abc stay unimported on the fast path
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-_FLAGS = {"--names": "names", "--print0": "null", "-0": "null", "--quiet": "quiet", "-q": "quiet"}
+_FLAGS = {
+    "--names": "names",
+    "--list": "list",
+    "-l": "list",
+    "--print0": "null",
+    "-0": "null",
+    "--quiet": "quiet",
+    "-q": "quiet",
+}
 
 
 def run() -> None:
@@ -32,7 +40,7 @@ def run() -> None:
     # Ctrl-C or SIGTERM before a command's run loop takes the signals over: 130/143 quietly
     signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
-        code = fast_zip_names(sys.argv[1:])
+        code = fast_zip(sys.argv[1:])
         if code is None:
             from scanner.cli import main
 
@@ -46,8 +54,9 @@ def _exit_on_signal(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def fast_zip_names(argv: Sequence[str]) -> int | None:
-    """Serve ``zip --names FILE`` without the typer app; None when it does not apply."""
+def fast_zip(argv: Sequence[str]) -> int | None:
+    """Serve ``zip --names FILE`` and ``zip --list FILE`` without the typer app; None when
+    the command line or the archive is not one the fast path answers for."""
     if len(argv) < 3 or argv[0] != "zip":
         return None
     seen: set[str] = set()
@@ -63,12 +72,15 @@ def fast_zip_names(argv: Sequence[str]) -> int | None:
             seen.add(flag)
         else:
             paths.append(arg)
-    if "names" not in seen or len(paths) != 1 or sys.stdout.isatty():
+    view = seen & {"names", "list"}
+    if len(view) != 1 or len(paths) != 1 or sys.stdout.isatty():
         return None
-    blob = _names_blob(paths[0], b"\0" if "null" in seen else b"\n")
-    if blob is None:
+    if "null" in seen and "list" in seen:
+        return None  # a usage error: the typer path says so
+    found = _read(paths[0], "list" in seen, b"\0" if "null" in seen else b"\n")
+    if found is None:
         return None
-    data, count = blob
+    data, count = found
     try:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
@@ -82,11 +94,13 @@ def fast_zip_names(argv: Sequence[str]) -> int | None:
     return exit_codes.OK
 
 
-def _names_blob(path: str, sep: bytes) -> tuple[bytes, int] | None:
+def _read(path: str, listing: bool, sep: bytes) -> tuple[bytes, int] | None:
     """(output bytes, member count), or None for the full path."""
-    from scanner.archives.names import read_plain_names
+    from scanner.archives import plain
     from scanner.archives.source import FileView
 
+    if listing and not path.isascii():
+        return None  # the archive's path is printed: leave its encoding to the full path
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except OSError:
@@ -95,15 +109,23 @@ def _names_blob(path: str, sep: bytes) -> tuple[bytes, int] | None:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             return None
-        found = read_plain_names(FileView(fd, st.st_size), st.st_size, sep)
+        view = FileView(fd, st.st_size)
+        if not listing:
+            return plain.read_plain_names(view, st.st_size, sep)
+        found = plain.read_plain_listing(view, st.st_size)
     except OSError:
         return None
     finally:
         os.close(fd)
-    return found
+    if found is None:
+        return None
+    lines, count, total = found
+    head = plain.listing_head(path).encode()
+    return head + lines + plain.listing_foot(total, count).encode(), count
 
 
 def silence_stdout() -> None:
-    # the reader went away (``| head``): stop quietly, as the typer path does
+    """The reader went away (``scanner walk . | head``): stop quietly, as ripgrep does, and
+    keep Python from complaining while it flushes stdout at exit."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from scanner.archives.central import dos_datetime, read_central_directory
+from scanner.archives.central import read_central_directory
 from scanner.archives.codes import FindingList
 from scanner.archives.config import ZipConfig
+from scanner.archives.endrecords import dos_datetime
 from scanner.archives.inspect import inspect_bytes
 from scanner.labs.archives import build_zip, many_members_zip, ordinary_zip, stored
 

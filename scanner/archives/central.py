@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 
 from scanner.archives.codes import FindingList
 from scanner.archives.endrecords import (
+    _DOS_TIME_CACHE,
     CENTRAL,
     CENTRAL_SIG,
     EXTRA_HEADER,
@@ -36,25 +37,10 @@ from scanner.archives.endrecords import (
     U64,
     Buffer,
     CentralDirectory,
+    dos_datetime,
     read_end_records,
 )
 from scanner.archives.model import Member, make_member
-
-_DOS_TIME_CACHE: dict[int, str] = {}
-
-
-def dos_datetime(date: int, time: int) -> str:
-    """ISO text of a DOS date/time pair, without validation (a lie is shown as is)."""
-    key = (date << 16) | time
-    text = _DOS_TIME_CACHE.get(key)
-    if text is None:
-        text = (
-            f"{((date >> 9) & 0x7F) + 1980:04d}-{(date >> 5) & 0xF:02d}-{date & 0x1F:02d}"
-            f"T{time >> 11:02d}:{(time >> 5) & 0x3F:02d}:{(time & 0x1F) * 2:02d}"
-        )
-        if len(_DOS_TIME_CACHE) < 65536:
-            _DOS_TIME_CACHE[key] = text
-    return text
 
 
 def _unix_time(seconds: int) -> str:

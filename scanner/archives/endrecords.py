@@ -109,6 +109,23 @@ class CentralDirectory:
         self.other_end_records: list[int] = []
 
 
+_DOS_TIME_CACHE: dict[int, str] = {}
+
+
+def dos_datetime(date: int, time: int) -> str:
+    """ISO text of a DOS date/time pair, without validation (a lie is shown as is)."""
+    key = (date << 16) | time
+    text = _DOS_TIME_CACHE.get(key)
+    if text is None:
+        text = (
+            f"{((date >> 9) & 0x7F) + 1980:04d}-{(date >> 5) & 0xF:02d}-{date & 0x1F:02d}"
+            f"T{time >> 11:02d}:{(time >> 5) & 0x3F:02d}:{(time & 0x1F) * 2:02d}"
+        )
+        if len(_DOS_TIME_CACHE) < 65536:
+            _DOS_TIME_CACHE[key] = text
+    return text
+
+
 def unpack_at(layout: struct.Struct, buf: Buffer, offset: int) -> tuple[Any, ...]:
     """``layout.unpack_from`` for either buffer kind; short data raises ``struct.error``."""
     if isinstance(buf, bytes):

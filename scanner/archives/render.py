@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from scanner.archives.model import ArchiveReport, Finding, Member, method_name
+from scanner.archives.plain import listing_foot, listing_head
 from scanner.archives.summary import ArchiveSummary
 from scanner.output.formats import Format, csv_text, dumps_pretty, jsonl_line
 from scanner.output.sanitize import display_name, json_path_fields
@@ -88,14 +89,16 @@ ARCHIVE_HEADER = (
 
 
 def listing_text(report: ArchiveReport, name: Callable[[str], str]) -> str:
-    """Members of one archive (and its nested ones) the way ``unzip -l`` prints them."""
+    """Members of one archive (and its nested ones) the way ``unzip -l`` prints them (the
+    ``zip --list`` fast path, :func:`scanner.archives.plain.read_plain_listing`, prints the
+    same bytes for a clean archive)."""
     out: list[str] = []
+    exact = name is _exact
     for rep in walk_reports(report):
         members = rep.members
         if members is None:
             continue
-        out.append(f"Archive:  {name(rep.path)}\n")
-        out.append("  Length      Date    Time    Name\n---------  ---------- -----   ----\n")
+        out.append(listing_head(name(rep.path)))
         total = 0
         # one f-string per member and one join per archive: this loop is the hot path of
         # listing a 100k-member archive
@@ -103,12 +106,9 @@ def listing_text(report: ArchiveReport, name: Callable[[str], str]) -> str:
             size = m.uncompressed_size
             total += size
             mt = m.mtime
-            out.append(f"{size:>9}  {mt[:10]} {mt[11:16]}   {name(m.name)}\n")
-        count = len(members)
-        out.append(
-            f"---------                     -------\n{total:>9}                     "
-            f"{count} file{'' if count == 1 else 's'}\n"
-        )
+            shown = m.name if exact else name(m.name)
+            out.append(f"{size:>9}  {mt[:10]} {mt[11:16]}   {shown}\n")
+        out.append(listing_foot(total, len(members)))
     return "".join(out)
 
 

@@ -1,7 +1,7 @@
-"""``scanner zip --names``: the names-only reader, the start-up fast path and the typer path.
+"""``scanner zip --names/--list``: the plain readers, the start-up fast path, the typer path.
 
 The fast path (``scanner.entry``) must print exactly what the typer app prints for the same
-command line, and answer only for archives the full reader finds nothing wrong with.
+command line, and answer only for archives the full path finds nothing wrong with.
 """
 
 from __future__ import annotations
@@ -20,12 +20,20 @@ from hypothesis import strategies as st
 from scanner import exit_codes
 from scanner.archives.config import ZipConfig
 from scanner.archives.inspect import inspect_bytes
-from scanner.archives.names import read_plain_names
+from scanner.archives.plain import (
+    listing_foot,
+    listing_head,
+    read_plain_listing,
+    read_plain_names,
+)
+from scanner.archives.render import listing_text
 from scanner.labs.archives import HOSTILE_CASES, build_zip, ordinary_zip, stored
 from tests.cli_helpers import REPO, Ran, run_cli
 
 #: What ``--names`` asks of the full reader: members, no audit, no nested archives.
 NAMES_CFG = replace(ZipConfig(), keep_members=True, audit=False, recurse=False)
+#: ... and what ``--list`` asks: nested archives opened.
+LIST_CFG = replace(ZipConfig(), keep_members=True, audit=False)
 
 
 def _zip(names: list[str]) -> bytes:
@@ -46,6 +54,20 @@ def _full_names(data: bytes, sep: str = "\n") -> tuple[bytes, int]:
     report = inspect_bytes(data, "x.zip", NAMES_CFG)
     assert report.members is not None
     return "".join(m.name + sep for m in report.members).encode(), len(report.findings)
+
+
+def _full_listing(data: bytes) -> tuple[bytes, int]:
+    report = inspect_bytes(data, "x.zip", LIST_CFG)
+    findings = len(report.findings) + sum(len(n.findings) + 1 for n in report.nested)
+    return listing_text(report, str).encode(), findings
+
+
+def _plain_listing(data: bytes) -> bytes | None:
+    found = read_plain_listing(data, len(data))
+    if found is None:
+        return None
+    lines, count, total = found
+    return listing_head("x.zip").encode() + lines + listing_foot(total, count).encode()
 
 
 def _typer_path(*args: str) -> Ran:
@@ -75,14 +97,37 @@ def test_nul_separator_and_an_empty_archive() -> None:
     assert read_plain_names(empty, len(empty), b"\n") == (b"", 0)
 
 
+def test_plain_listing_matches_the_full_listing() -> None:
+    names = [f"dir{i % 7}/file{i:05d}.{('c', 'h', 'py')[i % 3]}" for i in range(500)]
+    for data in (_zip(names), _zip(["one"]), _zip([])):
+        assert _plain_listing(data) == _full_listing(data)[0]
+
+
 def test_extra_fields_that_change_nothing_are_read_past() -> None:
-    # Info-ZIP's extended timestamp (0x5455) and unix ids (0x7875), as `zip` writes them
-    extra = (
-        b"UT\x05\x00\x01\x00\x00\x00\x00"
-        + b"ux\x0b\x00\x01\x04\xe8\x03\x00\x00\x04\xe8\x03\x00\x00"
-    )
+    # Info-ZIP's unix ids (0x7875) and a Java jar marker (0xCAFE), as `zip` and `jar` write
+    extra = b"ux\x0b\x00\x01\x04\xe8\x03\x00\x00\x04\xe8\x03\x00\x00" + b"\xfe\xca\x00\x00"
     data = build_zip([stored("a.txt", b"hi", extra=extra), stored("b.txt", b"yo", extra=extra)])
     assert read_plain_names(data, len(data), b"\n") == (b"a.txt\nb.txt\n", 2)
+    assert _plain_listing(data) == _full_listing(data)[0]
+
+
+def _timestamped() -> bytes:
+    # an 0x5455 extended timestamp replaces the DOS date in the full listing
+    return build_zip([stored("a.txt", b"hi", extra=b"UT\x05\x00\x01\x00\x00\x00\x00")])
+
+
+def _with_nested() -> bytes:
+    return build_zip([stored("a.txt", b"hi"), stored("lib/inner.JAR", _zip(["x.class"]))])
+
+
+@pytest.mark.parametrize(
+    ("label", "data"), [("extended timestamp", _timestamped()), ("nested archive", _with_nested())]
+)
+def test_the_listing_leaves_dates_and_nested_archives_to_the_full_path(
+    label: str, data: bytes
+) -> None:
+    assert read_plain_names(data, len(data), b"\n") is not None, label
+    assert read_plain_listing(data, len(data)) is None, label
 
 
 @pytest.mark.parametrize(
@@ -98,6 +143,7 @@ def test_extra_fields_that_change_nothing_are_read_past() -> None:
 )
 def test_anything_unusual_goes_to_the_full_reader(label: str, data: bytes) -> None:
     assert read_plain_names(data, len(data), b"\n") is None, label
+    assert read_plain_listing(data, len(data)) is None, label
 
 
 def test_unicode_path_field_goes_to_the_full_reader() -> None:
@@ -115,10 +161,11 @@ def test_unicode_path_field_goes_to_the_full_reader() -> None:
 def test_an_accepted_hostile_case_is_one_the_full_reader_finds_clean(name: str) -> None:
     data = HOSTILE_CASES[name].build()
     found = read_plain_names(data, len(data), b"\n")
-    if found is None:
-        return  # declined: the full reader explains it
-    blob, findings = _full_names(data)
-    assert (found[0], findings) == (blob, 0)
+    if found is not None:  # else declined: the full reader explains it
+        assert (found[0], 0) == _full_names(data)
+    listing = _plain_listing(data)
+    if listing is not None:
+        assert (listing, 0) == _full_listing(data)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -137,6 +184,9 @@ def test_mutated_archives_are_declined_or_read_exactly(
     found = read_plain_names(mutated, len(mutated), b"\n")
     if found is not None:
         assert (found[0], 0) == _full_names(mutated)
+    listing = _plain_listing(mutated)
+    if listing is not None:
+        assert (listing, 0) == _full_listing(mutated)
 
 
 # --- the command: fast path and typer path print the same ----------------------------------
@@ -150,6 +200,8 @@ def archives(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "utf8": _zip(["caf\u00e9.txt", "na\u00efve/x"]),
         "trailing": _zip(["a"]) + b"junk",
         "empty": _zip([]),
+        "nested": _with_nested(),
+        "timestamped": _timestamped(),
     }
     out = {}
     for key, data in made.items():
@@ -162,25 +214,27 @@ def archives(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
+CASES = ["plain", "utf8", "trailing", "empty", "nested", "timestamped", "dir"]
+
+
 @pytest.mark.parametrize(
     "args",
     [
-        ("plain",),
-        ("plain", "-0"),
-        ("plain", "-q"),
-        ("utf8",),
-        ("trailing",),
-        ("empty",),
-        ("dir",),
-        ("plain", "utf8"),
+        *(("--names", case) for case in CASES),
+        *(("--list", case) for case in CASES),
+        ("--names", "plain", "-0"),
+        ("--names", "-q", "plain"),
+        ("-l", "plain", "-q"),
+        ("--list", "--", "plain"),
+        ("--names", "plain", "utf8"),
     ],
 )
 def test_fast_and_typer_paths_print_the_same(
     archives: dict[str, Path], args: tuple[str, ...]
 ) -> None:
-    argv = ["zip", "--names", *(a if a.startswith("-") else str(archives[a]) for a in args)]
+    argv = ["zip", *(a if a.startswith("-") else str(archives[a]) for a in args)]
     fast, slow = run_cli(*argv), _typer_path(*argv)
-    if args == ("plain", "utf8"):
+    if args == ("--names", "plain", "utf8"):
         # several archives are written as each completes: compare the lines, not their order
         assert sorted(fast.out.splitlines()) == sorted(slow.out.splitlines())
     else:
@@ -201,26 +255,30 @@ def test_names_output_is_exact_and_prefixed_for_several_archives(
     assert several.err == ""
 
 
-def test_the_fast_path_serves_a_clean_archive(archives: dict[str, Path]) -> None:
+@pytest.mark.parametrize(("view", "second_line"), [("--names", "d/1.txt"), ("--list", "  Length")])
+def test_the_fast_path_serves_a_clean_archive(
+    archives: dict[str, Path], view: str, second_line: str
+) -> None:
     # run in a child with typer made unimportable: only the fast path can answer
     code = (
         "import sys; sys.modules['typer'] = None; from scanner.entry import run; "
-        "sys.argv = ['scanner', 'zip', '--names', sys.argv[1]]; run()"
+        "sys.argv = ['scanner', 'zip', sys.argv[1], sys.argv[2]]; run()"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", code, str(archives["plain"])],
+        [sys.executable, "-c", code, view, str(archives["plain"])],
         capture_output=True,
         cwd=REPO,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.decode().splitlines()[:2] == ["d/0.txt", "d/1.txt"]
+    assert proc.stdout.decode().splitlines()[1].startswith(second_line)
 
 
 def test_names_usage_errors_and_machine_formats(archives: dict[str, Path]) -> None:
     plain = str(archives["plain"])
     assert run_cli("zip", "--names", "--list", plain).code == exit_codes.USAGE
     assert run_cli("zip", "-0", plain).code == exit_codes.USAGE
+    assert run_cli("zip", "--list", "-0", plain).code == exit_codes.USAGE
     jsonl = run_cli("zip", "--names", "--jsonl", plain)
     kinds = {line.split(b'"record":"')[1].split(b'"')[0] for line in jsonl.out.splitlines()}
     assert kinds == {b"member", b"archive", b"summary"}

@@ -84,6 +84,13 @@ def run_async(body: Callable[[Session], Awaitable[int]], *, backend: str = "asyn
     except ScannerError as exc:
         sys.stderr.write(f"scanner: error: {exc}\n")
         return exc.exit_code
+    except BrokenPipeError:
+        # the reader went away (``| head``): quietly 0, here, before click would turn the
+        # EPIPE into exit 1
+        from scanner.entry import silence_stdout
+
+        silence_stdout()
+        return exit_codes.OK
     if sessions and sessions[0].interrupted_by is not None:
         return 128 + sessions[0].interrupted_by
     return code

@@ -11,6 +11,7 @@ tests/test_fs_access.py.
 from __future__ import annotations
 
 import base64
+import errno
 import json
 import os
 import shutil
@@ -246,10 +247,12 @@ def test_permission_denied_as_nobody(world_tmp: Path) -> None:
     ran = run_cli("zip", "--json", str(base), prefix=AS_NOBODY, timeout=30)
     _clean(ran, exit_codes.PARTIAL)
     zip_errors = json.loads(ran.out)["errors"]
-    # zip's error records name the errno "errno" (walk's: "errno_name")
-    assert sorted((Path(e["path"]).name, e["phase"], e["errno"]) for e in zip_errors) == [
-        ("locked", "scandir", "EACCES"),
-        ("private.zip", "open", "EACCES"),
+    # the same error fields as walk's: the errno and its name
+    assert sorted(
+        (Path(e["path"]).name, e["phase"], e["errno"], e["errno_name"]) for e in zip_errors
+    ) == [
+        ("locked", "scandir", errno.EACCES, "EACCES"),
+        ("private.zip", "open", errno.EACCES, "EACCES"),
     ]
     assert "secret" not in ran.text
 

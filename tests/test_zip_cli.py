@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -152,8 +153,8 @@ def test_json_document(corpus: Corpus, tmp_path: Path) -> None:
     doc = json.loads(ran.out)
     assert (doc["schema"], doc["schema_version"], doc["command"]) == ("scanner", 1, "zip")
     assert [a["path"] for a in doc["archives"]] == sorted([str(corpus.plain), str(corpus.fake)])
-    assert [(e["path"], e["phase"], e["errno"]) for e in doc["errors"]] == [
-        (str(missing), "stat", "ENOENT")
+    assert [(e["path"], e["phase"], e["errno"], e["errno_name"]) for e in doc["errors"]] == [
+        (str(missing), "stat", errno.ENOENT, "ENOENT")
     ]
     assert doc["summary"]["errors"] == 1 and doc["summary"]["archives"] == 2
 

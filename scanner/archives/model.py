@@ -229,7 +229,9 @@ class ArchiveReport:
                 "subject": self.error.subject,
                 "phase": self.error.phase,
                 "message": self.error.message,
-                "errno": self.error.errno_name,
+                # the walk's error schema: the number and its symbolic name
+                "errno": self.error.errno,
+                "errno_name": self.error.errno_name,
             },
         }
         if include_members and self.members is not None:

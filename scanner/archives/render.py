@@ -143,7 +143,9 @@ def error_record(report: ArchiveReport) -> dict[str, Any]:
         **json_path_fields(report.path),
         "phase": err.phase,
         "message": err.message,
-        "errno": err.errno_name,
+        # the same fields as the walk's error records (scanner.fs.records.error_fields)
+        "errno": err.errno,
+        "errno_name": err.errno_name,
     }
 
 

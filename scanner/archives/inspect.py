@@ -34,7 +34,7 @@ from scanner.archives.endrecords import (
     Buffer,
     CentralDirectory,
 )
-from scanner.archives.kinds import extension_of, is_archive_name
+from scanner.archives.kinds import ARCHIVE_EXTENSIONS, extension_of, is_archive_name
 from scanner.archives.model import ArchiveReport, Member, method_name
 from scanner.archives.source import BLOCK, FileView
 from scanner.archives.verify import CorruptData, member_data
@@ -216,7 +216,10 @@ def _inspect(buf: Buffer, path: str, cfg: ZipConfig, depth: int, budget: _Budget
             )
         if cfg.verify:
             _verify_members(buf, cd.members, cfg, findings)
-        if cfg.recurse:
+        # report.extensions counts every non-directory member by the extension rule that
+        # is_archive_name applies: without an archive extension among them, no member is
+        # a nested archive, and 100k members need not be tested one by one
+        if cfg.recurse and not ARCHIVE_EXTENSIONS.isdisjoint(report.extensions):
             _inspect_nested(buf, report, cd.members, cfg, depth, budget, findings)
             if depth == 0 and report.nested:
                 _check_expanded_size(report, cfg, findings)

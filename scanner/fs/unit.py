@@ -159,6 +159,7 @@ def _scan(
     # the directory being read; owned here until it is exhausted, failed or handed on
     it: os._ScandirIterator[str] | None = None
     dir_fd = -1
+    done: os._ScandirIterator[str] | None
     try:
         while stack:
             if seen >= max_entries or shared.stop or perf_counter() >= deadline:
@@ -297,14 +298,15 @@ def _scan(
                     except OSError as exc:
                         errors.append(ItemError.from_os_error(prefix + entry.name, "stat", exc))
                 else:
-                    close_dir(it, dir_fd)
-                    it, dir_fd = None, -1
+                    # forgotten before closing: whatever close raises, never closed twice
+                    done, done_fd, it, dir_fd = it, dir_fd, None, -1
+                    close_dir(done, done_fd)
                     continue
             except OSError as exc:
                 # readdir failed part-way: what was read so far stays counted
                 errors.append(ItemError.from_os_error(task.path, "scandir", exc))
-                close_dir(it, dir_fd)
-                it, dir_fd = None, -1
+                done, done_fd, it, dir_fd = it, dir_fd, None, -1
+                close_dir(done, done_fd)
                 continue
             # The budget ran out inside this directory: the next batch (maybe in another
             # thread) continues it from here. On top of the stack, so it is taken first.

@@ -317,8 +317,9 @@ def bench_verify(paths: dict[str, Path], rounds: int) -> str:
     contenders = [
         ("scanner zip --verify bzip2-200MiB.zip", [*SCANNER, "zip", "-q", "--verify", bz2]),
         (
-            "scanner zip --list one.zip (start-up floor)",
-            [*SCANNER, "zip", "-q", "--list", str(paths["tiny"])],
+            # the default view: the typer path (--list one.zip would take the fast path)
+            "scanner zip one.zip (start-up floor)",
+            [*SCANNER, "zip", "-q", str(paths["tiny"])],
         ),
         ("python: zipfile.ZipFile(...).testzip()", [sys.executable, "-c", testzip]),
     ]

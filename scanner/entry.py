@@ -102,7 +102,12 @@ def _read(path: str, listing: bool, sep: bytes) -> tuple[bytes, int] | None:
     if listing and not path.isascii():
         return None  # the archive's path is printed: leave its encoding to the full path
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        # FIFOs and devices are never opened (a FIFO would block this open forever), and
+        # O_NONBLOCK keeps a file swapped for one after this stat from blocking either
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(path, flags)
     except OSError:
         return None  # the full path reports it as a result
     try:

@@ -7,6 +7,7 @@ command line, and answer only for archives the full path finds nothing wrong wit
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 import zipfile
@@ -157,6 +158,19 @@ def test_unicode_path_field_goes_to_the_full_reader() -> None:
     assert _full_names(data)[0] == "caf\u00e9.txt\n".encode()
 
 
+def test_extra_length_past_the_directory_is_declined_not_raised() -> None:
+    # found by benchmarks/fuzz_zip.py: the last central record's extra-field length (28)
+    # runs past the directory's end; the fast readers raised struct.error (a traceback from
+    # `scanner zip --names`) where they must decline and let the full reader explain it
+    data = bytearray(build_zip([stored("pipe", b"")]))
+    central = data.find(b"PK\x01\x02")
+    data[central + 30 : central + 32] = (28).to_bytes(2, "little")
+    broken = bytes(data)
+    assert read_plain_names(broken, len(broken), b"\n") is None
+    assert read_plain_listing(broken, len(broken)) is None
+    assert _full_names(broken)[1] > 0
+
+
 @pytest.mark.parametrize("name", sorted(HOSTILE_CASES))
 def test_an_accepted_hostile_case_is_one_the_full_reader_finds_clean(name: str) -> None:
     data = HOSTILE_CASES[name].build()
@@ -272,6 +286,15 @@ def test_the_fast_path_serves_a_clean_archive(
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.decode().splitlines()[1].startswith(second_line)
+
+
+@pytest.mark.parametrize("view", ["--names", "--list"])
+def test_a_fifo_is_never_opened(tmp_path: Path, view: str) -> None:
+    fifo = tmp_path / "pipe.zip"
+    os.mkfifo(fifo)
+    fast, slow = run_cli("zip", view, str(fifo), timeout=20), _typer_path("zip", view, str(fifo))
+    assert (fast.code, fast.out, fast.err) == (slow.code, slow.out, slow.err)
+    assert fast.code == exit_codes.PARTIAL and "FIFO" in fast.err.upper()
 
 
 def test_names_usage_errors_and_machine_formats(archives: dict[str, Path]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from scanner import exit_codes
 from scanner.archives.engine import error_report
 from scanner.archives.summary import ArchiveSection
 from scanner.errors import ItemError
+from scanner.fs import WalkConfig
 from tests.cli_helpers import run_cli
 from tests.zip_corpus import Corpus, build_corpus
 
@@ -89,3 +91,19 @@ def test_an_empty_archive_counts_and_unreadable_ones_raise_the_exit_code(tmp_pat
     assert archives.exit_code(exit_codes.OK) == exit_codes.PARTIAL
     assert archives.exit_code(exit_codes.INTERRUPTED) == exit_codes.INTERRUPTED
     assert ArchiveSection().exit_code(exit_codes.OK) == exit_codes.OK
+
+
+def test_scan_lists_only_files_named_like_archives() -> None:
+    cfg = ArchiveSection(into_archives=False).walk_config(WalkConfig(roots=(".",)))
+    # only archive-named files become entries: a huge directory of other files costs none
+    assert cfg.list_extensions is not None and {"zip", "jar", "docx"} <= cfg.list_extensions
+
+
+def test_scan_counts_upper_case_and_compound_named_archives(tmp_path: Path) -> None:
+    for name in ("A.ZIP", "lib.Jar", "notes.tar.gz", "b.zip"):
+        with zipfile.ZipFile(tmp_path / name, "w") as zf:
+            zf.writestr("x.txt", "x")
+    ran = run_cli("scan", "--json", "--compound", str(tmp_path))
+    assert ran.code == exit_codes.OK, ran.err
+    # notes.tar.gz holds a zip but is not named like one: scan picks by name
+    assert json.loads(ran.out)["archives"]["archives"] == 3

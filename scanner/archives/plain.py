@@ -179,6 +179,8 @@ def read_plain_listing(
 
 def _plain_extras(data: bytes, pos: int, end: int, refused: frozenset[int]) -> bool:
     """Extra fields well-formed and none of the ``refused`` kinds."""
+    if end > len(data):
+        return False  # the record claims extra bytes past the directory's end
     while pos + 4 <= end:
         header_id, length = EXTRA_HEADER.unpack_from(data, pos)
         pos += 4 + length

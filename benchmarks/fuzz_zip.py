@@ -1,0 +1,230 @@
+"""Coverage-guided fuzzing of the zip readers with atheris (issue 6: "no crash, bounded
+memory and time per archive").
+
+Run (atheris is the optional ``fuzz`` extra; the fuzzer is CPU work, so ``nice`` it)::
+
+    .venv/bin/pip install -e '.[fuzz]'
+    .venv/bin/python benchmarks/fuzz_zip.py --seed-corpus /tmp/zip-fuzz
+    nice -n 10 .venv/bin/python benchmarks/fuzz_zip.py -max_total_time=600 /tmp/zip-fuzz
+
+Every other argument goes to libFuzzer (``-runs=N``, ``-jobs=N``, a crash file to replay
+...); ``-rss_limit_mb=512`` and ``-timeout=10`` are the defaults, because memory and time per
+archive are part of the claim. Per input, :func:`check_one`:
+
+- inspects the bytes in memory with ``ZipConfig(verify=True, keep_members=True)`` and with
+  the default configuration: never raises, returns a report without ``error`` that the JSON
+  renderer can encode, and ``sniff_zip`` on the tail never raises;
+- checks the fast paths differentially: ``read_plain_names`` and ``read_plain_listing``
+  either decline (None) or print exactly what the full reader prints for an archive in
+  which it finds nothing (``scanner zip --names`` / ``--list``). A mismatch raises
+  :class:`Mismatch`, which libFuzzer reports as a crash with the input saved.
+
+``scanner.archives`` is imported under ``atheris.instrument_imports()`` (this module imports
+it lazily for that reason), so libFuzzer is guided by coverage of our reader only.
+:func:`check_one` needs no atheris: ``tests/test_fuzz_harness.py`` runs it over the seed
+corpus in CI.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import pkgutil
+import sys
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scanner.archives.config import ZipConfig
+    from scanner.archives.model import ArchiveReport
+
+#: The archive's name in reports and listing heads (both paths print it).
+FUZZ_PATH = "fuzz.zip"
+#: libFuzzer options that hold unless the command line says otherwise (later flags win).
+DEFAULT_FLAGS = ("-rss_limit_mb=512", "-timeout=10")
+#: Real archives larger than this are left out of the seed corpus: libFuzzer's default
+#: ``-max_len`` is the largest seed, and every execution pays for the input's size.
+REAL_SEED_MAX = 96 * 1024
+#: Where real archives are looked for (pattern, root), and how many of each are taken.
+REAL_SEED_PLACES = (("*.whl", Path("/root/.pyenv")), ("*.jar", Path("/root/.m2")))
+REAL_SEEDS_EACH = 2
+
+
+class Mismatch(AssertionError):
+    """A fast path printed something other than the full reader would."""
+
+
+def _configs() -> tuple[ZipConfig, ZipConfig, ZipConfig, ZipConfig]:
+    """Audit (verify, members), default, ``--names`` and ``--list`` configurations."""
+    from dataclasses import replace
+
+    from scanner.archives.config import ZipConfig
+
+    plain = ZipConfig()
+    return (
+        ZipConfig(verify=True, keep_members=True),
+        plain,
+        replace(plain, keep_members=True, audit=False, recurse=False),
+        replace(plain, keep_members=True, audit=False),
+    )
+
+
+def _finding_count(report: ArchiveReport) -> int:
+    """Findings of a report and its nested ones; a nested report counts as one more (the
+    fast listing never answers for an archive holding archives)."""
+    return len(report.findings) + sum(_finding_count(n) + 1 for n in report.nested)
+
+
+def _shown(data: bytes) -> str:
+    return repr(data[:300]) + (f" ... ({len(data)} bytes)" if len(data) > 300 else "")
+
+
+def check_one(data: bytes) -> None:
+    """Run every check on one input; raise on a crash, a bad report or a mismatch."""
+    from scanner.archives.inspect import inspect_bytes, sniff_zip
+    from scanner.archives.model import ArchiveReport
+    from scanner.output.formats import dumps
+
+    audit_cfg, default_cfg, names_cfg, list_cfg = _configs()
+    for cfg in (audit_cfg, default_cfg):
+        report = inspect_bytes(data, FUZZ_PATH, cfg)
+        if not isinstance(report, ArchiveReport) or report.error is not None:
+            raise AssertionError(f"no usable report: {report!r}")
+        dumps(report.as_dict()).encode()  # what --json / --jsonl write
+    sniff_zip(data[-(64 * 1024 + 22) :], len(data))
+    _check_names(data, names_cfg)
+    _check_listing(data, list_cfg)
+
+
+def _check_names(data: bytes, cfg: ZipConfig) -> None:
+    from scanner.archives.inspect import inspect_bytes
+    from scanner.archives.plain import read_plain_names
+
+    fast = read_plain_names(data, len(data), b"\n")
+    if fast is None:
+        return
+    report = inspect_bytes(data, FUZZ_PATH, cfg)
+    members = report.members or []
+    full = ("".join(m.name + "\n" for m in members).encode(), len(members))
+    if fast != full or _finding_count(report):
+        raise Mismatch(
+            f"read_plain_names: {_shown(fast[0])} ({fast[1]} members) but the full reader: "
+            f"{_shown(full[0])} ({full[1]}), findings {[f.code for f in report.findings]}"
+        )
+
+
+def _check_listing(data: bytes, cfg: ZipConfig) -> None:
+    from scanner.archives.inspect import inspect_bytes
+    from scanner.archives.plain import listing_foot, listing_head, read_plain_listing
+    from scanner.archives.render import listing_text
+
+    found = read_plain_listing(data, len(data))
+    if found is None:
+        return
+    lines, count, total = found
+    fast = listing_head(FUZZ_PATH).encode() + lines + listing_foot(total, count).encode()
+    report = inspect_bytes(data, FUZZ_PATH, cfg)
+    full = listing_text(report, str).encode()
+    if fast != full or _finding_count(report):
+        raise Mismatch(
+            f"read_plain_listing: {_shown(fast)} but the full reader: {_shown(full)}, "
+            f"findings {[f.code for f in report.findings]}"
+        )
+
+
+# --------------------------------------------------------------------------- seeds
+def real_archives(
+    places: tuple[tuple[str, Path], ...] = REAL_SEED_PLACES, each: int = REAL_SEEDS_EACH
+) -> dict[str, bytes]:
+    """The largest distinct archives under ``REAL_SEED_MAX`` found in each place (wheels of
+    the pyenv test suites, jars of the Maven cache), ``each`` per place; none if absent."""
+    out: dict[str, bytes] = {}
+    for pattern, root in places:
+        if not root.is_dir():
+            continue
+        sized = sorted(
+            ((p.stat().st_size, str(p)) for p in root.rglob(pattern) if p.is_file()),
+            reverse=True,
+        )
+        seen: set[str] = set()
+        for size, path in sized:
+            if size > REAL_SEED_MAX:
+                continue
+            data = Path(path).read_bytes()
+            digest = hashlib.sha256(data).hexdigest()
+            if digest in seen:
+                continue
+            seen.add(digest)
+            out[f"real-{Path(path).name}"] = data
+            if len(seen) == each:
+                break
+    return out
+
+
+def seed_corpus(*, real: bool = True) -> dict[str, bytes]:
+    """File name -> bytes: the lab's ordinary archives (one per method), every hostile
+    case, 200 members, three levels of nesting, and (``real``) a few real archives. Each
+    distinct input once, under the first name that made it (some hostile cases share
+    their bytes and differ only in the configuration they are inspected with)."""
+    from scanner.labs.archives import HOSTILE_CASES, many_members_zip, nested_zip, ordinary_zip
+
+    made: list[tuple[str, bytes]] = [
+        (f"ordinary-{label}.zip", ordinary_zip(1, 6, method=method))
+        for label, method in (
+            ("stored", zipfile.ZIP_STORED),
+            ("deflated", zipfile.ZIP_DEFLATED),
+            ("bzip2", zipfile.ZIP_BZIP2),
+            ("lzma", zipfile.ZIP_LZMA),
+        )
+    ]
+    made += [(f"hostile-{name}.zip", case.build()) for name, case in sorted(HOSTILE_CASES.items())]
+    made += [("many-members-200.zip", many_members_zip(200)), ("nested-3.zip", nested_zip(3))]
+    if real:
+        made += real_archives().items()
+    seeds: dict[str, bytes] = {}
+    for name, data in made:
+        if data not in seeds.values():
+            seeds[name] = data
+    return seeds
+
+
+def write_seed_corpus(directory: Path) -> int:
+    """Write :func:`seed_corpus` into ``directory`` (created); returns the file count."""
+    directory.mkdir(parents=True, exist_ok=True)
+    seeds = seed_corpus()
+    for name, data in seeds.items():
+        (directory / name).write_bytes(data)
+    return len(seeds)
+
+
+# --------------------------------------------------------------------------- fuzzing
+def fuzz(argv: list[str]) -> None:
+    """Hand ``argv`` (libFuzzer options and corpus directories) to atheris; never returns."""
+    import atheris
+
+    # every module of scanner.archives (and the scanner modules they import) is
+    # instrumented; what check_one imports later from elsewhere is not
+    with atheris.instrument_imports(include=["scanner"]):
+        package = importlib.import_module("scanner.archives")
+        for info in pkgutil.iter_modules(package.__path__, "scanner.archives."):
+            importlib.import_module(info.name)
+    atheris.Setup([argv[0], *DEFAULT_FLAGS, *argv[1:]], check_one)
+    atheris.Fuzz()
+
+
+def main(argv: list[str]) -> int:
+    """``--seed-corpus DIR`` writes the seeds; anything else fuzzes."""
+    if len(argv) == 3 and argv[1] == "--seed-corpus":
+        count = write_seed_corpus(Path(argv[2]))
+        print(f"{count} seed archives written to {argv[2]}")
+        return 0
+    if "-h" in argv[1:] or "--help" in argv[1:]:
+        print(__doc__)
+        return 0
+    fuzz(argv)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -195,11 +195,62 @@ def real_archives(
     return out
 
 
+def extra_field_seeds() -> dict[str, bytes]:
+    """Archives whose central records carry the extra fields the reader decodes: ZIP64
+    (0x0001, one to three 8-byte values), Info-ZIP timestamps and ids (0x5455, 0x7875),
+    Unicode paths (0x7075, current and stale). None of the other seeds has them, and a
+    mutation cannot grow a field into a record (three lengths must agree): a first
+    campaign never reached that code."""
+    import struct
+    import zlib
+
+    from scanner.labs.archives import build_zip, deflated, stored
+
+    def field(header_id: int, body: bytes) -> bytes:
+        return struct.pack("<HH", header_id, len(body)) + body
+
+    def u64(*values: int) -> bytes:
+        return b"".join(v.to_bytes(8, "little") for v in values)
+
+    sentinel = 0xFFFFFFFF
+    stamp = field(0x5455, b"\x03" + struct.pack("<ll", 1718454600, 1718454600))
+    ids = field(0x7875, b"\x01\x04\xe8\x03\x00\x00\x04\xe8\x03\x00\x00")
+    raw = b"caf?.txt"
+    unicode = field(0x7075, b"\x01" + struct.pack("<L", zlib.crc32(raw)) + "café.txt".encode())
+    stale = field(0x7075, b"\x01" + struct.pack("<L", 1) + b"other.txt")
+    return {
+        "extra-zip64-usize.zip": build_zip(
+            [stored("z", b"z", extra=field(1, u64(1)), usize=sentinel)]
+        ),
+        "extra-zip64-all.zip": build_zip(
+            [
+                deflated("big.txt", b"text " * 50),
+                # all three sentinels, the values in the field (47: the local header's offset)
+                stored(
+                    "all",
+                    b"a",
+                    extra=field(1, u64(1, 1, 47)),
+                    usize=sentinel,
+                    csize=sentinel,
+                    offset=sentinel,
+                ),
+            ]
+        ),
+        "extra-infozip.zip": build_zip(
+            [stored("a.txt", b"hi", extra=stamp + ids), deflated("b/c.py", b"x = 1\n" * 9)]
+        ),
+        "extra-unicode-path.zip": build_zip(
+            [stored(raw, b"x", extra=unicode), stored("old.txt", b"y", extra=stale)]
+        ),
+    }
+
+
 def seed_corpus(*, real: bool = True) -> dict[str, bytes]:
     """File name -> bytes: the lab's ordinary archives (one per method), the hostile cases
-    but ``SLOW_CASES``, 200 members, three levels of nesting, and (``real``) a few real
-    archives. Each distinct input once, under the first name that made it (some hostile
-    cases share their bytes and differ only in the configuration they are inspected with)."""
+    but ``SLOW_CASES``, 200 members, three levels of nesting, the extra-field seeds and
+    (``real``) a few real archives. Each distinct input once, under the first name that
+    made it (some hostile cases share their bytes and differ only in the configuration they
+    are inspected with)."""
     from scanner.labs.archives import HOSTILE_CASES, many_members_zip, nested_zip, ordinary_zip
 
     made: list[tuple[str, bytes]] = [
@@ -217,6 +268,7 @@ def seed_corpus(*, real: bool = True) -> dict[str, bytes]:
         if name not in SLOW_CASES
     ]
     made += [("many-members-200.zip", many_members_zip(200)), ("nested-3.zip", nested_zip(3))]
+    made += extra_field_seeds().items()
     if real:
         made += real_archives().items()
     seeds: dict[str, bytes] = {}

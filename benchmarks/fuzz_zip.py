@@ -13,7 +13,7 @@ archive are part of the claim. Per input, :func:`check_one`:
 
 - inspects the bytes in memory with ``ZipConfig(verify=True, keep_members=True)`` and with
   the default configuration: never raises, returns a report without ``error`` that the JSON
-  renderer can encode, and ``sniff_zip`` on the tail never raises;
+  renderer and the terminal listings encode, and ``sniff_zip`` on the tail never raises;
 - checks the fast paths differentially: ``read_plain_names`` and ``read_plain_listing``
   either decline (None) or print exactly what the full reader prints for an archive in
   which it finds nothing (``scanner zip --names`` / ``--list``). A mismatch raises
@@ -117,7 +117,9 @@ def check_one(data: bytes) -> None:
     """Run every check on one input; raise on a crash, a bad report or a mismatch."""
     from scanner.archives.inspect import inspect_bytes, sniff_zip
     from scanner.archives.model import ArchiveReport
+    from scanner.archives.render import listing_text, names_text
     from scanner.output.formats import dumps
+    from scanner.output.sanitize import display_name
 
     audit_cfg, default_cfg, names_cfg, list_cfg = _configs()
     for cfg in (audit_cfg, default_cfg):
@@ -125,6 +127,9 @@ def check_one(data: bytes) -> None:
         if not isinstance(report, ArchiveReport) or report.error is not None:
             raise AssertionError(f"no usable report: {report!r}")
         dumps(report.as_dict()).encode()  # what --json / --jsonl write
+        if report.members is not None:  # what --list / --names print on a terminal
+            listing_text(report, display_name).encode()
+            names_text(report, display_name, "\n", with_archive=True).encode()
     sniff_zip(data[-(64 * 1024 + 22) :], len(data))
     _check_names(data, names_cfg)
     _check_listing(data, list_cfg)

@@ -27,8 +27,10 @@ corpus in CI.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
+import os
 import pkgutil
 import sys
 import tempfile
@@ -37,6 +39,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from scanner.archives.config import ZipConfig
     from scanner.archives.model import ArchiveReport
 
@@ -117,6 +121,7 @@ def check_one(data: bytes) -> None:
     """Run every check on one input; raise on a crash, a bad report or a mismatch."""
     from scanner.archives.inspect import inspect_bytes, sniff_zip
     from scanner.archives.model import ArchiveReport
+    from scanner.archives.plain import read_plain_listing, read_plain_names
     from scanner.archives.render import listing_text, names_text
     from scanner.output.formats import dumps
     from scanner.output.sanitize import display_name
@@ -131,17 +136,53 @@ def check_one(data: bytes) -> None:
             listing_text(report, display_name).encode()
             names_text(report, display_name, "\n", with_archive=True).encode()
     sniff_zip(data[-(64 * 1024 + 22) :], len(data))
-    _check_names(data, names_cfg)
-    _check_listing(data, list_cfg)
+    names = read_plain_names(data, len(data), b"\n")
+    listing = read_plain_listing(data, len(data))
+    _check_file_view(data, names, listing)
+    if names is not None:
+        _check_names(data, names, names_cfg)
+    if listing is not None:
+        _check_listing(data, listing, list_cfg)
 
 
-def _check_names(data: bytes, cfg: ZipConfig) -> None:
+def _check_file_view(
+    data: bytes, names: tuple[bytes, int] | None, listing: tuple[bytes, int, int] | None
+) -> None:
+    """``scanner zip --names/--list`` reads the file through a FileView (``pread`` in
+    64 KiB blocks), not bytes: it must answer the same."""
+    from scanner.archives.plain import read_plain_listing, read_plain_names
+    from scanner.archives.source import FileView
+
+    with _file_holding(data) as fd:
+        size = len(data)
+        got = (
+            read_plain_names(FileView(fd, size), size, b"\n"),
+            read_plain_listing(FileView(fd, size), size),
+        )
+    if got != (names, listing):
+        raise Mismatch(
+            f"through a FileView: {got!r:.600} but from bytes: {(names, listing)!r:.600}"
+        )
+
+
+@contextlib.contextmanager
+def _file_holding(data: bytes) -> Iterator[int]:
+    """A descriptor of an unnamed file holding ``data`` (in memory where Linux allows)."""
+    with contextlib.ExitStack() as stack:
+        if hasattr(os, "memfd_create"):
+            fd = os.memfd_create("fuzz.zip")
+            stack.callback(os.close, fd)
+        else:
+            fd = stack.enter_context(tempfile.TemporaryFile()).fileno()
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        yield fd
+
+
+def _check_names(data: bytes, fast: tuple[bytes, int], cfg: ZipConfig) -> None:
     from scanner.archives.inspect import inspect_bytes
-    from scanner.archives.plain import read_plain_names
 
-    fast = read_plain_names(data, len(data), b"\n")
-    if fast is None:
-        return
     report = inspect_bytes(data, FUZZ_PATH, cfg)
     members = report.members or []
     full = ("".join(m.name + "\n" for m in members).encode(), len(members))
@@ -152,14 +193,11 @@ def _check_names(data: bytes, cfg: ZipConfig) -> None:
         )
 
 
-def _check_listing(data: bytes, cfg: ZipConfig) -> None:
+def _check_listing(data: bytes, found: tuple[bytes, int, int], cfg: ZipConfig) -> None:
     from scanner.archives.inspect import inspect_bytes
-    from scanner.archives.plain import listing_foot, listing_head, read_plain_listing
+    from scanner.archives.plain import listing_foot, listing_head
     from scanner.archives.render import listing_text
 
-    found = read_plain_listing(data, len(data))
-    if found is None:
-        return
     lines, count, total = found
     fast = listing_head(FUZZ_PATH).encode() + lines + listing_foot(total, count).encode()
     report = inspect_bytes(data, FUZZ_PATH, cfg)

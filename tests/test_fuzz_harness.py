@@ -80,6 +80,15 @@ def test_a_fast_path_that_lies_is_a_mismatch(
     monkeypatch.setattr(plain, "read_plain_listing", wrong_listing)
     with pytest.raises(Mismatch, match="read_plain_listing"):
         check_one(clean)
+    monkeypatch.undo()
+
+    def declines_files(buf: bytes, size: int, sep: bytes) -> tuple[bytes, int] | None:
+        # right from bytes, but declines what the command reads through a FileView
+        return read_plain_names(buf, size, sep) if isinstance(buf, bytes) else None
+
+    monkeypatch.setattr(plain, "read_plain_names", declines_files)
+    with pytest.raises(Mismatch, match="through a FileView"):
+        check_one(clean)
 
 
 def test_seed_corpus_option_writes_the_files(tmp_path: Path, seeds: dict[str, bytes]) -> None:

@@ -7,7 +7,9 @@ Run (atheris is the optional ``fuzz`` extra; the fuzzer is CPU work, so ``nice``
     .venv/bin/python benchmarks/fuzz_zip.py --seed-corpus /tmp/zip-fuzz
     nice -n 10 .venv/bin/python benchmarks/fuzz_zip.py -max_total_time=600 /tmp/zip-fuzz
 
-Every other argument goes to libFuzzer (``-runs=N``, ``-jobs=N``, a crash file to replay
+``--replay PATH...`` runs the checks over saved inputs (files or directories) without
+atheris: a crash file, or a corpus under ``coverage run`` to see what it reaches. Every other
+argument goes to libFuzzer (``-runs=N``, ``-jobs=N``, a crash file to replay
 ...); ``-rss_limit_mb=512`` and ``-timeout=10`` are the defaults, because memory and time per
 archive are part of the claim. Per input, :func:`check_one`:
 
@@ -34,6 +36,7 @@ import os
 import pkgutil
 import sys
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -356,11 +359,31 @@ def fuzz(argv: list[str]) -> None:
     atheris.Fuzz()
 
 
+def replay(paths: list[Path]) -> tuple[int, float]:
+    """Run :func:`check_one` over files and the files of directories, without atheris
+    (a saved crash, a corpus under ``coverage run``); returns (inputs, slowest seconds)."""
+    files = sorted(f for p in paths for f in (p.iterdir() if p.is_dir() else [p]) if f.is_file())
+    slowest = 0.0
+    for path in files:
+        start = time.perf_counter()
+        try:
+            check_one(path.read_bytes())
+        except Exception as exc:
+            raise AssertionError(f"{path}: {exc!r}") from exc
+        slowest = max(slowest, time.perf_counter() - start)
+    return len(files), slowest
+
+
 def main(argv: list[str]) -> int:
-    """``--seed-corpus DIR`` writes the seeds; anything else fuzzes."""
+    """``--seed-corpus DIR`` writes the seeds, ``--replay PATH...`` checks saved inputs;
+    anything else fuzzes."""
     if len(argv) == 3 and argv[1] == "--seed-corpus":
         count = write_seed_corpus(Path(argv[2]))
         print(f"{count} seed archives written to {argv[2]}")
+        return 0
+    if len(argv) > 2 and argv[1] == "--replay":
+        count, slowest = replay([Path(a) for a in argv[2:]])
+        print(f"{count} inputs checked, slowest {slowest * 1000:.1f} ms")
         return 0
     if "-h" in argv[1:] or "--help" in argv[1:]:
         print(__doc__)

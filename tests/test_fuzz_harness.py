@@ -110,3 +110,24 @@ def test_the_dictionary_is_libfuzzer_syntax(tmp_path: Path) -> None:
     assert len(lines) == len(fuzz_zip.ZIP_TOKENS)
     decoded = [bytes.fromhex(line.strip('"').replace("\\x", "")) for line in lines]
     assert decoded == list(fuzz_zip.ZIP_TOKENS)
+
+
+def test_replay_checks_files_and_directories_and_names_a_failure(
+    tmp_path: Path, seeds: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a").write_bytes(seeds["ordinary-stored.zip"])
+    (corpus / "b").write_bytes(b"not a zip")
+    single = tmp_path / "crash-1"
+    single.write_bytes(seeds["hostile-truncated.zip"])
+    assert fuzz_zip.replay([corpus, single])[0] == 3
+    assert fuzz_zip.main(["fuzz_zip.py", "--replay", str(single)]) == 0
+
+    def fails_on_b(data: bytes) -> None:
+        if data == b"not a zip":
+            raise Mismatch("planted")
+
+    monkeypatch.setattr(fuzz_zip, "check_one", fails_on_b)
+    with pytest.raises(AssertionError, match=r"corpus/b: Mismatch\('planted'\)"):
+        fuzz_zip.replay([corpus])

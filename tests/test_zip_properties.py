@@ -7,16 +7,22 @@ import io
 import random
 import tracemalloc
 import zipfile
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from scanner.archives import inspect as inspect_module
 from scanner.archives.config import ZipConfig
 from scanner.archives.inspect import inspect_bytes, inspect_file, sniff_zip
 from scanner.archives.model import ArchiveReport, Severity
+from scanner.archives.verify import verify_members
 from scanner.labs.archives import (
     HOSTILE_CASES,
+    RawEntry,
     build_zip,
     deflated,
     fifield_overlap_bomb,
@@ -143,6 +149,37 @@ def test_recursive_bomb_is_bounded_in_reports_and_memory() -> None:
     assert report.worst is not None
     assert report.worst >= Severity.HIGH
     assert peak < MEMORY_BOUND
+
+
+def _pointing_at_the_first(entry: RawEntry, count: int, suffix: str) -> list[RawEntry]:
+    """``entry`` and ``count - 1`` central records that reuse its local header and data."""
+    return [entry] + [
+        replace(entry, name=f"{i}{suffix}".encode(), offset=0, write_local=False)
+        for i in range(1, count)
+    ]
+
+
+def test_the_verify_budget_is_shared_by_nested_archives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found while fuzzing: each nested archive had a verify budget of its own, so 1,000
+    records pointing at one stored overlap bomb made a 59 KB file decompress 1,000 x 4 GiB
+    with --verify (hours; the CLI deadline abandoned the thread, which ran on)."""
+    kernel = deflated("k0", bytes(200_000))  # ~200 bytes that inflate to 200 KB
+    inner = build_zip(_pointing_at_the_first(kernel, 10, ""))
+    outer = build_zip(_pointing_at_the_first(stored("n0.zip", inner), 20, ".zip"))
+    verified: list[int] = []
+
+    def counting(*args: Any) -> int:
+        produced: int = verify_members(*args)
+        verified.append(produced)
+        return produced
+
+    monkeypatch.setattr(inspect_module, "_verify_members", counting)
+    budget = 1_000_000
+    report = inspect_bytes(outer, "o.zip", ZipConfig(verify=True, verify_byte_budget=budget))
+    assert len(report.nested) == 20  # every nested archive was opened and verified ...
+    assert sum(verified) <= budget  # ... within one budget (20 x 1 MB before)
+    codes = {f.code for n in report.nested for f in n.findings}
+    assert "verify-budget-exceeded" in codes
 
 
 @functools.cache

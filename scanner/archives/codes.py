@@ -82,7 +82,7 @@ CODES: Final[dict[str, tuple[Severity, str]]] = {
     "size-mismatch": (H, "decompressed size differs from the declared size"),
     "corrupt-data": (H, "compressed data cannot be decompressed"),
     "unsupported-method": (N, "a compression method this tool cannot decompress"),
-    "verify-budget-exceeded": (N, "verification stopped at the per-archive byte budget"),
+    "verify-budget-exceeded": (N, "verification stopped at the per-file byte budget"),
     "findings-truncated": (N, "more findings of one code than kept; the rest are counted"),
 }
 

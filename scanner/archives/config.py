@@ -40,8 +40,10 @@ class ZipConfig:
     #: Nested archives opened at most per outer archive (42.zip-style trees of archives
     #: would otherwise cost one report each, 16**depth of them).
     max_nested_archives: int = 1000
-    #: Bytes ``--verify`` may decompress per archive before it stops with a finding;
-    #: generous because verification streams (memory stays at one buffer).
+    #: Bytes ``--verify`` may decompress per inspected file, its nested archives included
+    #: (each with its own budget, an archive of 1,000 nested overlap bombs would cost hours),
+    #: before it stops with a finding; generous because verification streams (memory stays
+    #: at one buffer).
     verify_byte_budget: int = 4 * GIB
     #: Size of one decompression step for ``--verify`` (the ``max_length`` passed to the
     #: decompressors); memory per archive stays a small multiple of this.

@@ -53,15 +53,23 @@ SYMLINK_TARGET_MAX = 4096
 @dataclass(slots=True)
 class _Budget:
     """What one inspected file may still cost, shared by its whole nesting tree: bytes
-    decompressed for nested archives, nested archives opened, central records read."""
+    decompressed for nested archives, nested archives opened, central records read, bytes
+    ``--verify`` decompresses (were that per archive, 1,000 nested archives would each
+    decompress the whole budget)."""
 
     remaining: int
     archives: int
     records: int
+    verify: int
 
     @classmethod
     def of(cls, cfg: ZipConfig) -> _Budget:
-        return cls(cfg.nested_byte_budget, cfg.max_nested_archives, cfg.member_hard_limit)
+        return cls(
+            cfg.nested_byte_budget,
+            cfg.max_nested_archives,
+            cfg.member_hard_limit,
+            cfg.verify_byte_budget,
+        )
 
 
 @contextlib.contextmanager
@@ -215,7 +223,7 @@ def _inspect(buf: Buffer, path: str, cfg: ZipConfig, depth: int, budget: _Budget
                 f"{prefix} bytes before the first entry: {describe_prefix(bytes(buf[0:4]))}",
             )
         if cfg.verify:
-            _verify_members(buf, cd.members, cfg, findings)
+            budget.verify -= _verify_members(buf, cd.members, cfg, findings, budget.verify)
         # report.extensions counts every non-directory member by the extension rule that
         # is_archive_name applies: without an archive extension among them, no member is
         # a nested archive, and 100k members need not be tested one by one

@@ -162,18 +162,28 @@ def member_data(buf: Buffer, member: Member, *, limit: int, chunk: int) -> Itera
     )
 
 
+def _budget_spent(produced: int, cfg: ZipConfig) -> str:
+    return (
+        f"stopped after {produced} bytes: the budget of {cfg.verify_byte_budget} per file "
+        "(nested archives included) is spent"
+    )
+
+
 def verify_members(
     buf: Buffer,
     members: list[Member],
     cfg: ZipConfig,
     findings: FindingList,
+    budget: int | None = None,
 ) -> int:
     """Check every member's CRC-32 and size by decompressing it; returns bytes produced.
 
     Encrypted members are skipped (the audit reports them); members without a local
-    header were reported by the audit and are skipped too.
+    header were reported by the audit and are skipped too. ``budget``: bytes that may still
+    be decompressed, ``cfg.verify_byte_budget`` unless the inspection passes what the other
+    archives of the same file (outer and nested) left of it.
     """
-    budget = cfg.verify_byte_budget
+    budget = cfg.verify_byte_budget if budget is None else budget
     produced_total = 0
     for m in members:
         if m.encrypted or m.method == METHOD_AES:
@@ -189,7 +199,7 @@ def verify_members(
             findings.add(
                 "verify-budget-exceeded",
                 None,
-                f"stopped after {produced_total} bytes (budget {cfg.verify_byte_budget})",
+                _budget_spent(produced_total, cfg),
             )
             break
         limit = min(m.uncompressed_size + 1, budget)
@@ -219,7 +229,7 @@ def verify_members(
                 findings.add(
                     "verify-budget-exceeded",
                     m.name,
-                    f"stopped after {produced_total} bytes (budget {cfg.verify_byte_budget})",
+                    _budget_spent(produced_total, cfg),
                 )
                 break
             findings.add(

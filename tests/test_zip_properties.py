@@ -7,6 +7,7 @@ import io
 import random
 import tracemalloc
 import zipfile
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scanner.archives import inspect as inspect_module
+from scanner.archives import verify as verify_module
 from scanner.archives.config import ZipConfig
+from scanner.archives.endrecords import Buffer
 from scanner.archives.inspect import inspect_bytes, inspect_file, sniff_zip
 from scanner.archives.model import ArchiveReport, Severity
 from scanner.archives.verify import verify_members
@@ -180,6 +183,55 @@ def test_the_verify_budget_is_shared_by_nested_archives(monkeypatch: pytest.Monk
     assert sum(verified) <= budget  # ... within one budget (20 x 1 MB before)
     codes = {f.code for n in report.nested for f in n.findings}
     assert "verify-budget-exceeded" in codes
+
+
+#: Deflate's empty stored blocks: 5 bytes each, decompressing to nothing.
+EMPTY_BLOCK = b"\x00\x00\x00\xff\xff"
+
+
+def _stored_block(data: bytes) -> bytes:
+    """A final stored deflate block holding ``data``."""
+    size = len(data).to_bytes(2, "little")
+    return b"\x01" + size + bytes(b ^ 0xFF for b in size) + data
+
+
+@pytest.mark.parametrize("kind", ["symlink", "nested", "verify"])
+def test_padding_read_through_many_records_is_charged(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found after fuzzing: 200 records pointing at 4 MB of empty deflate blocks (no output,
+    so no budget charged) cost 1 s, and a 50 MB file of 500k records hours, in the default
+    configuration (symlink targets, nested archives) and with --verify. Each read now costs
+    its compressed bytes at least, and a padded symlink target is not read."""
+    padding = EMPTY_BLOCK * 10_000  # 50 KB
+    target = b"../../../etc/passwd"
+    first = {
+        "symlink": RawEntry(
+            b"l0",
+            payload=padding + _stored_block(target),
+            plain=target,
+            method=8,
+            external_attr=0o120777 << 16,
+        ),
+        "nested": RawEntry(b"n0.zip", payload=padding + b"\xff\xff", method=8, usize=1000),
+        "verify": RawEntry(b"v0", payload=padding + b"\x03\x00", method=8, usize=0, crc=0),
+    }[kind]
+    suffix = ".zip" if kind == "nested" else ""
+    data = build_zip(_pointing_at_the_first(first, 100, suffix))
+    read: list[int] = []
+    real = verify_module.iter_member_data
+
+    def counting(buf: Buffer, start: int, **kw: Any) -> Iterator[bytes]:
+        read.append(min(kw["csize"], len(buf) - start))
+        return real(buf, start, **kw)
+
+    monkeypatch.setattr(verify_module, "iter_member_data", counting)
+    budget = 1_000_000  # 100 records x 50 KB is 5 MB
+    cfg = ZipConfig(verify=kind == "verify", nested_byte_budget=budget, verify_byte_budget=budget)
+    report = inspect_bytes(data, "p.zip", cfg)
+    assert sum(read) <= budget + len(padding)  # one read may overshoot what is left
+    if kind == "symlink":
+        assert "symlink-escape" in {f.code for f in report.findings}
 
 
 @functools.cache

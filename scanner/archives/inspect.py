@@ -48,6 +48,11 @@ WHOLE_READ_LIMIT = 256 * 1024
 DENSE_READ_LIMIT = 32 * 1024 * 1024
 #: Longest symlink target read to check where it points (PATH_MAX).
 SYMLINK_TARGET_MAX = 4096
+#: Most compressed bytes such a target takes (stored or deflated: a few bytes more than the
+#: target; bzip2's worst case is 1% + 600). More is padding, e.g. deflate's empty blocks,
+#: which decompress to nothing: read through many records pointing at the same data, it
+#: would cost records x size. Such a target is not read and counts as hiding where it points.
+SYMLINK_COMPRESSED_MAX = 2 * SYMLINK_TARGET_MAX
 
 
 @dataclass(slots=True)
@@ -306,6 +311,14 @@ def _check_symlink_targets(
     for m in members:
         if not m.is_symlink or m.encrypted or m.uncompressed_size > SYMLINK_TARGET_MAX:
             continue
+        if m.compressed_size > SYMLINK_COMPRESSED_MAX:
+            findings.add(
+                "symlink-escape",
+                m.name,
+                f"target not read: {m.compressed_size} compressed bytes for at most "
+                f"{SYMLINK_TARGET_MAX} (padded to hide it?)",
+            )
+            continue
         try:
             raw = _read_member(buf, m, SYMLINK_TARGET_MAX, cfg)
         except (CorruptData, ValueError):
@@ -374,21 +387,29 @@ def _inspect_nested(  # noqa: PLR0917
                 f"not opened: {cfg.max_nested_archives} nested archives already inspected",
             )
             continue
-        if m.uncompressed_size > budget.remaining:
+        # reading costs the compressed bytes too: deflate's empty blocks decompress to
+        # nothing, and records pointing at the same data would read them again for free
+        compressed = min(m.compressed_size, len(buf))
+        cost = max(m.uncompressed_size, compressed)
+        if cost > budget.remaining:
             findings.add(
                 "nested-budget-exceeded",
                 m.name,
-                f"not opened: {m.uncompressed_size} bytes, {budget.remaining} left of the "
+                f"not opened: {cost} bytes, {budget.remaining} left of the "
                 f"nested budget ({cfg.nested_byte_budget})",
             )
             continue
         try:
             data = _read_member(buf, m, m.uncompressed_size, cfg)
-        except (CorruptData, ValueError) as exc:
+        except CorruptData as exc:
+            budget.remaining -= compressed
+            findings.add("nested-unreadable", m.name, f"cannot decompress: {exc}")
+            continue
+        except ValueError as exc:
             findings.add("nested-unreadable", m.name, f"cannot decompress: {exc}")
             continue
         if data is None:
             continue
-        budget.remaining -= len(data)
+        budget.remaining -= max(len(data), compressed)
         budget.archives -= 1
         report.nested.append(_inspect(data, child_path, cfg, depth + 1, budget))

@@ -176,7 +176,8 @@ def verify_members(
     findings: FindingList,
     budget: int | None = None,
 ) -> int:
-    """Check every member's CRC-32 and size by decompressing it; returns bytes produced.
+    """Check every member's CRC-32 and size by decompressing it; returns the bytes charged
+    to the budget (per member, what it decompressed to or its compressed size if larger).
 
     Encrypted members are skipped (the audit reports them); members without a local
     header were reported by the audit and are skipped too. ``budget``: bytes that may still
@@ -216,8 +217,11 @@ def verify_members(
             findings.add("corrupt-data", m.name, str(exc))
             continue
         finally:
-            budget -= count
-            produced_total += count
+            # at least the compressed bytes: deflate's empty blocks decompress to nothing,
+            # and records pointing at the same data would read them again for free
+            cost = max(count, min(m.compressed_size, len(buf)))
+            budget -= cost
+            produced_total += cost
         if count > m.uncompressed_size:
             findings.add(
                 "size-mismatch",

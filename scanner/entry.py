@@ -8,7 +8,7 @@ FILE a regular file, stdout not a terminal, and an archive that
 :mod:`scanner.archives.plain` can answer for (clean, ASCII names, ...). Anything else
 (another option, a directory, a terminal, an archive with any finding, an error) returns
 None and the typer app runs the command from the start, so both paths print the same bytes
-(tests/test_zip_names.py compares them).
+(tests/test_zip_fast_path.py compares them).
 """
 
 from __future__ import annotations

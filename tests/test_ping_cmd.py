@@ -22,19 +22,19 @@ F = PingFlavor
 @pytest.mark.parametrize(
     ("flavor", "expected"),
     [
-        (F.IPUTILS, ["ping", "-n", "-c", "3", "-W", "0.5", "-i", "0.2", "-w", "5", "10.0.0.1"]),
-        (F.BUSYBOX, ["ping", "-c", "3", "-W", "1", "-i", "0.2", "-w", "5", "10.0.0.1"]),
-        (F.INETUTILS, ["ping", "-n", "-c", "3", "-W", "1", "-i", "0.2", "-w", "5", "10.0.0.1"]),
-        (F.BSD, ["ping", "-n", "-c", "3", "-W", "500", "-i", "0.2", "-t", "5", "10.0.0.1"]),
-        (F.MACOS, ["ping", "-n", "-c", "3", "-W", "500", "-i", "0.2", "-t", "5", "10.0.0.1"]),
-        (F.NETBSD, ["ping", "-n", "-c", "3", "-i", "0.2", "-w", "5", "10.0.0.1"]),
-        (F.OPENBSD, ["ping", "-n", "-c", "3", "-w", "1", "-i", "0.2", "10.0.0.1"]),
-        (F.WINDOWS, ["ping", "-n", "3", "-w", "500", "-4", "10.0.0.1"]),
+        (F.IPUTILS, ["ping", "-n", "-c", "3", "-W", "0.5", "-i", "0.2", "-w", "5", "127.0.0.1"]),
+        (F.BUSYBOX, ["ping", "-c", "3", "-W", "1", "-i", "0.2", "-w", "5", "127.0.0.1"]),
+        (F.INETUTILS, ["ping", "-n", "-c", "3", "-W", "1", "-i", "0.2", "-w", "5", "127.0.0.1"]),
+        (F.BSD, ["ping", "-n", "-c", "3", "-W", "500", "-i", "0.2", "-t", "5", "127.0.0.1"]),
+        (F.MACOS, ["ping", "-n", "-c", "3", "-W", "500", "-i", "0.2", "-t", "5", "127.0.0.1"]),
+        (F.NETBSD, ["ping", "-n", "-c", "3", "-i", "0.2", "-w", "5", "127.0.0.1"]),
+        (F.OPENBSD, ["ping", "-n", "-c", "3", "-w", "1", "-i", "0.2", "127.0.0.1"]),
+        (F.WINDOWS, ["ping", "-n", "3", "-w", "500", "-4", "127.0.0.1"]),
     ],
 )
 def test_ipv4_argv(flavor: PingFlavor, expected: list[str]) -> None:
     argv = ping_argv(
-        "10.0.0.1", flavor=flavor, count=3, timeout_s=0.5, interval_s=0.2, deadline_s=4.2
+        "127.0.0.1", flavor=flavor, count=3, timeout_s=0.5, interval_s=0.2, deadline_s=4.2
     )
     assert argv == expected
 

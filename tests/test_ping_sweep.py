@@ -319,7 +319,7 @@ async def test_targets_are_pulled_lazily(tmp_path: Path) -> None:
 
     def many() -> Iterator[Target]:
         nonlocal pulled
-        for t in expand([parse_target_spec("10.0.0.0/8")]):  # never pinged: scripted
+        for t in expand([parse_target_spec("127.0.0.0/8")]):  # scripted: never pinged
             pulled += 1
             yield t
 

@@ -150,9 +150,9 @@ def bench_list(paths: dict[str, Path], rounds: int) -> str:
 def list_breakdown(big: str, runs: int) -> str:
     """In-process: the reader alone, the listing's rendering, and the command's imports."""
     from scanner.archives.config import ZipConfig
-    from scanner.archives.inspect import inspect_file
-    from scanner.archives.plain import read_plain_listing, read_plain_names
-    from scanner.archives.render import listing_text
+    from scanner.archives.views import listing_text
+    from scanner.archives.zip.inspect import inspect_file
+    from scanner.archives.zip.plain import read_plain_listing, read_plain_names
 
     def names_only() -> None:
         with open(big, "rb") as fh:
@@ -192,11 +192,11 @@ def import_times() -> list[tuple[str, float]]:
     """Cumulative import time of the modules on the command's path, in a fresh interpreter."""
     modules = [
         "scanner.entry",
-        "scanner.archives.plain",
+        "scanner.archives.zip.plain",
         "typer",
         "scanner.cli",
         "scanner.archives.run",
-        "scanner.archives.inspect",
+        "scanner.archives.zip.inspect",
     ]
     code = "import " + ", ".join(modules)
     done = subprocess.run(
@@ -256,8 +256,10 @@ def tree_in_process(tree: str, runs: int) -> str:
     """The engine (threads, batching) against a sequential loop of the same work unit."""
     import anyio
 
-    from scanner.archives.config import ZipConfig
-    from scanner.archives.engine import Candidate, EngineConfig, inspect_one, inspect_paths
+    from scanner.archives._unit import inspect_one
+    from scanner.archives.config import EngineConfig, ZipConfig
+    from scanner.archives.engine import inspect_paths
+    from scanner.archives.model import Candidate
 
     files = sorted(
         os.path.join(d, f) for d, _, names in os.walk(tree) for f in names if f.endswith(".zip")
@@ -342,8 +344,9 @@ def bench_verify(paths: dict[str, Path], rounds: int) -> str:
 def bench_processes(workdir: Path, rounds: int) -> str:
     import anyio
 
-    from scanner.archives.config import ZipConfig
-    from scanner.archives.engine import Candidate, EngineConfig, ProcessPolicy, inspect_paths
+    from scanner.archives.config import EngineConfig, ProcessPolicy, ZipConfig
+    from scanner.archives.engine import inspect_paths
+    from scanner.archives.model import Candidate
 
     files = [workdir / f"members100k-{n}.zip" for n in range(4)]
     candidates = [Candidate(str(p), p.stat().st_size) for p in files]
@@ -380,7 +383,7 @@ def bench_sniff(paths: dict[str, Path], rounds: int) -> str:
     import anyio
 
     from scanner.archives.detect import sniff_files, sniff_path
-    from scanner.archives.engine import Candidate
+    from scanner.archives.model import Candidate
 
     tree = paths["tree"]
     files = sorted(str(p) for p in tree.rglob("*") if p.is_file())

@@ -122,10 +122,10 @@ def _shown(data: bytes) -> str:
 
 def check_one(data: bytes) -> None:
     """Run every check on one input; raise on a crash, a bad report or a mismatch."""
-    from scanner.archives.inspect import inspect_bytes, sniff_zip
     from scanner.archives.model import ArchiveReport
-    from scanner.archives.plain import read_plain_listing, read_plain_names
-    from scanner.archives.render import listing_text, names_text
+    from scanner.archives.views import listing_text, names_text
+    from scanner.archives.zip.inspect import inspect_bytes, sniff_zip
+    from scanner.archives.zip.plain import read_plain_listing, read_plain_names
     from scanner.output.formats import dumps
     from scanner.output.sanitize import display_name
 
@@ -153,8 +153,8 @@ def _check_file_view(
 ) -> None:
     """``scanner zip --names/--list`` reads the file through a FileView (``pread`` in
     64 KiB blocks), not bytes: it must answer the same."""
-    from scanner.archives.plain import read_plain_listing, read_plain_names
     from scanner.archives.source import FileView
+    from scanner.archives.zip.plain import read_plain_listing, read_plain_names
 
     with _file_holding(data) as fd:
         size = len(data)
@@ -184,7 +184,7 @@ def _file_holding(data: bytes) -> Iterator[int]:
 
 
 def _check_names(data: bytes, fast: tuple[bytes, int], cfg: ZipConfig) -> None:
-    from scanner.archives.inspect import inspect_bytes
+    from scanner.archives.zip.inspect import inspect_bytes
 
     report = inspect_bytes(data, FUZZ_PATH, cfg)
     members = report.members or []
@@ -197,9 +197,9 @@ def _check_names(data: bytes, fast: tuple[bytes, int], cfg: ZipConfig) -> None:
 
 
 def _check_listing(data: bytes, found: tuple[bytes, int, int], cfg: ZipConfig) -> None:
-    from scanner.archives.inspect import inspect_bytes
-    from scanner.archives.plain import listing_foot, listing_head
-    from scanner.archives.render import listing_text
+    from scanner.archives.views import listing_text
+    from scanner.archives.zip.inspect import inspect_bytes
+    from scanner.archives.zip.plain import listing_foot, listing_head
 
     lines, count, total = found
     fast = listing_head(FUZZ_PATH).encode() + lines + listing_foot(total, count).encode()

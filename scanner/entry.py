@@ -5,7 +5,7 @@ before a command runs, more than ``zipinfo -1`` needs to list 100,000 names. So 
 command lines are served here without importing the app: :func:`fast_zip` accepts only
 ``scanner zip --names [-0] [-q] [--] FILE`` and ``scanner zip --list [-q] [--] FILE``, with
 FILE a regular file, stdout not a terminal, and an archive that
-:mod:`scanner.archives.plain` can answer for (clean, ASCII names, ...). Anything else
+:mod:`scanner.archives.zip.plain` can answer for (clean, ASCII names, ...). Anything else
 (another option, a directory, a terminal, an archive with any finding, an error) returns
 None and the typer app runs the command from the start, so both paths print the same bytes
 (tests/test_zip_fast_path.py compares them).
@@ -85,6 +85,8 @@ def fast_zip(argv: Sequence[str]) -> int | None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
     except BrokenPipeError:
+        from scanner.output.pipe import silence_stdout
+
         silence_stdout()
         return exit_codes.OK
     if "quiet" not in seen:
@@ -96,8 +98,8 @@ def fast_zip(argv: Sequence[str]) -> int | None:
 
 def _read(path: str, listing: bool, sep: bytes) -> tuple[bytes, int] | None:
     """(output bytes, member count), or None for the full path."""
-    from scanner.archives import plain
     from scanner.archives.source import FileView
+    from scanner.archives.zip import plain
 
     if listing and not path.isascii():
         return None  # the archive's path is printed: leave its encoding to the full path
@@ -127,10 +129,3 @@ def _read(path: str, listing: bool, sep: bytes) -> tuple[bytes, int] | None:
     lines, count, total = found
     head = plain.listing_head(path).encode()
     return head + lines + plain.listing_foot(total, count).encode(), count
-
-
-def silence_stdout() -> None:
-    """The reader went away (``scanner walk . | head``): stop quietly, as ripgrep does, and
-    keep Python from complaining while it flushes stdout at exit."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())

@@ -18,7 +18,7 @@ import pytest
 
 from scanner import exit_codes
 from scanner.fs import WalkBatch, WalkConfig, Walker
-from scanner.fs import unit as unit_module
+from scanner.fs import _unit as unit_module
 from scanner.labs.tree import TreeManifest, TreeSpec, generate_tree
 from tests.cli_helpers import REPO
 

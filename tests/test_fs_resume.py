@@ -32,8 +32,8 @@ from scanner.fs import (
     root_tasks,
     scan_batch,
 )
+from scanner.fs import _unit as unit_module
 from scanner.fs import tuner as tuner_module
-from scanner.fs import unit as unit_module
 from tests.fs_helpers import make_files
 
 UNLIMITED = Budget(max_entries=sys.maxsize, max_seconds=math.inf)

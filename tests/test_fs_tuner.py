@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scanner.fs.model import BatchResult
+from scanner.fs.batch import BatchResult
 from scanner.fs.tuner import FAST_MAX_ENTRIES, SLOW_BUDGET, START_BUDGET, Tuner
 
 

@@ -23,7 +23,7 @@ from scanner.fs import (
     scan_batch,
     walk,
 )
-from scanner.fs.records import entry_fields, error_fields
+from scanner.fs.views import entry_fields, error_fields
 from scanner.labs.tree import TreeManifest, TreeSpec, generate_tree
 from tests.fs_helpers import make_files, reference_count
 

@@ -14,8 +14,8 @@ import pytest
 
 from benchmarks import fuzz_zip
 from benchmarks.fuzz_zip import Mismatch, check_one, seed_corpus
-from scanner.archives import plain
-from scanner.archives.plain import read_plain_listing, read_plain_names
+from scanner.archives.zip import plain
+from scanner.archives.zip.plain import read_plain_listing, read_plain_names
 from scanner.labs.archives import HOSTILE_CASES
 
 

@@ -24,9 +24,9 @@ import pytest
 from scanner import exit_codes
 from scanner.labs.fakeping import write_fake_ping
 from scanner.net.config import SweepConfig
+from scanner.net.engine import sweep
 from scanner.net.model import HostResult, HostState
 from scanner.net.spawn import Completed, make_spawner
-from scanner.net.sweep import sweep
 from scanner.net.targets import expand, parse_target_spec
 from tests.cli_helpers import run_cli
 from tests.fs_helpers import reference_count

@@ -22,9 +22,9 @@ from scanner import exit_codes
 from scanner.labs.fakeping import HANG, SILENT, Behaviour, Kind, write_fake_ping
 from scanner.net.config import SweepConfig
 from scanner.net.model import HOST_RECORD_FIELDS, HostState
-from scanner.net.report import NOT_ALIVE
 from scanner.net.run import PingRun, ping_run
 from scanner.net.targets import expand, parse_target_spec
+from scanner.net.views import NOT_ALIVE
 from scanner.output.formats import Format
 from tests.cli_helpers import REPO, run_cli
 from tests.test_ping_sweep import assert_no_leftovers, read_pids

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from scanner.net.model import HostResult, HostState, PingStats
 from scanner.net.ping_cmd import PingFlavor
-from scanner.net.ping_parse import classify, parse_ping_output, percentiles
+from scanner.net.ping_parse import classify, parse_ping_output
+from scanner.quantiles import percentiles
 
 DATA = Path(__file__).parent / "data" / "ping"
 

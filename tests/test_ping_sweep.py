@@ -27,10 +27,10 @@ from scanner.labs.fakeping import (
     write_fake_ping,
 )
 from scanner.net.config import ProbeMethod, SweepConfig, default_concurrency
-from scanner.net.model import HostResult, HostState
+from scanner.net.engine import sweep
+from scanner.net.model import HostResult, HostState, SweepSummary
 from scanner.net.ratelimit import TokenBucket
 from scanner.net.spawn import Completed
-from scanner.net.sweep import SweepSummary, sweep
 from scanner.net.targets import Target, expand, parse_target_spec
 
 pytestmark = pytest.mark.anyio
@@ -418,7 +418,7 @@ async def test_tcp_probe_listener_and_refused_port_are_both_up() -> None:
 
 
 async def test_tcp_probe_errors_keep_their_cause(monkeypatch: pytest.MonkeyPatch) -> None:
-    from scanner.net import tcp
+    from scanner.net.probes import tcp
 
     async def unreachable(host: str, port: int) -> object:
         raise OSError(errno.EHOSTUNREACH, "No route to host")

@@ -10,10 +10,10 @@ from dataclasses import replace
 
 import pytest
 
-from scanner.archives.codes import CODES, FindingList
 from scanner.archives.config import ZipConfig
-from scanner.archives.inspect import inspect_bytes, sniff_zip
 from scanner.archives.model import ArchiveReport, Finding, Severity
+from scanner.archives.zip.codes import CODES, FindingList
+from scanner.archives.zip.inspect import inspect_bytes, sniff_zip
 from scanner.labs.archives import (
     HOSTILE_CASES,
     Layout,

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from scanner import exit_codes
-from scanner.archives.engine import error_report
-from scanner.archives.summary import ArchiveSection
+from scanner.archives._unit import error_report
 from scanner.errors import ItemError
 from scanner.fs import WalkConfig
+from scanner.scan import ArchiveSection
 from tests.cli_helpers import run_cli
 from tests.zip_corpus import Corpus, build_corpus
 

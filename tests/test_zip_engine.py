@@ -13,17 +13,11 @@ import anyio
 import pytest
 
 from scanner import exit_codes
-from scanner.archives.config import ZipConfig
-from scanner.archives.engine import (
-    ArchiveEngine,
-    Candidate,
-    EngineConfig,
-    ProcessPolicy,
-    inspect_paths,
-)
-from scanner.archives.model import ArchiveReport, Finding, Member, Severity
-from scanner.archives.render import ReportWriter, View
+from scanner.archives.config import EngineConfig, ProcessPolicy, ZipConfig
+from scanner.archives.engine import ArchiveEngine, inspect_paths
+from scanner.archives.model import ArchiveReport, Candidate, Finding, Member, Severity
 from scanner.archives.run import ZipRun, zip_run
+from scanner.archives.views import ReportWriter, View
 from scanner.output.formats import Format
 from tests.cli_helpers import REPO
 from tests.zip_corpus import Corpus, build_corpus
@@ -191,7 +185,9 @@ def corpus(tmp_path: Path) -> Corpus:
 PROCESS_CHECK = """
 import json, sys, anyio
 from scanner.archives.config import ZipConfig
-from scanner.archives.engine import Candidate, EngineConfig, ProcessPolicy, inspect_paths
+from scanner.archives.model import Candidate
+from scanner.archives.config import EngineConfig, ProcessPolicy
+from scanner.archives.engine import inspect_paths
 
 async def reports(paths, policy):
     out = []

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from scanner.archives.detect import SNIFF_TAIL, is_archive_name, read_tail, sniff_files, sniff_path
-from scanner.archives.engine import Candidate
+from scanner.archives.model import Candidate
 from scanner.errors import ItemError
 from tests.zip_corpus import Corpus, build_corpus
 

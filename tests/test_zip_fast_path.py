@@ -20,14 +20,14 @@ from hypothesis import strategies as st
 
 from scanner import exit_codes
 from scanner.archives.config import ZipConfig
-from scanner.archives.inspect import inspect_bytes
-from scanner.archives.plain import (
+from scanner.archives.views import listing_text
+from scanner.archives.zip.inspect import inspect_bytes
+from scanner.archives.zip.plain import (
     listing_foot,
     listing_head,
     read_plain_listing,
     read_plain_names,
 )
-from scanner.archives.render import listing_text
 from scanner.labs.archives import HOSTILE_CASES, build_zip, ordinary_zip, stored
 from tests.cli_helpers import REPO, Ran, run_cli
 

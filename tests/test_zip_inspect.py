@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from scanner.archives.config import ZipConfig
-from scanner.archives.inspect import WHOLE_READ_LIMIT, inspect_bytes, inspect_file
 from scanner.archives.source import BLOCK, FileView
+from scanner.archives.zip.inspect import WHOLE_READ_LIMIT, inspect_bytes, inspect_file
 from scanner.labs.archives import (
     HOSTILE_CASES,
     build_zip,

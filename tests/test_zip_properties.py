@@ -16,13 +16,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scanner.archives import inspect as inspect_module
-from scanner.archives import verify as verify_module
 from scanner.archives.config import ZipConfig
-from scanner.archives.endrecords import Buffer
-from scanner.archives.inspect import inspect_bytes, inspect_file, sniff_zip
 from scanner.archives.model import ArchiveReport, Severity
-from scanner.archives.verify import verify_members
+from scanner.archives.zip import inspect as inspect_module
+from scanner.archives.zip import verify as verify_module
+from scanner.archives.zip.endrecords import Buffer
+from scanner.archives.zip.inspect import inspect_bytes, inspect_file, sniff_zip
+from scanner.archives.zip.verify import verify_members
 from scanner.labs.archives import (
     HOSTILE_CASES,
     RawEntry,

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from scanner.archives.central import read_central_directory
-from scanner.archives.codes import FindingList
 from scanner.archives.config import ZipConfig
-from scanner.archives.endrecords import dos_datetime
-from scanner.archives.inspect import inspect_bytes
+from scanner.archives.zip.central import read_central_directory
+from scanner.archives.zip.codes import FindingList
+from scanner.archives.zip.endrecords import dos_datetime
+from scanner.archives.zip.inspect import inspect_bytes
 from scanner.labs.archives import build_zip, many_members_zip, ordinary_zip, stored
 
 Row = tuple[str, int, int, int, int, int]

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from scanner.archives.config import ZipConfig
-from scanner.archives.inspect import inspect_bytes, inspect_file
-from scanner.archives.verify import CorruptData, iter_member_data
+from scanner.archives.zip.inspect import inspect_bytes, inspect_file
+from scanner.archives.zip.verify import CorruptData, iter_member_data
 from scanner.labs.archives import build_zip, deflated, write_bzip2_member
 
 

@@ -6,10 +6,11 @@ and passed unchanged to every work unit. Each threshold says where its default c
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
-from scanner.archives.endrecords import MAX_RECORDS
 from scanner.archives.model import Severity
+from scanner.archives.zip.endrecords import MAX_RECORDS
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -85,3 +86,46 @@ class ZipConfig:
             raise ValueError("verify_chunk must be >= 1")
         if self.max_findings_per_code < 1:
             raise ValueError("max_findings_per_code must be >= 1")
+
+
+class ProcessPolicy(enum.Enum):
+    """Where the parse runs."""
+
+    NEVER = "never"  # worker threads only
+    AUTO = "auto"  # processes for big archives when the report is cheap to send back
+    ALWAYS = "always"  # every archive in a worker process (for measurement)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """How archives are scheduled (not what is checked: that is :class:`ZipConfig`)."""
+
+    #: Archives inspected at once (worker threads; ``-j/--workers``). Parsing holds the GIL,
+    #: so more than a few threads only helps while they wait for the disk.
+    workers: int = 4
+    #: Seconds one archive may take before it is abandoned and reported as an error
+    #: (``--deadline``); None for no limit.
+    deadline: float | None = 60.0
+    #: Threads or processes; see ``benchmarks/bench_zip.py`` ("processes") for the figures.
+    processes: ProcessPolicy = ProcessPolicy.AUTO
+    #: With AUTO, an archive at least this big goes to a worker process when another big one
+    #: is already being parsed (so a lone archive never pays for spawning a process) and
+    #: members are not kept (pickling 100k members back costs more than parsing them).
+    process_min_size: int = 8 * MIB
+    #: Worker processes at once (each parses one archive); default: the CPU count.
+    process_workers: int | None = None
+    #: Threads past their deadline that may still be running before new work waits for
+    #: them (a thread cannot be killed; this bounds how many can linger).
+    max_abandoned: int = 8
+    #: A batch of small archives sent to one thread hop holds at most this many files ...
+    batch_max_files: int = 32
+    #: ... and this many bytes of archive files; bigger archives go alone.
+    batch_max_bytes: int = 4 * MIB
+
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ValueError("workers must be >= 1")
+        if self.deadline is not None and not self.deadline > 0:
+            raise ValueError("deadline must be > 0")
+        if self.batch_max_files < 1 or self.batch_max_bytes < 0:
+            raise ValueError("batch limits must be positive")

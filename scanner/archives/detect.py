@@ -4,9 +4,9 @@ Content sniffing reads only the tail of a file (the end-of-central-directory rec
 comment: at most 64 KiB + 22 bytes) off the event loop: :func:`sniff_path` for one file
 (aiofiles on asyncio; anyio's file on trio, where aiofiles cannot run), :func:`sniff_files`
 for the files of a walk batch in one thread hop. Both ask
-:func:`scanner.archives.inspect.sniff_zip` whether it is a real zip end record whose
+every archive reader (:mod:`scanner.archives.reader`; the zip one checks for a real end record whose
 central directory lies inside the file and starts with a central header:
-``zipfile.is_zipfile`` alone accepts any file holding the 4 bytes ``PK\\5\\6`` near its end.
+``zipfile.is_zipfile`` alone accepts any file holding the 4 bytes ``PK\\5\\6`` near its end).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from anyio.streams.memory import MemoryObjectSendStream
 
-from scanner.archives.engine import Candidate
 from scanner.archives.kinds import is_archive_name
+from scanner.archives.model import Candidate
 from scanner.errors import ItemError
 
 if TYPE_CHECKING:
@@ -78,13 +78,18 @@ def _tail(fd: int, size: int | None) -> tuple[bytes, int]:
 async def sniff_path(path: str, size: int | None = None) -> bool | ItemError:
     """True when the file's tail holds a valid zip end record; an :class:`ItemError` when the
     file cannot be read (phase ``sniff``)."""
-    from scanner.archives.inspect import sniff_zip
-
     try:
         tail, real_size = await read_tail(path, size)
     except OSError as exc:
         return ItemError.from_os_error(path, "sniff", exc)
-    return sniff_zip(tail, real_size)
+    return sniffs(tail, real_size)
+
+
+def sniffs(tail: bytes, file_size: int) -> bool:
+    """True when some archive reader recognises the file from its tail."""
+    from scanner.archives.reader import readers
+
+    return any(reader.sniff(tail, file_size) for reader in readers())
 
 
 #: Below this size a file cannot hold an end-of-central-directory record: not worth opening.
@@ -110,8 +115,6 @@ def sniff_files(items: Sequence[Candidate]) -> list[bool | ItemError]:
     """
     import os
 
-    from scanner.archives.inspect import sniff_zip
-
     flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0)
     out: list[bool | ItemError] = []
     for item in items:
@@ -126,7 +129,7 @@ def sniff_files(items: Sequence[Candidate]) -> list[bool | ItemError]:
                 out.append(False)
                 continue
             tail, size = _tail(fd, st.st_size)
-            out.append(sniff_zip(tail, size))
+            out.append(sniffs(tail, size))
         except OSError as exc:
             out.append(ItemError.from_os_error(item.path, "sniff", exc))
         finally:

@@ -1,6 +1,6 @@
 """The archive engine: inspect many archives concurrently, bounded, streaming reports.
 
-The work unit is :func:`scanner.archives.inspect.inspect_file` (pure, synchronous); this
+The work unit is :func:`scanner.archives.zip.inspect.inspect_file` (pure, synchronous); this
 module only schedules it:
 
 * Worker tasks pull :class:`Candidate` paths from a memory stream and run the work unit in
@@ -25,7 +25,6 @@ budgets; nothing here writes to disk.
 
 from __future__ import annotations
 
-import enum
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -34,64 +33,9 @@ from dataclasses import dataclass, field
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
 
-from scanner.archives.config import ZipConfig
-from scanner.archives.model import ArchiveReport
-from scanner.errors import ItemError
-
-KIB = 1024
-MIB = 1024 * KIB
-
-
-class ProcessPolicy(enum.Enum):
-    """Where the parse runs."""
-
-    NEVER = "never"  # worker threads only
-    AUTO = "auto"  # processes for big archives when the report is cheap to send back
-    ALWAYS = "always"  # every archive in a worker process (for measurement)
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    """How archives are scheduled (not what is checked: that is :class:`ZipConfig`)."""
-
-    #: Archives inspected at once (worker threads; ``-j/--workers``). Parsing holds the GIL,
-    #: so more than a few threads only helps while they wait for the disk.
-    workers: int = 4
-    #: Seconds one archive may take before it is abandoned and reported as an error
-    #: (``--deadline``); None for no limit.
-    deadline: float | None = 60.0
-    #: Threads or processes; see ``benchmarks/bench_zip.py`` ("processes") for the figures.
-    processes: ProcessPolicy = ProcessPolicy.AUTO
-    #: With AUTO, an archive at least this big goes to a worker process when another big one
-    #: is already being parsed (so a lone archive never pays for spawning a process) and
-    #: members are not kept (pickling 100k members back costs more than parsing them).
-    process_min_size: int = 8 * MIB
-    #: Worker processes at once (each parses one archive); default: the CPU count.
-    process_workers: int | None = None
-    #: Threads past their deadline that may still be running before new work waits for
-    #: them (a thread cannot be killed; this bounds how many can linger).
-    max_abandoned: int = 8
-    #: A batch of small archives sent to one thread hop holds at most this many files ...
-    batch_max_files: int = 32
-    #: ... and this many bytes of archive files; bigger archives go alone.
-    batch_max_bytes: int = 4 * MIB
-
-    def __post_init__(self) -> None:
-        if self.workers < 1:
-            raise ValueError("workers must be >= 1")
-        if self.deadline is not None and not self.deadline > 0:
-            raise ValueError("deadline must be > 0")
-        if self.batch_max_files < 1 or self.batch_max_bytes < 0:
-            raise ValueError("batch limits must be positive")
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A file to inspect: its path and, when known from the walk, its size."""
-
-    path: str
-    size: int | None = None
-
+from scanner.archives._unit import deadline_report, inspect_one
+from scanner.archives.config import EngineConfig, ProcessPolicy, ZipConfig
+from scanner.archives.model import ArchiveReport, Candidate
 
 OnReport = Callable[[ArchiveReport], Awaitable[None]]
 #: The work unit: path and config in, report out; never raises (see :func:`inspect_one`).
@@ -108,34 +52,6 @@ class EngineStats:
     in_processes: int = 0
     deadlines: int = 0
     elapsed: float = 0.0
-
-
-def inspect_one(path: str, cfg: ZipConfig) -> ArchiveReport:
-    """The work unit, guarded: an unexpected exception becomes an error report, never a crash.
-
-    ``inspect_file`` promises not to raise for bad archives; this guard keeps one bug in a
-    check from taking a whole tree scan down with it.
-    """
-    from scanner.archives.inspect import inspect_file
-
-    try:
-        return inspect_file(path, cfg)
-    except MemoryError:
-        return error_report(ItemError(path, "inspect", "out of memory while inspecting"))
-    except Exception as exc:  # a bug, reported as data with its cause
-        message = f"internal error: {type(exc).__name__}: {exc}"
-        return error_report(ItemError(path, "inspect", message))
-
-
-def error_report(error: ItemError, size: int | None = None) -> ArchiveReport:
-    """The report of a file that could not be inspected (``error`` set, nothing else)."""
-    return ArchiveReport(path=error.subject, size=size or 0, error=error)
-
-
-def deadline_report(candidate: Candidate, deadline: float) -> ArchiveReport:
-    """The report of an archive abandoned at its deadline."""
-    message = f"inspection took longer than the {deadline:g} s deadline; abandoned"
-    return error_report(ItemError(candidate.path, "deadline", message), candidate.size)
 
 
 @dataclass

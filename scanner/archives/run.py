@@ -15,18 +15,18 @@ from typing import TYPE_CHECKING
 import anyio
 
 from scanner import exit_codes
-from scanner.archives.config import ZipConfig
-from scanner.archives.engine import ArchiveEngine, Candidate, EngineConfig, error_report
-from scanner.archives.model import ArchiveReport, Severity
-from scanner.archives.render import ReportWriter, View
-from scanner.archives.summary import ArchiveSummary
+from scanner.archives._unit import error_report
+from scanner.archives.config import EngineConfig, ZipConfig
+from scanner.archives.engine import ArchiveEngine
+from scanner.archives.model import ArchiveReport, ArchiveSummary, Candidate, Severity
+from scanner.archives.views import ReportWriter, View
 from scanner.errors import ItemError
 from scanner.output.formats import Format
 from scanner.output.sanitize import display_name
 
 if TYPE_CHECKING:
-    from scanner.cli._runner import Session
     from scanner.output.sink import Sink
+    from scanner.runtime.session import Session
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from scanner.cli import ping as _ping
 from scanner.cli import scan as _scan
 from scanner.cli import walk as _walk
 from scanner.cli import zip as _zip
-from scanner.entry import silence_stdout
 from scanner.errors import ScannerError
+from scanner.output.pipe import silence_stdout
 
 app = typer.Typer(
     name="scanner",

@@ -8,15 +8,15 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from scanner import exit_codes
-from scanner.cli._runner import Session
 from scanner.errors import ItemError
 from scanner.fs.config import WalkConfig
 from scanner.fs.engine import BatchConsumer, Walker
-from scanner.fs.records import human_bytes
-from scanner.fs.report import WalkReport
+from scanner.fs.model import WalkReport
+from scanner.fs.views import human_bytes
 from scanner.output.console import Progress, progress_enabled
 from scanner.output.sanitize import display_name
 from scanner.output.sink import Sink, open_sink
+from scanner.runtime.session import Session
 
 
 class Interrupted(Exception):
@@ -61,8 +61,8 @@ async def report_sink(output: Path | None, session: Session) -> AsyncIterator[Si
 def error_consumer(sink: Sink, *, as_records: bool, echo: bool) -> BatchConsumer:
     """A batch consumer for the counting commands: errors as JSONL records on the sink as
     found (``as_records``), else echoed on stderr (``echo``), as find does."""
-    from scanner.fs.records import error_fields
-    from scanner.fs.report import WalkBatch
+    from scanner.fs.model import WalkBatch
+    from scanner.fs.views import error_fields
     from scanner.output.formats import jsonl_line
     from scanner.output.schema import record
 

@@ -43,14 +43,14 @@ def ext_command(
     import typer
 
     from scanner.cli._options import pick_format
-    from scanner.cli._runner import Session, run_async
     from scanner.cli._walk_options import ext_sort, walk_config
-    from scanner.cli._walk_render import ext_csv, ext_rich_table
     from scanner.cli._walk_session import error_consumer, finish, report_sink, run_walk
-    from scanner.fs import records
+    from scanner.fs import views
+    from scanner.fs.views import ext_csv, ext_rich_table
     from scanner.output.console import render_text, stdout_console
     from scanner.output.formats import Format, dumps_pretty, jsonl_line
     from scanner.output.schema import document, record
+    from scanner.runtime.session import Session, run_async
 
     fmt = pick_format(json, jsonl, csv, Format.TABLE)
     order = ext_sort(sort)
@@ -75,19 +75,19 @@ def ext_command(
             if fmt is Format.JSON:
                 doc = document(
                     "ext",
-                    **records.ext_table_fields(table),
-                    errors=[records.error_fields(e) for e in report.errors],
-                    summary=records.summary_fields(report),
+                    **views.ext_table_fields(table),
+                    errors=[views.error_fields(e) for e in report.errors],
+                    summary=views.summary_fields(report),
                 )
                 await sink.write(dumps_pretty(doc))
             elif fmt is Format.JSONL:
-                lines = [jsonl_line(record("extension", **records.ext_row_fields(r)))
+                lines = [jsonl_line(record("extension", **views.ext_row_fields(r)))
                          for r in table.rows]  # fmt: skip
                 if table.others is not None:
                     lines.append(
-                        jsonl_line(record("others", **records.ext_row_fields(table.others)))
+                        jsonl_line(record("others", **views.ext_row_fields(table.others)))
                     )
-                lines.append(jsonl_line(record("summary", **records.summary_fields(report))))
+                lines.append(jsonl_line(record("summary", **views.summary_fields(report))))
                 await sink.write("".join(lines))
             elif fmt is Format.CSV:
                 await sink.write(ext_csv(table))

@@ -173,9 +173,7 @@ def ping_command(
     import sys
 
     from scanner.cli._options import pick_format, usage
-    from scanner.cli._runner import Session, run_async
     from scanner.net.config import ProbeMethod, SweepConfig, default_concurrency
-    from scanner.net.report import ALIVE_ONLY, NOT_ALIVE
     from scanner.net.run import PingRun, ping_run
     from scanner.net.targets import (
         count_targets,
@@ -183,7 +181,9 @@ def ping_command(
         parse_target_file,
         parse_target_spec,
     )
+    from scanner.net.views import ALIVE_ONLY, NOT_ALIVE
     from scanner.output.formats import Format
+    from scanner.runtime.session import Session, run_async
 
     if alive and unreachable:
         raise usage("choose one of --alive, --unreachable")

@@ -57,16 +57,15 @@ def scan_command(
     sizes, findings by severity). Exit 1 when some entries or archives could not be read."""
     from rich.console import Group
 
-    from scanner.archives.summary import ArchiveSection
     from scanner.cli._options import pick_format
-    from scanner.cli._runner import Session, run_async
     from scanner.cli._walk_options import ext_sort, walk_config
-    from scanner.cli._walk_render import errors_table, ext_rich_table, largest_table, totals_table
     from scanner.cli._walk_session import error_consumer, finish, report_sink, run_walk
-    from scanner.fs.scan import SCAN_CSV_HEADER, ScanOptions, ScanReport
+    from scanner.fs.views import errors_table, ext_rich_table, largest_table, totals_table
     from scanner.output.console import render_text, stdout_console
     from scanner.output.formats import Format, csv_text, dumps_pretty, jsonl_line
     from scanner.output.schema import document, record
+    from scanner.runtime.session import Session, run_async
+    from scanner.scan import SCAN_CSV_HEADER, ArchiveSection, ScanOptions, ScanReport
 
     fmt = pick_format(json, jsonl, csv, Format.TABLE)
     options = ScanOptions(sort=ext_sort(sort), top=top, errors_shown=errors)
@@ -89,7 +88,7 @@ def scan_command(
         async with report_sink(output, session) as sink:
             # the errors are in the report: echoing them on stderr too would say it twice
             consumer = error_consumer(sink, as_records=fmt is Format.JSONL, echo=False)
-            async with archives.running(session):
+            async with archives.running(lambda: session.interrupted):
                 walked = await run_walk(
                     session, config, quiet=quiet, on_batch=archives.consumer(consumer)
                 )

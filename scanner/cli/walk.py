@@ -55,7 +55,6 @@ def walk_command(
     import sys
 
     from scanner.cli._options import pick_format, usage
-    from scanner.cli._runner import Session, run_async
     from scanner.cli._walk_options import walk_config
     from scanner.cli._walk_session import (
         error_line,
@@ -64,11 +63,12 @@ def walk_command(
         report_sink,
         run_walk,
     )
-    from scanner.fs import records
-    from scanner.fs.report import WalkBatch
+    from scanner.fs import views
+    from scanner.fs.model import WalkBatch
     from scanner.output.formats import Format, csv_text, dumps, jsonl_line
     from scanner.output.sanitize import display_name
     from scanner.output.schema import document, record
+    from scanner.runtime.session import Session, run_async
 
     fmt = pick_format(json, jsonl, csv, Format.TEXT)
     if null and fmt is not Format.TEXT:
@@ -107,20 +107,20 @@ def walk_command(
                         sys.stderr.writelines(error_line(e) for e in batch.errors)
                 elif fmt is Format.JSONL:
                     parts = [
-                        jsonl_line(record("entry", **records.entry_fields(e)))
+                        jsonl_line(record("entry", **views.entry_fields(e)))
                         for e in batch.entries
                     ]
                     parts += [
-                        jsonl_line(record("error", **records.error_fields(e))) for e in batch.errors
+                        jsonl_line(record("error", **views.error_fields(e))) for e in batch.errors
                     ]
                 elif fmt is Format.CSV:
-                    rows = [records.entry_csv_row(e) for e in batch.entries]
-                    rows += [records.error_csv_row(e) for e in batch.errors]
-                    parts = [csv_text(records.ENTRY_CSV_HEADER, rows, with_header=first)]
+                    rows = [views.entry_csv_row(e) for e in batch.entries]
+                    rows += [views.error_csv_row(e) for e in batch.errors]
+                    parts = [csv_text(views.ENTRY_CSV_HEADER, rows, with_header=first)]
                     first = False
                 else:
                     for e in batch.entries:
-                        parts.append(("\n" if first else ",\n") + dumps(records.entry_fields(e)))
+                        parts.append(("\n" if first else ",\n") + dumps(views.entry_fields(e)))
                         first = False
                 if parts:
                     await sink.write("".join(parts))
@@ -129,17 +129,17 @@ def walk_command(
             if fmt is Format.JSON:
                 await sink.write(dumps(document("walk"))[:-1] + ',"entries":[')
             if fmt is Format.CSV:
-                await sink.write(csv_text(records.ENTRY_CSV_HEADER, []))
+                await sink.write(csv_text(views.ENTRY_CSV_HEADER, []))
                 first = False
             try:
                 report = await run_walk(session, config, quiet=quiet, on_batch=on_batch)
             except BrokenPipeError:
                 return reader_gone()
             if fmt is Format.JSONL:
-                await sink.write(jsonl_line(record("summary", **records.summary_fields(report))))
+                await sink.write(jsonl_line(record("summary", **views.summary_fields(report))))
             elif fmt is Format.JSON:
-                errors = [records.error_fields(e) for e in report.errors]
-                summary = records.summary_fields(report)
+                errors = [views.error_fields(e) for e in report.errors]
+                summary = views.summary_fields(report)
                 await sink.write(f'\n],"errors":{dumps(errors)},"summary":{dumps(summary)}}}\n')
         return finish(report, quiet=quiet)
 

@@ -115,13 +115,13 @@ def zip_command(
     import sys
     from dataclasses import replace
 
-    from scanner.archives.engine import EngineConfig
+    from scanner.archives.config import EngineConfig
     from scanner.archives.model import Severity
-    from scanner.archives.render import View
     from scanner.archives.run import ZipRun, run_zip
+    from scanner.archives.views import View
     from scanner.cli._options import pick_format, usage
-    from scanner.cli._runner import run_async
     from scanner.output.formats import Format
+    from scanner.runtime.session import run_async
 
     if list_members + names + findings > 1:
         raise usage("choose one of --list, --names, --findings")

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from scanner.quantiles import quantile
+
 #: Iglewicz-Hoaglin threshold for the modified z-score.
 OUTLIER_THRESHOLD = 3.5
 #: Fewer values than this make no outlier verdict: with three values the MAD is one gap,
@@ -52,16 +54,6 @@ class Summary:
         return asdict(self)
 
 
-def _quantile(ordered: Sequence[float], q: float) -> float:
-    # linear interpolation between closest ranks (numpy "linear", R type 7)
-    if len(ordered) == 1:
-        return ordered[0]
-    pos = (len(ordered) - 1) * q
-    lo = math.floor(pos)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
-
-
 def mad(values: Sequence[float]) -> float:
     """Median absolute deviation from the median (not scaled to a standard deviation)."""
     med = statistics.median(values)
@@ -73,8 +65,8 @@ def summarize(values: Sequence[float]) -> Summary:
     if not values:
         raise ValueError("summarize() needs at least one value")
     ordered = sorted(values)
-    q1 = _quantile(ordered, 0.25)
-    q3 = _quantile(ordered, 0.75)
+    q1 = quantile(ordered, 0.25)
+    q3 = quantile(ordered, 0.75)
     return Summary(
         n=len(ordered),
         mean=statistics.fmean(ordered),
@@ -189,8 +181,8 @@ def speedup(
     alpha = (1.0 - confidence) / 2.0
     return Speedup(
         ratio=ratio,
-        low=_quantile(ratios, alpha),
-        high=_quantile(ratios, 1.0 - alpha),
+        low=quantile(ratios, alpha),
+        high=quantile(ratios, 1.0 - alpha),
         confidence=confidence,
         resamples=resamples,
     )

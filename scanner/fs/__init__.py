@@ -10,21 +10,20 @@ print(report.totals.files, report.extensions.table().rows[:5])
 
 from __future__ import annotations
 
-from scanner.fs.config import WalkConfig
-from scanner.fs.engine import BatchConsumer, Walker, walk
-from scanner.fs.extensions import ExtCounter, ExtRow, ExtSort, ExtTable, extension_of
-from scanner.fs.model import (
+from scanner.fs._unit import root_tasks, scan_batch
+from scanner.fs.batch import (
     BatchResult,
     Budget,
     DirTask,
-    Entry,
     OpenDir,
+    ReportBuilder,
     SharedState,
-    Totals,
     close_tasks,
 )
-from scanner.fs.report import EngineStats, LargeFile, ReportBuilder, WalkBatch, WalkReport
-from scanner.fs.unit import root_tasks, scan_batch
+from scanner.fs.config import WalkConfig
+from scanner.fs.engine import BatchConsumer, Walker, walk
+from scanner.fs.extensions import ExtCounter, ExtRow, ExtSort, ExtTable, extension_of
+from scanner.fs.model import EngineStats, Entry, LargeFile, Totals, WalkBatch, WalkReport
 
 __all__ = [
     "BatchConsumer",

@@ -28,12 +28,12 @@ import anyio
 import anyio.to_thread
 from anyio.abc import TaskGroup
 
+from scanner.fs._unit import root_tasks, scan_batch
+from scanner.fs.batch import BatchResult, DirTask, ReportBuilder, SharedState, close_tasks
 from scanner.fs.config import WalkConfig
 from scanner.fs.frontier import Frontier
-from scanner.fs.model import BatchResult, DirTask, SharedState, close_tasks
-from scanner.fs.report import ReportBuilder, WalkBatch, WalkReport
+from scanner.fs.model import WalkBatch, WalkReport
 from scanner.fs.tuner import Tuner
-from scanner.fs.unit import root_tasks, scan_batch
 
 BatchConsumer = Callable[[WalkBatch], Awaitable[None]]
 

@@ -1,6 +1,6 @@
 """Counting files and bytes per extension.
 
-The per-file hot path lives in the work unit (``scanner.fs.unit``): ``rfind('.')``, a slice
+The per-file hot path lives in the work unit (``scanner.fs._unit``): ``rfind('.')``, a slice
 and a dict update on the *raw* extension. Case folding happens here, once per distinct
 extension when a batch is merged, not once per file.
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
-from scanner.fs.model import DirTask, close_tasks
+from scanner.fs.batch import DirTask, close_tasks
 
 
 class Frontier:

@@ -1,23 +1,16 @@
-"""The values that cross the thread boundary: tasks in, batch results out.
+"""What a walk produces: entries, counts, the largest files and the report.
 
-Only these cross it, and only per *batch*: a ``DirTask`` list goes into the work unit, a
-``BatchResult`` (partial counts, new frontier, errors, and entries only when asked for) comes
-back. Nothing per entry ever waits on the event loop.
-
-A ``DirTask`` may carry an ``OpenDir``: a directory the work unit stopped reading part-way
-(its budget ran out, or the walk was stopped). Whoever holds such a task owns the open
-directory: the next work unit continues it (and closes it when it is exhausted), or, when a
-walk ends early, its scheduler closes it with ``close_tasks``.
+These are the records every scheduler's result is made of (the anyio engine, the comparison
+module's threads and sequential loop, a cluster's workers); how batch results are merged into
+a report is ``scanner.fs.batch.ReportBuilder``.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from scanner.errors import ItemError
+from scanner.fs.extensions import ExtCounter
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,82 +28,6 @@ class Entry:
     depth: int
     size: int | None = None
     mtime: float | None = None
-
-
-class OpenDir:
-    """A directory read part-way: its ``os.scandir`` iterator and the directory fd its
-    entries ``stat`` through. Closed exactly once (``close`` is idempotent)."""
-
-    __slots__ = ("fd", "it")
-
-    def __init__(self, it: os._ScandirIterator[str], fd: int) -> None:
-        self.it: os._ScandirIterator[str] | None = it
-        self.fd = fd
-
-    def take(self) -> tuple[os._ScandirIterator[str], int]:
-        """Hand the iterator and fd over to the work unit that continues the directory
-        (this object then owns nothing: closing it is a no-op)."""
-        it, self.it = self.it, None
-        fd, self.fd = self.fd, -1
-        if it is None:
-            raise RuntimeError("this directory was already taken or closed")
-        return it, fd
-
-    def close(self) -> None:
-        """Close the iterator and the fd (a no-op the second time)."""
-        it, self.it = self.it, None
-        fd, self.fd = self.fd, -1
-        close_dir(it, fd)
-
-
-def close_dir(it: os._ScandirIterator[str] | None, fd: int) -> None:
-    """Close a scandir iterator (None: none) and a directory fd (-1: none)."""
-    try:
-        if it is not None:
-            it.close()
-    finally:
-        if fd >= 0:
-            os.close(fd)
-
-
-def close_tasks(tasks: Iterable[DirTask]) -> None:
-    """Close the open directories among ``tasks`` (a walk that ends with a frontier left)."""
-    for task in tasks:
-        if task.open is not None:
-            task.open.close()
-
-
-@dataclass(frozen=True, slots=True)
-class DirTask:
-    """A directory still to be read, or (``open`` set) to be read further."""
-
-    path: str
-    depth: int
-    # where the root-relative part of ``path`` (and of its children's paths) starts
-    rel_start: int
-    # st_dev of the root, when --one-file-system needs it
-    dev: int | None = None
-    # (st_dev, st_ino) of this directory and its ancestors, when --follow needs them
-    ancestors: frozenset[tuple[int, int]] | None = None
-    # set when a work unit stopped part-way through this directory: the next one resumes it
-    open: OpenDir | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Budget:
-    """When a work unit must hand back the rest of its stack: after this many entries or
-    this many seconds, whichever comes first.
-
-    Checked between directories and, every ``check_every`` entries, inside one: a huge
-    directory is then read across several batches (its open iterator handed on as a
-    ``DirTask.open``), so a batch never holds more than about ``max_entries`` entries.
-    ``check_every`` trades the cost of reading the clock against overshooting the deadline:
-    large on a fast disk, 1 when each entry waits on the file system anyway.
-    """
-
-    max_entries: int = 256
-    max_seconds: float = 0.05
-    check_every: int = 256
 
 
 @dataclass(slots=True)
@@ -139,55 +56,59 @@ class Totals:
         self.errors += other.errors
 
 
-@dataclass(slots=True)
-class BatchResult:
-    """What one call of the work unit found."""
+@dataclass(frozen=True, slots=True)
+class LargeFile:
+    """One of the largest regular files (a hard-linked file appears once)."""
 
-    totals: Totals = field(default_factory=Totals)
-    # raw (case-preserved) extension -> [files, bytes]; folded when merged
-    extensions: dict[str, list[int]] = field(default_factory=dict)
-    # a min-heap of (size, path): the largest files this batch saw
-    largest: list[tuple[int, str]] = field(default_factory=list)
-    errors: list[ItemError] = field(default_factory=list)
-    entries: list[Entry] = field(default_factory=list)
-    # directories left unread when the budget ran out: the new frontier
-    frontier: list[DirTask] = field(default_factory=list)
+    path: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class WalkBatch:
+    """What the engine hands to an ``on_batch`` consumer, once per work-unit call."""
+
+    # listed entries (only when the config asks for a listing)
+    entries: list[Entry]
+    errors: list[ItemError]
+    # counts of this batch alone
+    totals: Totals
+
+
+@dataclass
+class EngineStats:
+    """How the engine ran: for ``--verbose`` output, benchmarks and tuning."""
+
+    batches: int = 0
     dirs_read: int = 0
-    # metadata system calls made (scandir + stat), wall and thread CPU seconds: the tuner
-    # derives the per-call latency of the file system from them
-    calls: int = 0
-    wall: float = 0.0
-    cpu: float = 0.0
+    metadata_calls: int = 0
+    peak_workers: int = 0
+    # the per-call latency the tuner last estimated (seconds), None before any batch
+    latency: float | None = None
 
 
-class SharedState:
-    """The little state all work units share: hard links seen, and a stop flag.
+@dataclass
+class WalkReport:
+    """Everything a walk found. Extended by later issues through composition (``scan``'s
+    report holds one of these)."""
 
-    The lock is taken only for files with st_nlink > 1 (rare), never on the hot path.
-    """
+    roots: tuple[str, ...]
+    totals: Totals = field(default_factory=Totals)
+    extensions: ExtCounter = field(default_factory=ExtCounter)
+    # largest first
+    largest: list[LargeFile] = field(default_factory=list)
+    # the first ``max_errors_kept`` errors; ``totals.errors`` counts all of them
+    errors: list[ItemError] = field(default_factory=list)
+    elapsed: float = 0.0
+    interrupted: bool = False
+    stats: EngineStats = field(default_factory=EngineStats)
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._inodes: set[tuple[int, int]] = set()
-        self.stop = False
-        # work units running right now (tests check that cancellation leaves none behind)
-        self.running = 0
+    @property
+    def error_count(self) -> int:
+        """All errors, kept or not."""
+        return self.totals.errors
 
-    def first_link(self, dev: int, ino: int) -> bool:
-        """True the first time an inode is seen (its bytes count), False after."""
-        key = (dev, ino)
-        with self._lock:
-            if key in self._inodes:
-                return False
-            self._inodes.add(key)
-            return True
-
-    def enter(self) -> None:
-        """A work unit started."""
-        with self._lock:
-            self.running += 1
-
-    def leave(self) -> None:
-        """A work unit finished."""
-        with self._lock:
-            self.running -= 1
+    @property
+    def entries_per_second(self) -> float:
+        """Entries counted per second of elapsed time."""
+        return self.totals.entries / self.elapsed if self.elapsed > 0 else 0.0

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 
-from scanner.fs.model import BatchResult, Budget
+from scanner.fs.batch import BatchResult, Budget
 
 #: Above this per-call latency the file system is treated as latency-bound.
 SLOW_CALL_SECONDS = 200e-6

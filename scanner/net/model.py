@@ -8,10 +8,12 @@ retries and timing. Both are frozen: results cross task boundaries and are never
 from __future__ import annotations
 
 import enum
+import time
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from scanner.output.schema import record
+from scanner.quantiles import percentiles
 
 
 class HostState(enum.StrEnum):
@@ -113,8 +115,6 @@ class HostResult:
         elapsed_s: float = 0.0,
     ) -> HostResult:
         """Build a result from a parsed run (and the classification of that run)."""
-        from scanner.net.ping_parse import percentiles
-
         return cls(
             target=target,
             address=address,
@@ -166,3 +166,52 @@ class HostResult:
         ``schema_version``; missing values are ``null``, never absent.
         """
         return record("host", **self.as_row())
+
+
+@dataclass
+class SweepSummary:
+    """Counts so far; updated in place while the sweep runs (progress reads it)."""
+
+    total: int = 0
+    alive: int = 0
+    unreachable: int = 0
+    unresolved: int = 0
+    error: int = 0
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+
+    def add(self, result: HostResult) -> None:
+        """Count one result."""
+        self.total += 1
+        if result.state is HostState.ALIVE:
+            self.alive += 1
+        elif result.state is HostState.UNREACHABLE:
+            self.unreachable += 1
+        elif result.state is HostState.UNRESOLVED:
+            self.unresolved += 1
+        else:
+            self.error += 1
+
+    @property
+    def elapsed_s(self) -> float:
+        """Seconds from the start to the end (or to now, while running)."""
+        end = time.monotonic() if self.finished is None else self.finished
+        return end - self.started
+
+    @property
+    def hosts_per_s(self) -> float:
+        """Results per second of wall time."""
+        elapsed = self.elapsed_s
+        return self.total / elapsed if elapsed > 0 else 0.0
+
+    def as_dict(self) -> dict[str, float | int]:
+        """Plain values for JSON summaries."""
+        return {
+            "total": self.total,
+            "alive": self.alive,
+            "unreachable": self.unreachable,
+            "unresolved": self.unresolved,
+            "error": self.error,
+            "elapsed_s": round(self.elapsed_s, 6),
+            "hosts_per_s": round(self.hosts_per_s, 3),
+        }

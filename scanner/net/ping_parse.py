@@ -28,7 +28,7 @@ from typing import Final
 from scanner.net.model import HostState, PingStats
 from scanner.net.ping_cmd import PingFlavor
 
-__all__ = ["classify", "parse_ping_output", "percentiles"]
+__all__ = ["classify", "parse_ping_output"]
 
 # --- Unix pings -------------------------------------------------------------------------
 
@@ -322,22 +322,3 @@ def classify(
     if text:
         return HostState.ERROR, text
     return HostState.ERROR, f"ping output not understood (exit status {exit_code})"
-
-
-def percentiles(rtts: Sequence[float]) -> dict[str, float]:
-    """p50, p90 and p99 of the RTTs (linear interpolation between ranks, as numpy's
-    default); empty for no values."""
-    values = sorted(v for v in rtts if not math.isnan(v))
-    if not values:
-        return {}
-    out: dict[str, float] = {}
-    last = len(values) - 1
-    for name, q in (("p50", 0.50), ("p90", 0.90), ("p99", 0.99)):
-        pos = q * last
-        lo = math.floor(pos)
-        hi = min(lo + 1, last)
-        exact = values[lo] + (values[hi] - values[lo]) * (pos - lo)
-        # ping prints RTTs to the microsecond: round away float noise (0.13684000000000002),
-        # staying between the two samples interpolated
-        out[name] = min(max(round(exact, 3), values[lo]), values[hi])
-    return out

@@ -16,11 +16,11 @@ import anyio
 
 from scanner import exit_codes
 from scanner.net.config import SweepConfig
-from scanner.net.model import HostResult, HostState
-from scanner.net.report import make_writer
+from scanner.net.engine import sweep
+from scanner.net.model import HostResult, HostState, SweepSummary
 from scanner.net.resolve import LookupFunc, system_lookup
-from scanner.net.sweep import SweepSummary, sweep
 from scanner.net.targets import Target
+from scanner.net.views import make_writer
 from scanner.output.formats import Format
 
 

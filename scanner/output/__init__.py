@@ -1,9 +1,6 @@
-"""Output: name sanitising, record encoding (json/jsonl/csv), sinks and atomic report files."""
+"""Output: name sanitising (``sanitize``), the record schema (``schema``), encoders
+(``formats``), one writer per format over a record stream (``writers``), sinks and atomic
+report files (``sink``), consoles and progress (``console``).
 
-from __future__ import annotations
-
-from scanner.output.formats import Format, choose_format
-from scanner.output.sanitize import display_name, json_path_fields
-from scanner.output.schema import SCHEMA_VERSION
-
-__all__ = ["SCHEMA_VERSION", "Format", "choose_format", "display_name", "json_path_fields"]
+Nothing is imported here, so that a start-up path can import one of these modules alone.
+"""

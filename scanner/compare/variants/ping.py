@@ -1,7 +1,7 @@
 """Ping sweep, scheduled four ways over the same work unit: ``ping_argv`` to build the
 command, one ``ping`` child, ``parse_ping_output`` + ``classify`` to read it.
 
-* ``anyio-asyncio`` / ``anyio-trio``: the engine itself (``scanner.net.sweep.sweep``), its
+* ``anyio-asyncio`` / ``anyio-trio``: the engine itself (``scanner.net.engine.sweep``), its
   concurrency set to the cell's cap, its default spawner (posix_spawn + pidfd where the
   kernel has it, else ``anyio.open_process``).
 * ``threads``: a ``ThreadPoolExecutor`` of the cap's size, each task a blocking
@@ -34,10 +34,11 @@ from scanner.compare.variants._external import missing_tool, tool_output, which
 from scanner.compare.variants._loops import run_on, scheduler_variants
 from scanner.compare.workload import Variant, Workload
 from scanner.net.config import SweepConfig
+from scanner.net.engine import sweep
 from scanner.net.model import HostResult, HostState
 from scanner.net.ping_cmd import PingFlavor, detect_flavor, ping_argv
-from scanner.net.ping_parse import classify, parse_ping_output
-from scanner.net.sweep import child_env, find_ping, sweep
+from scanner.net.probes.ping import child_env, find_ping, ping_command, read_completed
+from scanner.net.spawn import Completed
 from scanner.net.targets import Target, expand, parse_target_spec
 
 
@@ -82,35 +83,24 @@ def _address(target: Target) -> tuple[str | None, str | None]:
 
 
 def probe(target: Target, job: PingInput) -> HostResult:
-    """The blocking work unit of the threaded and sequential variants: one host, one child."""
+    """The blocking scheduling of the ``ping`` probe for the threaded and sequential
+    variants: the same argv (``ping_command``) and the same reading of the finished child
+    (``read_completed``) as the engine's probe; only the child runs through ``subprocess``."""
     address, cause = _address(target)
     if address is None:
         return HostResult(target.text, None, HostState.UNRESOLVED, cause, sent=0)
     cfg = job.cfg
-    argv = ping_argv(
-        address,
-        flavor=job.flavor,
-        count=cfg.count,
-        timeout_s=cfg.timeout,
-        interval_s=cfg.interval if cfg.count > 1 else None,
-        ping_path=job.ping_path,
-    )
+    argv = ping_command(address, cfg, job.flavor, job.ping_path)
+    deadline = cfg.effective_deadline
     try:
         done = subprocess.run(
-            argv,
-            capture_output=True,
-            env=dict(job.env),
-            timeout=cfg.effective_deadline,
-            check=False,
-        )
-        output, code, timed_out = done.stdout + done.stderr, done.returncode, False
+            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(job.env),
+            timeout=deadline, check=False,
+        )  # fmt: skip
+        completed = Completed(done.returncode, done.stdout)
     except subprocess.TimeoutExpired as exc:
-        output, code, timed_out = (exc.stdout or b"") + (exc.stderr or b""), None, True
-    stats = parse_ping_output(output.decode("utf-8", "replace"), flavor=job.flavor, exit_code=code)
-    state, why = classify(stats, code, job.flavor)
-    if timed_out and state is not HostState.ALIVE:
-        why = f"no answer within the {cfg.effective_deadline:g} s deadline; ping killed"
-    return HostResult.from_stats(target.text, address, stats, state, why)
+        completed = Completed(None, exc.stdout or b"", timed_out=True)
+    return read_completed(target.text, address, completed, job.flavor, deadline)
 
 
 def _anyio(backend: str, job: PingInput, concurrency: int) -> list[HostResult]:

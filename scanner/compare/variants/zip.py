@@ -28,16 +28,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from scanner.archives.config import ZipConfig
-from scanner.archives.engine import (
-    Candidate,
-    EngineConfig,
-    ProcessPolicy,
-    inspect_one,
-    inspect_paths,
-)
+from scanner.archives._unit import inspect_one
+from scanner.archives.config import EngineConfig, ProcessPolicy, ZipConfig
+from scanner.archives.engine import inspect_paths
 from scanner.archives.kinds import ARCHIVE_EXTENSIONS, extension_of
-from scanner.archives.model import ArchiveReport
+from scanner.archives.model import ArchiveReport, Candidate
 from scanner.compare.variants._external import missing_tool, tool_output, which
 from scanner.compare.variants._loops import run_on, scheduler_variants
 from scanner.compare.workload import Variant, Workload

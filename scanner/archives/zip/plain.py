@@ -1,6 +1,6 @@
 """Fast readers for the common clean archive: names (``zipinfo -1``) and the ``unzip -l`` text.
 
-The full reader (:func:`scanner.archives.central.read_central_directory`) builds one
+The full reader (:func:`scanner.archives.zip.central.read_central_directory`) builds one
 :class:`~scanner.archives.model.Member` per record, ~2 us each: 0.2 s for a 100k-member
 directory before anything is printed, and the report adds statistics and a nested-archive
 search. Listing names needs three lengths per record, so :func:`read_plain_names` unpacks
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import struct
 
-from scanner.archives.endrecords import (
+from scanner.archives.zip.endrecords import (
     CENTRAL,
     CENTRAL_SIG,
     EXTRA_HEADER,

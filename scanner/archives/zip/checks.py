@@ -3,7 +3,7 @@
 Every check reads only what the central-directory reader already parsed plus, for the
 local-header checks, 30 bytes + name per member (through the same buffer: a file is read
 by cached blocks, never member data it does not need). The codes and severities live in
-:mod:`scanner.archives.codes`. Sources for the rules:
+:mod:`scanner.archives.zip.codes`. Sources for the rules:
 
 - overlapping entries: David Fifield, "A better zip bomb" (WOOT 2019) - entries whose
   local header + data spans overlap reuse one compressed kernel; ClamAV's heuristic
@@ -23,9 +23,10 @@ import re
 import stat
 from dataclasses import dataclass, field
 
-from scanner.archives.codes import FindingList
 from scanner.archives.config import ZipConfig
-from scanner.archives.endrecords import (
+from scanner.archives.model import Member, method_name
+from scanner.archives.zip.codes import FindingList
+from scanner.archives.zip.endrecords import (
     EXTRA_HEADER,
     FLAG_DATA_DESCRIPTOR,
     FLAG_ENCRYPTED,
@@ -40,7 +41,6 @@ from scanner.archives.endrecords import (
     CentralDirectory,
     unpack_at,
 )
-from scanner.archives.model import Member, method_name
 
 #: Flag bits that must agree between local and central headers: encryption, data
 #: descriptor, strong encryption, UTF-8 names. Bits 1-2 (compression options) vary

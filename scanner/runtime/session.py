@@ -87,7 +87,7 @@ def run_async(body: Callable[[Session], Awaitable[int]], *, backend: str = "asyn
     except BrokenPipeError:
         # the reader went away (``| head``): quietly 0, here, before click would turn the
         # EPIPE into exit 1
-        from scanner.entry import silence_stdout
+        from scanner.output.pipe import silence_stdout
 
         silence_stdout()
         return exit_codes.OK

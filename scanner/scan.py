@@ -1,124 +1,89 @@
-"""Totals over many archive reports: ``scanner zip``'s summary and ``scanner scan``'s
-archives section.
+"""``scanner scan``: where the tree walk meets the archive engine.
 
-:class:`ArchiveSummary` is fed one report at a time (constant memory whatever the number of
-archives); :class:`ArchiveSection` plugs the archive engine into ``scan``'s walk.
+:class:`ScanReport` holds the walk report plus how to present it (totals, extensions,
+largest files, errors); :class:`ArchiveSection` runs the archive engine on the archives the
+walk meets and sums them up. Each section has its own JSON fields, so the JSON/CSV/table
+renderings grow without changing what exists.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from scanner.archives.model import ArchiveReport, Severity
-from scanner.archives.summary_line import summary_line
+from scanner.archives.model import ArchiveReport, ArchiveSummary, Severity
+from scanner.fs import views
+from scanner.fs.extensions import ExtSort, ExtTable
+from scanner.fs.model import WalkReport
+from scanner.output.sanitize import json_path_fields
 
 if TYPE_CHECKING:
     from anyio.streams.memory import MemoryObjectSendStream
     from rich.table import Table
 
-    from scanner.archives.engine import Candidate
-    from scanner.cli._runner import Session
-    from scanner.fs import BatchConsumer, WalkBatch, WalkConfig, WalkReport
+    from scanner.archives.model import Candidate
+    from scanner.fs import BatchConsumer, WalkBatch, WalkConfig
 
 
-def _zero_severities() -> dict[Severity, int]:
-    return dict.fromkeys(Severity, 0)
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    """How the scan report is cut: extension order, how many rows and errors to show."""
+
+    sort: ExtSort = ExtSort.COUNT
+    top: int | None = 20
+    errors_shown: int = 10
 
 
 @dataclass
-class ArchiveSummary:
-    """Counts over the archives seen so far (nested archives' findings included)."""
+class ScanReport:
+    """What ``scanner scan`` reports."""
 
-    #: Archives inspected (reports without an error), and files that could not be read.
-    archives: int = 0
-    errors: int = 0
-    #: Bytes of the archive files themselves.
-    bytes: int = 0
-    #: Members of top-level archives and their declared sizes.
-    members: int = 0
-    compressed: int = 0
-    uncompressed: int = 0
-    findings: dict[Severity, int] = field(default_factory=_zero_severities)
-    #: With ``collect_extensions``: member extension -> (files, bytes), over top-level and
-    #: nested archives, for ``scan --into-archives``.
-    member_extensions: dict[str, list[int]] = field(default_factory=dict)
-    collect_extensions: bool = False
-
-    def add(self, report: ArchiveReport) -> None:
-        """Count one report."""
-        if report.error is not None:
-            self.errors += 1
-            return
-        self.archives += 1
-        self.bytes += report.size
-        self.members += report.member_count
-        self.compressed += report.total_compressed
-        self.uncompressed += report.total_uncompressed
-        for _path, finding in report.iter_findings():
-            self.findings[finding.severity] += 1
-        if self.collect_extensions:
-            self._add_extensions(report)
-
-    def _add_extensions(self, report: ArchiveReport) -> None:
-        for ext, (files, size) in report.extensions.items():
-            slot = self.member_extensions.get(ext)
-            if slot is None:
-                self.member_extensions[ext] = [files, size]
-            else:
-                slot[0] += files
-                slot[1] += size
-        for child in report.nested:
-            self._add_extensions(child)
+    walk: WalkReport
+    options: ScanOptions
 
     @property
-    def finding_count(self) -> int:
-        """All findings, every severity."""
-        return sum(self.findings.values())
+    def extensions(self) -> ExtTable:
+        """The extension table, sorted and cut as the options say."""
+        return self.walk.extensions.table(self.options.sort, self.options.top)
 
-    @property
-    def worst(self) -> Severity | None:
-        """The highest severity seen, or None when there was no finding."""
-        present = [sev for sev, n in self.findings.items() if n]
-        return max(present) if present else None
-
-    def at_or_above(self, threshold: Severity) -> int:
-        """Findings at or above ``threshold`` (for ``--fail-on``)."""
-        return sum(n for sev, n in self.findings.items() if sev >= threshold)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready mapping."""
-        worst = self.worst
-        data: dict[str, Any] = {
-            "archives": self.archives,
-            "errors": self.errors,
-            "bytes": self.bytes,
-            "members": self.members,
-            "compressed": self.compressed,
-            "uncompressed": self.uncompressed,
-            "findings": {sev.label: n for sev, n in self.findings.items()},
-            "worst": None if worst is None else worst.label,
+    def json_fields(self) -> dict[str, Any]:
+        """The report as JSON fields (the body of the ``scan`` document)."""
+        walk = self.walk
+        return {
+            "summary": views.summary_fields(walk),
+            **views.ext_table_fields(self.extensions),
+            "largest": [views.largest_fields(f) for f in walk.largest],
+            "errors": [views.error_fields(e) for e in walk.errors[: self.options.errors_shown]],
+            "error_count": walk.error_count,
         }
-        if self.collect_extensions:
-            data["member_extensions"] = {
-                ext: {"files": v[0], "bytes": v[1]} for ext, v in self.member_extensions.items()
-            }
-        return data
 
-    def describe(self) -> str:
-        """One line for people: ``12 archives, 3,456 members, 2 findings (1 high, 1 low)``."""
-        by_sev = ", ".join(
-            f"{n:,} {sev.label}" for sev, n in sorted(self.findings.items(), reverse=True) if n
-        )
-        return summary_line(
-            self.archives,
-            self.members,
-            self.finding_count,
-            by_severity=by_sev,
-            unreadable=self.errors,
-        )
+    def csv_rows(self) -> list[list[Any]]:
+        """Long-format CSV rows: ``section, name, name_b64, count, bytes, detail``."""
+        walk = self.walk
+        rows: list[list[Any]] = []
+        for key, value in views.totals_fields(walk.totals).items():
+            rows.append(["totals", key, "", value, "", ""])
+        rows.append(["totals", "elapsed_s", "", "", "", round(walk.elapsed, 6)])
+        rows.append(["totals", "interrupted", "", "", "", walk.interrupted])
+        table = self.extensions
+        for r in table.rows:
+            rows.append(["extension", r.ext, "", r.files, r.bytes, ""])
+        if table.others is not None:
+            rows.append(["others", "", "", table.others.files, table.others.bytes, ""])
+        for f in walk.largest:
+            p = json_path_fields(f.path)
+            rows.append(["largest", p["path"], p.get("path_b64", ""), "", f.size, ""])
+        for e in walk.errors[: self.options.errors_shown]:
+            p = json_path_fields(e.subject)
+            reason = f"{e.errno_name} {e.message}" if e.errno_name else e.message
+            detail = f"{e.phase}: {reason}"
+            rows.append(["error", p["path"], p.get("path_b64", ""), e.errno or "", "", detail])
+        return rows
+
+
+SCAN_CSV_HEADER = ("section", "name", "name_b64", "count", "bytes", "detail")
 
 
 class ArchiveSection:
@@ -154,8 +119,8 @@ class ArchiveSection:
 
     def consumer(self, inner: BatchConsumer | None) -> BatchConsumer:
         """A batch consumer that sends archives to the engine, then calls ``inner``."""
-        from scanner.archives.engine import Candidate
         from scanner.archives.kinds import is_archive_name
+        from scanner.archives.model import Candidate
 
         async def on_batch(batch: WalkBatch) -> None:
             if self._send is not None:
@@ -168,13 +133,15 @@ class ArchiveSection:
         return on_batch
 
     @asynccontextmanager
-    async def running(self, session: Session) -> AsyncIterator[ArchiveSection]:
-        """Run the engine for the duration of the block (the walk). On Ctrl-C the archives
-        already queued are dropped: the section then covers what was finished."""
+    async def running(self, stopped: Callable[[], bool]) -> AsyncIterator[ArchiveSection]:
+        """Run the engine for the duration of the block (the walk). When ``stopped()`` is
+        true at its end (Ctrl-C) the archives still queued are dropped: the section then
+        covers what was finished."""
         import anyio
 
-        from scanner.archives.config import ZipConfig
-        from scanner.archives.engine import ArchiveEngine, Candidate, EngineConfig
+        from scanner.archives.config import EngineConfig, ZipConfig
+        from scanner.archives.engine import ArchiveEngine
+        from scanner.archives.model import Candidate
 
         async def on_report(report: ArchiveReport) -> None:
             self.summary.add(report)
@@ -189,7 +156,7 @@ class ArchiveSection:
             finally:
                 self._send = None
                 await send.aclose()
-                if session.interrupted:
+                if stopped():
                     tg.cancel_scope.cancel()
 
     def merge_into(self, walked: WalkReport) -> None:

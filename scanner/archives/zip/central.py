@@ -19,8 +19,9 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from scanner.archives.codes import FindingList
-from scanner.archives.endrecords import (
+from scanner.archives.model import Member, make_member
+from scanner.archives.zip.codes import FindingList
+from scanner.archives.zip.endrecords import (
     _DOS_TIME_CACHE,
     CENTRAL,
     CENTRAL_SIG,
@@ -40,7 +41,6 @@ from scanner.archives.endrecords import (
     dos_datetime,
     read_end_records,
 )
-from scanner.archives.model import Member, make_member
 
 
 def _unix_time(seconds: int) -> str:

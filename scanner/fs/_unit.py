@@ -27,19 +27,19 @@ from heapq import heappush, heapreplace
 from time import perf_counter, thread_time
 
 from scanner.errors import ItemError
-from scanner.fs.config import WalkConfig
-from scanner.fs.extensions import extension_of
-from scanner.fs.filters import Excluder, compile_excludes
-from scanner.fs.model import (
+from scanner.fs.batch import (
     BatchResult,
     Budget,
     DirTask,
-    Entry,
     OpenDir,
     SharedState,
     close_dir,
     close_tasks,
 )
+from scanner.fs.config import WalkConfig
+from scanner.fs.extensions import extension_of
+from scanner.fs.filters import Excluder, compile_excludes
+from scanner.fs.model import Entry
 
 _KIND_OF_MODE = {
     stat.S_IFREG: "f",

@@ -18,11 +18,14 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from scanner.archives.central import read_central_directory
-from scanner.archives.checks import Audit, describe_prefix, first_entry_offset, run_audit
-from scanner.archives.codes import FindingList
 from scanner.archives.config import ZipConfig
-from scanner.archives.endrecords import (
+from scanner.archives.kinds import ARCHIVE_EXTENSIONS, extension_of, is_archive_name
+from scanner.archives.model import ArchiveReport, Member, method_name
+from scanner.archives.source import BLOCK, FileView
+from scanner.archives.zip.central import read_central_directory
+from scanner.archives.zip.checks import Audit, describe_prefix, first_entry_offset, run_audit
+from scanner.archives.zip.codes import FindingList
+from scanner.archives.zip.endrecords import (
     CENTRAL,
     CENTRAL_SIG,
     EOCD,
@@ -34,11 +37,8 @@ from scanner.archives.endrecords import (
     Buffer,
     CentralDirectory,
 )
-from scanner.archives.kinds import ARCHIVE_EXTENSIONS, extension_of, is_archive_name
-from scanner.archives.model import ArchiveReport, Member, method_name
-from scanner.archives.source import BLOCK, FileView
-from scanner.archives.verify import CorruptData, member_data
-from scanner.archives.verify import verify_members as _verify_members
+from scanner.archives.zip.verify import CorruptData, member_data
+from scanner.archives.zip.verify import verify_members as _verify_members
 from scanner.errors import ItemError
 
 #: Files up to this size are read whole with one ``read`` (cheaper than several preads).

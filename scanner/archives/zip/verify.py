@@ -17,10 +17,10 @@ import zlib
 from collections.abc import Iterator
 from typing import Protocol
 
-from scanner.archives.codes import FindingList
 from scanner.archives.config import ZipConfig
-from scanner.archives.endrecords import EXTRA_HEADER, LOCAL, LOCAL_SIG, Buffer, unpack_at
 from scanner.archives.model import Member, method_name
+from scanner.archives.zip.codes import FindingList
+from scanner.archives.zip.endrecords import EXTRA_HEADER, LOCAL, LOCAL_SIG, Buffer, unpack_at
 
 METHOD_STORED = 0
 METHOD_DEFLATE = 8

@@ -1,7 +1,7 @@
 """The zip end records: where the central directory is, what it declares, the layouts.
 
-Split from :mod:`scanner.archives.central` so that the ``zip --names`` fast path
-(:mod:`scanner.archives.plain`, started by :mod:`scanner.entry` before the CLI is imported)
+Split from :mod:`scanner.archives.zip.central` so that the ``zip --names`` fast path
+(:mod:`scanner.archives.zip.plain`, started by :mod:`scanner.entry` before the CLI is imported)
 can find the central directory importing nothing but ``struct`` and the file view.
 Layouts follow PKWARE's APPNOTE.TXT 6.3.10 (sections 4.3.7 local header, 4.3.12 central
 header, 4.3.14-4.3.16 ZIP64 and classic end records, 4.5 extra fields).
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from scanner.archives.model import Member
 
     class Findings(Protocol):
-        """Where problems go: a :class:`~scanner.archives.codes.FindingList`, or a counter."""
+        """Where problems go: a :class:`~scanner.archives.zip.codes.FindingList`, or a counter."""
 
         def add(self, code: str, member: str | None, message: str) -> None: ...
 

@@ -21,9 +21,8 @@ import enum
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from scanner.archives.model import ArchiveReport, Finding, Member, method_name
-from scanner.archives.plain import listing_foot, listing_head
-from scanner.archives.summary import ArchiveSummary
+from scanner.archives.model import ArchiveReport, ArchiveSummary, Finding, Member, method_name
+from scanner.archives.zip.plain import listing_foot, listing_head
 from scanner.output.formats import Format, csv_text, dumps_pretty, jsonl_line
 from scanner.output.sanitize import display_name, json_path_fields
 from scanner.output.schema import document, record
@@ -90,7 +89,7 @@ ARCHIVE_HEADER = (
 
 def listing_text(report: ArchiveReport, name: Callable[[str], str]) -> str:
     """Members of one archive (and its nested ones) the way ``unzip -l`` prints them (the
-    ``zip --list`` fast path, :func:`scanner.archives.plain.read_plain_listing`, prints the
+    ``zip --list`` fast path, :func:`scanner.archives.zip.plain.read_plain_listing`, prints the
     same bytes for a clean archive)."""
     out: list[str] = []
     exact = name is _exact
@@ -143,7 +142,7 @@ def error_record(report: ArchiveReport) -> dict[str, Any]:
         **json_path_fields(report.path),
         "phase": err.phase,
         "message": err.message,
-        # the same fields as the walk's error records (scanner.fs.records.error_fields)
+        # the same fields as the walk's error records (scanner.fs.views.error_fields)
         "errno": err.errno,
         "errno_name": err.errno_name,
     }

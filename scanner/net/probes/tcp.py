@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import errno
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import anyio
 
-from scanner.net.model import HostState
+from scanner.net.config import SweepConfig
+from scanner.net.model import HostResult, HostState
 
 #: errnos that mean a router (or the local stack) said the host cannot be reached.
 _UNREACHABLE = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN, errno.ENETDOWN}
@@ -58,3 +60,36 @@ async def tcp_probe(address: str, ports: Sequence[int], timeout: float) -> TcpOu
 
 def _ms_since(start: float) -> float:
     return (time.perf_counter() - start) * 1000.0
+
+
+class TcpProbe:
+    """Connects to each port in turn: the ``tcp`` probe method."""
+
+    name = "tcp"
+
+    def __init__(self, cfg: SweepConfig) -> None:
+        self.cfg = cfg
+
+    async def probe(self, target: str, address: str) -> HostResult:
+        """One round of connects to ``address``."""
+        outcome = await tcp_probe(address, self.cfg.ports, self.cfg.timeout)
+        rtt = outcome.rtt_ms
+        alive = outcome.state is HostState.ALIVE
+        return HostResult(
+            target=target,
+            address=address,
+            state=outcome.state,
+            cause=outcome.cause,
+            sent=outcome.tried,
+            received=1 if alive else 0,
+            loss_pct=100.0 * (outcome.tried - 1) / outcome.tried if alive else 100.0,
+            rtt_min=rtt,
+            rtt_avg=rtt,
+            rtt_max=rtt,
+        )
+
+
+@asynccontextmanager
+async def open_tcp_probe(cfg: SweepConfig) -> AsyncIterator[TcpProbe]:
+    """The TCP probe needs no set-up."""
+    yield TcpProbe(cfg)

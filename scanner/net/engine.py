@@ -1,0 +1,180 @@
+"""The sweep engine: many hosts, one probe each, results streamed as they finish.
+
+Shape (fping's, in anyio): the caller's targets are pulled lazily, one task per target is
+started only when an in-flight slot is free (memory stays bounded for a /16), names are
+resolved under their own limit, probes run under the concurrency limit (``-j``) and the
+global token bucket (``--rate``), and every result goes through one channel to a single
+consumer that calls ``on_result``, so output is never interleaved. A host that did not
+answer is retried after a backoff *without* holding a probe slot.
+
+Every failure is a result: a name that does not resolve is UNRESOLVED with the resolver's
+cause, a ``ping`` that cannot be started, prints garbage or hangs past its deadline (it is
+killed) is ERROR with the cause. Cancelling the sweep kills and reaps every child
+(:mod:`scanner.net.spawn`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable
+from contextlib import aclosing
+from typing import TYPE_CHECKING
+
+import anyio
+from anyio.abc import ObjectSendStream
+
+from scanner.net.config import SweepConfig, open_file_capacity
+from scanner.net.model import HostResult, HostState, SweepSummary
+from scanner.net.probes import Probe, open_probe
+from scanner.net.ratelimit import TokenBucket
+from scanner.net.resolve import LookupFunc, Resolver, system_lookup
+from scanner.net.targets import Target
+
+if TYPE_CHECKING:
+    from scanner.net.spawn import Spawner
+
+OnResult = Callable[[HostResult], Awaitable[None]]
+
+#: Results waiting for the consumer; beyond this, probes wait (bounded memory).
+_RESULT_BUFFER = 256
+#: Longest wait between retries of one host.
+_MAX_BACKOFF = 30.0
+
+
+class _Hosts:
+    """Takes one target to its final result: resolution, the family filter, attempts under
+    the probe slots and the rate limit, retries with backoff. Shared state of one sweep."""
+
+    def __init__(self, cfg: SweepConfig, probe: Probe, *, lookup: LookupFunc) -> None:
+        self.cfg = cfg
+        self.probe = probe
+        capacity = open_file_capacity()
+        slots = cfg.concurrency if capacity is None else min(cfg.concurrency, capacity)
+        self.probe_slots = anyio.CapacityLimiter(slots)
+        self.bucket = TokenBucket(cfg.rate) if cfg.rate is not None else None
+        self.resolver = Resolver(
+            concurrency=cfg.resolve_concurrency,
+            timeout=cfg.resolve_timeout,
+            family=cfg.family,
+            lookup=lookup,
+        )
+
+    async def host(self, target: Target) -> HostResult:
+        """The final result for one target."""
+        start = time.monotonic()
+        address = target.host
+        if target.kind == "name":
+            resolved = await self.resolver.resolve(target.host)
+            if resolved.address is None:
+                return HostResult(
+                    target=target.text,
+                    address=None,
+                    state=HostState.UNRESOLVED,
+                    cause=resolved.cause,
+                    sent=0,
+                    attempts=0,
+                    elapsed_s=time.monotonic() - start,
+                )
+            address = resolved.address
+        elif self.cfg.family and _version(address) != self.cfg.family:
+            return HostResult(
+                target=target.text,
+                address=address,
+                state=HostState.ERROR,
+                cause=f"not an IPv{self.cfg.family} address (-{self.cfg.family} given)",
+                attempts=0,
+            )
+        attempt = 0
+        while True:
+            attempt += 1
+            async with self.probe_slots:
+                if self.bucket is not None:
+                    await self.bucket.acquire(self.cfg.tokens_per_probe)
+                result = await self.probe.probe(target.text, address)
+            if result.state is not HostState.UNREACHABLE or attempt > self.cfg.retries:
+                break
+            await anyio.sleep(min(_MAX_BACKOFF, self.cfg.backoff * 2 ** (attempt - 1)))
+        return _with_timing(result, attempt, time.monotonic() - start)
+
+
+def _version(address: str) -> int:
+    return 6 if ":" in address else 4
+
+
+def _with_timing(result: HostResult, attempts: int, elapsed: float) -> HostResult:
+    from dataclasses import replace
+
+    return replace(result, attempts=attempts, elapsed_s=round(elapsed, 6))
+
+
+async def _iterate(
+    targets: AsyncIterable[Target] | Iterable[Target],
+) -> AsyncGenerator[Target, None]:
+    if isinstance(targets, AsyncIterable):
+        async for target in targets:
+            yield target
+    else:
+        for target in targets:
+            yield target
+
+
+async def sweep(
+    targets: AsyncIterable[Target] | Iterable[Target],
+    cfg: SweepConfig,
+    on_result: OnResult,
+    *,
+    summary: SweepSummary | None = None,
+    lookup: LookupFunc = system_lookup,
+    spawner: Spawner | None = None,
+) -> SweepSummary:
+    """Probe every target and call ``on_result`` once per host, in completion order.
+
+    ``targets`` is pulled lazily (a generator over a /16 is fine); ``summary``, when given,
+    is updated in place so a caller can still report counts after a cancellation.
+    ``lookup`` and ``spawner`` replace the system resolver and the child-process runner
+    (tests script them). Per-host failures are results; only bugs and cancellation raise.
+    """
+    summary = summary if summary is not None else SweepSummary()
+    summary.started = time.monotonic()
+    async with open_probe(cfg, spawner=spawner) as probe:
+        await _run(targets, cfg, on_result, _Hosts(cfg, probe, lookup=lookup), summary)
+    return summary
+
+
+async def _run(
+    targets: AsyncIterable[Target] | Iterable[Target],
+    cfg: SweepConfig,
+    on_result: OnResult,
+    hosts: _Hosts,
+    summary: SweepSummary,
+) -> None:
+    # Tasks in flight: probing, resolving or waiting to retry. Twice the probe slots keeps
+    # the slots busy while some hosts back off, and bounds memory whatever the target count.
+    in_flight = anyio.Semaphore(cfg.concurrency * 2)
+    send, receive = anyio.create_memory_object_stream[HostResult](_RESULT_BUFFER)
+
+    async def one(target: Target, out: ObjectSendStream[HostResult]) -> None:
+        try:
+            async with out:
+                await out.send(await hosts.host(target))
+        finally:
+            in_flight.release()
+
+    async def produce() -> None:
+        async with send, aclosing(_iterate(targets)) as pull, anyio.create_task_group() as probes:
+            async for target in pull:
+                await in_flight.acquire()
+                probes.start_soon(one, target, send.clone())
+
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(produce)
+            async with receive:
+                async for result in receive:
+                    summary.add(result)
+                    await on_result(result)
+    finally:
+        summary.finished = time.monotonic()
+
+
+__all__ = ["OnResult", "sweep"]

@@ -3,12 +3,12 @@
 One dispatcher loop owns the ``Frontier`` of unread directories (LIFO keeps the walk mostly
 depth-first, so memory is bounded by the frontier, not by the number of files). While the
 frontier has work and fewer than ``tuner.limit`` batches are running, it hands a fair share of
-the frontier to a new batch task; each batch task makes one thread hop
-(``anyio.to_thread.run_sync(scan_batch, ...)``), merges the result in the event loop, pushes
-the directories it left unread back onto the frontier and passes the batch to the optional
-async consumer (serialised, so a consumer never sees two batches at once; a slow consumer
-holds its worker slot, which is the back-pressure). A batch may stop inside a huge directory
-(its budget is checked there too): the directory comes back with its scandir iterator open
+the frontier to a new batch task; each batch task makes one call of the batch executor
+(``scanner.fs.executor``: one worker-thread hop by default), merges the result in the event
+loop, pushes the directories it left unread back onto the frontier and passes the batch to
+the optional async consumer (serialised, so a consumer never sees two batches at once; a slow
+consumer holds its worker slot, which is the back-pressure). A batch may stop inside a huge
+directory (its budget is checked there too): the directory comes back with its scandir iterator open
 and goes out first in the next share, so no batch holds more than its budget of entries, the
 consumer sees a huge directory batch by batch, and at most one directory per running batch
 is open.
@@ -25,12 +25,11 @@ from collections.abc import Awaitable, Callable
 from time import perf_counter
 
 import anyio
-import anyio.to_thread
 from anyio.abc import TaskGroup
 
-from scanner.fs._unit import root_tasks, scan_batch
 from scanner.fs.batch import BatchResult, DirTask, ReportBuilder, SharedState, close_tasks
 from scanner.fs.config import WalkConfig
+from scanner.fs.executor import BatchExecutor, ThreadExecutor
 from scanner.fs.frontier import Frontier
 from scanner.fs.model import WalkBatch, WalkReport
 from scanner.fs.tuner import Tuner
@@ -42,7 +41,13 @@ class Walker:
     """One walk: ``await Walker(config).run()``; ``report`` is live while it runs (progress
     displays read it) and holds the partial result after a cancellation."""
 
-    def __init__(self, config: WalkConfig, on_batch: BatchConsumer | None = None) -> None:
+    def __init__(
+        self,
+        config: WalkConfig,
+        on_batch: BatchConsumer | None = None,
+        *,
+        executor: BatchExecutor | None = None,
+    ) -> None:
         self.config = config
         self.shared = SharedState()
         self.tuner = Tuner(pinned=config.workers, max_workers=config.max_workers)
@@ -54,7 +59,7 @@ class Walker:
         self._unstarted: dict[int, list[DirTask]] = {}
         self._running = 0
         self._changed = anyio.Event()
-        self._threads = anyio.CapacityLimiter(max(config.max_workers, config.workers or 1))
+        self._executor = executor or ThreadExecutor(max(config.max_workers, config.workers or 1))
         self._consumer_lock = anyio.Lock()
         self._start = perf_counter()
         self._done = False
@@ -79,7 +84,7 @@ class Walker:
         try:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._stop_on_cancel)
-                first = await self._hop(root_tasks, self.config, self.shared)
+                first = await self._shielded(self._executor.roots(self.config, self.shared))
                 await self._absorb(first, running=1)
                 await self._dispatch(tg)
                 tg.cancel_scope.cancel()  # only the stop watcher is left
@@ -123,17 +128,20 @@ class Walker:
             self._changed = anyio.Event()
             await self._changed.wait()
 
-    async def _hop(self, fn: Callable[..., BatchResult], *args: object) -> BatchResult:
-        # shielded: the thread finishes its (budget-bounded) batch anyway, and what it read
+    async def _shielded(self, call: Awaitable[BatchResult]) -> BatchResult:
+        # shielded: the executor finishes its (budget-bounded) batch anyway, and what it read
         # must reach the report
         with anyio.CancelScope(shield=True):
-            res: BatchResult = await anyio.to_thread.run_sync(fn, *args, limiter=self._threads)
-        return res
+            res = await call
+        return res  # noqa: RET504 (mypy: a cancel scope may swallow the return inside it)
 
     async def _batch(self, tasks: list[DirTask]) -> None:
         del self._unstarted[id(tasks)]
         try:
-            res = await self._hop(scan_batch, tasks, self.config, self.tuner.budget(), self.shared)
+            budget = self.tuner.budget()
+            res = await self._shielded(
+                self._executor.batch(tasks, self.config, budget, self.shared)
+            )
             await self._absorb(res, running=self._running)
         finally:
             self._running -= 1
@@ -149,10 +157,16 @@ class Walker:
                 await self._on_batch(WalkBatch(res.entries, res.errors, res.totals))
 
 
-async def walk(config: WalkConfig, on_batch: BatchConsumer | None = None) -> WalkReport:
+async def walk(
+    config: WalkConfig,
+    on_batch: BatchConsumer | None = None,
+    *,
+    executor: BatchExecutor | None = None,
+) -> WalkReport:
     """Walk the roots of ``config`` and return the report.
 
     ``on_batch`` (optional) is awaited once per batch with its entries (when
     ``config.listing``), errors and counts, in the event loop, one batch at a time.
+    ``executor`` runs the work unit (default: worker threads).
     """
-    return await Walker(config, on_batch).run()
+    return await Walker(config, on_batch, executor=executor).run()

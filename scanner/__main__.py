@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 
 if __name__ == "__main__":
-    # Ctrl-C or SIGTERM while the CLI is still being imported: 130/143, no traceback
-    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     try:
-        from scanner.entry import run
+        # first of all: from here on a Ctrl-C or SIGTERM is noted, never raised mid-import
+        from scanner.runtime.signals import install
+
+        install()
     except KeyboardInterrupt:
         sys.exit(130)
+    from scanner.entry import run
+
     run()

@@ -14,11 +14,11 @@ None and the typer app runs the command from the start, so both paths print the 
 from __future__ import annotations
 
 import os
-import signal
 import stat
 import sys
 
 from scanner import exit_codes
+from scanner.runtime import signals
 
 TYPE_CHECKING = False  # typing/collections.abc stay unimported on the fast path
 if TYPE_CHECKING:
@@ -37,8 +37,9 @@ _FLAGS = {
 
 def run() -> None:
     """Console-script entry point: the fast path when it applies, else the typer app."""
-    # Ctrl-C or SIGTERM before a command's run loop takes the signals over: 130/143 quietly
-    signal.signal(signal.SIGTERM, _exit_on_signal)
+    # a Ctrl-C or SIGTERM before a command's run loop listens is noted, not raised (see
+    # scanner.runtime.signals): the command stops as soon as it can, and exits 130/143
+    signals.install()
     try:
         code = fast_zip(sys.argv[1:])
         if code is None:
@@ -47,11 +48,10 @@ def run() -> None:
             code = main()
     except KeyboardInterrupt:
         code = exit_codes.INTERRUPTED
+    late = signals.exit_code()
+    if late is not None and code not in (exit_codes.INTERRUPTED, exit_codes.TERMINATED):
+        code = late
     sys.exit(code)
-
-
-def _exit_on_signal(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)
 
 
 def fast_zip(argv: Sequence[str]) -> int | None:

@@ -1,26 +1,32 @@
 """``scanner scan``: where the tree walk meets the archive engine.
 
-:class:`ScanReport` holds the walk report plus how to present it (totals, extensions,
-largest files, errors); :class:`ArchiveSection` runs the archive engine on the archives the
-walk meets and sums them up. Each section has its own JSON fields, so the JSON/CSV/table
-renderings grow without changing what exists.
+:class:`ScanJob` is what the command runs and :class:`ScanView` how its report looks in each
+format (totals, extensions, largest files, errors); :class:`ArchiveSection` runs the archive
+engine on the archives the walk meets and sums them up. Each section has its own JSON fields,
+so the JSON/CSV/table renderings grow without changing what exists.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from scanner.archives.model import ArchiveReport, ArchiveSummary, Severity
+from scanner.errors import ItemError
 from scanner.fs import views
-from scanner.fs.extensions import ExtSort, ExtTable
-from scanner.fs.model import WalkReport
+from scanner.fs.engine import Walker
+from scanner.fs.executor import BatchExecutor
+from scanner.fs.extensions import ExtSort
+from scanner.fs.jobs import TreeJob
+from scanner.fs.model import LargeFile, WalkReport
 from scanner.output.sanitize import json_path_fields
+from scanner.output.stream import RecordStream
 
 if TYPE_CHECKING:
     from anyio.streams.memory import MemoryObjectSendStream
+    from rich.console import RenderableType
     from rich.table import Table
 
     from scanner.archives.model import Candidate
@@ -36,54 +42,172 @@ class ScanOptions:
     errors_shown: int = 10
 
 
-@dataclass
-class ScanReport:
-    """What ``scanner scan`` reports."""
-
-    walk: WalkReport
-    options: ScanOptions
-
-    @property
-    def extensions(self) -> ExtTable:
-        """The extension table, sorted and cut as the options say."""
-        return self.walk.extensions.table(self.options.sort, self.options.top)
-
-    def json_fields(self) -> dict[str, Any]:
-        """The report as JSON fields (the body of the ``scan`` document)."""
-        walk = self.walk
-        return {
-            "summary": views.summary_fields(walk),
-            **views.ext_table_fields(self.extensions),
-            "largest": [views.largest_fields(f) for f in walk.largest],
-            "errors": [views.error_fields(e) for e in walk.errors[: self.options.errors_shown]],
-            "error_count": walk.error_count,
-        }
-
-    def csv_rows(self) -> list[list[Any]]:
-        """Long-format CSV rows: ``section, name, name_b64, count, bytes, detail``."""
-        walk = self.walk
-        rows: list[list[Any]] = []
-        for key, value in views.totals_fields(walk.totals).items():
-            rows.append(["totals", key, "", value, "", ""])
-        rows.append(["totals", "elapsed_s", "", "", "", round(walk.elapsed, 6)])
-        rows.append(["totals", "interrupted", "", "", "", walk.interrupted])
-        table = self.extensions
-        for r in table.rows:
-            rows.append(["extension", r.ext, "", r.files, r.bytes, ""])
-        if table.others is not None:
-            rows.append(["others", "", "", table.others.files, table.others.bytes, ""])
-        for f in walk.largest:
-            p = json_path_fields(f.path)
-            rows.append(["largest", p["path"], p.get("path_b64", ""), "", f.size, ""])
-        for e in walk.errors[: self.options.errors_shown]:
-            p = json_path_fields(e.subject)
-            reason = f"{e.errno_name} {e.message}" if e.errno_name else e.message
-            detail = f"{e.phase}: {reason}"
-            rows.append(["error", p["path"], p.get("path_b64", ""), e.errno or "", "", detail])
-        return rows
-
-
+#: scan's long CSV format: one row per total, extension, large file, error and archive count.
 SCAN_CSV_HEADER = ("section", "name", "name_b64", "count", "bytes", "detail")
+
+
+def _totals_rows(walk: WalkReport) -> list[list[Any]]:
+    rows: list[list[Any]] = [
+        ["totals", key, "", value, "", ""]
+        for key, value in views.totals_fields(walk.totals).items()
+    ]
+    rows.append(["totals", "elapsed_s", "", "", "", round(walk.elapsed, 6)])
+    rows.append(["totals", "interrupted", "", "", "", walk.interrupted])
+    return rows
+
+
+def _error_row(e: ItemError) -> list[Any]:
+    p = json_path_fields(e.subject)
+    reason = f"{e.errno_name} {e.message}" if e.errno_name else e.message
+    return ["error", p["path"], p.get("path_b64", ""), e.errno or "", "", f"{e.phase}: {reason}"]
+
+
+def _largest_row(f: LargeFile) -> list[Any]:
+    p = json_path_fields(f.path)
+    return ["largest", p["path"], p.get("path_b64", ""), "", f.size, ""]
+
+
+class ScanView:
+    """``scanner scan``: totals, extensions, the largest files, the first errors and the
+    archives section, in every format."""
+
+    command = "scan"
+    sorted_lists: frozenset[str] = frozenset()
+
+    def __init__(self, archives: ArchiveSection) -> None:
+        self.archives = archives
+
+    def fields(self, kind: str, item: Any) -> dict[str, Any]:
+        """JSON fields of each kind."""
+        if kind in ("extension", "others"):
+            return views.ext_row_fields(item)
+        if kind == "ext_table":
+            fields = views.ext_table_fields(item)
+            del fields["extensions"]
+            return fields
+        if kind == "largest":
+            return views.largest_fields(item)
+        if kind == "error_count":
+            return {"error_count": item}
+        if kind == "archives":
+            return self.archives.fields()
+        return views.error_fields(item)
+
+    def jsonl_record(self, kind: str) -> bool:
+        """Rows, the largest files, the archives section and errors as found."""
+        return kind in ("error", "extension", "others", "largest", "archives")
+
+    def text(self, kind: str, items: Sequence[Any], *, terminal: bool) -> str:
+        """Text is the tables (TABLE format)."""
+        return ""
+
+    def csv_header(self) -> Sequence[str]:
+        """The long format's columns."""
+        return SCAN_CSV_HEADER
+
+    def csv_rows(self, kind: str, items: Sequence[Any]) -> Sequence[Sequence[Any]]:
+        """Rows of each section."""
+        if kind == "totals":
+            return [row for walk in items for row in _totals_rows(walk)]
+        if kind == "extension":
+            return [["extension", r.ext, "", r.files, r.bytes, ""] for r in items]
+        if kind == "others":
+            return [["others", "", "", r.files, r.bytes, ""] for r in items]
+        if kind == "largest":
+            return [_largest_row(f) for f in items]
+        if kind == "kept_errors":
+            return [_error_row(e) for e in items]
+        if kind == "archives":
+            return self.archives.csv_rows()
+        return []
+
+    def json_key(self, kind: str) -> tuple[str, bool] | None:
+        """Where each section goes in the document."""
+        return {
+            "extension": ("extensions", True),
+            "ext_table": ("", False),
+            "largest": ("largest", True),
+            "kept_errors": ("errors", True),
+            "error_count": ("", False),
+            "archives": ("archives", False),
+        }.get(kind)
+
+    def tables(
+        self, records: Sequence[tuple[str, Any]], *, width: int | None
+    ) -> list[RenderableType]:
+        """Totals, extensions, largest files, errors (with a count of the rest), archives."""
+        by_kind: dict[str, list[Any]] = {}
+        for kind, item in records:
+            by_kind.setdefault(kind, []).append(item)
+        parts: list[RenderableType] = []
+        for walk in by_kind.get("totals", []):
+            parts.append(views.totals_table(walk))
+        for table in by_kind.get("ext_table", []):
+            parts.append(views.ext_rich_table(table, "extensions"))
+        if by_kind.get("largest"):
+            parts.append(views.largest_table(by_kind["largest"]))
+        count = sum(by_kind.get("error_count", []))
+        if count:
+            parts.append(views.errors_table(by_kind.get("kept_errors", []), count))
+        if by_kind.get("archives"):
+            parts += self.archives.rich_tables()
+        return parts
+
+
+class ScanJob(TreeJob):
+    """``scanner scan``: the walk, with the archives it meets inspected on the way."""
+
+    def __init__(
+        self,
+        config: WalkConfig,
+        *,
+        options: ScanOptions = ScanOptions(),
+        into_archives: bool = False,
+        echo_errors: bool = False,
+        executor: BatchExecutor | None = None,
+    ) -> None:
+        self.archives = ArchiveSection(into_archives=into_archives)
+        super().__init__(
+            self.archives.walk_config(config), echo_errors=echo_errors, executor=executor
+        )
+        self.options = options
+        self.view = ScanView(self.archives)
+        self._stopped = False
+
+    async def run(self, out: RecordStream) -> None:
+        """The walk, feeding the archive engine."""
+        self.walker = Walker(
+            self.config, self.archives.consumer(self.consumer(out)), executor=self.executor
+        )
+        try:
+            async with self.archives.running(lambda: self._stopped):
+                try:
+                    await self.walker.run()
+                except BaseException:
+                    self._stopped = True  # cancelled: archives still queued are dropped
+                    raise
+        finally:
+            self.archives.merge_into(self.walker.report)
+
+    async def end(self, out: RecordStream) -> None:
+        """Every section, in the order of the report."""
+        if self.walker is None:
+            return
+        walk = self.report
+        table = walk.extensions.table(self.options.sort, self.options.top)
+        await out.emit("totals", [walk])
+        await out.emit("extension", table.rows)
+        if table.others is not None:
+            await out.emit("others", [table.others])
+        await out.emit("ext_table", [table])
+        await out.emit("largest", walk.largest)
+        await out.emit("kept_errors", walk.errors[: self.options.errors_shown])
+        await out.emit("error_count", [walk.error_count])
+        await out.emit("archives", [self.archives])
+
+    def exit_code(self) -> int:
+        """1 when some entries or archives could not be read."""
+        return self.archives.exit_code(super().exit_code())
 
 
 class ArchiveSection:

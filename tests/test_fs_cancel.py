@@ -122,10 +122,18 @@ def test_sigint_exits_130_with_the_partial_summary(big_tree: tuple[Path, TreeMan
     assert doc["summary"]["files"] < manifest.files
 
 
-def test_sigint_leaves_no_report_file(big_tree: tuple[Path, TreeManifest], tmp_path: Path) -> None:
-    root, _ = big_tree
+def test_sigint_writes_a_whole_interrupted_report_file(
+    big_tree: tuple[Path, TreeManifest], tmp_path: Path
+) -> None:
+    """The one -o policy of every command: what was finished, as a whole, valid report
+    marked interrupted (as stdout gets it), renamed into place; no temporary file left."""
+    root, manifest = big_tree
     target = tmp_path / "out.json"
-    code, _, err = _interrupt_once_walking(root, "ext", "--json", "-o", str(target), str(root))
+    code, out, err = _interrupt_once_walking(root, "ext", "--json", "-o", str(target), str(root))
     assert code == exit_codes.INTERRUPTED, err
-    assert "not written" in err
-    assert os.listdir(tmp_path) == []  # neither the report nor its temporary file
+    assert not out and "interrupted after" in err
+    assert os.listdir(tmp_path) == ["out.json"]  # the report, not its temporary file
+    doc = json.loads(target.read_text())
+    assert doc["summary"]["interrupted"] is True
+    assert doc["summary"]["files"] < manifest.files
+    assert sum(row["files"] for row in doc["extensions"]) <= doc["summary"]["files"]

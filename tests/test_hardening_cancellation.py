@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -101,25 +102,52 @@ def _assert_report_whole_or_absent(out_dir: Path, report: Path) -> None:
 CASES = [(w, s) for w in ("walk", "scan", "zip", "ping", "bench") for s in SIGNALS]
 
 
-@pytest.mark.parametrize(("workload", "signum"), CASES, ids=[f"{w}-{s.name}" for w, s in CASES])
-def test_signal_at_a_random_point(
-    inputs: dict[str, Path], tmp_path: Path, workload: str, signum: signal.Signals
+@pytest.fixture
+def busy_cpus() -> Iterator[None]:
+    """Every CPU busy with a spinning process while the test runs: start-up and imports then
+    take several times longer, which is where a signal used to become a traceback."""
+    spinners = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        for _ in range(os.cpu_count() or 1)
+    ]
+    try:
+        yield
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+
+
+def _before_our_code(stderr: str) -> bool:
+    """A KeyboardInterrupt raised inside the interpreter's own start-up (no frame of the
+    scanner package in the traceback)."""
+    if "KeyboardInterrupt" not in stderr or "scanner/" in stderr:
+        return False
+    return "Fatal Python error: init_import_site" in stderr or "<frozen runpy>" in stderr
+
+
+def _signal_run(
+    inputs: dict[str, Path],
+    tmp_path: Path,
+    workload: str,
+    signum: signal.Signals,
+    *,
+    delay: float,
+    env: dict[str, str] | None = None,
 ) -> None:
+    """One run signalled after ``delay`` seconds, and every check on what it left."""
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     suffix = ".jsonl" if workload in ("walk", "ping") else ".json"
     report = out_dir / f"report{suffix}"
     args = _workload(workload, inputs, tmp_path, report)
-    # from start-up (imports, argument checks) to the middle of the work
-    # (a 30k-file walk takes ~0.5 s here: it gets the shorter window)
-    latest = 0.35 if workload in ("walk", "scan") else 0.7
-    delay = random.Random(f"{workload}-{signum.name}").uniform(0.1, latest)
     proc = subprocess.Popen(
         [sys.executable, "-m", "scanner", *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         cwd=REPO,
         start_new_session=True,
+        env=env,
     )
     time.sleep(delay)
     finished_first = proc.poll() is not None
@@ -127,15 +155,46 @@ def test_signal_at_a_random_point(
         proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
     message = err.decode(errors="replace")
-    assert "Traceback" not in message
+    if signum == signal.SIGINT and _before_our_code(message):
+        # Ctrl-C while the interpreter starts (importing `site`, or runpy importing the
+        # package), before any code of ours can run: CPython itself reports it so, as it
+        # does for every Python program; the interpreter start-up is not ours to change
+        return
+    assert "Traceback" not in message, f"{delay:.3f} s: {message}"
     if finished_first:
         assert proc.returncode in (exit_codes.OK, exit_codes.PARTIAL), message
     else:
         # -signum: the signal came while the interpreter itself was starting, before any
         # Python code could handle it (a shell reports that as 128+N too)
         codes = (SIGNALS[signum], -signum, exit_codes.OK, exit_codes.PARTIAL)
-        assert proc.returncode in codes, message
+        assert proc.returncode in codes, f"{delay:.3f} s: {message}"
     _assert_session_empty(proc.pid)
     _assert_report_whole_or_absent(out_dir, report)
     if workload == "ping" and (tmp_path / "pids").exists():
         assert_no_leftovers(tmp_path / "ping", tmp_path / "pids")
+
+
+@pytest.mark.parametrize(("workload", "signum"), CASES, ids=[f"{w}-{s.name}" for w, s in CASES])
+def test_signal_at_a_random_point(
+    inputs: dict[str, Path], tmp_path: Path, workload: str, signum: signal.Signals
+) -> None:
+    # from start-up (imports, argument checks) to the middle of the work
+    # (a 30k-file walk takes ~0.5 s here: it gets the shorter window)
+    latest = 0.35 if workload in ("walk", "scan") else 0.7
+    delay = random.Random(f"{workload}-{signum.name}").uniform(0.1, latest)
+    _signal_run(inputs, tmp_path, workload, signum, delay=delay)
+
+
+@pytest.mark.usefixtures("busy_cpus")
+@pytest.mark.parametrize(("workload", "signum"), CASES, ids=[f"{w}-{s.name}" for w, s in CASES])
+def test_signal_during_slow_imports_on_busy_cpus(
+    inputs: dict[str, Path], tmp_path: Path, workload: str, signum: signal.Signals
+) -> None:
+    """Bytecode writing off and every CPU busy: imports run slowly, also the lazy ones inside
+    a command's task group; at each sampled moment the exit is 130/143 (or the normal code)
+    and nothing prints a traceback."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    rng = random.Random(f"busy-{workload}-{signum.name}")
+    for i, delay in enumerate(sorted(rng.uniform(0.05, 0.9) for _ in range(3))):
+        (tmp_path / str(i)).mkdir()
+        _signal_run(inputs, tmp_path / str(i), workload, signum, delay=delay, env=env)

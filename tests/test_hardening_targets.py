@@ -98,7 +98,7 @@ def test_huge_sweeps_need_yes(fake: tuple[Path, Path], target: str) -> None:
 def test_max_hosts_applies_after_deduplication_and_excludes(fake: tuple[Path, Path]) -> None:
     ping, _ = fake
     args = ["ping", "--ping", str(ping), "--max-hosts", "4", "-q", "--jsonl"]
-    ran = run_cli(*args, "127.0.0.1-8", "-x", "127.0.0.5-8")
+    ran = run_cli(*args, "127.0.0.1-8", "-E", "127.0.0.5-8")
     assert ran.code == exit_codes.OK, ran.err
     assert run_cli(*args, "127.0.0.1-5").code == exit_codes.USAGE
 

@@ -21,11 +21,13 @@ import pytest
 from scanner import exit_codes
 from scanner.labs.fakeping import HANG, SILENT, Behaviour, Kind, write_fake_ping
 from scanner.net.config import SweepConfig
+from scanner.net.jobs import PingJob
 from scanner.net.model import HOST_RECORD_FIELDS, HostState
-from scanner.net.run import PingRun, ping_run
 from scanner.net.targets import expand, parse_target_spec
 from scanner.net.views import NOT_ALIVE
 from scanner.output.formats import Format
+from scanner.runtime.command import Output, run_job
+from scanner.runtime.session import Session
 from tests.cli_helpers import REPO, run_cli
 from tests.test_ping_sweep import assert_no_leftovers, read_pids
 
@@ -133,7 +135,7 @@ def test_json_document_and_csv(fake: Path, tmp_path: Path) -> None:
 def test_targets_from_files_stdin_and_exclusions(fake: Path, tmp_path: Path) -> None:
     hosts = tmp_path / "hosts.txt"
     hosts.write_text("# lab hosts\n127.0.0.1-4  # a range\n\n127.0.0.9\n")
-    ran = run_cli("ping", "--ping", str(fake), "-f", str(hosts), "-x", "127.0.0.2,127.0.0.3")
+    ran = run_cli("ping", "--ping", str(fake), "-f", str(hosts), "-E", "127.0.0.2,127.0.0.3")
     assert ran.code == exit_codes.OK, ran.err
     assert sorted(line.split()[0] for line in ran.text.splitlines()) == [
         "127.0.0.1",
@@ -165,7 +167,7 @@ def test_targets_from_files_stdin_and_exclusions(fake: Path, tmp_path: Path) -> 
         (["-m", "udp", "127.0.0.1"], "--method must be icmp or tcp"),
         (["-m", "tcp", "-p", "80,0", "127.0.0.1"], "not a port number"),
         ([], "no targets"),
-        (["-x", "127.0.0.1", "127.0.0.1"], "no targets left after --exclude"),
+        (["-E", "127.0.0.1", "127.0.0.1"], "no targets left after --exclude"),
         (["-f", "/nonexistent/hosts"], "cannot read target file /nonexistent/hosts"),
         (["-c", "0", "127.0.0.1"], "Invalid value"),
         (["--rate", "0", "127.0.0.1"], "rate must be positive"),
@@ -310,13 +312,10 @@ async def test_run_exit_codes_in_process(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], specs: list[str], code: int
 ) -> None:
     fake = write_fake_ping(tmp_path, behaviours={"127.0.0.5": Behaviour(Kind.SILENT, wait=False)})
-    outcome = await ping_run(
-        expand([parse_target_spec(s) for s in specs]),
-        SweepConfig(ping=str(fake)),
-        PingRun(fmt=Format.JSONL, quiet=True),
-        lookup=_lookup,
+    job = PingJob(
+        expand([parse_target_spec(s) for s in specs]), SweepConfig(ping=str(fake)), lookup=_lookup
     )
-    assert outcome.exit_code == code
+    assert await run_job(job, Output(Format.JSONL, quiet=True), Session()) == code
     recs = records(capsys.readouterr().out.encode())
     assert len(recs) == len(specs) + (2 if "127.0.0.1-3" in specs else 0) + 1
     assert recs[-1]["record"] == "summary"
@@ -329,20 +328,15 @@ async def test_run_cancelled_kills_children_and_closes_the_output(
     fake = write_fake_ping(
         tmp_path, default=HANG, behaviours={"127.0.0.1": Behaviour()}, pid_log=tmp_path / "p"
     )
-    scope = anyio.CancelScope()
+    session = Session()
     seen = ""
     async with anyio.create_task_group() as tg:
 
         async def run() -> None:
-            outcome = await ping_run(
-                expand([parse_target_spec("127.0.0.1-5")]),
-                SweepConfig(ping=str(fake)),
-                PingRun(fmt=Format.JSONL, quiet=True),
-                scope,
-            )
-            assert outcome.interrupted
-            assert outcome.exit_code == exit_codes.INTERRUPTED
-            assert outcome.summary.total == 1
+            job = PingJob(expand([parse_target_spec("127.0.0.1-5")]), SweepConfig(ping=str(fake)))
+            code = await run_job(job, Output(Format.JSONL, quiet=True), session)
+            assert code == exit_codes.INTERRUPTED
+            assert job.sweep_summary.total == 1
 
         tg.start_soon(run)
         await _wait_for_pids(tmp_path / "p", 5)
@@ -350,7 +344,7 @@ async def test_run_cancelled_kills_children_and_closes_the_output(
             while '"target":"127.0.0.1"' not in seen:
                 seen += capsys.readouterr().out
                 await anyio.sleep(0.01)
-        scope.cancel()
+        session.work_scope.cancel()
     recs = records((seen + capsys.readouterr().out).encode())
     assert [r["record"] for r in recs] == ["host", "summary"]
     assert recs[1]["interrupted"] is True
@@ -362,26 +356,35 @@ async def test_run_unreachable_filter_in_process(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake = write_fake_ping(tmp_path, behaviours={"127.0.0.2": SILENT})
-    await ping_run(
+    job = PingJob(
         expand([parse_target_spec("127.0.0.1-3")]),
         SweepConfig(ping=str(fake), timeout=0.05),
-        PingRun(fmt=Format.TEXT, quiet=True, only=NOT_ALIVE),
+        only=NOT_ALIVE,
     )
+    await run_job(job, Output(Format.TEXT, quiet=True), Session())
     assert capsys.readouterr().out == "127.0.0.2\n"
     assert HostState.UNREACHABLE in NOT_ALIVE
 
 
-def test_progress_on_a_terminal_stderr_when_results_go_to_a_pipe(fake: Path) -> None:
+@pytest.mark.parametrize("to_file", [True, False])
+def test_progress_on_a_terminal_only_when_results_go_to_a_file(
+    fake: Path, tmp_path: Path, to_file: bool
+) -> None:
+    """A streamed listing shows progress only when its data goes to a file: a pipe's reader
+    (``| head``, ``| grep``) may print to this very terminal, and the line would tear it."""
     master, slave = os.openpty()
+    out_path = tmp_path / "out.txt"
     try:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "scanner", "ping", "--ping", str(fake), "-a", "127.0.0.1-3"],
-            stdout=subprocess.PIPE,
-            stderr=slave,
-            cwd=REPO,
-            env={**os.environ, "COLUMNS": "120"},
-        )
-        out, _ = proc.communicate(timeout=60)
+        with out_path.open("wb") as out_file:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "scanner", "ping", "--ping", str(fake), "-a", "127.0.0.1-3"],
+                stdout=out_file if to_file else subprocess.PIPE,
+                stderr=slave,
+                cwd=REPO,
+                env={**os.environ, "COLUMNS": "120"},
+            )
+            piped, _ = proc.communicate(timeout=60)
+        out = out_path.read_bytes() if to_file else piped
         os.close(slave)
         slave = -1
         seen = b""
@@ -400,7 +403,8 @@ def test_progress_on_a_terminal_stderr_when_results_go_to_a_pipe(fake: Path) -> 
     assert proc.returncode == exit_codes.OK
     assert sorted(out.split()) == [b"127.0.0.1", b"127.0.0.2", b"127.0.0.3"]
     text = seen.decode(errors="replace")
-    assert "hosts: " in text and " alive, 0 unreachable, 0 unresolved, 0 errors" in text
+    progress = " alive, 0 unreachable, 0 unresolved, 0 errors"
+    assert (progress in text) is to_file
     assert "scanner: 3 hosts: 3 alive, 0 unreachable in" in text
 
 

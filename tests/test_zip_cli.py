@@ -265,13 +265,19 @@ def test_ctrl_c_prints_partial_results_and_exits_130(slow_args: list[str]) -> No
     assert b"interrupted" in err
 
 
-def test_ctrl_c_leaves_no_report_file(slow_args: list[str], tmp_path: Path) -> None:
+def test_ctrl_c_writes_a_whole_interrupted_report_file(
+    slow_args: list[str], tmp_path: Path
+) -> None:
+    """-o gets what stdout would: the finished archives and a summary marked interrupted."""
     report = tmp_path / "out" / "report.jsonl"
     report.parent.mkdir()
     code, out, err = _interrupt_mid_run([*slow_args, "--output", str(report)], report.parent)
     assert code == exit_codes.INTERRUPTED, err
-    assert out == b"" and b"not written" in err
-    assert list(report.parent.iterdir()) == []  # neither the report nor its temporary file
+    assert out == b"" and b"interrupted" in err
+    assert list(report.parent.iterdir()) == [report]  # not its temporary file
+    recs = records(report.read_bytes())
+    assert recs[-1]["record"] == "summary" and recs[-1]["interrupted"] is True
+    assert recs[-1]["archives"] == len(recs) - 1 < 31
 
 
 def test_every_hostile_case_of_the_lab_is_reported_by_the_command(tmp_path: Path) -> None:

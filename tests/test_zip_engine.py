@@ -15,10 +15,13 @@ import pytest
 from scanner import exit_codes
 from scanner.archives.config import EngineConfig, ProcessPolicy, ZipConfig
 from scanner.archives.engine import ArchiveEngine, inspect_paths
+from scanner.archives.jobs import ZipJob
 from scanner.archives.model import ArchiveReport, Candidate, Finding, Member, Severity
-from scanner.archives.run import ZipRun, zip_run
-from scanner.archives.views import ReportWriter, View
+from scanner.archives.views import View, ZipView
 from scanner.output.formats import Format
+from scanner.output.writers import make_writer
+from scanner.runtime.command import Output, run_job
+from scanner.runtime.session import Session
 from tests.cli_helpers import REPO
 from tests.zip_corpus import Corpus, build_corpus
 
@@ -234,28 +237,40 @@ async def test_a_whole_run_writes_the_same_records_on_each_backend(
     corpus: Corpus, capsysbinary: pytest.CaptureFixture[bytes]
 ) -> None:
     # stdout, not --output: the shared report-file sink uses aiofiles, which is asyncio-only
-    run = ZipRun(paths=(str(corpus.root),), fmt=Format.JSONL, sniff=True, quiet=True)
-    outcome = await zip_run(run, ZipConfig(), EngineConfig(workers=3))
-    assert outcome.exit_code == exit_codes.OK and not outcome.interrupted
+    job = _job((str(corpus.root),), EngineConfig(workers=3), sniff=True)
+    assert await run_job(job, Output(Format.JSONL, quiet=True), Session()) == exit_codes.OK
     recs = [json.loads(line) for line in capsysbinary.readouterr().out.splitlines()]
     paths = sorted(r["path"] for r in recs if r["record"] == "archive")
     assert paths == sorted(str(p) for p in [*corpus.by_extension, corpus.hidden])
     assert recs[-1]["record"] == "summary" and recs[-1]["archives"] == 7
-    assert outcome.summary.findings[Severity.HIGH] == 3
+    assert job.totals.findings[Severity.HIGH] == 3
 
 
 async def test_fail_on_and_errors_choose_the_exit_code(
     corpus: Corpus, tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
 ) -> None:
     paths = (str(corpus.plain), str(corpus.traversal))
-    run = ZipRun(paths=paths, fmt=Format.CSV, fail_on=Severity.HIGH, quiet=True)
-    assert (await zip_run(run, ZipConfig(), EngineConfig())).exit_code == exit_codes.PARTIAL
-    run = ZipRun(paths=paths, fmt=Format.CSV, fail_on=Severity.CRITICAL, quiet=True)
-    assert (await zip_run(run, ZipConfig(), EngineConfig())).exit_code == exit_codes.OK
-    run = ZipRun(paths=(str(corpus.plain), str(tmp_path / "missing.zip")), quiet=True)
-    outcome = await zip_run(run, ZipConfig(), EngineConfig())
-    assert outcome.exit_code == exit_codes.PARTIAL and outcome.summary.errors == 1
+    csv = Output(Format.CSV, quiet=True)
+    job = _job(paths, fail_on=Severity.HIGH)
+    assert await run_job(job, csv, Session()) == exit_codes.PARTIAL
+    job = _job(paths, fail_on=Severity.CRITICAL)
+    assert await run_job(job, csv, Session()) == exit_codes.OK
+    job = _job((str(corpus.plain), str(tmp_path / "missing.zip")))
+    code = await run_job(job, Output(Format.TEXT, quiet=True), Session())
+    assert code == exit_codes.PARTIAL and job.totals.errors == 1
     assert capsysbinary.readouterr().out.count(b"path,members") == 2  # one CSV header per run
+
+
+def _job(
+    paths: tuple[str, ...],
+    engine: EngineConfig | None = None,
+    *,
+    sniff: bool = False,
+    fail_on: Severity | None = None,
+) -> ZipJob:
+    view = ZipView(View.ARCHIVES, roots=paths)
+    engine = engine or EngineConfig()
+    return ZipJob(paths, ZipConfig(), engine, view, sniff=sniff, fail_on=fail_on)
 
 
 class ListSink:
@@ -299,8 +314,8 @@ def _hostile_report() -> ArchiveReport:
 @pytest.mark.parametrize("view", [View.MEMBERS, View.FINDINGS, View.ARCHIVES])
 async def test_names_are_escaped_on_a_terminal(view: View) -> None:
     sink = ListSink()
-    writer = ReportWriter(sink, Format.TEXT, view, terminal=True)
-    await writer.report(_hostile_report())
+    writer = make_writer(Format.TEXT, sink, ZipView(view), terminal=True)
+    await writer.write("archive", [_hostile_report()])
     text = "".join(sink.parts)
     assert "\x1b" not in text and "\u202e" not in text and "a\nb.zip" not in text
     assert "a\\nb.zip" in text
@@ -310,8 +325,10 @@ async def test_names_are_escaped_on_a_terminal(view: View) -> None:
 
 async def test_names_are_exact_in_jsonl() -> None:
     sink = ListSink()
-    writer = ReportWriter(sink, Format.JSONL, View.MEMBERS, terminal=True)
-    await writer.report(_hostile_report())
+    writer = make_writer(Format.JSONL, sink, ZipView(View.MEMBERS), terminal=True)
+    report = _hostile_report()
+    await writer.write("member", [(report.path, m) for m in report.members or ()])
+    await writer.write("archive", [report])
     recs = [json.loads(line) for line in "".join(sink.parts).splitlines()]
     assert recs[0]["record"] == "member" and recs[0]["name"] == HOSTILE_NAME
     assert recs[1]["path"] == "/x/a\nb.zip"

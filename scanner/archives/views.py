@@ -1,11 +1,12 @@
-"""How ``scanner zip`` writes archive reports: one writer per output format, three views.
+"""What ``scanner zip`` prints: four views of archive reports in every format.
 
 Views: ``archives`` (one row per archive), ``members`` (``--list``, like ``unzip -l``),
 ``names`` (``--names``, like ``zipinfo -1``; a text view: machine formats use ``members``) and
 ``findings`` (``--findings``, the audit). Formats (``scanner.output.formats.Format``):
 
-* TEXT (stdout not a terminal, or ``--output`` without a format flag): streamed lines, names
-  exact; TABLE (a terminal): the same for ``--list``, a rich table otherwise, names escaped.
+* TEXT (a pipe, ``--output``, and ``--list``/``--names`` on a terminal): streamed lines, names
+  exact (escaped on a terminal); TABLE (a terminal, the archives and findings views): a rich
+  table, paths shown relative to the directory searched and shortened in the middle.
 * JSONL: streamed records. ``member`` records (``--list`` only, before their archive),
   one ``archive`` record per archive as it completes with its findings and nested archives
   *nested* inside it, ``error`` records for files that could not be read, and a final
@@ -18,17 +19,15 @@ Views: ``archives`` (one row per archive), ``members`` (``--list``, like ``unzip
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from scanner.archives.model import ArchiveReport, ArchiveSummary, Finding, Member, method_name
+from scanner.archives.model import ArchiveReport, Finding, Member, method_name
 from scanner.archives.zip.plain import listing_foot, listing_head
-from scanner.output.formats import Format, csv_text, dumps_pretty, jsonl_line
 from scanner.output.sanitize import display_name, json_path_fields
-from scanner.output.schema import document, record
 
 if TYPE_CHECKING:
-    from scanner.output.sink import Sink
+    from rich.console import RenderableType
 
 
 class View(enum.Enum):
@@ -172,173 +171,205 @@ def member_dict(member: Member) -> dict[str, Any]:
     return data
 
 
-class ReportWriter:
-    """Writes reports as they complete, then the end of the output."""
+def middle(text: str, room: int) -> str:
+    """``text`` shortened to ``room`` characters by cutting its middle (``/usr/…/x.jar``):
+    both ends of a path say the most."""
+    if len(text) <= room:
+        return text
+    if room <= 1:
+        return text[:room]
+    head = (room - 1) // 2
+    tail = room - 1 - head
+    return f"{text[:head]}…{text[len(text) - tail :]}"
+
+
+def relative_to_roots(path: str, roots: Sequence[str]) -> str:
+    """``path`` relative to the directory it was found in, when one of ``roots`` is a
+    directory above it (``outer.zip!inner.zip`` keeps its member part)."""
+    best = ""
+    for root in roots:
+        base = root.rstrip("/") + "/"
+        if path.startswith(base) and len(base) > len(best):
+            best = base
+    return path[len(best) :] if best else path
+
+
+class ZipView:
+    """Archive reports (``archive``, ``error`` and ``member`` records) in every format."""
+
+    command = "zip"
+    #: Archives in a document are sorted by path (the order they finish in varies).
+    sorted_lists = frozenset({"archives", "errors"})
 
     def __init__(
         self,
-        sink: Sink,
-        fmt: Format,
         view: View,
         *,
-        terminal: bool,
+        roots: Sequence[str] = (),
         separator: str = "\n",
         with_archive: bool = False,
     ) -> None:
-        self.sink = sink
-        self.fmt = fmt
         self.view = view
-        #: ``names`` view: what follows each name, and whether the archive path precedes it
+        #: The paths given: tables on a terminal show archive paths relative to them.
+        self.roots = tuple(roots)
+        #: ``names`` view: what follows each name, and whether the archive path precedes it.
         self.separator = separator
         self.with_archive = with_archive
-        # names escaped for people on a terminal, exact everywhere else
-        self.name: Callable[[str], str] = display_name if terminal else _exact
-        self._rows: list[ArchiveReport] = []  # TABLE and JSON: printed at the end
-        self._started = False
+        self._header_written = False
 
-    @property
-    def collects(self) -> bool:
-        """True when the output is written only at the end (a table or one JSON document)."""
-        return self.fmt is Format.JSON or (
-            self.fmt is Format.TABLE and self.view not in (View.MEMBERS, View.NAMES)
-        )
+    def fields(self, kind: str, item: Any) -> dict[str, Any]:
+        """An archive (members nested with ``--list``), a member, or an unreadable file."""
+        if kind == "archive":
+            return archive_record(item, members=self.view is View.MEMBERS)
+        if kind == "member":
+            archive, member = item
+            return {**json_path_fields(archive, "archive"), **member_dict(member)}
+        return error_record(item)
 
-    async def report(self, report: ArchiveReport) -> None:
-        """One archive finished."""
-        if self.collects:
-            self._rows.append(report)
-            return
-        text = self._stream_text(report)
-        if text:
-            await self.sink.write(text)
+    def jsonl_record(self, kind: str) -> bool:
+        """Members (``--list``), archives and errors are all records."""
+        return True
 
-    def _stream_text(self, report: ArchiveReport) -> str:
-        header = not self._started
-        self._started = True
-        if self.fmt is Format.JSONL:
-            return self._jsonl(report)
-        if self.fmt is Format.CSV:
-            return self._csv(report, header)
-        if self.view in (View.MEMBERS, View.NAMES):
-            if report.error is not None:
-                return ""  # errors go to stderr; the listing stays parseable
-            if self.view is View.NAMES:
-                return names_text(report, self.name, self.separator, with_archive=self.with_archive)
-            return listing_text(report, self.name)
+    def text(self, kind: str, items: Sequence[Any], *, terminal: bool) -> str:
+        """unzip -l / zipinfo -1 text, finding lines, or the archive lines."""
+        if kind != "archive":
+            return ""  # errors go to stderr; a listing stays parseable
+        name = display_name if terminal else _exact
+        if self.view is View.NAMES:
+            return "".join(
+                names_text(r, name, self.separator, with_archive=self.with_archive) for r in items
+            )
+        if self.view is View.MEMBERS:
+            return "".join(listing_text(r, name) for r in items)
         if self.view is View.FINDINGS:
             return "".join(
-                "\t".join(
-                    (
-                        self.name(path),
-                        f.code,
-                        f.severity.label,
-                        self.name(f.member or "-"),
-                        f.message,
-                    )
-                )
+                "\t".join((name(path), f.code, f.severity.label, name(f.member or "-"), f.message))
                 + "\n"
-                for path, f in _finding_rows(report)
+                for r in items
+                for path, f in r.iter_findings()
             )
-        return (ARCHIVE_HEADER if header else "") + _archive_line(report, self.name)
+        head = "" if self._header_written else ARCHIVE_HEADER
+        self._header_written = True
+        return head + "".join(_archive_line(r, name) for r in items)
 
-    def _jsonl(self, report: ArchiveReport) -> str:
-        if report.error is not None:
-            return jsonl_line(record("error", **error_record(report)))
-        lines: list[str] = []
+    def csv_header(self) -> Sequence[str]:
+        """The columns of the view."""
         if self.view is View.MEMBERS:
-            for rep in walk_reports(report):
-                for m in rep.members or ():
-                    lines.append(
-                        jsonl_line(
-                            record(
-                                "member", **json_path_fields(rep.path, "archive"), **member_dict(m)
-                            )
-                        )
-                    )
-        lines.append(jsonl_line(record("archive", **archive_record(report, members=False))))
-        return "".join(lines)
+            return MEMBER_CSV
+        if self.view is View.FINDINGS:
+            return FINDING_COLUMNS
+        return (*ARCHIVE_COLUMNS, "size", "findings", "error")
 
-    def _csv(self, report: ArchiveReport, header: bool) -> str:
-        rows: list[list[Any]]
+    def csv_rows(self, kind: str, items: Sequence[Any]) -> Sequence[Sequence[Any]]:
+        """A row per member, per finding or per archive (an unreadable one with its error)."""
         if self.view is View.MEMBERS:
-            columns: tuple[str, ...] = MEMBER_CSV
-            rows = [
+            if kind != "member":
+                return []
+            return [
                 [
-                    rep.path,
-                    m.name,
-                    m.uncompressed_size,
-                    m.compressed_size,
-                    method_name(m.method),
-                    f"{m.crc:08x}",
-                    m.mtime,
+                    path, m.name, m.uncompressed_size, m.compressed_size, method_name(m.method),
+                    f"{m.crc:08x}", m.mtime,
                 ]
-                for rep in walk_reports(report)
-                for m in rep.members or ()
-            ]
-        elif self.view is View.FINDINGS:
-            columns = FINDING_COLUMNS
-            rows = [
+                for path, m in items
+            ]  # fmt: skip
+        if self.view is View.FINDINGS:
+            if kind != "archive":
+                return []
+            return [
                 [path, f.code, f.severity.label, f.member or "", f.message]
-                for path, f in _finding_rows(report)
+                for r in items
+                for path, f in r.iter_findings()
             ]
-        else:
-            columns = (*ARCHIVE_COLUMNS, "size", "findings", "error")
-            rows = [
-                [
-                    report.path,
-                    report.member_count,
-                    report.total_compressed,
-                    report.total_uncompressed,
-                    round(report.ratio, 3),
-                    _worst(report),
-                    report.size,
-                    len(report.iter_findings()),
-                    "" if report.error is None else report.error.message,
-                ]
+        if kind == "member":
+            return []
+        return [
+            [
+                r.path, r.member_count, r.total_compressed, r.total_uncompressed,
+                round(r.ratio, 3), _worst(r), r.size, len(r.iter_findings()),
+                "" if r.error is None else r.error.message,
             ]
-        return csv_text(columns, rows, with_header=header)
+            for r in items
+        ]  # fmt: skip
 
-    async def finish(self, summary: ArchiveSummary) -> None:
-        """Write what was collected (also after Ctrl-C: what finished is printed)."""
-        if self.fmt is Format.JSONL:
-            await self.sink.write(jsonl_line(record("summary", **summary.as_dict())))
-        elif self.fmt is Format.JSON:
-            members = self.view is View.MEMBERS
-            rows = sorted(self._rows, key=lambda r: r.path)
-            doc = document(
-                "zip",
-                archives=[archive_record(r, members=members) for r in rows if r.error is None],
-                errors=[error_record(r) for r in rows if r.error is not None],
-                summary=summary.as_dict(),
-            )
-            await self.sink.write(dumps_pretty(doc))
-        elif self.fmt is Format.TABLE and self._rows:
-            await self.sink.write(self._table())
+    def json_key(self, kind: str) -> tuple[str, bool] | None:
+        """``archives`` and ``errors`` lists (members are nested in their archive)."""
+        if kind == "archive":
+            return ("archives", True)
+        if kind == "error":
+            return ("errors", True)
+        return None
 
-    def _table(self) -> str:
+    def tables(
+        self, records: Sequence[tuple[str, Any]], *, width: int | None
+    ) -> list[RenderableType]:
+        """One table: the archives, or the findings, sorted by path."""
+        reports = sorted(
+            (item for kind, item in records if kind in ("archive", "error")), key=lambda r: r.path
+        )
+        if not reports:
+            return []
+        if self.view is View.FINDINGS:
+            return [self._findings_table(reports, width)]
+        return [self._archives_table(reports, width)]
+
+    def _shown(self, path: str, width: int | None) -> str:
+        return display_name(path if width is None else relative_to_roots(path, self.roots))
+
+    def _archives_table(self, reports: Sequence[ArchiveReport], width: int | None) -> Any:
         from rich.table import Table
 
-        from scanner.output.console import render_text
-
-        rows = sorted(self._rows, key=lambda r: r.path)
         table = Table()
-        if self.view is View.FINDINGS:
-            for col in FINDING_COLUMNS:
-                table.add_column(col)
-            for rep in rows:
-                for path, f in _finding_rows(rep):
-                    table.add_row(
-                        display_name(path),
-                        f.code,
-                        f.severity.label,
-                        display_name(f.member or "-"),
-                        f.message,
-                    )
-        else:
-            for col in ARCHIVE_COLUMNS:
-                table.add_column(col, justify="left" if col in ("path", "worst") else "right")
-            for rep in rows:
-                table.add_row(display_name(rep.path), *archive_cells(rep))
-        import shutil
+        for col in ARCHIVE_COLUMNS:
+            right = col not in ("path", "worst")
+            table.add_column(col, justify="right" if right else "left", no_wrap=True)
+        rows = [[self._shown(r.path, width), *archive_cells(r)] for r in reports]
+        if width is not None:
+            _fit(rows, column=0, width=width)
+        for row in rows:
+            table.add_row(*row)
+        return table
 
-        return render_text(table, width=shutil.get_terminal_size().columns)
+    def _findings_table(self, reports: Sequence[ArchiveReport], width: int | None) -> Any:
+        from rich.table import Table
+
+        table = Table()
+        for col in FINDING_COLUMNS:
+            table.add_column(col, no_wrap=col != "message", overflow="fold")
+        rows = [
+            [self._shown(path, width), f.code, f.severity.label, display_name(f.member or "-"),
+             f.message]
+            for r in reports
+            for path, f in r.iter_findings()
+        ]  # fmt: skip
+        if width is not None:
+            # codes and severities are never cut; the message wraps; paths lose their middle
+            _fit(rows, column=0, width=width, share=0.45, keep=(4,))
+            _fit(rows, column=3, width=width, share=0.6, keep=(4,))
+        for row in rows:
+            table.add_row(*row)
+        return table
+
+
+def _fit(
+    rows: list[list[str]],
+    *,
+    column: int,
+    width: int,
+    share: float = 1.0,
+    keep: tuple[int, ...] = (),
+) -> None:
+    """Shorten ``column`` in the middle so a rich table of ``rows`` fits ``width``: the other
+    columns keep their widths (those in ``keep`` count for at least 20), this column gets
+    ``share`` of what is left."""
+    if not rows:
+        return
+    ncols = len(rows[0])
+    widths = [max(len(row[i]) for row in rows) for i in range(ncols)]
+    for i in keep:
+        widths[i] = min(widths[i], 20)
+    # rich's default box: one border per column plus one, a space on each side of a cell
+    chrome = 3 * ncols + 1
+    room = int((width - chrome - sum(w for i, w in enumerate(widths) if i != column)) * share)
+    room = max(room, 12)
+    for row in rows:
+        row[column] = middle(row[column], room)

@@ -22,7 +22,7 @@ from scanner.cli import ping as _ping
 from scanner.cli import scan as _scan
 from scanner.cli import walk as _walk
 from scanner.cli import zip as _zip
-from scanner.errors import ScannerError
+from scanner.errors import ScannerError, UsageProblem
 from scanner.output.pipe import silence_stdout
 
 app = typer.Typer(
@@ -62,8 +62,17 @@ app.command("ext")(_ext.ext_command)
 app.command("scan")(_scan.scan_command)
 app.command("zip")(_zip.zip_command)
 app.command("ping")(_ping.ping_command)
+
+
+def _stop_by_raising() -> None:
+    """``bench`` stops on KeyboardInterrupt between its runs itself."""
+    from scanner.runtime import signals
+
+    signals.raising()
+
+
 app.add_typer(_lab.app, name="lab")
-app.add_typer(_bench.app, name="bench")
+app.add_typer(_bench.app, name="bench", callback=_stop_by_raising)
 
 # click's exception classes, reached through typer's public BadParameter so that this works
 # whether typer vendors click or depends on it.
@@ -75,13 +84,63 @@ _CLICK_EXCEPTION: type[Exception] = next(
 )
 
 
-def _show_click_error(exc: Exception) -> None:
-    try:
-        from typer import rich_utils
+def _command_path(args: Sequence[str]) -> str:
+    """``scanner walk`` for ``walk -d 2 .`` (options before the command name are skipped)."""
+    words = ["scanner"]
+    group: object = typer.main.get_group(app)
+    for arg in args:
+        if arg.startswith("-"):
+            continue
+        commands = getattr(group, "commands", {})
+        if arg not in commands:
+            break
+        words.append(arg)
+        group = commands[arg]
+    return " ".join(words)
 
-        rich_utils.rich_format_error(exc)  # type: ignore[arg-type]
-    except (ImportError, AttributeError):
-        exc.show()  # type: ignore[attr-defined]
+
+#: Flags that mean something else now, and what to type instead (one meaning per flag).
+_RENAMED = {
+    ("scanner ping", "-x"): "-E/--exclude leaves targets out (-x is --one-file-system in walk)",
+}
+
+
+def _hint(exc: Exception, where: str) -> str:
+    """A short hint: the closest option or command, else where the help is."""
+    import difflib
+
+    renamed = _RENAMED.get((where, str(getattr(exc, "option_name", ""))))
+    if renamed:
+        return renamed
+    possibilities = list(getattr(exc, "possibilities", None) or ())
+    if possibilities:
+        return f"did you mean {' or '.join(sorted(possibilities)[:3])}?"
+    name = getattr(exc, "command_name", None) or _unknown_command(exc)
+    if name:
+        group = typer.main.get_group(app)
+        close = difflib.get_close_matches(name, list(group.commands), n=1)
+        if close:
+            return f"did you mean '{where} {close[0]}'?"
+    return f"see '{where} --help'"
+
+
+def _unknown_command(exc: Exception) -> str | None:
+    message = str(getattr(exc, "message", "")) or str(exc)
+    if message.startswith("No such command"):
+        return message.split("'")[1] if "'" in message else None
+    return None
+
+
+def _usage_error(message: str, exc: Exception | None, args: Sequence[str]) -> int:
+    """Every usage error: one line with the message, a hint when there is one, exit 3."""
+    where = _command_path(args)
+    message = " ".join(message.split())  # click's messages may wrap; one line here
+    # the hint line says it once: "Did you mean" is dropped from click's own message
+    message = message.split(" Did you mean")[0].split(" (Possible options")[0]
+    sys.stderr.write(f"{where}: error: {message}\n")
+    if exc is not None:  # an option or command the parser refused: point at the right one
+        sys.stderr.write(f"{where}: hint: {_hint(exc, where)}\n")
+    return exit_codes.USAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -91,13 +150,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = command.main(args=args, prog_name="scanner", standalone_mode=False)
     except _USAGE_ERROR as exc:
-        _show_click_error(exc)
-        return exit_codes.USAGE
+        return _usage_error(exc.format_message(), exc, args)  # type: ignore[attr-defined]
     except _CLICK_EXCEPTION as exc:
-        _show_click_error(exc)
+        sys.stderr.write(f"scanner: error: {exc.format_message()}\n")  # type: ignore[attr-defined]
         return int(getattr(exc, "exit_code", exit_codes.FAILURE))
     except typer.Abort:
         return exit_codes.INTERRUPTED
+    except UsageProblem as exc:
+        return _usage_error(str(exc), None, args)
     except ScannerError as exc:
         sys.stderr.write(f"scanner: error: {exc}\n")
         return exc.exit_code

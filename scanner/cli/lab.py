@@ -114,7 +114,6 @@ def slowfs_command(
     would hide it. Exit 130 on Ctrl-C and 143 on SIGTERM (after unmounting), 0 when the
     mount is removed from outside (fusermount -u MOUNTPOINT).
     """
-    import signal
     import time
 
     from scanner.labs.slowfs import mount_slowfs
@@ -124,13 +123,9 @@ def slowfs_command(
     latency_s = parse_duration(latency)
     err = stderr_console()
 
-    class _Terminated(Exception):
-        pass
+    from scanner.runtime import signals
 
-    def _on_sigterm(signum: int, frame: object) -> None:
-        raise _Terminated
-
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    signals.install()  # noted, not raised: the loop below looks at them while mounted
     code = exit_codes.OK
     mounted = None
     try:
@@ -143,12 +138,11 @@ def slowfs_command(
                 "Ctrl-C unmounts",
                 markup=False,
             )
-            while lab.running():
+            while lab.running() and not signals.pending:
                 time.sleep(0.2)
     except KeyboardInterrupt:
         code = exit_codes.INTERRUPTED
-    except _Terminated:
-        code = exit_codes.TERMINATED
+    code = signals.exit_code() or code
     if mounted is not None and mounted.stats:
         calls = ", ".join(f"{n:,} {op}" for op, n in mounted.stats["calls"].items())
         err.print(

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from scanner.cli._options import CsvOpt, JsonlOpt, JsonOpt, OutputOpt, QuietOpt
+from scanner.cli._options import CsvOpt, JsonlOpt, JsonOpt, OutputOpt, QuietOpt, duration
 
 #: Sweeps over this many hosts need --yes (fping has no such guard; a typo in a prefix
 #: length should not ping a /8).
@@ -33,7 +33,7 @@ ExcludeOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--exclude",
-        "-x",
+        "-E",
         metavar="TARGET",
         help="Leave out these targets (any target syntax; repeat or separate with commas).",
         show_default=False,
@@ -64,17 +64,33 @@ JobsOpt = Annotated[
     ),
 ]
 TimeoutOpt = Annotated[
-    float, typer.Option("--timeout", "-t", help="Seconds to wait for each reply.")
+    float,
+    typer.Option(
+        "--timeout",
+        "-t",
+        parser=duration(),
+        metavar="DURATION",
+        help="Wait this long for each reply (500ms, 1s; a bare number is seconds).",
+    ),
 ]
 IntervalOpt = Annotated[
-    float, typer.Option("--interval", "-i", help="Seconds between requests to one host (-c > 1).")
+    float,
+    typer.Option(
+        "--interval",
+        "-i",
+        parser=duration(),
+        metavar="DURATION",
+        help="Time between requests to one host (-c > 1).",
+    ),
 ]
 DeadlineOpt = Annotated[
     float | None,
     typer.Option(
         "--deadline",
-        help="Seconds one host may take before its ping is killed "
-        "(default: (count - 1) x interval + timeout + 2).",
+        parser=duration(bare_max=None),
+        metavar="DURATION",
+        help="Time one host may take before its probe is stopped "
+        "(default: (count - 1) x interval + timeout + 2 s).",
         show_default=False,
     ),
 ]
@@ -90,7 +106,13 @@ RetriesOpt = Annotated[
     int, typer.Option("--retries", "-r", help="Retry hosts that did not answer.", min=0)
 ]
 BackoffOpt = Annotated[
-    float, typer.Option("--backoff", help="Seconds before the first retry (doubles each time).")
+    float,
+    typer.Option(
+        "--backoff",
+        parser=duration(),
+        metavar="DURATION",
+        help="Wait before the first retry (doubles each time).",
+    ),
 ]
 V4Opt = Annotated[bool, typer.Option("-4", help="IPv4 only (names resolve to IPv4).")]
 V6Opt = Annotated[bool, typer.Option("-6", help="IPv6 only (names resolve to IPv6).")]
@@ -172,18 +194,13 @@ def ping_command(
     """
     import sys
 
-    from scanner.cli._options import pick_format, usage
+    from scanner.cli._options import output_for, usage
     from scanner.net.config import ProbeMethod, SweepConfig, default_concurrency
-    from scanner.net.run import PingRun, ping_run
-    from scanner.net.targets import (
-        count_targets,
-        expand,
-        parse_target_file,
-        parse_target_spec,
-    )
+    from scanner.net.jobs import PingJob
+    from scanner.net.targets import count_targets, expand, parse_target_file, parse_target_spec
     from scanner.net.views import ALIVE_ONLY, NOT_ALIVE
     from scanner.output.formats import Format
-    from scanner.runtime.session import Session, run_async
+    from scanner.runtime.command import execute
 
     if alive and unreachable:
         raise usage("choose one of --alive, --unreachable")
@@ -195,7 +212,7 @@ def ping_command(
         raise usage("--port needs --method tcp")
     if backend not in ("asyncio", "trio"):
         raise usage("--backend must be asyncio or trio")
-    fmt = pick_format(json, jsonl, csv, Format.TEXT)
+    out = output_for(json, jsonl, csv, output, quiet, default=Format.TEXT)
 
     specs = [parse_target_spec(t) for t in targets or []]
     for name in file or []:
@@ -223,7 +240,6 @@ def ping_command(
             f"this sweep covers {total:,} hosts, more than --max-hosts {max_hosts:,}; "
             "add --yes to run it"
         )
-
     cfg = SweepConfig(
         method=ProbeMethod(method),
         ports=_ports(port) if port else (80, 443),
@@ -239,15 +255,5 @@ def ping_command(
         spawner=spawner,
         concurrency=default_concurrency() if jobs is None else jobs,
     )
-    run = PingRun(
-        fmt=fmt,
-        only=ALIVE_ONLY if alive else NOT_ALIVE if unreachable else None,
-        output=output,
-        quiet=quiet,
-    )
-
-    async def body(session: Session) -> int:
-        outcome = await ping_run(expand(specs, excludes), cfg, run, session.work_scope)
-        return outcome.exit_code
-
-    return run_async(body, backend=backend)
+    only = ALIVE_ONLY if alive else NOT_ALIVE if unreachable else None
+    return execute(PingJob(expand(specs, excludes), cfg, only=only), out, backend=backend)

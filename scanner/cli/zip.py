@@ -116,12 +116,12 @@ def zip_command(
     from dataclasses import replace
 
     from scanner.archives.config import EngineConfig
+    from scanner.archives.jobs import ZipJob
     from scanner.archives.model import Severity
-    from scanner.archives.run import ZipRun, run_zip
-    from scanner.archives.views import View
-    from scanner.cli._options import pick_format, usage
+    from scanner.archives.views import View, ZipView
+    from scanner.cli._options import output_for, usage
     from scanner.output.formats import Format
-    from scanner.runtime.session import run_async
+    from scanner.runtime.command import execute
 
     if list_members + names + findings > 1:
         raise usage("choose one of --list, --names, --findings")
@@ -144,23 +144,28 @@ def zip_command(
         raise usage(f"--deadline must be more than 0, not {deadline}")
 
     terminal = output is None and sys.stdout.isatty()
-    fmt = pick_format(json, jsonl, csv, Format.TABLE if terminal else Format.TEXT)
-    text = fmt in (Format.TEXT, Format.TABLE)
+    listing = list_members or names
+    # a terminal gets a table for the archives and the findings; listings always stream
+    table = terminal and not listing
+    out = output_for(
+        json, jsonl, csv, output, quiet, default=Format.TABLE if table else Format.TEXT
+    )
+    text = out.fmt in (Format.TEXT, Format.TABLE)
     view = (
         View.NAMES
         if names and text
         else View.MEMBERS  # names in records: the member records hold them
-        if names or list_members
+        if listing
         else View.FINDINGS
         if findings
         else View.ARCHIVES
     )
     cfg = replace(
         _DEFAULTS,
-        keep_members=list_members or names,
+        keep_members=listing,
         # --list/--names read the central directory only, like zipinfo; auditing too (local
         # headers, overlaps) costs ~2.5x on a 100k-member archive: it needs --fail-on/--verify
-        audit=not (list_members or names) or fail_on is not None or verify,
+        audit=not listing or fail_on is not None or verify,
         # --names lists each archive's own directory, as zipinfo -1 does
         recurse=not (names and text),
         verify=verify,
@@ -169,17 +174,19 @@ def zip_command(
         max_members=max_members,
         max_nested_depth=max_depth,
     )
-    run = ZipRun(
-        paths=tuple(paths),
-        view=view,
-        fmt=fmt,
-        terminal=terminal,
-        sniff=sniff,
-        fail_on=threshold,
-        output=output,
-        quiet=quiet,
-        null_separated=null,
+    shown = ZipView(
+        view,
+        roots=tuple(paths),
+        separator="\0" if null else "\n",
         with_archive=len(paths) > 1 or any(os.path.isdir(p) for p in paths),
     )
-    engine = EngineConfig(workers=workers, deadline=deadline)
-    return run_async(lambda session: run_zip(run, cfg, engine, session))
+    job = ZipJob(
+        tuple(paths),
+        cfg,
+        EngineConfig(workers=workers, deadline=deadline),
+        shown,
+        sniff=sniff,
+        fail_on=threshold,
+        warn_errors=text,
+    )
+    return execute(job, out)

@@ -150,11 +150,17 @@ class Walker:
     async def _absorb(self, res: BatchResult, *, running: int) -> None:
         self._frontier.push(res.frontier)  # first: it may hold open directories
         self.tuner.observe(res, running)
-        self._builder.merge(res)
         self._changed.set()  # new frontier: the dispatcher may start batches while we print
-        if self._on_batch is not None:
-            async with self._consumer_lock:
-                await self._on_batch(WalkBatch(res.entries, res.errors, res.totals))
+        if self._on_batch is None:
+            self._builder.merge(res)
+            return
+        # The report counts what the consumer took: a batch still waiting for the consumer
+        # when the walk is cancelled is neither given nor counted, so an interrupted
+        # listing's summary matches its records (the command runtime finishes a write it
+        # started: scanner.runtime.command).
+        async with self._consumer_lock:
+            await self._on_batch(WalkBatch(res.entries, res.errors, res.totals))
+            self._builder.merge(res)
 
 
 async def walk(

@@ -8,15 +8,16 @@ two columns, so every format survives undecodable names.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from scanner.errors import ItemError
 from scanner.fs.extensions import ExtRow, ExtTable, label
 from scanner.fs.model import Entry, LargeFile, Totals, WalkReport
-from scanner.output.formats import csv_text
 from scanner.output.sanitize import display_name, json_path_fields
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
     from rich.table import Table
 
 #: ``Entry.type`` letters spelled out for people and for JSON.
@@ -180,15 +181,6 @@ def ext_rich_table(table: ExtTable, title: str | None = None) -> Table:
     return out
 
 
-def ext_csv(table: ExtTable) -> str:
-    """The extension table as CSV: ``kind`` is extension, others or total."""
-    rows: list[list[object]] = [["extension", r.ext, r.files, r.bytes] for r in table.rows]
-    if table.others is not None:
-        rows.append(["others", "", table.others.files, table.others.bytes])
-    rows.append(["total", "", table.total.files, table.total.bytes])
-    return csv_text(["kind", "ext", "files", "bytes"], rows)
-
-
 def totals_table(report: WalkReport) -> Table:
     """Totals of a walk as a two-column table."""
     t = report.totals
@@ -240,3 +232,149 @@ def errors_table(errors: list[ItemError], total: int) -> Table:
         reason = f"{e.errno_name}: {e.message}" if e.errno_name else e.message
         out.add_row(display_name(e.subject), e.phase, reason)
     return out
+
+
+def summary_line(report: WalkReport) -> str:
+    """One line for stderr: totals, rate, errors, and whether it was interrupted."""
+    t = report.totals
+    parts = [f"{t.files:,} files", f"{t.dirs:,} dirs"]
+    if t.symlinks:
+        parts.append(f"{t.symlinks:,} symlinks")
+    if t.other:
+        parts.append(f"{t.other:,} other")
+    if t.bytes:
+        parts.append(human_bytes(t.bytes))
+    head = "interrupted after" if report.interrupted else "scanned"
+    return (
+        f"scanner: {head} {', '.join(parts)} in {report.elapsed:.2f} s "
+        f"({report.entries_per_second:,.0f} entries/s); {t.errors:,} errors\n"
+    )
+
+
+def error_line(error: ItemError) -> str:
+    """``scanner: PATH: message (phase)`` with the path escaped for a terminal."""
+    # an empty root ("scanner walk ''") would print "scanner: : No such file ..."
+    shown = display_name(error.subject) or "''"
+    return f"scanner: {shown}: {error.message} ({error.phase})\n"
+
+
+def progress_line(report: WalkReport, workers: int, queued: int) -> str:
+    """The live progress line of a walk."""
+    t = report.totals
+    return (
+        f"{t.files:,} files  {t.dirs:,} dirs  {human_bytes(t.bytes)}  {t.errors:,} errors"
+        f"  {workers} workers  {queued:,} dirs queued  {report.elapsed:.1f} s"
+    )
+
+
+class _NoTables:
+    """Views whose output is a stream of lines have no tables."""
+
+    sorted_lists: frozenset[str] = frozenset()
+
+    def tables(
+        self, records: Sequence[tuple[str, Any]], *, width: int | None
+    ) -> list[RenderableType]:
+        """None."""
+        return []
+
+
+class WalkView(_NoTables):
+    """``scanner walk``: ``entry`` and ``error`` records; plain paths (NUL-separated with
+    ``-0``) in text, where errors go to stderr instead."""
+
+    command = "walk"
+
+    def __init__(self, *, separator: str = "\n") -> None:
+        self.separator = separator
+
+    def fields(self, kind: str, item: Any) -> dict[str, Any]:
+        """Entry or error fields."""
+        return entry_fields(item) if kind == "entry" else error_fields(item)
+
+    def jsonl_record(self, kind: str) -> bool:
+        """``entry`` and ``error`` as found (``kept_errors`` only build the document)."""
+        return kind != "kept_errors"
+
+    def text(self, kind: str, items: Sequence[Any], *, terminal: bool) -> str:
+        """Paths of the entries, exact on a pipe, escaped on a terminal."""
+        if kind != "entry":
+            return ""
+        sep = self.separator
+        if terminal:
+            return "".join([display_name(e.path) + sep for e in items])
+        return "".join([e.path + sep for e in items])
+
+    def csv_header(self) -> Sequence[str]:
+        """Entries and errors share one header."""
+        return ENTRY_CSV_HEADER
+
+    def csv_rows(self, kind: str, items: Sequence[Any]) -> Sequence[Sequence[Any]]:
+        """One row per entry or error."""
+        if kind == "entry":
+            return [entry_csv_row(e) for e in items]
+        if kind == "error":
+            return [error_csv_row(e) for e in items]
+        return []
+
+    def json_key(self, kind: str) -> tuple[str, bool] | None:
+        """``entries`` (streamed), then the kept ``errors``."""
+        if kind == "entry":
+            return ("entries", True)
+        if kind == "kept_errors":
+            return ("errors", True)
+        return None
+
+
+class ExtView:
+    """``scanner ext``: the extension table (``extension`` and ``others`` records, a total),
+    errors as found."""
+
+    command = "ext"
+    sorted_lists: frozenset[str] = frozenset()
+
+    def fields(self, kind: str, item: Any) -> dict[str, Any]:
+        """Fields of a row, the table's totals or an error."""
+        if kind in ("extension", "others"):
+            return ext_row_fields(item)
+        if kind == "ext_table":
+            fields = ext_table_fields(item)
+            del fields["extensions"]
+            return fields
+        return error_fields(item)
+
+    def jsonl_record(self, kind: str) -> bool:
+        """Rows and errors are records; the table's totals only build the document."""
+        return kind in ("extension", "others", "error")
+
+    def text(self, kind: str, items: Sequence[Any], *, terminal: bool) -> str:
+        """Text is the table (TABLE format)."""
+        return ""
+
+    def csv_header(self) -> Sequence[str]:
+        """``kind`` is extension, others or total."""
+        return ("kind", "ext", "files", "bytes")
+
+    def csv_rows(self, kind: str, items: Sequence[Any]) -> Sequence[Sequence[Any]]:
+        """The table's rows (errors are not rows of it)."""
+        if kind == "extension":
+            return [["extension", r.ext, r.files, r.bytes] for r in items]
+        if kind == "others":
+            return [["others", "", r.files, r.bytes] for r in items]
+        if kind == "ext_table":
+            return [["total", "", t.total.files, t.total.bytes] for t in items]
+        return []
+
+    def json_key(self, kind: str) -> tuple[str, bool] | None:
+        """``extensions``, the table's totals at the top level, the kept ``errors``."""
+        return {
+            "extension": ("extensions", True),
+            "ext_table": ("", False),
+            "kept_errors": ("errors", True),
+        }.get(kind)
+
+    def tables(
+        self, records: Sequence[tuple[str, Any]], *, width: int | None
+    ) -> list[RenderableType]:
+        """The extension table."""
+        return [ext_rich_table(item) for kind, item in records if kind == "ext_table"]

@@ -1,19 +1,20 @@
-"""How sweep results are written: fping-style lines, JSONL records, CSV rows, one JSON document.
+"""What ``scanner ping`` prints: fping-style lines, host records (JSON/JSONL/CSV), the
+stderr summary.
 
-One writer per format behind one small interface (``start``/``host``/``finish``), all over the
-same record (:meth:`HostResult.to_record`). Lines and records are written as results arrive;
-only ``--json`` holds the host records until the end, because a document is what was asked.
+The writers themselves are format-generic (``scanner.output.writers``); this view says what a
+host looks like in each format. Every format streams: a /16 sweep never holds its results.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from scanner.net.model import HOST_RECORD_FIELDS, HostResult, HostState
-from scanner.output.formats import Format, csv_text, dumps_pretty, jsonl_line
+from scanner.net.model import HOST_RECORD_FIELDS, HostResult, HostState, SweepSummary
 from scanner.output.sanitize import display_name
-from scanner.output.schema import document, record
-from scanner.output.sink import Sink
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
 #: Which states a ``--alive`` / ``--unreachable`` filter keeps (fping -a / -u: -u lists
 #: every host that is not alive, whatever the reason).
@@ -46,103 +47,72 @@ def host_line(result: HostResult, *, count: int) -> str:
     return f"{who} {verb} {state} ({cause})\n"
 
 
-class Writer(Protocol):
-    """Writes results in one format."""
+class PingView:
+    """Hosts in every format (``host`` records, one per target, in completion order)."""
 
-    async def host(self, result: HostResult) -> None:
-        """One host's result, as it arrives."""
+    command = "ping"
+    sorted_lists: frozenset[str] = frozenset()
 
-    async def finish(self, summary: dict[str, Any], *, interrupted: bool) -> None:
-        """After the last result (also after a Ctrl-C: the output stays well-formed)."""
+    def __init__(self, *, count: int, bare: bool) -> None:
+        #: Echo requests per host (lines show loss and min/avg/max when more than one).
+        self.count = count
+        #: ``--alive``/``--unreachable``: lines are bare targets, as ``fping -a`` prints.
+        self.bare = bare
 
+    def fields(self, kind: str, item: HostResult) -> dict[str, Any]:
+        """The host record's fields (:data:`HOST_RECORD_FIELDS`, nulls never absent)."""
+        return item.as_row()
 
-class TextWriter:
-    """fping-style lines; with a filter, bare targets one per line (``fping -a``)."""
+    def jsonl_record(self, kind: str) -> bool:
+        """Every host is a record."""
+        return True
 
-    def __init__(self, sink: Sink, *, count: int, bare: bool) -> None:
-        self._sink = sink
-        self._count = count
-        self._bare = bare
+    def text(self, kind: str, items: Sequence[HostResult], *, terminal: bool) -> str:
+        """fping's lines (or bare targets)."""
+        if self.bare:
+            return "".join(f"{r.target}\n" for r in items)
+        return "".join(host_line(r, count=self.count) for r in items)
 
-    async def host(self, result: HostResult) -> None:
-        """Write one line and flush it (a sweep is slow; lines must show at once)."""
-        line = f"{result.target}\n" if self._bare else host_line(result, count=self._count)
-        await self._sink.write(line)
-        await self._sink.flush()
+    def csv_header(self) -> Sequence[str]:
+        """One column per host field."""
+        return HOST_RECORD_FIELDS
 
-    async def finish(self, summary: dict[str, Any], *, interrupted: bool) -> None:
-        """Nothing to close: the summary goes to stderr."""
+    def csv_rows(self, kind: str, items: Sequence[HostResult]) -> Sequence[Sequence[Any]]:
+        """One row per host."""
+        rows: list[Sequence[Any]] = []
+        for r in items:
+            row = r.as_row()
+            rows.append([row[k] for k in HOST_RECORD_FIELDS])
+        return rows
 
+    def json_key(self, kind: str) -> tuple[str, bool] | None:
+        """``hosts``: a list (streamed)."""
+        return ("hosts", True)
 
-class JsonlWriter:
-    """One ``host`` record per line, then one ``summary`` record."""
-
-    def __init__(self, sink: Sink) -> None:
-        self._sink = sink
-
-    async def host(self, result: HostResult) -> None:
-        """Write the host record and flush it."""
-        await self._sink.write(jsonl_line(result.to_record()))
-        await self._sink.flush()
-
-    async def finish(self, summary: dict[str, Any], *, interrupted: bool) -> None:
-        """The closing summary record."""
-        await self._sink.write(jsonl_line(record("summary", interrupted=interrupted, **summary)))
-
-
-class CsvWriter:
-    """A header, then one row per host."""
-
-    def __init__(self, sink: Sink) -> None:
-        self._sink = sink
-        self._started = False
-
-    async def host(self, result: HostResult) -> None:
-        """Write one row (the header before the first)."""
-        row = result.as_row()
-        await self._sink.write(
-            csv_text(
-                HOST_RECORD_FIELDS,
-                [[_csv(row[k]) for k in HOST_RECORD_FIELDS]],
-                with_header=not self._started,
-            )
-        )
-        self._started = True
-        await self._sink.flush()
-
-    async def finish(self, summary: dict[str, Any], *, interrupted: bool) -> None:
-        """A header alone when nothing was written, so the file is still valid CSV."""
-        if not self._started:
-            await self._sink.write(csv_text(HOST_RECORD_FIELDS, []))
+    def tables(
+        self, records: Sequence[tuple[str, Any]], *, width: int | None
+    ) -> list[RenderableType]:
+        """No tables: a sweep is a stream of lines."""
+        return []
 
 
-def _csv(value: object) -> object:
-    return "" if value is None else value
+def summary_line(summary: SweepSummary, *, interrupted: bool) -> str:
+    """The stderr summary: ``20 hosts: 18 alive, 2 unreachable ... in 1.02 s (19.6 hosts/s)``."""
+    parts = [f"{summary.alive} alive", f"{summary.unreachable} unreachable"]
+    if summary.unresolved:
+        parts.append(f"{summary.unresolved} unresolved")
+    if summary.error:
+        parts.append(f"{summary.error} error{'s' if summary.error != 1 else ''}")
+    head = "interrupted after " if interrupted else ""
+    return (
+        f"scanner: {head}{summary.total} host{'s' if summary.total != 1 else ''}: "
+        f"{', '.join(parts)} in {summary.elapsed_s:.2f} s ({summary.hosts_per_s:.1f} hosts/s)\n"
+    )
 
 
-class JsonWriter:
-    """One document at the end: ``{"schema": ..., "hosts": [...], "summary": {...}}``."""
-
-    def __init__(self, sink: Sink) -> None:
-        self._sink = sink
-        self._hosts: list[dict[str, Any]] = []
-
-    async def host(self, result: HostResult) -> None:
-        """Keep the record for the document."""
-        self._hosts.append(result.to_record())
-
-    async def finish(self, summary: dict[str, Any], *, interrupted: bool) -> None:
-        """Write the whole document."""
-        doc = document("ping", hosts=self._hosts, summary={**summary, "interrupted": interrupted})
-        await self._sink.write(dumps_pretty(doc))
-
-
-def make_writer(fmt: Format, sink: Sink, *, count: int, bare: bool) -> Writer:
-    """The writer for ``fmt`` (TEXT and TABLE both stream lines: a sweep is a stream)."""
-    if fmt is Format.JSONL:
-        return JsonlWriter(sink)
-    if fmt is Format.CSV:
-        return CsvWriter(sink)
-    if fmt is Format.JSON:
-        return JsonWriter(sink)
-    return TextWriter(sink, count=count, bare=bare)
+def progress_line(summary: SweepSummary) -> str:
+    """The live progress line."""
+    return (
+        f"{summary.total} hosts: {summary.alive} alive, {summary.unreachable} unreachable, "
+        f"{summary.unresolved} unresolved, {summary.error} errors  {summary.elapsed_s:.1f} s"
+    )

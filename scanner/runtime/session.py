@@ -1,9 +1,12 @@
-"""Run a command's async body with Ctrl-C/SIGTERM handling and error-to-exit-code mapping.
+"""The run loop of every async command: signals, the work scope, errors to exit codes.
 
 A first SIGINT or SIGTERM cancels the work scope: engines stop promptly (worker threads finish
-their current batch, child processes are killed and reaped), the command prints what was
+their current batch, child processes are killed and reaped), the command writes what was
 finished, and the process exits 130 (SIGINT) or 143 (SIGTERM). A second signal exits at once,
-as fd does.
+as fd does. The signal receiver is in place before the command's body starts, and a signal
+that still arrives as an exception (``SystemExit``/``KeyboardInterrupt`` raised by the
+start-up handler, possibly wrapped in an exception group by a task group) is unwrapped here:
+whatever moment it comes, the exit is 130/143 and no traceback.
 """
 
 from __future__ import annotations
@@ -11,18 +14,21 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import anyio
+from anyio.abc import TaskStatus
 
 from scanner import exit_codes
 from scanner.errors import ScannerError
+from scanner.runtime import signals as signals_module
 
 
 @dataclass
 class Session:
-    """Shared between the runner and a command body.
+    """Shared between the run loop and a command body.
 
     The body does its work inside ``with session.work_scope:``; after the block it checks
     ``session.interrupted`` and reports partial results.
@@ -36,16 +42,55 @@ class Session:
         """True once SIGINT or SIGTERM arrived."""
         return self.interrupted_by is not None
 
+    def stop(self, signum: int) -> None:
+        """Stop the work as the signal ``signum`` asks."""
+        self.interrupted_by = signum
+        self.work_scope.cancel()
 
-async def _watch_signals(session: Session) -> None:
-    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async for signum in signals:
-            if session.interrupted:
-                sys.stderr.write("scanner: interrupted again, exiting now\n")
-                sys.stderr.flush()
-                os._exit(128 + int(signum))
-            session.interrupted_by = int(signum)
-            session.work_scope.cancel()
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+async def _watch_signals(
+    session: Session,
+    *,
+    task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+) -> None:
+    try:
+        with anyio.open_signal_receiver(*_SIGNALS) as signals:
+            task_status.started()
+            if signals_module.pending:  # arrived before anyone listened: act on it now
+                session.stop(signals_module.pending[0])
+            async for signum in signals:
+                if session.interrupted:
+                    sys.stderr.write("scanner: interrupted again, exiting now\n")
+                    sys.stderr.flush()
+                    os._exit(128 + int(signum))
+                session.stop(int(signum))
+    finally:
+        # asyncio leaves SIG_DFL behind: note, do not die, until the end
+        signals_module.install()
+
+
+def _signal_exit(exc: BaseException) -> int | None:
+    """The exit code of a signal that arrived as an exception, or None."""
+    if isinstance(exc, KeyboardInterrupt):
+        return exit_codes.INTERRUPTED
+    if isinstance(exc, SystemExit) and exc.code in (exit_codes.INTERRUPTED, exit_codes.TERMINATED):
+        return int(exc.code)
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            code = _signal_exit(inner)
+            if code is not None:
+                return code
+    return None
+
+
+def _unwrap(exc: BaseException) -> BaseException:
+    """The one exception a task group wrapped, so that the caller sees the real one."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc
 
 
 def run_async(body: Callable[[Session], Awaitable[int]], *, backend: str = "asyncio") -> int:
@@ -55,6 +100,9 @@ def run_async(body: Callable[[Session], Awaitable[int]], *, backend: str = "asyn
     code into 128 + signal number whatever the body returned.
     """
     sessions: list[Session] = []
+    on_main_thread = (
+        sys.platform != "win32" and threading.current_thread() is threading.main_thread()
+    )
 
     async def wrapper() -> int:
         # created inside the event loop: anyio >= 4.x refuses a CancelScope made outside one
@@ -62,25 +110,29 @@ def run_async(body: Callable[[Session], Awaitable[int]], *, backend: str = "asyn
         sessions.append(session)
         code = exit_codes.OK
         async with anyio.create_task_group() as tg:
-            if sys.platform != "win32":
-                tg.start_soon(_watch_signals, session)
+            if on_main_thread:
+                await tg.start(_watch_signals, session)
             try:
                 code = await body(session)
-            except Exception as exc:
-                # re-raised below, outside the task group, which would otherwise wrap it in
-                # an ExceptionGroup that neither this function nor ``main`` recognises
-                raised.append(exc)
             finally:
                 tg.cancel_scope.cancel()
         return code
 
-    raised: list[Exception] = []
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    if on_main_thread:
+        signals_module.install()
     try:
-        code = anyio.run(wrapper, backend=backend)
-        if raised:
-            raise raised[0]
-    except KeyboardInterrupt:
-        return exit_codes.INTERRUPTED
+        try:
+            code = anyio.run(wrapper, backend=backend)
+        except BaseException as exc:
+            signalled = _signal_exit(exc)
+            if signalled is not None:
+                return signalled
+            raise _unwrap(exc) from None
+        finally:
+            if on_main_thread:
+                for signum, handler in saved.items():
+                    signal.signal(signum, handler)
     except ScannerError as exc:
         sys.stderr.write(f"scanner: error: {exc}\n")
         return exc.exit_code
@@ -93,4 +145,5 @@ def run_async(body: Callable[[Session], Awaitable[int]], *, backend: str = "asyn
         return exit_codes.OK
     if sessions and sessions[0].interrupted_by is not None:
         return 128 + sessions[0].interrupted_by
-    return code
+    late = signals_module.exit_code()  # came after the receiver closed, or before it listened
+    return code if late is None else late

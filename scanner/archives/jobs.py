@@ -1,0 +1,122 @@
+"""The job ``scanner zip`` runs on the command runtime (``scanner.runtime.command``): find
+archives, inspect them concurrently, emit each report as it completes, choose the exit code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+
+from scanner import exit_codes
+from scanner.archives._unit import error_report
+from scanner.archives.config import EngineConfig, ZipConfig
+from scanner.archives.detect import find_archives
+from scanner.archives.engine import ArchiveEngine
+from scanner.archives.model import ArchiveReport, ArchiveSummary, Candidate, Severity
+from scanner.archives.views import View, ZipView, walk_reports
+from scanner.errors import ItemError
+from scanner.output.formats import Format
+from scanner.output.sanitize import display_name
+from scanner.output.stream import RecordStream
+
+
+def exit_code_for(summary: ArchiveSummary, fail_on: Severity | None) -> int:
+    """PARTIAL when a file could not be read or a finding reached ``fail_on``, else OK."""
+    if summary.errors:
+        return exit_codes.PARTIAL
+    if fail_on is not None and summary.at_or_above(fail_on):
+        return exit_codes.PARTIAL
+    return exit_codes.OK
+
+
+def warning_line(report: ArchiveReport) -> str:
+    """``scanner zip: PATH: phase: message [ERRNO]`` for a file that could not be read."""
+    err = report.error
+    assert err is not None
+    errno = f" [{err.errno_name}]" if err.errno_name else ""
+    return f"scanner zip: {display_name(report.path)}: {err.phase}: {err.message}{errno}\n"
+
+
+class ZipJob:
+    """One ``scanner zip`` run."""
+
+    streamed: str | None = None
+
+    def __init__(
+        self,
+        paths: tuple[str, ...],
+        cfg: ZipConfig,
+        engine: EngineConfig,
+        view: ZipView,
+        *,
+        sniff: bool = False,
+        fail_on: Severity | None = None,
+        warn_errors: bool = True,
+    ) -> None:
+        #: Files (always inspected, whatever their name) and directories (searched).
+        self.paths = paths
+        self.cfg = cfg
+        self.engine = engine
+        self.view = view
+        #: In directories, also recognise archives by content.
+        self.sniff = sniff
+        #: Exit 1 when a finding at or above this severity exists.
+        self.fail_on = fail_on
+        #: Unreadable files are also said on stderr (text and tables).
+        self.warn_errors = warn_errors
+        self.totals = ArchiveSummary()
+
+    def streams(self, fmt: Format) -> bool:
+        """Reports stream, except into a table or a document."""
+        return fmt not in (Format.TABLE, Format.JSON)
+
+    def progress(self) -> str:
+        """Archives, members and findings so far."""
+        return f"zip: {self.totals.describe()}"
+
+    async def run(self, out: RecordStream) -> None:
+        """Search and inspect; each report is emitted as its archive completes."""
+        lock = anyio.Lock()
+        members = self.view.view is View.MEMBERS
+
+        async def on_report(report: ArchiveReport) -> None:
+            self.totals.add(report)
+            async with lock:  # one archive's records at a time: never interleaved
+                if report.error is not None:
+                    if self.warn_errors:
+                        out.warn(warning_line(report))
+                    await out.emit("error", [report])
+                    return
+                if members:
+                    await out.emit(
+                        "member",
+                        [(rep.path, m) for rep in walk_reports(report) for m in rep.members or ()],
+                    )
+                await out.emit("archive", [report])
+
+        async def on_error(error: ItemError) -> None:
+            await on_report(error_report(error))
+
+        # bounded: the search waits when the workers fall behind
+        send, receive = anyio.create_memory_object_stream[Candidate](
+            self.engine.workers * self.engine.batch_max_files
+        )
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(lambda: find_archives(self.paths, send, on_error, sniff=self.sniff))
+            await ArchiveEngine(self.cfg, self.engine, on_report).run(receive)
+
+    async def end(self, out: RecordStream) -> None:
+        """Nothing is known only at the end."""
+
+    def summary(self, *, interrupted: bool) -> dict[str, Any]:
+        """Archives, members, findings by severity."""
+        return self.totals.as_dict()
+
+    def summary_line(self, *, interrupted: bool) -> str:
+        """``scanner zip: 12 archives, 3,456 members, 2 findings (1 high, 1 low)``."""
+        note = " (interrupted: partial results)" if interrupted else ""
+        return f"scanner zip: {self.totals.describe()}{note}\n"
+
+    def exit_code(self) -> int:
+        """1 when a file could not be read or a finding reached ``--fail-on``."""
+        return exit_code_for(self.totals, self.fail_on)

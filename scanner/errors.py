@@ -16,7 +16,6 @@ counted in the summary and reflected in the exit code.
 from __future__ import annotations
 
 import errno as errno_mod
-import os
 from dataclasses import dataclass
 
 from scanner import exit_codes
@@ -66,9 +65,3 @@ class ItemError:
         """Build a record from an ``OSError`` without losing errno."""
         message = exc.strerror or str(exc)
         return cls(subject=subject, phase=phase, message=message, errno=exc.errno)
-
-
-def describe_errno(code: int) -> str:
-    """``EACCES (Permission denied)`` for an errno value."""
-    name = errno_mod.errorcode.get(code, str(code))
-    return f"{name} ({os.strerror(code)})"

@@ -28,13 +28,3 @@ FAILURE: Final = 4
 INTERRUPTED: Final = 130
 #: Stopped by SIGTERM.
 TERMINATED: Final = 143
-
-ALL: Final[dict[str, int]] = {
-    "OK": OK,
-    "PARTIAL": PARTIAL,
-    "UNRESOLVED": UNRESOLVED,
-    "USAGE": USAGE,
-    "FAILURE": FAILURE,
-    "INTERRUPTED": INTERRUPTED,
-    "TERMINATED": TERMINATED,
-}

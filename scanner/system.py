@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from typing import Any
 
+from scanner.oslimits import open_file_limit, usable_cpus
+
 
 @dataclass(frozen=True, slots=True)
 class PlatformInfo:
@@ -52,21 +54,6 @@ def _version_of(dist: str) -> str | None:
         return None
 
 
-def _open_file_limit() -> int | None:
-    try:
-        import resource
-    except ImportError:  # Windows
-        return None
-    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    return None if soft == resource.RLIM_INFINITY else int(soft)
-
-
-def _usable_cpus() -> int | None:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count()
-
-
 def platform_info(ping_argv: list[str] | None = None) -> PlatformInfo:
     """Collect platform, interpreter and encoding facts about this process."""
     build_no, build_date = platform.python_build()
@@ -89,8 +76,8 @@ def platform_info(ping_argv: list[str] | None = None) -> PlatformInfo:
         preferred_encoding=locale.getpreferredencoding(False),
         stdout_encoding=getattr(sys.stdout, "encoding", None),
         cpu_count=os.cpu_count(),
-        usable_cpus=_usable_cpus(),
-        open_file_limit=_open_file_limit(),
+        usable_cpus=usable_cpus(),
+        open_file_limit=open_file_limit(),
         packages={
             name: _version_of(name) for name in ("anyio", "aiofiles", "typer", "rich", "trio")
         },

@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from scanner.extname import extension_of
 from scanner.fs.extensions import (
     ExtCounter,
     ExtRow,
     ExtSort,
     count_names,
-    extension_of,
     label,
 )
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import stat as stat_mod
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from anyio.streams.memory import MemoryObjectSendStream
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SNIFF_TAIL",
-    "FindStats",
     "find_archives",
     "is_archive_name",
     "read_tail",
@@ -96,15 +94,6 @@ def sniffs(tail: bytes, file_size: int) -> bool:
 MIN_ZIP_SIZE = 22
 
 
-@dataclass
-class FindStats:
-    """What the search for archives did."""
-
-    files_seen: int = 0
-    sniffed: int = 0
-    sniff_hits: int = 0
-
-
 def sniff_files(items: Sequence[Candidate]) -> list[bool | ItemError]:
     """The work unit of tree sniffing: for each file, does its tail hold a zip end record?
 
@@ -145,7 +134,7 @@ async def find_archives(
     sniff: bool = False,
     sniff_concurrency: int = 4,
     follow: bool = False,
-) -> FindStats:
+) -> None:
     """Send every archive under ``paths`` to ``send`` (closed when done).
 
     A path naming a regular file is always a candidate, whatever its name (``not-a-zip`` is
@@ -160,12 +149,10 @@ async def find_archives(
 
     import anyio
 
-    stats = FindStats()
     limiter = anyio.Semaphore(sniff_concurrency)
 
     async def sniff_batch(items: list[Candidate]) -> None:
         try:  # the slot was taken by the walk's callback before starting this task
-            stats.sniffed += len(items)
             verdicts = await anyio.to_thread.run_sync(sniff_files, items)
         finally:
             limiter.release()
@@ -173,7 +160,6 @@ async def find_archives(
             if isinstance(verdict, ItemError):
                 await on_error(verdict)
             elif verdict:
-                stats.sniff_hits += 1
                 await send.send(item)
 
     async def on_batch(batch: WalkBatch) -> None:
@@ -181,7 +167,6 @@ async def find_archives(
             await on_error(error)
         to_sniff: list[Candidate] = []
         for entry in batch.entries:
-            stats.files_seen += 1
             if is_archive_name(entry.name):
                 await send.send(Candidate(entry.path, entry.size))
             elif sniff and (entry.size is None or entry.size >= MIN_ZIP_SIZE):
@@ -201,7 +186,6 @@ async def find_archives(
                 await on_error(ItemError.from_os_error(path, "stat", exc))
                 continue
             if stat_mod.S_ISREG(st.st_mode):
-                stats.files_seen += 1
                 await send.send(Candidate(path, st.st_size))
             elif stat_mod.S_ISDIR(st.st_mode):
                 directories.append(path)
@@ -218,4 +202,3 @@ async def find_archives(
                 largest=0,
             )
             await walk(config, on_batch=on_batch)
-    return stats

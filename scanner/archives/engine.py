@@ -36,6 +36,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 from scanner.archives._unit import deadline_report, inspect_one
 from scanner.archives.config import EngineConfig, ProcessPolicy, ZipConfig
 from scanner.archives.model import ArchiveReport, Candidate
+from scanner.oslimits import usable_cpus
 
 OnReport = Callable[[ArchiveReport], Awaitable[None]]
 #: The work unit: path and config in, report out; never raises (see :func:`inspect_one`).
@@ -140,7 +141,7 @@ class ArchiveEngine:
         # tokens let the run go on past a deadline without letting threads pile up.
         self._threads = anyio.CapacityLimiter(engine.workers + engine.max_abandoned)
         self._processes = anyio.CapacityLimiter(
-            engine.process_workers or max(1, min(engine.workers, _cpu_count()))
+            engine.process_workers or max(1, min(engine.workers, usable_cpus()))
         )
         self._slots: list[_Slot] = []
         self._big_in_flight = 0
@@ -156,7 +157,7 @@ class ArchiveEngine:
             self._big_in_flight > 0
             and not self.cfg.keep_members
             and self._is_big(candidate)
-            and _cpu_count() > 1
+            and usable_cpus() > 1
         )
 
     def _is_big(self, candidate: Candidate) -> bool:
@@ -281,12 +282,6 @@ class ArchiveEngine:
                 if started is not None and now - started > deadline:
                     slot.timed_out = index
                     slot.scope.cancel()
-
-
-def _cpu_count() -> int:
-    import os
-
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 async def inspect_paths(

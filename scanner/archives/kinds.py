@@ -6,6 +6,8 @@ One list shared by tree detection (``scanner zip`` on a directory), ``scan
 
 from __future__ import annotations
 
+from scanner.extname import extension_of as _raw_extension
+
 # typing costs ~3 ms to import; the zip fast path (scanner.entry) imports this module
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -33,18 +35,11 @@ ARCHIVE_EXTENSIONS: Final[frozenset[str]] = frozenset(
 
 
 def extension_of(name: str) -> str:
-    """Case-folded extension without the dot, ``""`` when none.
-
-    Same rule as the walk's extension counter: the part after the last dot of the last
-    path component; a leading dot alone (``.bashrc``) is no extension, as
-    :func:`os.path.splitext` says.
-    """
+    """Case-folded extension of a member path's last component, without the dot; ``""`` when
+    none: the walk's rule (:func:`scanner.extname.extension_of`), so a member counts
+    under the same extension as a file of the same name would."""
     slash = max(name.rfind("/"), name.rfind("\\"))
-    base = name[slash + 1 :]
-    dot = base.rfind(".")
-    if dot <= 0 or base[:dot].strip(".") == "":
-        return ""
-    return base[dot + 1 :].lower()
+    return _raw_extension(name[slash + 1 :]).lower()
 
 
 _LONGEST = max(len(e) for e in ARCHIVE_EXTENSIONS)

@@ -127,13 +127,6 @@ class Member(NamedTuple):
     encrypted: bool
     zip64: bool
 
-    @property
-    def unix_mode(self) -> int | None:
-        """The unix ``st_mode`` in the external attributes, when made on unix."""
-        if self.create_system != 3:
-            return None
-        return (self.external_attr >> 16) & 0xFFFF
-
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready mapping (``raw_name`` omitted: ``name`` is what users see)."""
         return {

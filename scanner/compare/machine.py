@@ -9,6 +9,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from scanner.oslimits import usable_cpus
+
 
 def _cpu_model() -> str:
     try:
@@ -55,7 +57,7 @@ def machine_metadata(
     *, backends: list[str] | None = None, child_watchers: list[str] | None = None
 ) -> dict[str, Any]:
     """CPU, cores, OS, Python, anyio/trio versions, backends, child watcher, git commit."""
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    usable = usable_cpus()
     return {
         "cpu": _cpu_model(),
         "cpu_count": os.cpu_count(),

@@ -10,6 +10,7 @@ print(report.totals.files, report.extensions.table().rows[:5])
 
 from __future__ import annotations
 
+from scanner.extname import extension_of
 from scanner.fs._unit import root_tasks, scan_batch
 from scanner.fs.batch import (
     BatchResult,
@@ -22,7 +23,7 @@ from scanner.fs.batch import (
 )
 from scanner.fs.config import WalkConfig
 from scanner.fs.engine import BatchConsumer, Walker, walk
-from scanner.fs.extensions import ExtCounter, ExtRow, ExtSort, ExtTable, extension_of
+from scanner.fs.extensions import ExtCounter, ExtRow, ExtSort, ExtTable
 from scanner.fs.model import EngineStats, Entry, LargeFile, Totals, WalkBatch, WalkReport
 
 __all__ = [

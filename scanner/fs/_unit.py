@@ -27,6 +27,7 @@ from heapq import heappush, heapreplace
 from time import perf_counter, thread_time
 
 from scanner.errors import ItemError
+from scanner.extname import extension_of
 from scanner.fs.batch import (
     BatchResult,
     Budget,
@@ -37,7 +38,6 @@ from scanner.fs.batch import (
     close_tasks,
 )
 from scanner.fs.config import WalkConfig
-from scanner.fs.extensions import extension_of
 from scanner.fs.filters import Excluder, compile_excludes
 from scanner.fs.model import Entry
 

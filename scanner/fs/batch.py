@@ -184,10 +184,6 @@ class ReportBuilder:
                 heapq.heappush(heap, item)
             elif item[0] > heap[0][0]:
                 heapq.heapreplace(heap, item)
-        stats = report.stats
-        stats.batches += 1
-        stats.dirs_read += res.dirs_read
-        stats.metadata_calls += res.calls
 
     def finish(self, elapsed: float, *, interrupted: bool = False) -> WalkReport:
         """Set the final fields (callable more than once: progress reads the live report)."""

@@ -10,10 +10,6 @@ from dataclasses import dataclass
 
 from scanner.errors import UsageProblem
 
-#: Entry kinds, as in ``Entry.type``: file, dir, symlink, fifo (pipe), socket, char device,
-#: block device, unknown.
-ENTRY_TYPES = frozenset("fdlpscb?")
-
 #: What ``--type`` may ask for (as fd: files, directories, symlinks).
 LISTABLE_TYPES = frozenset("fdl")
 

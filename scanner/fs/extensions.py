@@ -4,11 +4,9 @@ The per-file hot path lives in the work unit (``scanner.fs._unit``): ``rfind('.'
 and a dict update on the *raw* extension. Case folding happens here, once per distinct
 extension when a batch is merged, not once per file.
 
-Rules (those of ``os.path.splitext``): the extension is what follows the last dot, unless
-everything before that dot is dots (``.bashrc``, ``..x`` have none). A trailing dot
-(``name.``) gives an empty extension, counted in the "no extension" bucket. With
-``compound=True`` a known compressor suffix after ``.tar`` counts as one extension
-(``a.tar.gz`` → ``tar.gz``).
+The rule for a name's extension is :func:`scanner.extname.extension_of` (``os.path.splitext``'s,
+shared with the archive code); a trailing dot (``name.``) gives an empty extension, counted in
+the "no extension" bucket.
 """
 
 from __future__ import annotations
@@ -16,26 +14,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
-#: Suffixes that, after ``.tar``, form one compound extension (``.tar.gz``...).
-COMPOUND_TAILS: Final = frozenset({"gz", "bz2", "xz", "zst", "lz", "lz4", "lzma", "z", "br"})
-
-#: The key of files without an extension.
-NO_EXTENSION: Final = ""
-
-
-def extension_of(name: str, compound: bool = False) -> str:
-    """The raw (case-preserved) extension of a file name, without the dot; "" for none."""
-    i = name.rfind(".")
-    if i <= 0 or not name[:i].strip("."):
-        return NO_EXTENSION
-    ext = name[i + 1 :]
-    if compound and ext.lower() in COMPOUND_TAILS:
-        j = name.rfind(".", 0, i)
-        if j > 0 and name[j + 1 : i].lower() == "tar" and name[:j].strip("."):
-            return name[j + 1 :]
-    return ext
+from scanner.extname import extension_of
 
 
 class ExtSort(enum.Enum):

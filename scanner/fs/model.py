@@ -77,11 +77,9 @@ class WalkBatch:
 
 @dataclass
 class EngineStats:
-    """How the engine ran: for ``--verbose`` output, benchmarks and tuning."""
+    """How the engine ran (the summary reports the peak concurrency)."""
 
-    batches: int = 0
-    dirs_read: int = 0
-    metadata_calls: int = 0
+    #: The most batches that ran at once.
     peak_workers: int = 0
     # the per-call latency the tuner last estimated (seconds), None before any batch
     latency: float | None = None

@@ -36,11 +36,6 @@ class NetnsLab:
     alive: tuple[str, ...]  # far-side addresses (the near address answers too)
     dead: tuple[str, ...]  # unassigned addresses of the /24
 
-    @property
-    def all_hosts(self) -> str:
-        """The whole /24 as a range target (``198.18.0.1-254``)."""
-        return f"{self.prefix}.1-254"
-
     def exec_argv(self, argv: Sequence[str]) -> list[str]:
         """``argv`` run inside the near namespace."""
         return ["ip", "netns", "exec", self.near, *argv]

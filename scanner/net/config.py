@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import enum
 import math
-import os
 from dataclasses import dataclass, field
 from typing import Final
 
 from scanner.errors import UsageProblem
 from scanner.net.spawn import FDS_PER_CHILD, SPAWNER_KINDS
+from scanner.oslimits import open_file_limit as rlimit_nofile
+from scanner.oslimits import usable_cpus
 
 #: Descriptors kept back for the interpreter, the event loop, output files and sockets.
 _FD_RESERVE: Final = 64
@@ -30,21 +31,6 @@ class ProbeMethod(enum.StrEnum):
     TCP = "tcp"  # a TCP connect to each port; refused counts as up
 
 
-def _open_file_limit() -> int | None:
-    try:
-        import resource
-    except ImportError:  # Windows: no such limit on process handles worth modelling
-        return None
-    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    return None if soft == resource.RLIM_INFINITY else int(soft)
-
-
-def _usable_cpus() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
-
-
 def default_concurrency(open_file_limit: int | None = None, cpus: int | None = None) -> int:
     """Concurrent probes by default: sized to the CPUs and to the open-file limit.
 
@@ -52,8 +38,8 @@ def default_concurrency(open_file_limit: int | None = None, cpus: int | None = N
     is ``(RLIMIT_NOFILE - reserve) / 3``; the CPU bound keeps spawning from starving the
     event loop on small machines.
     """
-    limit = _open_file_limit() if open_file_limit is None else open_file_limit
-    by_cpu = min(_MAX_DEFAULT_CONCURRENCY, _CHILDREN_PER_CPU * (cpus or _usable_cpus()))
+    limit = rlimit_nofile() if open_file_limit is None else open_file_limit
+    by_cpu = min(_MAX_DEFAULT_CONCURRENCY, _CHILDREN_PER_CPU * (cpus or usable_cpus()))
     if limit is None:
         return by_cpu
     return max(1, min(by_cpu, (limit - _FD_RESERVE) // FDS_PER_CHILD))
@@ -62,7 +48,7 @@ def default_concurrency(open_file_limit: int | None = None, cpus: int | None = N
 def open_file_capacity() -> int | None:
     """Probes the open-file limit leaves room for at once (None: no such limit). An explicit
     ``-j`` is clamped to it too: more would fail hosts with EMFILE."""
-    limit = _open_file_limit()
+    limit = rlimit_nofile()
     return None if limit is None else max(1, (limit - _FD_RESERVE) // FDS_PER_CHILD)
 
 

@@ -374,5 +374,6 @@ SPAWNER_KINDS: Final = ("auto", "posix", "posix-inline", "anyio", "anyio-pidfd")
 def _spawn_threads() -> int:
     # one spawning thread per CPU: each is suspended while its child execs, which keeps a
     # CPU busy; more threads only queue on the same CPUs
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, cpus or 1)
+    from scanner.oslimits import usable_cpus
+
+    return usable_cpus()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,6 +18,7 @@ import aiofiles
 import anyio
 
 from scanner.errors import OperationFailed
+from scanner.output.atomic import temp_name
 
 _FLUSH_AT = 256 * 1024  # one thread hop per 256 KiB, not per record
 
@@ -125,7 +125,7 @@ class FileSink:
 async def atomic_file(target: Path) -> AsyncIterator[FileSink]:
     """Open ``target`` for writing so that it appears complete or not at all."""
     target = Path(target)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
+    tmp = temp_name(target)
     try:
         handle = await _open_binary(tmp)
     except OSError as exc:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scanner.compare.export import write_atomic
 from scanner.compare.results import BENCH_SCHEMA_VERSION, BenchReport, CellReport
+from scanner.output.atomic import write_atomic
 from scanner.output.formats import csv_text
 
 HEADER = (

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from scanner.compare.export import write_atomic
 from scanner.compare.results import BenchReport, CellReport, Scaling
+from scanner.output.atomic import write_atomic
 from scanner.output.formats import dumps_pretty
 from scanner.output.schema import document
 

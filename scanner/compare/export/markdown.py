@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scanner.compare.export import write_atomic
 from scanner.compare.format import COLUMNS, groups, row
 from scanner.compare.results import BenchReport
+from scanner.output.atomic import write_atomic
 
 
 def _md_row(cells: list[str]) -> str:

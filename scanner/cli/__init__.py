@@ -1,38 +1,38 @@
 """The ``scanner`` command: a typer app, thin over the library.
 
 Each command lives in its own module here and only validates input, builds a frozen config,
-calls the library and maps the outcome to an exit code (``scanner.exit_codes``). Heavy imports
-happen inside command bodies so that ``scanner --help`` stays fast.
+calls the library (a job on ``scanner.runtime.command``) and returns the exit code. The app
+is built lazily: a run imports and builds only the command it runs (``COMMANDS``), so
+``scanner walk`` never pays for the zip, ping or bench options; ``--help`` and anything that
+names no known command build them all.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
 
 import typer
 
 from scanner import __version__, exit_codes
-from scanner.cli import bench as _bench
-from scanner.cli import check as _check
-from scanner.cli import ext as _ext
-from scanner.cli import info as _info
-from scanner.cli import lab as _lab
-from scanner.cli import ping as _ping
-from scanner.cli import scan as _scan
-from scanner.cli import walk as _walk
-from scanner.cli import zip as _zip
 from scanner.errors import ScannerError, UsageProblem
 from scanner.output.pipe import silence_stdout
 
-app = typer.Typer(
-    name="scanner",
-    help="Asynchronous, concurrent file-system and network scanner.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+#: Every command: its module, the attribute to register, and whether that is a group (a
+#: typer app of subcommands) rather than one command function. Adding a command is one
+#: module in this package and one line here.
+COMMANDS: dict[str, tuple[str, str, bool]] = {
+    "info": ("scanner.cli.info", "info_command", False),
+    "check": ("scanner.cli.check", "check_command", False),
+    "walk": ("scanner.cli.walk", "walk_command", False),
+    "ext": ("scanner.cli.ext", "ext_command", False),
+    "scan": ("scanner.cli.scan", "scan_command", False),
+    "zip": ("scanner.cli.zip", "zip_command", False),
+    "ping": ("scanner.cli.ping", "ping_command", False),
+    "lab": ("scanner.cli.lab", "app", True),
+    "bench": ("scanner.cli.bench", "app", True),
+}
 
 
 def _version(value: bool) -> None:
@@ -41,7 +41,6 @@ def _version(value: bool) -> None:
         raise typer.Exit(exit_codes.OK)
 
 
-@app.callback()
 def _root(
     version: bool = typer.Option(
         False,
@@ -55,15 +54,6 @@ def _root(
     """Asynchronous, concurrent file-system and network scanner."""
 
 
-app.command("info")(_info.info_command)
-app.command("check")(_check.check_command)
-app.command("walk")(_walk.walk_command)
-app.command("ext")(_ext.ext_command)
-app.command("scan")(_scan.scan_command)
-app.command("zip")(_zip.zip_command)
-app.command("ping")(_ping.ping_command)
-
-
 def _stop_by_raising() -> None:
     """``bench`` stops on KeyboardInterrupt between its runs itself."""
     from scanner.runtime import signals
@@ -71,8 +61,39 @@ def _stop_by_raising() -> None:
     signals.raising()
 
 
-app.add_typer(_lab.app, name="lab")
-app.add_typer(_bench.app, name="bench", callback=_stop_by_raising)
+def build_app(only: str | None = None) -> typer.Typer:
+    """The typer app with every command, or with ``only`` that one."""
+    app = typer.Typer(
+        name="scanner",
+        help="Asynchronous, concurrent file-system and network scanner.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(_root)
+    for name, (module, attr, group) in COMMANDS.items():
+        if only is not None and name != only:
+            continue
+        target = getattr(importlib.import_module(module), attr)
+        if not group:
+            app.command(name)(target)
+        elif name == "bench":
+            app.add_typer(target, name=name, callback=_stop_by_raising)
+        else:
+            app.add_typer(target, name=name)
+    return app
+
+
+def _command_name(args: Sequence[str]) -> str | None:
+    """The command ``args`` run (its first word that is not an option), if it is one."""
+    for arg in args:
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+        if arg == "--":
+            return None
+    return None
+
 
 # click's exception classes, reached through typer's public BadParameter so that this works
 # whether typer vendors click or depends on it.
@@ -87,7 +108,7 @@ _CLICK_EXCEPTION: type[Exception] = next(
 def _command_path(args: Sequence[str]) -> str:
     """``scanner walk`` for ``walk -d 2 .`` (options before the command name are skipped)."""
     words = ["scanner"]
-    group: object = typer.main.get_group(app)
+    group: object = typer.main.get_group(build_app(_command_name(args)))
     for arg in args:
         if arg.startswith("-"):
             continue
@@ -117,8 +138,7 @@ def _hint(exc: Exception, where: str) -> str:
         return f"did you mean {' or '.join(sorted(possibilities)[:3])}?"
     name = getattr(exc, "command_name", None) or _unknown_command(exc)
     if name:
-        group = typer.main.get_group(app)
-        close = difflib.get_close_matches(name, list(group.commands), n=1)
+        close = difflib.get_close_matches(name, list(COMMANDS), n=1)
         if close:
             return f"did you mean '{where} {close[0]}'?"
     return f"see '{where} --help'"
@@ -145,8 +165,8 @@ def _usage_error(message: str, exc: Exception | None, args: Sequence[str]) -> in
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (usage errors are exit code 3)."""
-    command = typer.main.get_command(app)
     args = list(sys.argv[1:] if argv is None else argv)
+    command = typer.main.get_command(build_app(_command_name(args)))
     try:
         result = command.main(args=args, prog_name="scanner", standalone_mode=False)
     except _USAGE_ERROR as exc:

@@ -14,7 +14,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Protocol
 
-import aiofiles
 import anyio
 
 from scanner.errors import OperationFailed
@@ -94,6 +93,8 @@ def _on_asyncio() -> bool:
 
 async def _open_binary(path: Path) -> _ReportHandle:
     if _on_asyncio():
+        import aiofiles  # only when a report file is written: not on every start-up
+
         return await aiofiles.open(path, "wb")
     return _AnyioHandle(await anyio.open_file(path, "wb"))
 

@@ -330,24 +330,44 @@ class ZipView:
         return table
 
     def _findings_table(self, reports: Sequence[ArchiveReport], width: int | None) -> Any:
+        from rich.console import Group
         from rich.table import Table
+        from rich.text import Text
 
-        table = Table()
-        for col in FINDING_COLUMNS:
-            table.add_column(col, no_wrap=col != "message", overflow="fold")
-        rows = [
-            [self._shown(path, width), f.code, f.severity.label, display_name(f.member or "-"),
-             f.message]
-            for r in reports
-            for path, f in r.iter_findings()
-        ]  # fmt: skip
-        if width is not None:
-            # codes and severities are never cut; the message wraps; paths lose their middle
-            _fit(rows, column=0, width=width, share=0.45, keep=(4,))
-            _fit(rows, column=3, width=width, share=0.6, keep=(4,))
-        for row in rows:
-            table.add_row(*row)
-        return table
+        if width is None:  # a pipe or a file: one plain table, every column whole
+            table = Table()
+            for col in FINDING_COLUMNS:
+                table.add_column(col, no_wrap=True)
+            for r in reports:
+                for path, f in r.iter_findings():
+                    member = display_name(f.member or "-")
+                    table.add_row(display_name(path), f.code, f.severity.label, member, f.message)
+            return table
+        # a terminal: each archive's path on a line of its own (relative to the directory
+        # searched, shortened in the middle), then its findings; codes and severities are
+        # never cut, members lose their middle, messages wrap
+        parts: list[Any] = []
+        for r in reports:
+            findings = r.iter_findings()
+            if not findings:
+                continue
+            by_archive: dict[str, list[Finding]] = {}
+            for path, f in findings:
+                by_archive.setdefault(path, []).append(f)
+            for path, items in by_archive.items():
+                parts.append(Text(middle(self._shown(path, width), width), style="bold"))
+                table = Table(box=None, show_header=False, pad_edge=False, padding=(0, 1))
+                table.add_column("severity", no_wrap=True)
+                table.add_column("code", no_wrap=True)
+                table.add_column("member", no_wrap=True)
+                table.add_column("message", overflow="fold", ratio=1)
+                fixed = max(len(f.severity.label) for f in items) + max(len(f.code) for f in items)
+                room = max(12, (width - fixed - 8) // 3)
+                for f in items:
+                    member = middle(display_name(f.member or "-"), room)
+                    table.add_row(f.severity.label, f.code, member, f.message)
+                parts.append(table)
+        return Group(*parts)
 
 
 def _fit(

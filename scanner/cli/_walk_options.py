@@ -13,7 +13,9 @@ if TYPE_CHECKING:  # the library is imported inside the functions, to keep --hel
 
 PathsArg = Annotated[
     list[str] | None,
-    typer.Argument(help="Directories (or files) to walk; default: the current directory."),
+    typer.Argument(
+        metavar="[PATH]...", help="Directories (or files) to walk; default: the current directory."
+    ),
 ]
 MaxDepthOpt = Annotated[
     int | None,
@@ -21,6 +23,7 @@ MaxDepthOpt = Annotated[
         "--max-depth",
         "-d",
         min=0,
+        metavar="N",
         help="Descend at most this many levels (1 = direct children only).",
     ),
 ]
@@ -36,6 +39,7 @@ ExcludeOpt = Annotated[
     typer.Option(
         "--exclude",
         "-E",
+        metavar="GLOB",
         help="Skip entries whose name or root-relative path matches this glob (repeatable); "
         "excluded directories are not read.",
     ),
@@ -58,6 +62,7 @@ WorkersOpt = Annotated[
         "--workers",
         "-j",
         min=1,
+        metavar="N",
         help="Concurrent directory scans (default: adaptive, 1 on a fast disk, up to 128 "
         "on a slow network/FUSE file system).",
     ),
@@ -71,12 +76,17 @@ CaseOpt = Annotated[
 ]
 SortOpt = Annotated[
     str,
-    typer.Option("--sort", help="Order extensions by count, bytes or name."),
+    typer.Option(
+        "--sort", metavar="count|bytes|name", help="Order extensions by count, bytes or name."
+    ),
 ]
 TopOpt = Annotated[
     int | None,
     typer.Option(
-        "--top", min=1, help="Show the first N extensions and fold the rest into 'others'."
+        "--top",
+        min=1,
+        metavar="N",
+        help="Show the first N extensions and fold the rest into 'others'.",
     ),
 ]
 

@@ -21,9 +21,12 @@ from scanner.cli._walk_options import (
     WorkersOpt,
 )
 
-LargestOpt = Annotated[int, typer.Option("--largest", min=0, help="Show the N largest files.")]
+LargestOpt = Annotated[
+    int, typer.Option("--largest", min=0, metavar="N", help="Show the N largest files.")
+]
 ErrorsOpt = Annotated[
-    int, typer.Option("--errors", min=0, help="Show the first N errors (all are counted).")
+    int,
+    typer.Option("--errors", min=0, metavar="N", help="Show the first N errors (all are counted)."),
 ]
 IntoArchivesOpt = Annotated[
     bool, typer.Option("--into-archives", help="Count archive members in the extension table.")

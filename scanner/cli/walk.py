@@ -22,6 +22,7 @@ TypeOpt = Annotated[
     typer.Option(
         "--type",
         "-t",
+        metavar="f|d|l",
         help="List only files (f), directories (d) or symlinks (l); repeatable. "
         "Traversal is unchanged.",
     ),

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 from scanner.errors import ItemError
 from scanner.fs.extensions import ExtRow, ExtTable, label
 from scanner.fs.model import Entry, LargeFile, Totals, WalkReport
+from scanner.output.formats import iso_time
 from scanner.output.sanitize import display_name, json_path_fields
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ ENTRY_CSV_HEADER: Final = (
     "phase",
     "errno",
     "message",
+    "mtime_iso",
 )
 
 
@@ -53,6 +55,7 @@ def entry_fields(entry: Entry) -> dict[str, Any]:
         "type": TYPE_NAMES.get(entry.type, "unknown"),
         "size": entry.size,
         "mtime": entry.mtime,
+        "mtime_iso": iso_time(entry.mtime),
         "depth": entry.depth,
     }
 
@@ -82,6 +85,7 @@ def entry_csv_row(entry: Entry) -> list[Any]:
         "",
         "",
         "",
+        iso_time(entry.mtime) or "",
     ]
 
 
@@ -90,7 +94,7 @@ def error_csv_row(error: ItemError) -> list[Any]:
     p = json_path_fields(error.subject)
     errno = "" if error.errno is None else error.errno
     return ["error", p["path"], p.get("path_b64", ""), "", "", "", "", error.phase, errno,
-            error.message]  # fmt: skip
+            error.message, ""]  # fmt: skip
 
 
 def totals_fields(totals: Totals) -> dict[str, int]:

@@ -57,3 +57,13 @@ def csv_text(
         writer.writerow(header)
     writer.writerows(rows)
     return buf.getvalue()
+
+
+def iso_time(epoch: float | None) -> str | None:
+    """An epoch time as ISO 8601 in UTC (``2026-12-06T20:11:06.681607Z``), for JSON and CSV
+    beside the epoch value; None stays None."""
+    if epoch is None:
+        return None
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch, tz=UTC).isoformat().replace("+00:00", "Z")

@@ -22,7 +22,7 @@ import anyio
 from anyio.abc import TaskStatus
 
 from scanner import exit_codes
-from scanner.errors import ScannerError
+from scanner.errors import OperationFailed, ScannerError
 from scanner.runtime import signals as signals_module
 
 
@@ -93,6 +93,17 @@ def _unwrap(exc: BaseException) -> BaseException:
     return exc
 
 
+def _check_backend(backend: str) -> None:
+    """A backend whose package is missing is one line and exit 4, not anyio's traceback."""
+    if backend == "trio":
+        import importlib.util
+
+        if importlib.util.find_spec("trio") is None:
+            raise OperationFailed(
+                "the trio backend needs the trio package: pip install 'scanner[trio]'"
+            )
+
+
 def run_async(body: Callable[[Session], Awaitable[int]], *, backend: str = "asyncio") -> int:
     """Run ``body`` on an anyio event loop and return the exit code it chose.
 
@@ -122,6 +133,7 @@ def run_async(body: Callable[[Session], Awaitable[int]], *, backend: str = "asyn
     if on_main_thread:
         signals_module.install()
     try:
+        _check_backend(backend)
         try:
             code = anyio.run(wrapper, backend=backend)
         except BaseException as exc:

@@ -140,15 +140,18 @@ class ScanView:
         for kind, item in records:
             by_kind.setdefault(kind, []).append(item)
         parts: list[RenderableType] = []
+        roots: tuple[str, ...] = ()
         for walk in by_kind.get("totals", []):
             parts.append(views.totals_table(walk))
+            roots = walk.roots
         for table in by_kind.get("ext_table", []):
             parts.append(views.ext_rich_table(table, "extensions"))
         if by_kind.get("largest"):
-            parts.append(views.largest_table(by_kind["largest"]))
+            parts.append(views.largest_table(by_kind["largest"], roots=roots, width=width))
         count = sum(by_kind.get("error_count", []))
         if count:
-            parts.append(views.errors_table(by_kind.get("kept_errors", []), count))
+            kept = by_kind.get("kept_errors", [])
+            parts.append(views.errors_table(kept, count, roots=roots, width=width))
         if by_kind.get("archives"):
             parts += self.archives.rich_tables()
         return parts

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from scanner.archives.model import ArchiveReport, Finding, Member, method_name
 from scanner.archives.zip.plain import listing_foot, listing_head
 from scanner.output.sanitize import display_name, json_path_fields
+from scanner.output.shorten import middle, relative_to_roots
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -169,29 +170,6 @@ def member_dict(member: Member) -> dict[str, Any]:
     data = member.as_dict()
     data.update(json_path_fields(member.name, "name"))
     return data
-
-
-def middle(text: str, room: int) -> str:
-    """``text`` shortened to ``room`` characters by cutting its middle (``/usr/…/x.jar``):
-    both ends of a path say the most."""
-    if len(text) <= room:
-        return text
-    if room <= 1:
-        return text[:room]
-    head = (room - 1) // 2
-    tail = room - 1 - head
-    return f"{text[:head]}…{text[len(text) - tail :]}"
-
-
-def relative_to_roots(path: str, roots: Sequence[str]) -> str:
-    """``path`` relative to the directory it was found in, when one of ``roots`` is a
-    directory above it (``outer.zip!inner.zip`` keeps its member part)."""
-    best = ""
-    for root in roots:
-        base = root.rstrip("/") + "/"
-        if path.startswith(base) and len(base) > len(best):
-            best = base
-    return path[len(best) :] if best else path
 
 
 class ZipView:

@@ -16,6 +16,7 @@ from scanner.fs.extensions import ExtRow, ExtTable, label
 from scanner.fs.model import Entry, LargeFile, Totals, WalkReport
 from scanner.output.formats import iso_time
 from scanner.output.sanitize import display_name, json_path_fields
+from scanner.output.shorten import middle, relative_to_roots
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -211,30 +212,47 @@ def totals_table(report: WalkReport) -> Table:
     return out
 
 
-def largest_table(largest: list[LargeFile]) -> Table:
-    """The largest files, largest first."""
+def _shown(path: str, roots: Sequence[str], room: int | None) -> str:
+    """A path for a table: whole (a pipe or a file), or for a terminal relative to its root
+    and shortened in the middle to ``room`` characters."""
+    if room is None:
+        return display_name(path)
+    return middle(display_name(relative_to_roots(path, roots)), room)
+
+
+def largest_table(
+    largest: list[LargeFile], *, roots: Sequence[str] = (), width: int | None = None
+) -> Table:
+    """The largest files, largest first (paths fitted to a terminal's ``width``)."""
     from rich.table import Table
 
+    sizes = [human_bytes(item.size) for item in largest]
+    room = None if width is None else max(12, width - max(map(len, sizes), default=0) - 7)
     out = Table(title="largest files", title_justify="left")
-    out.add_column("size", justify="right")
-    out.add_column("path")
-    for item in largest:
-        out.add_row(human_bytes(item.size), display_name(item.path))
+    out.add_column("size", justify="right", no_wrap=True)
+    out.add_column("path", no_wrap=True)
+    for size, item in zip(sizes, largest, strict=True):
+        out.add_row(size, _shown(item.path, roots, room))
     return out
 
 
-def errors_table(errors: list[ItemError], total: int) -> Table:
-    """The first errors, with a count of the rest in the caption."""
+def errors_table(
+    errors: list[ItemError], total: int, *, roots: Sequence[str] = (), width: int | None = None
+) -> Table:
+    """The first errors, with a count of the rest in the caption (paths fitted to a
+    terminal's ``width``: a third of it; the message wraps)."""
     rest = total - len(errors)
     caption = f"... and {rest:,} more" if rest > 0 else None
     from rich.table import Table
 
+    room = None if width is None else max(16, width // 3)
     out = Table(title="errors", title_justify="left", caption=caption, caption_justify="left")
-    for col in ("path", "phase", "error"):
-        out.add_column(col)
+    out.add_column("path", no_wrap=True)
+    out.add_column("phase", no_wrap=True)
+    out.add_column("error", overflow="fold")
     for e in errors:
         reason = f"{e.errno_name}: {e.message}" if e.errno_name else e.message
-        out.add_row(display_name(e.subject), e.phase, reason)
+        out.add_row(_shown(e.subject, roots, room), e.phase, reason)
     return out
 
 

@@ -80,6 +80,7 @@ METHOD_NAMES: dict[int, str] = {
     16: "ibm-cmpsc",
     18: "ibm-terse",
     19: "ibm-lz77",
+    20: "zstd-deprecated",  # APPNOTE: "deprecated (use method 93 for zstd)"
     93: "zstd",
     94: "mp3",
     95: "xz",
@@ -99,11 +100,14 @@ def method_name(method: int) -> str:
 class Member(NamedTuple):
     """One central-directory entry, as declared (nothing is decompressed to build it).
 
-    ``name`` is decoded as cp437 unless general-purpose flag bit 11 (UTF-8) is set, or
-    taken from the Info-ZIP Unicode Path extra field (0x7075) when its CRC matches the raw
-    name; ``raw_name`` keeps the exact bytes. ``mtime`` is an ISO-8601 string from the DOS
-    date/time (local time, no zone) or, when present, the 0x5455 extended timestamp (UTC,
-    with ``+00:00``). ``create_system`` is the high byte of "version made by" (3 = unix).
+    ``name`` is UTF-8 when general-purpose flag bit 11 is set or the bytes are valid UTF-8
+    (as zipinfo and 7-Zip show them), else cp437 (APPNOTE appendix D, as zipfile), or taken
+    from the Info-ZIP Unicode Path extra field (0x7075) when its CRC matches the raw name;
+    ``raw_name`` keeps the exact bytes. ``mtime`` is an ISO-8601 string from the DOS
+    date/time (local time, no zone) or, when present, the 0x5455 extended timestamp or else
+    the 0x5855/0x000d Unix field's (UTC, with ``+00:00``), read as Info-ZIP's unzip does
+    (unsigned past 2038 when the DOS date agrees). ``create_system`` is the high byte of
+    "version made by" (3 = unix).
 
     A ``NamedTuple`` rather than a frozen slotted dataclass (same names, same immutability,
     attribute access): the reader builds one per central record, and a frozen dataclass's

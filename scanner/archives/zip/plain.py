@@ -11,8 +11,8 @@ lines as bytes (~0.8 us per record).
 Both answer only when the answer is certainly the one the full path would print, with no
 finding at all: clean end records, every record well-formed, ASCII names (identical under
 cp437 and UTF-8), no Unicode-path (0x7075) or ZIP64 (0x0001) extra field, no ZIP64
-sentinel, nothing before the first entry; for the listing also no extended timestamp
-(0x5455, which replaces the DOS date) and no member that could be a nested archive (the
+sentinel, nothing before the first entry; for the listing also no Unix time field
+(0x5455, 0x5855, 0x000d, which replace the DOS date) and no member that could be a nested archive (the
 full ``--list`` opens those). Anything else returns ``None`` and the caller takes the full
 path, which explains the archive's problems as findings. Real archives made by
 ``zipfile``, Info-ZIP ``zip``, ``jar`` and wheel builders with ASCII names qualify for names.
@@ -46,8 +46,9 @@ _CENTRAL_SIG = U32.unpack(CENTRAL_SIG)[0]
 _SENTINEL_BYTES = b"\xff\xff\xff\xff"
 #: Extra fields after which a name, a size or an offset is not what the record says.
 _NAME_OR_ZIP64 = frozenset({0x0001, 0x7075})
-#: ... and, for the listing, after which the date is not the DOS date.
-_NAME_ZIP64_OR_TIME = _NAME_OR_ZIP64 | {0x5455}
+#: ... and, for the listing, after which the date is not the DOS date (Info-ZIP's extended
+#: timestamp, its old Unix field and PKWARE's Unix field all carry an mtime).
+_NAME_ZIP64_OR_TIME = _NAME_OR_ZIP64 | {0x5455, 0x5855, 0x000D}
 
 #: The ``unzip -l`` text around the member lines (render.listing_text writes the same).
 LISTING_COLUMNS = "  Length      Date    Time    Name\n---------  ---------- -----   ----\n"

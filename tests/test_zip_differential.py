@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 
 from scanner.archives.config import ZipConfig
-from scanner.archives.kinds import ARCHIVE_EXTENSIONS
-from scanner.archives.model import ArchiveReport
+from scanner.archives.kinds import is_archive_name
+from scanner.archives.model import ArchiveReport, Severity
 from scanner.archives.zip.central import decode_name
 from scanner.archives.zip.inspect import inspect_file
 from scanner.labs.archives import HOSTILE_CASES, write_corpus
@@ -147,7 +147,7 @@ def _candidates() -> Iterator[Path]:
         for folder, dirs, files in os.walk(root):
             dirs.sort()
             for name in sorted(files):
-                if name.rpartition(".")[2].lower() in ARCHIVE_EXTENSIONS:
+                if is_archive_name(name):
                     path = Path(folder, name)
                     if path.is_file() and not path.is_symlink():
                         yield path
@@ -178,6 +178,46 @@ def test_real_archives_on_this_machine() -> None:
         compared += 1
     assert compared >= min(len(found), 10)
     assert problems == []
+
+
+#: The archives a Debian + Python + JDK system ships (issue 12's calibration): the JDK's
+#: jmods, jars, src.zip and ct.sym, Debian's jars and bundled wheels, installed packages.
+SYSTEM_ROOTS = (
+    Path("/usr/lib/jvm"),
+    Path("/usr/share/java"),
+    Path("/usr/share/python-wheels"),
+    *(p for p in REAL_ROOTS if p.name == "site-packages"),
+)
+
+
+def test_default_thresholds_are_quiet_on_the_systems_own_archives() -> None:
+    """Issue 12: with the defaults, ``--fail-on medium`` failed on a clean system (JDK
+    src.zip, vendor jars over 10,000 members; wheels over 1 GiB; test data deflating
+    200:1). The calibrated defaults (``ZipConfig``) raise nothing at medium or above on
+    the archives the system ships, while every hostile case still raises its findings
+    (``test_zip_checks.py::test_hostile_case_raises_its_findings``, default limits
+    wherever the case does not lower them)."""
+    found: list[Path] = []
+    for root in SYSTEM_ROOTS:
+        for folder, dirs, files in os.walk(root) if root.is_dir() else ():
+            dirs.sort()
+            for name in sorted(files):
+                if is_archive_name(name) or name == "ct.sym":
+                    path = Path(folder, name)
+                    if path.is_file() and not path.is_symlink():
+                        found.append(path)
+    if not found:
+        pytest.skip("no JDK, Debian jars or wheels here")
+    loud = []
+    deadline = time.monotonic() + REAL_MAX_SECONDS
+    for path in _sample(found, REAL_MAX_FILES):
+        if time.monotonic() > deadline:
+            break
+        report = inspect_file(str(path), ZipConfig())
+        worst = report.worst
+        if worst is not None and worst >= Severity.MEDIUM:
+            loud.append(f"{path}: {[(p, f.code, f.message) for p, f in report.iter_findings()]}")
+    assert loud == []
 
 
 def test_a_difference_without_a_finding_is_caught(tmp_path: Path) -> None:

@@ -97,6 +97,22 @@ def method_name(method: int) -> str:
     return name if name is not None else f"method-{method}"
 
 
+#: Finding codes that say an archive's declared sizes cannot all be true: an impossible
+#: ratio, entries sharing their data (an overlap bomb declares each share in full), data
+#: running into the directory or past the end of the file, a stored member whose sizes
+#: differ, a member that decompresses to another size (--verify).
+SIZE_LIES: frozenset[str] = frozenset(
+    {
+        "impossible-ratio",
+        "overlapping-entries",
+        "entry-overlaps-cd",
+        "truncated",
+        "stored-size-mismatch",
+        "size-mismatch",
+    }
+)
+
+
 class Member(NamedTuple):
     """One central-directory entry, as declared (nothing is decompressed to build it).
 
@@ -189,6 +205,13 @@ class ArchiveReport:
     error: ItemError | None = None
 
     @property
+    def sizes_implausible(self) -> bool:
+        """Whether the audit found this archive's declared sizes to be lies: its members
+        declare more compressed bytes than the file holds, or a finding says a size cannot
+        be true (:data:`SIZE_LIES`). Totals over many archives count such sizes apart."""
+        return self.total_compressed > self.size or any(f.code in SIZE_LIES for f in self.findings)
+
+    @property
     def worst(self) -> Severity | None:
         """The highest severity among this archive's findings and its nested archives'."""
         best: Severity | None = None
@@ -270,10 +293,16 @@ class ArchiveSummary:
     errors: int = 0
     #: Bytes of the archive files themselves.
     bytes: int = 0
-    #: Members of top-level archives and their declared sizes.
+    #: Members of top-level archives and their declared sizes ...
     members: int = 0
     compressed: int = 0
     uncompressed: int = 0
+    #: ... except the sizes of archives whose declared sizes are lies
+    #: (:attr:`ArchiveReport.sizes_implausible`): counted here apart, so that one overlap
+    #: bomb does not make a tree "hold" exabytes.
+    implausible: int = 0
+    implausible_compressed: int = 0
+    implausible_uncompressed: int = 0
     findings: dict[Severity, int] = field(default_factory=_zero_severities)
     #: With ``collect_extensions``: member extension -> (files, bytes), over top-level and
     #: nested archives, for ``scan --into-archives``.
@@ -288,8 +317,13 @@ class ArchiveSummary:
         self.archives += 1
         self.bytes += report.size
         self.members += report.member_count
-        self.compressed += report.total_compressed
-        self.uncompressed += report.total_uncompressed
+        if report.sizes_implausible:
+            self.implausible += 1
+            self.implausible_compressed += report.total_compressed
+            self.implausible_uncompressed += report.total_uncompressed
+        else:
+            self.compressed += report.total_compressed
+            self.uncompressed += report.total_uncompressed
         for _path, finding in report.iter_findings():
             self.findings[finding.severity] += 1
         if self.collect_extensions:
@@ -331,6 +365,9 @@ class ArchiveSummary:
             "members": self.members,
             "compressed": self.compressed,
             "uncompressed": self.uncompressed,
+            "implausible": self.implausible,
+            "implausible_compressed": self.implausible_compressed,
+            "implausible_uncompressed": self.implausible_uncompressed,
             "findings": {sev.label: n for sev, n in self.findings.items()},
             "worst": None if worst is None else worst.label,
         }

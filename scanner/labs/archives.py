@@ -11,6 +11,7 @@ Same seed, same bytes: DOS timestamps are fixed and payloads come from ``random.
 
 from __future__ import annotations
 
+import functools
 import io
 import random
 import struct
@@ -449,9 +450,6 @@ def _cases() -> dict[str, Case]:
     text = b"hello world\n" * 20
     ok = deflated("ok.txt", text)
     verify = ZipConfig(verify=True)
-    semi_random = b"".join(
-        (b"\x00" * 4000 + random.Random(i).randbytes(24)) for i in range(64)
-    )  # ~250 KiB that deflates ~100-300:1
     cases: dict[str, Case] = {
         "fifield-overlap": Case(fifield_overlap_bomb, _codes("overlapping-entries")),
         "same-offset-overlap": Case(
@@ -598,14 +596,27 @@ def _cases() -> dict[str, Case]:
             _codes("invalid-utf8-name"),
         ),
         "impossible-ratio": Case(
-            lambda: build_zip([replace(ok, usize=2 * 10**9)]),
-            _codes("impossible-ratio", "total-size-over-limit"),
+            lambda: build_zip([replace(ok, usize=2 * 10**9)]), _codes("impossible-ratio")
+        ),
+        "declared-size-over-limit": Case(
+            # 9 GiB declared through the ZIP64 extra field (past the 8 GiB default)
+            lambda: build_zip(
+                [
+                    replace(
+                        ok,
+                        usize=0xFFFFFFFF,
+                        extra=extra_field(0x0001, struct.pack("<Q", 9 << 30)),
+                        local_usize=0xFFFFFFFF,
+                    )
+                ]
+            ),
+            _codes("total-size-over-limit"),
         ),
         "stored-size-lie": Case(
             lambda: build_zip([stored("s.txt", b"abc", usize=100)]), _codes("stored-size-mismatch")
         ),
         "high-ratio": Case(
-            lambda: build_zip([deflated("zeros.bin", semi_random)]), _codes("high-ratio")
+            _high_ratio_zip, _codes("high-ratio")
         ),
         "member-count": Case(
             lambda: ordinary_zip(1, 12), _codes("member-count-over-limit"), ZipConfig(max_members=5)
@@ -631,7 +642,7 @@ def _cases() -> dict[str, Case]:
         "recursive-bomb": Case(
             lambda: recursive_bomb(levels=3, fanout=8),
             _codes("total-size-over-limit", "high-ratio"),
-            ZipConfig(max_total_uncompressed=100 << 20),
+            ZipConfig(max_total_uncompressed=100 << 20, ratio_min_size=100 << 10),
         ),
         "nested-archive-count": Case(
             lambda: recursive_bomb(levels=3, fanout=4, kernel=1000),
@@ -711,6 +722,16 @@ def _cases() -> dict[str, Case]:
         ),
     }
     return cases
+
+
+@functools.cache
+def _high_ratio_zip() -> bytes:
+    """One member of 17 MiB of zeros sprinkled with other bytes, which deflates ~740:1:
+    past the default high-ratio threshold (ratio 100 for members over 16 MiB) and below
+    DEFLATE's ceiling (~1032:1). Cached: compressing it takes ~0.25 s."""
+    block = b"\x00" * 4000 + random.Random(17).randbytes(24)
+    size = 17 << 20
+    return build_zip([deflated("zeros.bin", (block * (size // len(block) + 1))[:size])])
 
 
 def unicode_path(name: str, raw: bytes) -> bytes:

@@ -12,9 +12,9 @@ Both answer only when the answer is certainly the one the full path would print,
 finding at all: clean end records, every record well-formed, ASCII names (identical under
 cp437 and UTF-8), no Unicode-path (0x7075) or ZIP64 (0x0001) extra field, no ZIP64
 sentinel, nothing before the first entry; for the listing also no Unix time field
-(0x5455, 0x5855, 0x000d, which replace the DOS date) and no member that could be a nested archive (the
-full ``--list`` opens those). Anything else returns ``None`` and the caller takes the full
-path, which explains the archive's problems as findings. Real archives made by
+(0x5455, 0x5855, 0x000d, which replace the DOS date) and no member that could be a nested
+archive (the full ``--list`` opens those). Anything else returns ``None`` and the caller
+takes the full path, which explains the archive's problems as findings. Real archives made by
 ``zipfile``, Info-ZIP ``zip``, ``jar`` and wheel builders with ASCII names qualify for names.
 
 This module imports nothing heavy (no dataclasses, enum or typing): :mod:`scanner.entry`

@@ -18,6 +18,9 @@ alone) that imports the reader and inspects the archive once:
 - ``... kept``: the same with ``keep_members=True``, what the views ask for today (until
   they take the sink), for comparison;
 - ``floor``: the interpreter and the reader's imports, nothing read;
+- ``fast-names``, ``fast-list``: the start-up fast path of ``scanner zip --names/--list``
+  (``scanner.entry``) on a second archive, the same with ASCII, unflagged names (which it
+  answers for), its output produced and dropped;
 - ``zipinfo -1`` and ``unzip -l`` on the same file.
 
 ``--baseline DIR`` adds the same rows for another checkout's ``scanner`` package (e.g. a
@@ -40,7 +43,7 @@ REPO = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
 
 #: What the measured child runs: argv = archive, mode, keep ("0"/"1").
-CHILD = """
+CHILD = r"""
 import sys, time
 from scanner.archives.config import ZipConfig
 from scanner.archives.zip.inspect import inspect_file
@@ -58,6 +61,15 @@ configs = {
     "list": ZipConfig(keep_members=keep, audit=False),
     "findings": ZipConfig(keep_members=keep),
 }
+if mode.startswith("fast-"):  # the --names/--list fast path (scanner.entry), output dropped
+    from scanner.entry import _read
+    start = time.perf_counter()
+    found = _read(path, mode == "fast-list", b"\n")
+    assert found is not None, "the fast path declined"
+    data, count = found
+    size = len(data) if isinstance(data, bytes) else sum(len(piece) for piece in data)
+    print(count, size, round(time.perf_counter() - start, 3))
+    raise SystemExit
 cfg = configs[mode]
 if cfg is not None:
     start = time.perf_counter()
@@ -70,19 +82,28 @@ if cfg is not None:
 """
 
 
-def write_archive(path: Path, members: int) -> None:
-    """``members`` stored entries with UTF-8 flagged, non-ASCII names, ZIP64 end records;
-    written in one pass with bounded memory (the central directory goes to a second file
-    first)."""
+def write_archive(path: Path, members: int, *, ascii_names: bool = False) -> None:
+    """``members`` stored entries with UTF-8 flagged, non-ASCII names (ASCII and unflagged
+    with ``ascii_names``: what the fast path answers for), ZIP64 end records; written in one
+    pass with bounded memory (the central directory goes to a second file first)."""
     central = path.with_suffix(".cd")
     with path.open("wb") as out, central.open("wb") as cd:
         for i in range(members):
-            name = f"dir{i % 100:02d}/fïle{i:07d}.txt".encode()
+            name = f"dir{i % 100:02d}/f{'i' if ascii_names else 'ï'}le{i:07d}.txt".encode()
             data = b"x" * (i % 7)
             crc = __import__("zlib").crc32(data)
             offset = out.tell()
             # flags (UTF-8), method, time, date, CRC, sizes, name length
-            fields = (0x800, 0, 0, 0x5821, crc, len(data), len(data), len(name))
+            fields = (
+                0 if ascii_names else 0x800,
+                0,
+                0,
+                0x5821,
+                crc,
+                len(data),
+                len(data),
+                len(name),
+            )
             out.write(struct.pack("<4s2B4HL2L2H", b"PK\x03\x04", 20, 0, *fields, 0) + name + data)
             cd.write(
                 struct.pack(
@@ -151,9 +172,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     archive = args.workdir / f"members{args.members}.zip"
+    clean = args.workdir / f"members{args.members}-ascii.zip"
     if not archive.exists():
         write_archive(archive, args.members)
-    print(f"{archive}: {archive.stat().st_size / MIB:.1f} MiB, {args.members:,} members\n")
+    if not clean.exists():
+        write_archive(clean, args.members, ascii_names=True)
+    for path in (archive, clean):
+        print(f"{path}: {path.stat().st_size / MIB:.1f} MiB, {args.members:,} members")
+    print()
     print("| reader | view | members kept | peak RSS MiB (max of runs) | median s | result |")
     print("|---|---|---|---:|---:|---|")
     checkouts = [("this checkout", REPO)]
@@ -161,11 +187,13 @@ def main(argv: list[str] | None = None) -> None:
         checkouts.append((f"baseline ({args.baseline.name})", args.baseline))
     rows = [("floor", False), ("names", False), ("list", False), ("findings", False)]
     rows += [("names", True), ("list", True), ("findings", True)]
+    rows += [("fast-names", False), ("fast-list", False)]
     for label, root in checkouts:
         env = {**os.environ, "PYTHONPATH": str(root)}
         for mode, keep in rows:
+            target = clean if mode.startswith("fast-") else archive
             runs = [
-                peak([sys.executable, "-c", CHILD, str(archive), mode, "1" if keep else "0"], env)
+                peak([sys.executable, "-c", CHILD, str(target), mode, "1" if keep else "0"], env)
                 for _ in range(args.runs)
             ]
             rss = max(r[0] for r in runs)
@@ -174,7 +202,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"| {label} | {mode} | {'yes' if keep else 'no'} | {rss:.1f} | {secs:.2f} | "
                 f"{runs[0][2]} |"
             )
-    for tool in (["zipinfo", "-1"], ["unzip", "-l"]):
+    for tool in (["zipinfo", "-1"], ["unzip", "-l"]):  # on the non-ASCII archive
         tool_runs: list[tuple[float, float]] = []
         for _ in range(args.runs):
             start = time.perf_counter()

@@ -379,3 +379,53 @@ def test_comments_are_not_listed_on_either_path(archives: dict[str, Path]) -> No
         assert b"entry comment" not in ran.out
     report = inspect_bytes(data, "c.zip", LIST_CFG)
     assert report.as_dict()["comment"].startswith("   999")
+
+
+@pytest.mark.parametrize("window", [300, 4096])
+def test_large_directories_get_the_same_answer_in_two_passes(
+    monkeypatch: pytest.MonkeyPatch, window: int
+) -> None:
+    """A directory over ``plain.SINGLE_PASS`` is read twice through small windows (decide,
+    then print), so a 1,000,000-member listing costs a window, not ~250 MB: every answer,
+    decline included, is the one-pass answer."""
+    from scanner.archives.zip import plain
+
+    inputs = [ordinary_zip(seed, 40) for seed in range(4)]
+    inputs += [_zip([f"d/{i}.txt" for i in range(300)]), _zip([]), _commented()]
+    inputs += [case.build() for case in HOSTILE_CASES.values()]
+    one_pass = [(read_plain_names(d, len(d), b"\n"), read_plain_listing(d, len(d))) for d in inputs]
+    monkeypatch.setattr(plain, "SINGLE_PASS", 0)
+    monkeypatch.setattr(plain, "_WINDOW", window)
+    two_passes = [
+        (read_plain_names(d, len(d), b"\n"), read_plain_listing(d, len(d))) for d in inputs
+    ]
+    assert two_passes == one_pass
+    assert sum(names is not None for names, _listing in one_pass) >= 8
+
+
+def test_a_file_that_changes_between_the_passes_stops_the_listing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from scanner.archives.source import FileView
+    from scanner.archives.zip import plain
+
+    # windows larger than the FileView's cached blocks are read with pread: both passes
+    # read the file (the real windows are 2 MiB)
+    monkeypatch.setattr(plain, "SINGLE_PASS", 0)
+    monkeypatch.setattr(plain, "_WINDOW", 80_000)
+    path = tmp_path / "a.zip"
+    path.write_bytes(_zip([f"d/{i}.txt{'.' * 60}" for i in range(4000)]))
+    with path.open("r+b") as fh:
+        size = path.stat().st_size
+        found = plain.plain_names(FileView(fh.fileno(), size), size, b"\n")
+        assert found is not None  # decided on the first pass
+        pieces = iter(found[0])
+        first = next(pieces)
+        assert first.startswith(b"d/0.txt...")
+        data = path.read_bytes()
+        later = data.find(b"PK\x01\x02", data.find(b"PK\x01\x02") + 200_000)
+        fh.seek(later)
+        fh.write(b"XX")  # a central record of a later window loses its signature
+        fh.flush()
+        with pytest.raises(plain.FileChanged):
+            list(pieces)

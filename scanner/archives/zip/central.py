@@ -23,6 +23,7 @@ UTF-8 (what zipinfo, 7-Zip, bsdtar and macOS show; ``zipfile`` shows cp437 mojib
 
 from __future__ import annotations
 
+import struct
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -118,6 +119,8 @@ def read_central_directory(
     return cd
 
 
+#: name, extra and comment lengths at offset 28 of a central record
+_LENGTHS = struct.Struct("<HHH")
 # what _parse_window reports back
 _DONE, _NEED_MORE, _STOP = 0, 1, 2
 
@@ -321,7 +324,11 @@ def _parse_window(  # noqa: PLR0917
 def member_at(buf: Buffer, cd: CentralDirectory, offset: int) -> Member | None:
     """The member whose central record starts at file offset ``offset`` (read again, for a
     finding's message: the audit keeps offsets, not members); None if it cannot be read."""
-    data = bytes(buf[offset : min(cd.cd_end, offset + CENTRAL.size + 3 * 0xFFFF)])
+    head = bytes(buf[offset : offset + CENTRAL.size])
+    if len(head) < CENTRAL.size:
+        return None
+    nlen, xlen, clen = _LENGTHS.unpack_from(head, 28)
+    data = bytes(buf[offset : min(cd.cd_end, offset + CENTRAL.size + nlen + xlen + clen)])
     chunk = Chunk(0)
     _parse_window(data, 0, len(data), offset, 0, 1, cd, _NO_FINDINGS, chunk)
     return chunk.members[0] if chunk.members else None

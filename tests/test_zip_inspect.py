@@ -259,3 +259,29 @@ def test_memory_follows_a_chunk_not_the_member_count(tmp_path: Path) -> None:
     assert kept > 3 * streamed  # ~400 bytes per kept member (~42 MiB measured)
     # the audit may read a file under 32 MiB whole (members average under a block)
     assert audited < 8 * MIB + members * 64 + path.stat().st_size
+
+
+def test_a_file_that_shrinks_while_its_directory_is_read_ends_the_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The directory is read window by window; a window that comes back short (the file
+    was cut meanwhile) ends the reading with a finding, never a loop nor a traceback."""
+    from scanner.archives.zip import central
+
+    path = tmp_path / "m.zip"
+    path.write_bytes(many_members_zip(20_000))
+    monkeypatch.setattr(central, "WINDOW", 300_000)
+    real = FileView.__getitem__
+    reads = []
+
+    def shrinking(view: FileView, key: slice) -> bytes:
+        reads.append(key)
+        if len(reads) == 3:  # the end records were read, then a first window
+            os.truncate(path, path.stat().st_size - 400_000)
+        return real(view, key)
+
+    monkeypatch.setattr(FileView, "__getitem__", shrinking)
+    report = inspect_file(str(path), replace(ZipConfig(), audit=False))
+    assert report.error is None
+    assert 0 < report.member_count < 20_000
+    assert "cd-count-mismatch" in {f.code for f in report.findings}

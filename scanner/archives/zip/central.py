@@ -154,8 +154,8 @@ def iter_chunks(
             pos, index, state = _parse_window(
                 data, pos, min(len(data), end - base), base, index, stop, cd, findings, chunk
             )
-            if state != _NEED_MORE or base + len(data) >= end:
-                break
+            if state != _NEED_MORE or base + len(data) >= end or not pos:
+                break  # done, or the directory's end (no progress: the file shrank)
             base += pos  # the next window starts with the record that did not fit
             data, pos = buf[base : min(end, base + WINDOW)], 0
         cd.read_count = index

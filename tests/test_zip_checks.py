@@ -262,3 +262,15 @@ def test_record_limit_is_shared_with_nested_archives() -> None:
     assert report.member_count == 6
     assert [n.member_count for n in report.nested] == [14]
     assert [f.code for f in report.nested[0].findings] == ["members-not-read"]
+
+
+def test_sizes_near_2_to_the_64_are_findings_not_a_crash() -> None:
+    """The audit keeps entry spans in 64-bit arrays; a ZIP64 size of 2**64 - 1 put the
+    entry's end past 2**64 (found on review of the streaming audit)."""
+    huge = struct.pack("<QQ", 2**64 - 1, 2**64 - 1)
+    entry = replace(
+        stored("x", b"x"), csize=0xFFFFFFFF, usize=0xFFFFFFFF, extra=b"\x01\x00\x10\x00" + huge
+    )
+    report = inspect_bytes(build_zip([entry, stored("y", b"y")]), "h.zip", ZipConfig(verify=True))
+    assert report.error is None
+    assert {"truncated", "total-size-over-limit"} <= {f.code for f in report.findings}

@@ -78,6 +78,7 @@ _SEPARATORS = re.compile(r"[\\/]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 #: Bits of a member number inside a 64-bit index key (name hash above it).
 _INDEX_BITS = 20
+_U64_MAX = (1 << 64) - 1
 
 
 class Audit:
@@ -239,7 +240,7 @@ class Audit:
             if (m.flags | lflags) & FLAG_DATA_DESCRIPTOR:
                 end += _descriptor_size(buf, end, m, local_zip64)
             starts.append(off)
-            ends.append(end)
+            ends.append(min(end, _U64_MAX))  # a lying ZIP64 size may reach past 2**64
             indexes.append(index)
             if off < last:
                 self._spans_sorted = False

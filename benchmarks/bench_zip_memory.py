@@ -54,6 +54,8 @@ class Counting:
     def members(self, archive, chunk): self.n += len(chunk)
     def end(self, archive): pass
 
+import os, scanner
+assert os.path.realpath(scanner.__file__).startswith(os.getcwd()), scanner.__file__
 path, mode, keep = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
 configs = {
     "floor": None,
@@ -151,11 +153,18 @@ def write_archive(path: Path, members: int, *, ascii_names: bool = False) -> Non
     central.unlink()
 
 
-def peak(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """(peak RSS MiB, seconds, stdout) of one run under GNU time."""
+def peak(argv: list[str], root: Path) -> tuple[float, float, str]:
+    """(peak RSS MiB, seconds, stdout) of one run under GNU time, importing ``scanner`` from
+    the checkout at ``root`` (its working directory: ``-c`` puts it first on sys.path)."""
     start = time.perf_counter()
+    env = {**os.environ, "PYTHONPATH": str(root)}
     ran = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", *argv], capture_output=True, text=True, env=env, check=True
+        ["/usr/bin/time", "-f", "%M", *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=root,
+        check=True,
     )
     seconds = time.perf_counter() - start
     kib = int(ran.stderr.strip().splitlines()[-1])
@@ -189,11 +198,10 @@ def main(argv: list[str] | None = None) -> None:
     rows += [("names", True), ("list", True), ("findings", True)]
     rows += [("fast-names", False), ("fast-list", False)]
     for label, root in checkouts:
-        env = {**os.environ, "PYTHONPATH": str(root)}
         for mode, keep in rows:
             target = clean if mode.startswith("fast-") else archive
             runs = [
-                peak([sys.executable, "-c", CHILD, str(target), mode, "1" if keep else "0"], env)
+                peak([sys.executable, "-c", CHILD, str(target), mode, "1" if keep else "0"], root)
                 for _ in range(args.runs)
             ]
             rss = max(r[0] for r in runs)

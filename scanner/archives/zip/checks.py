@@ -240,7 +240,7 @@ class Audit:
             if (m.flags | lflags) & FLAG_DATA_DESCRIPTOR:
                 end += _descriptor_size(buf, end, m, local_zip64)
             starts.append(off)
-            ends.append(min(end, _U64_MAX))  # a lying ZIP64 size may reach past 2**64
+            ends.append(end if end <= _U64_MAX else _U64_MAX)  # ZIP64 sizes may lie past 2**64
             indexes.append(index)
             if off < last:
                 self._spans_sorted = False
@@ -270,8 +270,8 @@ class Audit:
             name = m.name
             key = (hash(name) & mask) << bits | index
             exact[key >> 56].append(key)
-            key = (hash(name.casefold()) & mask) << bits | index
-            folded[key >> 56].append(key)
+            key = (hash(name.lower() if name.isascii() else name.casefold()) & mask) << bits
+            folded[key >> 56].append(key | index)  # lower() is casefold() for ASCII
 
     def _check_modes(self, chunk: Chunk) -> None:
         """Unix modes in the external attributes: symlinks, setuid/setgid, special files."""
@@ -524,7 +524,9 @@ class Audit:
                 if marks[index]:
                     continue
                 name = self.name_of(index)
-                first = first_of.setdefault(name.casefold(), index)
+                first = first_of.setdefault(
+                    name.lower() if name.isascii() else name.casefold(), index
+                )
                 if first != index:
                     if firsts is None:
                         firsts = array("Q", bytes(8 * self.count))

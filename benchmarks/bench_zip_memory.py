@@ -178,6 +178,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--baseline", type=Path, help="another checkout's root, for comparison")
+    parser.add_argument(
+        "--modes", help="comma-separated rows to run (floor, names, list, findings, fast-...)"
+    )
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     archive = args.workdir / f"members{args.members}.zip"
@@ -197,6 +200,8 @@ def main(argv: list[str] | None = None) -> None:
     rows = [("floor", False), ("names", False), ("list", False), ("findings", False)]
     rows += [("names", True), ("list", True), ("findings", True)]
     rows += [("fast-names", False), ("fast-list", False)]
+    if args.modes:
+        rows = [(mode, keep) for mode, keep in rows if mode in args.modes.split(",")]
     for label, root in checkouts:
         for mode, keep in rows:
             target = clean if mode.startswith("fast-") else archive

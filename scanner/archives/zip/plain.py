@@ -147,10 +147,12 @@ def _passes(
 
 
 def _answer(
-    buf: Buffer, size: int, max_records: int, parse: _Parse
+    buf: Buffer, size: int, max_records: int, render: _Parse, check: _Parse | None = None
 ) -> tuple[Iterable[bytes], int, int] | None:
-    """(output pieces, members, uncompressed bytes) for a clean archive, None otherwise;
-    the pieces of a large directory are formatted while they are consumed."""
+    """(output pieces, members, uncompressed bytes) for a clean archive, None otherwise.
+    ``render`` formats (and checks) a window; the pieces of a large directory are
+    formatted while they are consumed, after a first pass with ``check`` (same verdicts,
+    no output: cheaper when formatting costs more than reading) has decided."""
     found = _clean_end(buf, size, max_records)
     if found is None:
         return None
@@ -158,10 +160,11 @@ def _answer(
     if declared == 0 and end <= start:
         return [], 0, 0
     single = end - start <= SINGLE_PASS
+    first = render if single or check is None else check
     count = total = 0
     pieces: list[bytes] = []
     try:
-        for out, n, size_sum in _passes(buf, start, end, end - start if single else _WINDOW, parse):
+        for out, n, size_sum in _passes(buf, start, end, end - start if single else _WINDOW, first):
             count += n
             total += size_sum
             if single:
@@ -170,7 +173,7 @@ def _answer(
         return None
     if count != declared:
         return None
-    return (pieces if single else _second_pass(buf, start, end, parse)), count, total
+    return (pieces if single else _second_pass(buf, start, end, render)), count, total
 
 
 def _second_pass(buf: Buffer, start: int, end: int, parse: _Parse) -> Iterator[bytes]:
@@ -238,6 +241,15 @@ def plain_listing(
     :func:`plain_names`), the member count and the total uncompressed size; None when the
     full path is needed."""
     stamps: dict[int, bytes] = {}
+    return _answer(
+        buf, size, max_records, _listing_parser(stamps, True), _listing_parser(stamps, False)
+    )
+
+
+def _listing_parser(stamps: dict[int, bytes], render: bool) -> _Parse:
+    """A window parser for :func:`plain_listing`: with ``render`` it formats the lines;
+    without, it only reaches the same verdict (the first of two passes: formatting costs
+    more than reading)."""
 
     def parse(data: bytes, last: bool) -> tuple[int, bytes, int, int]:
         limit = len(data)
@@ -261,21 +273,25 @@ def plain_listing(
                 break
             if xlen and not _plain_extras(data, end, end + xlen, _NAME_ZIP64_OR_TIME):
                 raise _Decline
-            key = (date << 16) | time
-            stamp = stamps.get(key)
-            if stamp is None:
-                stamp = stamps[key] = listing_stamp(dos_datetime(date, time)).encode()
             total += usize
-            append(b"%9d  %s   %s\n" % (usize, stamp, data[start:end]))
+            if render:
+                key = (date << 16) | time
+                stamp = stamps.get(key)
+                if stamp is None:
+                    stamp = stamps[key] = listing_stamp(dos_datetime(date, time)).encode()
+                append(b"%9d  %s   %s\n" % (usize, stamp, data[start:end]))
+            else:
+                append(data[start:end])
             pos = after
         if last and pos != limit:
             raise _Decline
-        text = b"".join(lines)
+        # each name ends a line either way: what _may_hold_archives looks for
+        text = b"".join(lines) if render else b"\n".join(lines) + b"\n"
         if not text.isascii() or _may_hold_archives(text):
             raise _Decline
-        return pos, text, len(lines), total
+        return pos, text if render else b"", len(lines), total
 
-    return _answer(buf, size, max_records, parse)
+    return parse
 
 
 def read_plain_listing(

@@ -22,7 +22,7 @@ from scanner.runtime import signals
 
 TYPE_CHECKING = False  # typing/collections.abc stay unimported on the fast path
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Iterator, Sequence
 
 _FLAGS = {
     "--names": "names",
@@ -80,15 +80,22 @@ def fast_zip(argv: Sequence[str]) -> int | None:
     found = _read(paths[0], "list" in seen, b"\0" if "null" in seen else b"\n")
     if found is None:
         return None
-    data, count = found
+    pieces, count = found
+    from scanner.archives.zip.plain import FileChanged
+
     try:
-        sys.stdout.buffer.write(data)
+        for piece in pieces:  # a large directory is formatted as it is written
+            sys.stdout.buffer.write(piece)
         sys.stdout.buffer.flush()
     except BrokenPipeError:
         from scanner.output.pipe import silence_stdout
 
         silence_stdout()
         return exit_codes.OK
+    except FileChanged as exc:  # what was written stands
+        sys.stdout.buffer.flush()
+        sys.stderr.write(f"scanner zip: {paths[0]}: {exc}\n")
+        return exit_codes.PARTIAL
     if "quiet" not in seen:
         from scanner.archives.summary_line import summary_line
 
@@ -96,8 +103,10 @@ def fast_zip(argv: Sequence[str]) -> int | None:
     return exit_codes.OK
 
 
-def _read(path: str, listing: bool, sep: bytes) -> tuple[bytes, int] | None:
-    """(output bytes, member count), or None for the full path."""
+def _read(path: str, listing: bool, sep: bytes) -> tuple[Iterable[bytes], int] | None:
+    """(output pieces, member count), or None for the full path. The pieces of a large
+    directory are read while they are written (``plain.SINGLE_PASS``): the file stays open
+    until they are consumed."""
     from scanner.archives.source import FileView
     from scanner.archives.zip import plain
 
@@ -112,20 +121,42 @@ def _read(path: str, listing: bool, sep: bytes) -> tuple[bytes, int] | None:
         fd = os.open(path, flags)
     except OSError:
         return None  # the full path reports it as a result
+    keep_open = False
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             return None
         view = FileView(fd, st.st_size)
         if not listing:
-            return plain.read_plain_names(view, st.st_size, sep)
-        found = plain.read_plain_listing(view, st.st_size)
+            names = plain.plain_names(view, st.st_size, sep)
+            if names is None:
+                return None
+            keep_open = True
+            return _closing(fd, names[0]), names[1]
+        found = plain.plain_listing(view, st.st_size)
+        if found is None:
+            return None
+        lines, count, total = found
+        head = plain.listing_head(path).encode()
+        foot = plain.listing_foot(total, count).encode()
+        keep_open = True
+        return _closing(fd, _chain(head, lines, foot)), count
     except OSError:
         return None
     finally:
+        if not keep_open:
+            os.close(fd)
+
+
+def _chain(head: bytes, middle: Iterable[bytes], foot: bytes) -> Iterator[bytes]:
+    yield head
+    yield from middle
+    yield foot
+
+
+def _closing(fd: int, pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """``pieces``, then the file closed (also when the writer stops early)."""
+    try:
+        yield from pieces
+    finally:
         os.close(fd)
-    if found is None:
-        return None
-    lines, count, total = found
-    head = plain.listing_head(path).encode()
-    return head + lines + plain.listing_foot(total, count).encode(), count

@@ -310,6 +310,15 @@ class ArchiveSection:
             ["archives", "archives", "", s.archives, s.bytes, ""],
             ["archives", "members", "", s.members, s.uncompressed, "declared uncompressed"],
             ["archives", "compressed", "", "", s.compressed, ""],
+            [
+                "archives",
+                "implausible",
+                "",
+                s.implausible,
+                s.implausible_uncompressed,
+                f"declared uncompressed, not in the totals ({s.implausible_compressed} "
+                "compressed): sizes the audit found to be lies",
+            ],
             ["archives", "unreadable", "", s.errors, "", ""],
         ]
         rows += [
@@ -331,15 +340,25 @@ class ArchiveSection:
         by_sev = ", ".join(
             f"{s.findings[sev]:,} {sev.label}" for sev in sorted(Severity, reverse=True)
         )
-        for what, value in (
+        rows = [
             ("zip archives", f"{s.archives:,}"),
             ("bytes", f"{s.bytes:,}"),
             ("members", f"{s.members:,}"),
             ("compressed", f"{s.compressed:,}"),
             ("uncompressed (declared)", f"{s.uncompressed:,}"),
-            ("findings", by_sev),
-            ("unreadable", f"{s.errors:,}"),
-        ):
+        ]
+        if s.implausible:
+            # declared sizes the audit found to be lies are not added up (an overlap bomb
+            # would make the totals exabytes): say how many and what they declare
+            rows.append(
+                (
+                    "implausible sizes (not in the totals)",
+                    f"{s.implausible:,} archives declaring {s.implausible_uncompressed:,} "
+                    f"({s.implausible_compressed:,} compressed)",
+                )
+            )
+        rows += [("findings", by_sev), ("unreadable", f"{s.errors:,}")]
+        for what, value in rows:
             table.add_row(what, value)
         return [table]
 

@@ -25,6 +25,7 @@ from scanner.labs.archives import (
     nested_zip,
     ordinary_zip,
     stored,
+    with_zip64_end,
 )
 
 
@@ -262,3 +263,26 @@ def test_record_limit_is_shared_with_nested_archives() -> None:
     assert report.member_count == 6
     assert [n.member_count for n in report.nested] == [14]
     assert [f.code for f in report.nested[0].findings] == ["members-not-read"]
+
+
+def test_sizes_near_2_to_the_64_are_findings_not_a_crash() -> None:
+    """The audit keeps entry spans in 64-bit arrays; a ZIP64 size of 2**64 - 1 put the
+    entry's end past 2**64 (found on review of the streaming audit)."""
+    huge = struct.pack("<QQ", 2**64 - 1, 2**64 - 1)
+    entry = replace(
+        stored("x", b"x"), csize=0xFFFFFFFF, usize=0xFFFFFFFF, extra=b"\x01\x00\x10\x00" + huge
+    )
+    report = inspect_bytes(build_zip([entry, stored("y", b"y")]), "h.zip", ZipConfig(verify=True))
+    assert report.error is None
+    assert {"truncated", "total-size-over-limit"} <= {f.code for f in report.findings}
+
+
+def test_sniff_accepts_3mf_end_records_and_locator_bytes_in_a_name() -> None:
+    """Issue 13's valid archives are zips to ``--sniff`` too: every classic end-record
+    field 0xFFFF beside a ZIP64 record (3MF), and a ZIP64 locator signature that is only
+    the end of the last name (zip2's zip64_magic_in_filename)."""
+    ok = deflated("ok.txt", b"x" * 100)
+    three_mf = with_zip64_end(build_zip([ok, stored("3D/3dmodel.model", b"<m/>")]), sentinels=True)
+    in_name = build_zip([stored(b"x/PK\x06\x070123456789abcdef", b"data")])
+    for data in (three_mf, in_name):
+        assert sniff_zip(_tail(data), len(data))

@@ -107,3 +107,34 @@ def test_scan_counts_upper_case_and_compound_named_archives(tmp_path: Path) -> N
     assert ran.code == exit_codes.OK, ran.err
     # notes.tar.gz holds a zip but is not named like one: scan picks by name
     assert json.loads(ran.out)["archives"]["archives"] == 3
+
+
+def test_totals_leave_out_declared_sizes_that_are_lies(tmp_path: Path) -> None:
+    """Issue 12: ``scan /`` added up what hostile archives declare ("compressed
+    18,579,038,539,646,757,420"). An archive whose sizes the audit finds impossible is
+    counted apart: an overlap bomb, and one whose ZIP64 extra declares 2**60 bytes."""
+    import struct
+    from dataclasses import replace
+
+    from scanner.labs.archives import build_zip, extra_field, fifield_overlap_bomb, stored
+
+    plain = build_zip([stored("a.txt", b"a" * 100)])
+    (tmp_path / "plain.zip").write_bytes(plain)
+    (tmp_path / "bomb.zip").write_bytes(fifield_overlap_bomb(files=4, kernel_size=100_000))
+    huge = replace(
+        stored("lie.bin", b"x"),
+        csize=0xFFFFFFFF,
+        usize=0xFFFFFFFF,
+        extra=extra_field(0x0001, struct.pack("<QQ", 1 << 60, 1 << 60)),
+    )
+    (tmp_path / "lie.zip").write_bytes(build_zip([huge]))
+    ran = run_cli("scan", "--json", str(tmp_path))
+    section = json.loads(ran.out)["archives"]
+    assert section["archives"] == 3
+    assert (section["compressed"], section["uncompressed"]) == (100, 100)  # plain.zip only
+    assert section["implausible"] == 2
+    assert section["implausible_uncompressed"] >= 1 << 60
+    rows = list(csv.reader(io.StringIO(run_cli("scan", "--csv", str(tmp_path)).text)))
+    (row,) = [r for r in rows if r[:2] == ["archives", "implausible"]]
+    assert row[3] == "2" and "not in the totals" in row[5]
+    assert "implausible sizes" in run_cli("scan", str(tmp_path)).text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import subprocess
 import sys
 import zipfile
@@ -28,7 +29,14 @@ from scanner.archives.zip.plain import (
     read_plain_listing,
     read_plain_names,
 )
-from scanner.labs.archives import HOSTILE_CASES, build_zip, ordinary_zip, stored
+from scanner.labs.archives import (
+    HOSTILE_CASES,
+    Layout,
+    build_zip,
+    extra_field,
+    ordinary_zip,
+    stored,
+)
 from tests.cli_helpers import REPO, Ran, run_cli
 
 #: What ``--names`` asks of the full reader: members, no audit, no nested archives.
@@ -117,12 +125,35 @@ def _timestamped() -> bytes:
     return build_zip([stored("a.txt", b"hi", extra=b"UT\x05\x00\x01\x00\x00\x00\x00")])
 
 
+def _old_unix_times() -> list[bytes]:
+    # Info-ZIP's old Unix field (0x5855) and PKWARE's (0x000d): atime, mtime (unzip -l
+    # shows the mtime, 2020-09-13 12:26 here)
+    times = struct.pack("<LL", 1_700_000_000, 1_600_000_000)
+    return [
+        build_zip([stored("a.txt", b"hi", extra=extra_field(kind, body))])
+        for kind, body in ((0x5855, times), (0x000D, times + bytes(4)))
+    ]
+
+
+def _commented() -> bytes:
+    # unzip -l prints the archive comment and entry comments; --list prints neither (a
+    # comment could forge listing lines), on both paths
+    entry = replace(stored("a.txt", b"hi"), comment=b"entry comment")
+    return build_zip([entry], Layout(comment=b"   999  2024-01-01 00:00   forged.exe\n"))
+
+
 def _with_nested() -> bytes:
     return build_zip([stored("a.txt", b"hi"), stored("lib/inner.JAR", _zip(["x.class"]))])
 
 
 @pytest.mark.parametrize(
-    ("label", "data"), [("extended timestamp", _timestamped()), ("nested archive", _with_nested())]
+    ("label", "data"),
+    [
+        ("extended timestamp", _timestamped()),
+        ("old Info-ZIP Unix time", _old_unix_times()[0]),
+        ("PKWARE Unix time", _old_unix_times()[1]),
+        ("nested archive", _with_nested()),
+    ],
 )
 def test_the_listing_leaves_dates_and_nested_archives_to_the_full_path(
     label: str, data: bytes
@@ -216,6 +247,7 @@ def archives(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "empty": _zip([]),
         "nested": _with_nested(),
         "timestamped": _timestamped(),
+        "commented": _commented(),
     }
     out = {}
     for key, data in made.items():
@@ -228,7 +260,7 @@ def archives(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
-CASES = ["plain", "utf8", "trailing", "empty", "nested", "timestamped", "dir"]
+CASES = ["plain", "utf8", "trailing", "empty", "nested", "timestamped", "commented", "dir"]
 
 
 @pytest.mark.parametrize(
@@ -331,3 +363,69 @@ def test_a_closed_pipe_ends_the_listing_quietly(big_archive: Path, view: tuple[s
     )
     assert proc.stdout.decode().splitlines()[-1] == "0", proc.stderr
     assert b"Traceback" not in proc.stderr
+
+
+def test_comments_are_not_listed_on_either_path(archives: dict[str, Path]) -> None:
+    """Decided for issue 13: ``unzip -l`` prints the archive comment and entry comments;
+    ``--list`` does not (a comment is free text: this one forges a listing line), so every
+    line of the listing comes from a member record. JSON carries the archive ``comment``."""
+    data = archives["commented"].read_bytes()
+    assert _plain_listing(data) is not None  # the fast path answers for it
+    for ran in (run_cli("zip", "--list", str(archives["commented"])), _typer_path(
+        "zip", "--list", str(archives["commented"])
+    )):  # fmt: skip
+        assert b"a.txt" in ran.out
+        assert b"forged.exe" not in ran.out
+        assert b"entry comment" not in ran.out
+    report = inspect_bytes(data, "c.zip", LIST_CFG)
+    assert report.as_dict()["comment"].startswith("   999")
+
+
+@pytest.mark.parametrize("window", [300, 4096])
+def test_large_directories_get_the_same_answer_in_two_passes(
+    monkeypatch: pytest.MonkeyPatch, window: int
+) -> None:
+    """A directory over ``plain.SINGLE_PASS`` is read twice through small windows (decide,
+    then print), so a 1,000,000-member listing costs a window, not ~250 MB: every answer,
+    decline included, is the one-pass answer."""
+    from scanner.archives.zip import plain
+
+    inputs = [ordinary_zip(seed, 40) for seed in range(4)]
+    inputs += [_zip([f"d/{i}.txt" for i in range(300)]), _zip([]), _commented()]
+    inputs += [case.build() for case in HOSTILE_CASES.values()]
+    one_pass = [(read_plain_names(d, len(d), b"\n"), read_plain_listing(d, len(d))) for d in inputs]
+    monkeypatch.setattr(plain, "SINGLE_PASS", 0)
+    monkeypatch.setattr(plain, "_WINDOW", window)
+    two_passes = [
+        (read_plain_names(d, len(d), b"\n"), read_plain_listing(d, len(d))) for d in inputs
+    ]
+    assert two_passes == one_pass
+    assert sum(names is not None for names, _listing in one_pass) >= 8
+
+
+def test_a_file_that_changes_between_the_passes_stops_the_listing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from scanner.archives.source import FileView
+    from scanner.archives.zip import plain
+
+    # windows larger than the FileView's cached blocks are read with pread: both passes
+    # read the file (the real windows are 2 MiB)
+    monkeypatch.setattr(plain, "SINGLE_PASS", 0)
+    monkeypatch.setattr(plain, "_WINDOW", 80_000)
+    path = tmp_path / "a.zip"
+    path.write_bytes(_zip([f"d/{i}.txt{'.' * 60}" for i in range(4000)]))
+    with path.open("r+b") as fh:
+        size = path.stat().st_size
+        found = plain.plain_names(FileView(fh.fileno(), size), size, b"\n")
+        assert found is not None  # decided on the first pass
+        pieces = iter(found[0])
+        first = next(pieces)
+        assert first.startswith(b"d/0.txt...")
+        data = path.read_bytes()
+        later = data.find(b"PK\x01\x02", data.find(b"PK\x01\x02") + 200_000)
+        fh.seek(later)
+        fh.write(b"XX")  # a central record of a later window loses its signature
+        fh.flush()
+        with pytest.raises(plain.FileChanged):
+            list(pieces)

@@ -5,13 +5,18 @@ from __future__ import annotations
 import errno
 import gc
 import os
+import subprocess
+import sys
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from scanner.archives.config import ZipConfig
+from scanner.archives.config import MIB, ZipConfig
+from scanner.archives.model import Member
 from scanner.archives.source import BLOCK, FileView
+from scanner.archives.zip.central import CHUNK_MEMBERS
 from scanner.archives.zip.inspect import WHOLE_READ_LIMIT, inspect_bytes, inspect_file
 from scanner.labs.archives import (
     HOSTILE_CASES,
@@ -20,6 +25,7 @@ from scanner.labs.archives import (
     ordinary_zip,
     stored,
 )
+from tests.cli_helpers import REPO
 
 
 @pytest.mark.parametrize(
@@ -150,3 +156,132 @@ def test_inspection_leaves_the_garbage_collector_as_it_was() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+class _Recorder:
+    """A MemberSink that records what it is told."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, int]] = []
+        self.names: list[str] = []
+        self.largest = 0
+
+    def begin(self, archive: str) -> None:
+        self.events.append(("begin", archive, 0))
+
+    def members(self, archive: str, chunk: Sequence[Member]) -> None:
+        self.events.append(("members", archive, len(chunk)))
+        self.names += [m.name for m in chunk]
+        self.largest = max(self.largest, len(chunk))
+
+    def end(self, archive: str) -> None:
+        self.events.append(("end", archive, 0))
+
+
+def test_a_sink_gets_every_member_in_chunks_nested_archives_after_their_outer_end(
+    tmp_path: Path,
+) -> None:
+    inner = many_members_zip(5000)
+    outer = build_zip([stored("a.txt", b"a"), stored("lib/inner.zip", inner), stored("z", b"")])
+    path = tmp_path / "outer.zip"
+    path.write_bytes(outer)
+    sink = _Recorder()
+    report = inspect_file(str(path), ZipConfig(), sink)
+    assert report.members is None  # handed on, not kept
+    kept = inspect_file(str(path), ZipConfig(keep_members=True))
+    assert kept.members is not None and kept.nested[0].members is not None
+    assert sink.names == [m.name for m in kept.members + kept.nested[0].members]
+    outer_path, inner_path = str(path), f"{path}!lib/inner.zip"
+    kinds = [(kind, archive) for kind, archive, _n in sink.events]
+    assert kinds == [
+        ("begin", outer_path),
+        ("members", outer_path),
+        ("end", outer_path),
+        ("begin", inner_path),
+        ("members", inner_path),
+        ("members", inner_path),
+        ("end", inner_path),
+    ]
+    assert sink.largest == CHUNK_MEMBERS  # 5,000 members: a chunk of 4,096, then the rest
+
+
+def test_an_empty_archive_begins_and_ends_with_no_members() -> None:
+    sink = _Recorder()
+    inspect_bytes(build_zip([]), "e.zip", ZipConfig(), sink=sink)
+    assert sink.events == [("begin", "e.zip", 0), ("end", "e.zip", 0)]
+
+
+#: Run in a fresh interpreter: inspect argv[1] with argv[2]'s config, print the peak RSS
+#: (VmHWM: of this process image alone) in KiB.
+_PEAK_CHILD = """
+import sys
+from dataclasses import replace
+from scanner.archives.config import ZipConfig
+from scanner.archives.zip.inspect import inspect_file
+
+class Sink:
+    def begin(self, archive): pass
+    def members(self, archive, chunk): pass
+    def end(self, archive): pass
+
+names = replace(ZipConfig(), audit=False, recurse=False)
+configs = {"floor": None, "streamed": names, "kept": replace(names, keep_members=True),
+           "audited": ZipConfig()}
+cfg = configs[sys.argv[2]]
+if cfg is not None:
+    assert inspect_file(sys.argv[1], cfg, Sink()).member_count == int(sys.argv[3])
+for line in open("/proc/self/status"):
+    if line.startswith("VmHWM:"):
+        print(line.split()[1])
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc (VmHWM)")
+def test_memory_follows_a_chunk_not_the_member_count(tmp_path: Path) -> None:
+    """Issue 13: a 1M-member archive cost 423-627 MiB because every member was held. With
+    a sink and no kept members, what the reader adds at its peak is a window and a chunk
+    (plus the audit's ~44 bytes per member), whatever the member count
+    (``benchmarks/bench_zip_memory.py`` measures 1M members)."""
+    from benchmarks.bench_zip_memory import write_archive
+
+    members = 100_000
+    path = tmp_path / "m.zip"
+    write_archive(path, members)
+
+    def peak(mode: str) -> int:
+        argv = [sys.executable, "-c", _PEAK_CHILD, str(path), mode, str(members)]
+        ran = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=REPO)
+        return int(ran.stdout) * 1024
+
+    floor = peak("floor")
+    streamed, kept, audited = (peak(m) - floor for m in ("streamed", "kept", "audited"))
+    assert streamed < 12 * MIB  # a window, a chunk and their parse (~6 MiB measured)
+    assert kept > 3 * streamed  # ~400 bytes per kept member (~42 MiB measured)
+    # the audit may read a file under 32 MiB whole (members average under a block)
+    assert audited < 8 * MIB + members * 64 + path.stat().st_size
+
+
+def test_a_file_that_shrinks_while_its_directory_is_read_ends_the_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The directory is read window by window; a window that comes back short (the file
+    was cut meanwhile) ends the reading with a finding, never a loop nor a traceback."""
+    from scanner.archives.zip import central
+
+    path = tmp_path / "m.zip"
+    path.write_bytes(many_members_zip(20_000))
+    monkeypatch.setattr(central, "WINDOW", 300_000)
+    real = FileView.__getitem__
+    reads = []
+
+    def shrinking(view: FileView, key: slice) -> bytes:
+        reads.append(key)
+        if len(reads) == 3:  # the end records were read, then a first window
+            os.truncate(path, path.stat().st_size - 400_000)
+        return real(view, key)
+
+    monkeypatch.setattr(FileView, "__getitem__", shrinking)
+    report = inspect_file(str(path), replace(ZipConfig(), audit=False))
+    assert report.error is None
+    assert 0 < report.member_count < 20_000
+    assert "cd-count-mismatch" in {f.code for f in report.findings}

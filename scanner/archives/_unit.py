@@ -13,15 +13,21 @@ from scanner.archives.model import ArchiveReport, Candidate
 from scanner.archives.reader import reader_for
 from scanner.errors import ItemError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from scanner.archives.reader import MemberSink
 
-def inspect_one(path: str, cfg: ZipConfig) -> ArchiveReport:
+
+def inspect_one(path: str, cfg: ZipConfig, sink: MemberSink | None = None) -> ArchiveReport:
     """The work unit, guarded: an unexpected exception becomes an error report, never a crash.
 
     A reader promises not to raise for bad archives; this guard keeps one bug in a
-    check from taking a whole tree scan down with it.
+    check from taking a whole tree scan down with it. ``sink`` receives the members as
+    they are read (:class:`~scanner.archives.reader.MemberSink`); members already handed
+    to it stay handed when a bug ends the inspection early.
     """
     try:
-        return reader_for(path).inspect_file(path, cfg)
+        return reader_for(path).inspect_file(path, cfg, sink)
     except MemoryError:
         return error_report(ItemError(path, "inspect", "out of memory while inspecting"))
     except Exception as exc:  # a bug, reported as data with its cause

@@ -80,6 +80,7 @@ METHOD_NAMES: dict[int, str] = {
     16: "ibm-cmpsc",
     18: "ibm-terse",
     19: "ibm-lz77",
+    20: "zstd-deprecated",  # APPNOTE: "deprecated (use method 93 for zstd)"
     93: "zstd",
     94: "mp3",
     95: "xz",
@@ -96,14 +97,33 @@ def method_name(method: int) -> str:
     return name if name is not None else f"method-{method}"
 
 
+#: Finding codes that say an archive's declared sizes cannot all be true: an impossible
+#: ratio, entries sharing their data (an overlap bomb declares each share in full), data
+#: running into the directory or past the end of the file, a stored member whose sizes
+#: differ, a member that decompresses to another size (--verify).
+SIZE_LIES: frozenset[str] = frozenset(
+    {
+        "impossible-ratio",
+        "overlapping-entries",
+        "entry-overlaps-cd",
+        "truncated",
+        "stored-size-mismatch",
+        "size-mismatch",
+    }
+)
+
+
 class Member(NamedTuple):
     """One central-directory entry, as declared (nothing is decompressed to build it).
 
-    ``name`` is decoded as cp437 unless general-purpose flag bit 11 (UTF-8) is set, or
-    taken from the Info-ZIP Unicode Path extra field (0x7075) when its CRC matches the raw
-    name; ``raw_name`` keeps the exact bytes. ``mtime`` is an ISO-8601 string from the DOS
-    date/time (local time, no zone) or, when present, the 0x5455 extended timestamp (UTC,
-    with ``+00:00``). ``create_system`` is the high byte of "version made by" (3 = unix).
+    ``name`` is UTF-8 when general-purpose flag bit 11 is set or the bytes are valid UTF-8
+    (as zipinfo and 7-Zip show them), else cp437 (APPNOTE appendix D, as zipfile), or taken
+    from the Info-ZIP Unicode Path extra field (0x7075) when its CRC matches the raw name;
+    ``raw_name`` keeps the exact bytes. ``mtime`` is an ISO-8601 string from the DOS
+    date/time (local time, no zone) or, when present, the 0x5455 extended timestamp or else
+    the 0x5855/0x000d Unix field's (UTC, with ``+00:00``), read as Info-ZIP's unzip does
+    (unsigned past 2038 when the DOS date agrees). ``create_system`` is the high byte of
+    "version made by" (3 = unix).
 
     A ``NamedTuple`` rather than a frozen slotted dataclass (same names, same immutability,
     attribute access): the reader builds one per central record, and a frozen dataclass's
@@ -176,6 +196,13 @@ class ArchiveReport:
     nested: list[ArchiveReport] = field(default_factory=list)
     members: list[Member] | None = None
     error: ItemError | None = None
+
+    @property
+    def sizes_implausible(self) -> bool:
+        """Whether the audit found this archive's declared sizes to be lies: its members
+        declare more compressed bytes than the file holds, or a finding says a size cannot
+        be true (:data:`SIZE_LIES`). Totals over many archives count such sizes apart."""
+        return self.total_compressed > self.size or any(f.code in SIZE_LIES for f in self.findings)
 
     @property
     def worst(self) -> Severity | None:
@@ -259,10 +286,16 @@ class ArchiveSummary:
     errors: int = 0
     #: Bytes of the archive files themselves.
     bytes: int = 0
-    #: Members of top-level archives and their declared sizes.
+    #: Members of top-level archives and their declared sizes ...
     members: int = 0
     compressed: int = 0
     uncompressed: int = 0
+    #: ... except the sizes of archives whose declared sizes are lies
+    #: (:attr:`ArchiveReport.sizes_implausible`): counted here apart, so that one overlap
+    #: bomb does not make a tree "hold" exabytes.
+    implausible: int = 0
+    implausible_compressed: int = 0
+    implausible_uncompressed: int = 0
     findings: dict[Severity, int] = field(default_factory=_zero_severities)
     #: With ``collect_extensions``: member extension -> (files, bytes), over top-level and
     #: nested archives, for ``scan --into-archives``.
@@ -277,8 +310,13 @@ class ArchiveSummary:
         self.archives += 1
         self.bytes += report.size
         self.members += report.member_count
-        self.compressed += report.total_compressed
-        self.uncompressed += report.total_uncompressed
+        if report.sizes_implausible:
+            self.implausible += 1
+            self.implausible_compressed += report.total_compressed
+            self.implausible_uncompressed += report.total_uncompressed
+        else:
+            self.compressed += report.total_compressed
+            self.uncompressed += report.total_uncompressed
         for _path, finding in report.iter_findings():
             self.findings[finding.severity] += 1
         if self.collect_extensions:
@@ -320,6 +358,9 @@ class ArchiveSummary:
             "members": self.members,
             "compressed": self.compressed,
             "uncompressed": self.uncompressed,
+            "implausible": self.implausible,
+            "implausible_compressed": self.implausible_compressed,
+            "implausible_uncompressed": self.implausible_uncompressed,
             "findings": {sev.label: n for sev, n in self.findings.items()},
             "worst": None if worst is None else worst.label,
         }

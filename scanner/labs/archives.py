@@ -11,6 +11,7 @@ Same seed, same bytes: DOS timestamps are fixed and payloads come from ``random.
 
 from __future__ import annotations
 
+import functools
 import io
 import random
 import struct
@@ -62,7 +63,17 @@ class RawEntry:
     offset: int | None = None
     write_local: bool = True
     descriptor: bool = False
+    #: with ``descriptor``: 8-byte sizes in it (ZIP64) and whether it starts with PK\x07\x08
+    descriptor_wide: bool = False
+    descriptor_sig: bool = True
     disk: int = 0
+    #: DOS time and date of the central record; the local header's when not overridden
+    time: int = DOS_TIME
+    date: int = DOS_DATE
+    local_time: int | None = None
+    local_date: int | None = None
+    #: the entry comment (central record only)
+    comment: bytes = b""
 
 
 def stored(name: str | bytes, data: bytes, **kw: object) -> RawEntry:
@@ -91,6 +102,10 @@ class Layout:
     cd_offset: int | None = None
     disk: int = 0
     between: dict[int, bytes] = field(default_factory=dict)  # bytes written before entry i
+    #: bytes between the last entry and the central directory
+    before_cd: bytes = b""
+    #: added to every offset the records hold (an archive meant to follow other bytes)
+    offset_base: int = 0
 
 
 def build_zip(entries: list[RawEntry], layout: Layout | None = None) -> bytes:
@@ -118,8 +133,8 @@ def build_zip(entries: list[RawEntry], layout: Layout | None = None) -> bytes:
             0,
             e.local_flags if e.local_flags is not None else e.flags,
             e.local_method if e.local_method is not None else e.method,
-            DOS_TIME,
-            DOS_DATE,
+            e.local_time if e.local_time is not None else e.time,
+            e.local_date if e.local_date is not None else e.date,
             0 if dd else (e.local_crc if e.local_crc is not None else crc),
             0 if dd else (e.local_csize if e.local_csize is not None else csize),
             0 if dd else (e.local_usize if e.local_usize is not None else usize),
@@ -128,7 +143,9 @@ def build_zip(entries: list[RawEntry], layout: Layout | None = None) -> bytes:
         )
         out += lname + lextra + e.payload
         if dd:
-            out += struct.pack("<4s3L", b"PK\x07\x08", crc, csize, usize)
+            sizes = struct.pack("<QQ" if e.descriptor_wide else "<LL", csize, usize)
+            out += (b"PK\x07\x08" if e.descriptor_sig else b"") + struct.pack("<L", crc) + sizes
+    out += lay.before_cd
     cd_start = len(out) - base
     for e, off in zip(entries, offsets, strict=True):
         plain = e.plain if e.plain is not None else b""
@@ -141,20 +158,20 @@ def build_zip(entries: list[RawEntry], layout: Layout | None = None) -> bytes:
             0,
             e.flags,
             e.method,
-            DOS_TIME,
-            DOS_DATE,
+            e.time,
+            e.date,
             e.crc if e.crc is not None else zlib.crc32(plain),
             e.csize if e.csize is not None else len(e.payload),
             e.usize if e.usize is not None else len(plain),
             len(e.name),
             len(e.extra),
-            0,
+            len(e.comment),
             e.disk,
             0,
             e.external_attr,
-            e.offset if e.offset is not None else off,
+            e.offset if e.offset is not None else off + lay.offset_base,
         )
-        out += e.name + e.extra
+        out += e.name + e.extra + e.comment
     cd_size = len(out) - base - cd_start
     count = lay.count if lay.count is not None else len(entries)
     out += struct.pack(
@@ -165,7 +182,7 @@ def build_zip(entries: list[RawEntry], layout: Layout | None = None) -> bytes:
         count & 0xFFFF,
         count & 0xFFFF,
         lay.cd_size if lay.cd_size is not None else cd_size,
-        lay.cd_offset if lay.cd_offset is not None else cd_start,
+        lay.cd_offset if lay.cd_offset is not None else cd_start + lay.offset_base,
         len(lay.comment),
     )
     out += lay.comment + lay.trailing
@@ -307,18 +324,104 @@ def fifield_overlap_bomb(files: int = 8, kernel_size: int = 64 * 1024) -> bytes:
     return build_zip(entries, lay)
 
 
-def _with_zip64_records(data: bytes, classic_count: int) -> bytes:
-    """Insert ZIP64 end record + locator before the classic end record."""
+def with_zip64_end(
+    data: bytes, *, classic_count: int | None = None, sentinels: bool = False, gap: bytes = b""
+) -> bytes:
+    """Insert a ZIP64 end record and its locator before the classic end record of a
+    :func:`build_zip` archive (no prefix). ``classic_count``: what the classic record then
+    declares; ``sentinels``: every classic field 0xFFFF/0xFFFFFFFF, disks included, as 3MF
+    writers do (libzip's ``zip64-3mf.zip``); ``gap``: bytes between the ZIP64 record and
+    its locator (libzip: "EOCD64 overlaps EOCD, or there is space between them")."""
     eocd = data.rfind(b"PK\x05\x06")
     (_s, _d, _cd, _n, count, cd_size, cd_off, _c) = struct.unpack_from("<4s4H2LH", data, eocd)
-    z64_off = eocd
     record = struct.pack(
         "<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, count, count, cd_size, cd_off
     )
-    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, z64_off, 1)
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, eocd, 1)
     classic = bytearray(data[eocd:])
-    struct.pack_into("<HH", classic, 8, classic_count, classic_count)
-    return data[:eocd] + record + locator + bytes(classic)
+    if sentinels:
+        struct.pack_into("<4H2L", classic, 4, *([0xFFFF] * 4), 0xFFFFFFFF, 0xFFFFFFFF)
+    elif classic_count is not None:
+        struct.pack_into("<HH", classic, 8, classic_count, classic_count)
+    return data[:eocd] + record + gap + locator + bytes(classic)
+
+
+def extra_field(header_id: int, body: bytes) -> bytes:
+    """One extra field: id, length, body (APPNOTE 4.5.1)."""
+    return struct.pack("<HH", header_id, len(body)) + body
+
+
+def virtual_entry(size: int) -> bytes:
+    """Android zipflinger's padding "virtual entry" of ``size`` bytes (>= 34): a local
+    header with no name and no data whose extra field, behind the 0xD935 alignment id, is
+    zeros (``LocalFileHeader.fillVirtualEntry``); no central record refers to it."""
+    extra = size - 30
+    head = struct.pack("<4s2B4HL2L2H", b"PK\x03\x04", 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, extra)
+    return head + struct.pack("<HH", 0xD935, extra - 4) + bytes(extra - 4)
+
+
+def lzma_literals(data: bytes) -> bytes:
+    """A raw LZMA1 stream (lc=3, lp=0, pb=2) of ``data`` coded as literals only and
+    *without* an end-of-stream marker: what zip writers emit with flag bit 1 clear (the
+    decoder must stop at the declared size). liblzma always writes the marker, so the
+    range coder is written out here (LZMA SDK ``LzmaEnc.c``: ``RangeEnc_EncodeBit``,
+    ``RangeEnc_ShiftLow``, the literal coder for state < 7)."""
+    probs: dict[tuple[int, int], int] = {}
+    out = bytearray()
+    low, rng, cache, pending = 0, 0xFFFFFFFF, 0, 1
+
+    def shift_low() -> None:
+        nonlocal low, cache, pending
+        if low < 0xFF000000 or low >= 1 << 32:
+            carry, byte = low >> 32, cache
+            while pending:
+                out.append((byte + carry) & 0xFF)
+                byte, pending = 0xFF, pending - 1
+            cache = (low >> 24) & 0xFF
+        pending += 1
+        low = (low & 0x00FFFFFF) << 8
+
+    def bit(key: tuple[int, int], value: int) -> None:
+        nonlocal low, rng
+        prob = probs.get(key, 1024)
+        bound = (rng >> 11) * prob
+        if value:
+            low, rng, probs[key] = low + bound, rng - bound, prob - (prob >> 5)
+        else:
+            rng, probs[key] = bound, prob + ((2048 - prob) >> 5)
+        while rng < 1 << 24:
+            rng = (rng << 8) & 0xFFFFFFFF
+            shift_low()
+
+    previous = 0
+    for pos, byte in enumerate(data):
+        bit((-1, pos & 3), 0)  # is-match[state 0][pos_state]: a literal
+        context, symbol = (previous >> 5) << 8, 1  # lc=3: the previous byte's top bits
+        for i in range(7, -1, -1):
+            value = (byte >> i) & 1
+            bit((context, symbol), value)
+            symbol = (symbol << 1) | value
+        previous = byte
+    for _ in range(5):
+        shift_low()
+    return bytes(out)
+
+
+def lzma_entry(name: str, data: bytes, *, eos: bool) -> RawEntry:
+    """A method-14 (LZMA) entry: the zip LZMA header (SDK version 9.20, 5 property bytes:
+    lc=3 lp=0 pb=2, 4 KiB dictionary), then the stream; ``eos`` sets flag bit 1 and ends
+    the stream with a marker (liblzma), else literals with no marker."""
+    import lzma
+
+    header = struct.pack("<BBHBL", 9, 20, 5, 3 + 9 * (0 + 5 * 2), 4096)
+    if eos:
+        lzma1 = {"id": lzma.FILTER_LZMA1, "dict_size": 4096, "lc": 3, "lp": 0, "pb": 2}
+        stream = lzma.compress(data, format=lzma.FORMAT_RAW, filters=[lzma1])
+    else:
+        stream = lzma_literals(data)
+    return RawEntry(
+        name.encode(), payload=header + stream, plain=data, method=14, flags=0x02 if eos else 0
+    )
 
 
 @dataclass(frozen=True)
@@ -347,9 +450,6 @@ def _cases() -> dict[str, Case]:
     text = b"hello world\n" * 20
     ok = deflated("ok.txt", text)
     verify = ZipConfig(verify=True)
-    semi_random = b"".join(
-        (b"\x00" * 4000 + random.Random(i).randbytes(24)) for i in range(64)
-    )  # ~250 KiB that deflates ~100-300:1
     cases: dict[str, Case] = {
         "fifield-overlap": Case(fifield_overlap_bomb, _codes("overlapping-entries")),
         "same-offset-overlap": Case(
@@ -496,14 +596,27 @@ def _cases() -> dict[str, Case]:
             _codes("invalid-utf8-name"),
         ),
         "impossible-ratio": Case(
-            lambda: build_zip([replace(ok, usize=2 * 10**9)]),
-            _codes("impossible-ratio", "total-size-over-limit"),
+            lambda: build_zip([replace(ok, usize=2 * 10**9)]), _codes("impossible-ratio")
+        ),
+        "declared-size-over-limit": Case(
+            # 9 GiB declared through the ZIP64 extra field (past the 8 GiB default)
+            lambda: build_zip(
+                [
+                    replace(
+                        ok,
+                        usize=0xFFFFFFFF,
+                        extra=extra_field(0x0001, struct.pack("<Q", 9 << 30)),
+                        local_usize=0xFFFFFFFF,
+                    )
+                ]
+            ),
+            _codes("total-size-over-limit"),
         ),
         "stored-size-lie": Case(
             lambda: build_zip([stored("s.txt", b"abc", usize=100)]), _codes("stored-size-mismatch")
         ),
         "high-ratio": Case(
-            lambda: build_zip([deflated("zeros.bin", semi_random)]), _codes("high-ratio")
+            _high_ratio_zip, _codes("high-ratio")
         ),
         "member-count": Case(
             lambda: ordinary_zip(1, 12), _codes("member-count-over-limit"), ZipConfig(max_members=5)
@@ -514,7 +627,7 @@ def _cases() -> dict[str, Case]:
             ZipConfig(member_hard_limit=5),
         ),
         "zip64-mismatch": Case(
-            lambda: _with_zip64_records(build_zip([ok, stored("b", b"b")]), 7),
+            lambda: with_zip64_end(build_zip([ok, stored("b", b"b")]), classic_count=7),
             _codes("zip64-mismatch"),
         ),
         "zip64-extra-missing": Case(
@@ -529,7 +642,7 @@ def _cases() -> dict[str, Case]:
         "recursive-bomb": Case(
             lambda: recursive_bomb(levels=3, fanout=8),
             _codes("total-size-over-limit", "high-ratio"),
-            ZipConfig(max_total_uncompressed=100 << 20),
+            ZipConfig(max_total_uncompressed=100 << 20, ratio_min_size=100 << 10),
         ),
         "nested-archive-count": Case(
             lambda: recursive_bomb(levels=3, fanout=4, kernel=1000),
@@ -564,8 +677,80 @@ def _cases() -> dict[str, Case]:
             _codes("unsupported-method"),
             verify,
         ),
+        # issue 13's misses: each was a file other tools read differently or refuse
+        "hidden-end-record": Case(hidden_end_record, _codes("multiple-end-records", "truncated")),
+        "local-extra-overrun": Case(
+            # unzip -t: "EF block length (40 bytes) exceeds remaining EF data (5 bytes)"
+            lambda: build_zip([replace(ok, local_extra=struct.pack("<HH", 0x5455, 40) + b"\1ab")]),
+            _codes("bad-extra-field"),
+        ),
+        "local-unicode-path": Case(
+            lambda: build_zip([replace(ok, local_extra=unicode_path("evil.txt", b"ok.txt"))]),
+            _codes("local-mismatch"),
+        ),
+        "local-unicode-path-twice": Case(
+            lambda: build_zip(
+                [
+                    replace(
+                        ok,
+                        local_extra=unicode_path("ok.txt", b"ok.txt")
+                        + unicode_path("evil.txt", b"ok.txt"),
+                    )
+                ]
+            ),
+            _codes("bad-extra-field", "local-mismatch"),
+        ),
+        "local-time-mismatch": Case(
+            lambda: build_zip([replace(ok, local_date=DOS_DATE + 1)]), _codes("local-time-mismatch")
+        ),
+        "zip64-record-gap": Case(
+            lambda: with_zip64_end(build_zip([ok]), gap=bytes(8)), _codes("zip64-record-gap")
+        ),
+        "unknown-method": Case(
+            lambda: build_zip([RawEntry(b"m.bin", payload=b"abc", plain=b"abc", method=65226)]),
+            _codes("unknown-method"),
+        ),
+        "data-after-stream": Case(
+            lambda: build_zip([replace(ok, payload=ok.payload + b"HIDDEN PAYLOAD")]),
+            _codes("data-after-stream"),
+            verify,
+        ),
+        "padding-entry": Case(
+            lambda: build_zip([ok, stored("b.txt", b"b")], Layout(between={1: virtual_entry(200)})),
+            _codes("padding-entry"),
+            note="benign: Android zipflinger's virtual entries, an info note only",
+        ),
     }
     return cases
+
+
+@functools.cache
+def _high_ratio_zip() -> bytes:
+    """One member of 17 MiB of zeros sprinkled with other bytes, which deflates ~740:1:
+    past the default high-ratio threshold (ratio 100 for members over 16 MiB) and below
+    DEFLATE's ceiling (~1032:1). Cached: compressing it takes ~0.25 s."""
+    block = b"\x00" * 4000 + random.Random(17).randbytes(24)
+    size = 17 << 20
+    return build_zip([deflated("zeros.bin", (block * (size // len(block) + 1))[:size])])
+
+
+def unicode_path(name: str, raw: bytes) -> bytes:
+    """An Info-ZIP Unicode Path extra field (0x7075) naming ``name`` for the raw name
+    ``raw`` (version 1, the CRC-32 of ``raw``)."""
+    return extra_field(0x7075, b"\x01" + struct.pack("<L", zlib.crc32(raw)) + name.encode())
+
+
+def hidden_end_record() -> bytes:
+    """Go issue 66869: archive A, whose end-record comment runs to the end of the file and
+    so covers archive B; B's end record declares a comment longer than what is left. A
+    reader that skips a record whose comment is cut short (Go before the fix) sees A;
+    unzip and zipfile take the last signature and see B."""
+    first = build_zip([stored("a.txt", b"A")])
+    second = bytearray(build_zip([stored("b.txt", b"B")], Layout(offset_base=len(first))))
+    struct.pack_into("<H", second, len(second) - 2, 100)  # a comment longer than the file
+    head = bytearray(first)
+    struct.pack_into("<H", head, len(head) - 2, len(second))
+    return bytes(head + second)
 
 
 def _corrupt_second_central(data: bytes) -> bytes:
@@ -624,12 +809,19 @@ __all__ = [
     "RawEntry",
     "build_zip",
     "deflated",
+    "extra_field",
     "fifield_overlap_bomb",
+    "hidden_end_record",
+    "lzma_entry",
+    "lzma_literals",
     "many_members_zip",
     "nested_zip",
     "ordinary_zip",
     "recursive_bomb",
     "stored",
+    "unicode_path",
+    "virtual_entry",
+    "with_zip64_end",
     "write_bzip2_member",
     "write_corpus",
 ]

@@ -36,17 +36,36 @@ CODES: Final[dict[str, tuple[Severity, str]]] = {
     "zip64-record-missing": (H, "a ZIP64 locator without a ZIP64 end record"),
     "zip64-missing": (M, "end record values are ZIP64 sentinels but there is no ZIP64 record"),
     "zip64-mismatch": (H, "ZIP64 end record and classic end record disagree"),
+    "zip64-record-gap": (
+        M,
+        "bytes between the ZIP64 end record and its locator, or an overlap (zipfile and "
+        "libzip refuse such an archive)",
+    ),
     "zip64-extra-missing": (H, "a 0xFFFFFFFF size/offset without its ZIP64 extra field value"),
-    "bad-extra-field": (L, "a malformed extra field"),
+    "bad-extra-field": (
+        M,
+        "a malformed extra field, central or local (a length past its end, a field given "
+        "twice): unzip -t, 7-Zip, libzip or zipfile refuse it, others read past it",
+    ),
     # local entries
     "bad-local-header": (H, "a central record points to no local header (pointing nowhere)"),
     "local-mismatch": (H, "local header and central directory disagree (name, CRC, sizes, ...)"),
+    "local-time-mismatch": (L, "local header and central directory give different times"),
     "orphan-local-header": (M, "a local header no central record refers to (hidden entry)"),
+    "padding-entry": (
+        N,
+        "local headers with no name, no data and a zero-filled extra field between entries: "
+        "Android's zipflinger padding ('virtual entries'), nothing to extract",
+    ),
     "overlapping-entries": (C, "entries overlap each other (Fifield's overlapping zip bomb)"),
     "entry-overlaps-cd": (H, "an entry's data overlaps the central directory or end records"),
     # sizes and ratios
     "impossible-ratio": (C, "a declared ratio the compression method cannot produce"),
     "stored-size-mismatch": (H, "a stored member whose sizes differ"),
+    "unknown-method": (
+        M,
+        "a compression method number no specification defines: no tool can extract it",
+    ),
     "high-ratio": (M, "a high compression ratio on a large member (possible bomb)"),
     "total-size-over-limit": (H, "total declared uncompressed size over the limit"),
     "member-count-over-limit": (M, "more members than the limit"),
@@ -82,9 +101,19 @@ CODES: Final[dict[str, tuple[Severity, str]]] = {
     "size-mismatch": (H, "decompressed size differs from the declared size"),
     "corrupt-data": (H, "compressed data cannot be decompressed"),
     "unsupported-method": (N, "a compression method this tool cannot decompress"),
+    "data-after-stream": (
+        M,
+        "bytes after a member's compressed stream ends, inside its declared compressed size "
+        "(--verify): room no extractor reads",
+    ),
     "verify-budget-exceeded": (N, "verification stopped at the per-file byte budget"),
     "findings-truncated": (N, "more findings of one code than kept; the rest are counted"),
 }
+
+
+#: A code's place in :data:`CODES`: findings come out grouped in that order (structure,
+#: local entries, sizes, names, ...), whatever order the streaming checks met them in.
+_RANK: Final[dict[str, int]] = {code: rank for rank, code in enumerate(CODES)}
 
 
 class FindingList:
@@ -109,13 +138,24 @@ class FindingList:
         if seen < self._cap:
             self.items.append(Finding(code, severity, member, message))
 
+    def wants(self, code: str) -> bool:
+        """Whether a finding of ``code`` added now would be kept (worth building its
+        message; else :meth:`add_count` is enough)."""
+        return CODES[code][0] >= self._min and self._counts.get(code, 0) < self._cap
+
+    def add_count(self, code: str, n: int = 1) -> None:
+        """Count ``n`` findings of ``code`` that would not be kept (see :meth:`wants`)."""
+        if CODES[code][0] >= self._min:
+            self._counts[code] = self._counts.get(code, 0) + n
+
     def count(self, code: str) -> int:
         """How many findings of ``code`` were added (kept or not)."""
         return self._counts.get(code, 0)
 
     def finish(self) -> list[Finding]:
-        """The kept findings plus one ``findings-truncated`` note per capped code."""
-        out = list(self.items)
+        """The kept findings, grouped by code in :data:`CODES` order (within a code in the
+        order they were added), plus one ``findings-truncated`` note per capped code."""
+        out = sorted(self.items, key=lambda f: _RANK[f.code])
         for code, seen in self._counts.items():
             if seen > self._cap:
                 out.append(

@@ -81,6 +81,7 @@ class CentralDirectory:
         "members",
         "other_end_records",
         "partial",
+        "read_count",
         "records_start",
         "size",
         "zip64",
@@ -105,6 +106,8 @@ class CentralDirectory:
         self.aes_methods: dict[int, int] = {}
         #: True when reading stopped at the record limit (unread entries are not orphans)
         self.partial = False
+        #: central records read so far (``central.iter_chunks``)
+        self.read_count = 0
         #: offsets of other plausible end records in the tail (a second, competing directory)
         self.other_end_records: list[int] = []
 
@@ -133,15 +136,13 @@ def unpack_at(layout: struct.Struct, buf: Buffer, offset: int) -> tuple[Any, ...
     return layout.unpack(buf[offset : offset + layout.size])
 
 
-def _find_end_records(buf: Buffer, size: int) -> list[int]:
-    """Offsets of every plausible end record in the tail, last first.
-
-    Plausible: signature, disk numbers zero or consistent, and a comment that fits in the
-    file. The caller picks the first whose central directory makes sense.
-    """
+def _find_end_records(buf: Buffer, size: int) -> tuple[list[int], list[int]]:
+    """Offsets of every end-record signature in the tail, last first: those whose comment
+    fits in the file, and those whose comment runs past its end (cut off, or a forged
+    comment length). Which one is read is :func:`read_end_records`' choice."""
     start = max(0, size - TAIL_SPAN)
     tail = bytes(buf[start:size])
-    out: list[int] = []
+    fitting: list[int] = []
     cut: list[int] = []
     pos = len(tail) - EOCD.size
     while pos >= 0:
@@ -149,13 +150,9 @@ def _find_end_records(buf: Buffer, size: int) -> list[int]:
         if pos < 0:
             break
         comment_len = U16.unpack_from(tail, pos + 20)[0]
-        (out if pos + EOCD.size + comment_len <= len(tail) else cut).append(start + pos)
+        (fitting if pos + EOCD.size + comment_len <= len(tail) else cut).append(start + pos)
         pos -= 1
-    if not out:
-        # A file cut inside the archive comment: the record is there, its comment is not
-        # (zipfile accepts it, so must we); only when its directory is where it says.
-        out = [c for c in cut if _end_record_plausible(buf, c)][:1]
-    return out
+    return fitting, cut
 
 
 #: Default for ``read_central_directory(max_records=...)``; see ZipConfig.member_hard_limit.
@@ -169,8 +166,9 @@ def read_end_records(buf: Buffer, size: int, findings: Findings) -> CentralDirec
     if size == 0:
         findings.add("empty-file", None, "the file is empty")
         return cd
-    candidates = _find_end_records(buf, size)
-    if not candidates:
+    fitting, cut = _find_end_records(buf, size)
+    plausible = sorted((c for c in fitting + cut if _end_record_plausible(buf, c)), reverse=True)
+    if not fitting and not plausible:
         if size >= 4 and bytes(buf[0:4]) == LOCAL_SIG:
             findings.add(
                 "truncated", None, "starts with a local header but has no end record (cut off)"
@@ -179,11 +177,17 @@ def read_end_records(buf: Buffer, size: int, findings: Findings) -> CentralDirec
             findings.add("not-a-zip", None, "no end-of-central-directory record")
         return cd
     # Prefer a record whose comment reaches exactly the end (what writers produce); else
-    # the last one (what zipfile picks), then report the bytes after it.
+    # the last one whose comment fits, then report the bytes after it ...
     chosen = next(
-        (c for c in candidates if c + EOCD.size + unpack_at(U16, buf, c + 20)[0] == size),
-        candidates[0],
+        (c for c in fitting if c + EOCD.size + unpack_at(U16, buf, c + 20)[0] == size),
+        fitting[0] if fitting else plausible[0],
     )
+    # ... unless a later record has a directory of its own: unzip and zipfile read the last
+    # signature in the file, its comment cut short or not (Go issue 66869: an earlier
+    # record whose comment covers it hid it from Go's reader). Read what they read; the
+    # other one is reported below as a second end record.
+    if plausible and plausible[0] > chosen:
+        chosen = plausible[0]
     cd.found_end = True
     _read_end_records(buf, size, chosen, cd, findings)
     if cd.end_of_records > size:
@@ -194,7 +198,7 @@ def read_end_records(buf: Buffer, size: int, findings: Findings) -> CentralDirec
         )
         cd.end_of_records = size
     # Judged by the audit: one inside a member's data is just a stored nested archive.
-    cd.other_end_records = [c for c in candidates if c != chosen and _end_record_plausible(buf, c)]
+    cd.other_end_records = [c for c in plausible if c != chosen]
     if cd.end_of_records < size:
         findings.add(
             "trailing-data",
@@ -206,14 +210,49 @@ def read_end_records(buf: Buffer, size: int, findings: Findings) -> CentralDirec
 
 def _end_record_plausible(buf: Buffer, offset: int) -> bool:
     """An end record that could be real: single-disk, and either empty or with a central
-    directory header right where its size says (a second, competing directory)."""
+    directory header right where its size says (a second, competing directory). A ZIP64
+    end record its locator points to speaks for it (3MF writers set every classic field
+    to 0xFFFF)."""
     _sig, disk, cd_disk, _n, count, cd_size, _off, _clen = unpack_at(EOCD, buf, offset)
+    records = offset
+    record = _zip64_record(buf, offset - ZIP64_LOCATOR.size)
+    if record is not None:
+        z = unpack_at(ZIP64_EOCD, buf, record)
+        disk = z[4] if disk == 0xFFFF else disk
+        cd_disk = z[5] if cd_disk == 0xFFFF else cd_disk
+        count, cd_size, records = z[7], z[8], record
     if disk != 0 or cd_disk != 0:
         return False
     if count == 0:
         return bool(cd_size == 0)
-    start: int = offset - cd_size
+    start: int = records - cd_size
     return start >= 0 and bytes(buf[start : start + 4]) == CENTRAL_SIG
+
+
+def _directory_ends_at(buf: Buffer, end: int, cd_size: int) -> bool:
+    """Whether a central directory of ``cd_size`` bytes ending at ``end`` starts with a
+    central header (or is empty)."""
+    start = end - cd_size
+    return start >= 0 and (cd_size == 0 or bytes(buf[start : start + 4]) == CENTRAL_SIG)
+
+
+def _zip64_record(buf: Buffer, locator: int) -> int | None:
+    """Where the ZIP64 end record is when a ZIP64 locator starts at ``locator`` (right
+    before the classic end record) and points at one; None when there is no locator or
+    it points at nothing (then its signature is only bytes of a name or a comment, as in
+    zip2's ``zip64_magic_in_filename`` tests)."""
+    if locator < 0 or bytes(buf[locator : locator + 4]) != ZIP64_LOCATOR_SIG:
+        return None
+    record = locator - ZIP64_EOCD.size
+    if record >= 0 and bytes(buf[record : record + 4]) == ZIP64_EOCD_SIG:
+        return record
+    # A ZIP64 record with extensible data is longer; the locator says where it is.
+    record = unpack_at(ZIP64_LOCATOR, buf, locator)[2]
+    if 0 <= record <= locator - ZIP64_EOCD.size and (
+        bytes(buf[record : record + 4]) == ZIP64_EOCD_SIG
+    ):
+        return int(record)
+    return None
 
 
 def _read_end_records(
@@ -226,47 +265,69 @@ def _read_end_records(
     cd.end_of_records = eocd + EOCD.size + comment_len
     cd.comment = bytes(buf[eocd + EOCD.size : cd.end_of_records])
     cd.records_start = eocd
-    if disk != 0 or cd_disk != 0 or n_disk != count:
-        findings.add(
-            "multi-disk",
-            None,
-            f"disk {disk}, central directory on disk {cd_disk}, {n_disk} of {count} entries here",
-        )
     locator = eocd - ZIP64_LOCATOR.size
-    if locator >= 0 and bytes(buf[locator : locator + 4]) == ZIP64_LOCATOR_SIG:
+    record = _zip64_record(buf, locator)
+    # A 0xFFFF/0xFFFFFFFF field says the true value is in a ZIP64 end record.
+    sentinel = 0xFFFF in (disk, cd_disk, n_disk, count) or 0xFFFFFFFF in (cd_size, cd_offset)
+    has_locator = locator >= 0 and bytes(buf[locator : locator + 4]) == ZIP64_LOCATOR_SIG
+    # Nothing asks for ZIP64 and the classic directory runs right up to this record: the
+    # locator's 20 bytes are the end of the last central record (a name holding PK\x06\x07,
+    # zip2's zip64_magic_in_filename tests) unless what it points to describes a directory
+    # of its own.
+    if (
+        has_locator
+        and not sentinel
+        and _directory_ends_at(buf, eocd, cd_size)
+        and (
+            record is None
+            or not _directory_ends_at(buf, record, unpack_at(ZIP64_EOCD, buf, record)[8])
+        )
+    ):
+        has_locator, record = False, None
+    disks = 1
+    if record is not None:
+        cd.zip64 = True
+        cd.records_start = record
+        (_s, rsize, _vm, _vn, z_disk, z_cd_disk, z_n, z_count, z_cd_size, z_cd_offset) = unpack_at(
+            ZIP64_EOCD, buf, record
+        )
+        disks = unpack_at(ZIP64_LOCATOR, buf, locator)[3]
+        if record + 12 + rsize != locator:
+            findings.add(
+                "zip64-record-gap",
+                None,
+                f"the ZIP64 end record at {record} declares {rsize + 12} bytes, its locator "
+                f"is at {locator} ({locator - record - 12 - rsize:+d} bytes between them)",
+            )
+        for label, classic, wide, mark in (
+            ("member count", count, z_count, 0xFFFF),
+            ("central directory size", cd_size, z_cd_size, 0xFFFFFFFF),
+            ("central directory offset", cd_offset, z_cd_offset, 0xFFFFFFFF),
+        ):
+            if classic not in (mark, wide):
+                findings.add(
+                    "zip64-mismatch",
+                    None,
+                    f"{label}: end record says {classic}, ZIP64 record says {wide}",
+                )
+        disk = z_disk if disk == 0xFFFF else disk
+        cd_disk = z_cd_disk if cd_disk == 0xFFFF else cd_disk
+        n_disk, count, cd_size, cd_offset = z_n, z_count, z_cd_size, z_cd_offset
+    elif has_locator:
         cd.zip64 = True
         cd.records_start = locator
-        _sig, _z_disk, z_offset, _z_disks = unpack_at(ZIP64_LOCATOR, buf, locator)
-        record = locator - ZIP64_EOCD.size
-        if record < 0 or bytes(buf[record : record + 4]) != ZIP64_EOCD_SIG:
-            # A ZIP64 record with extensible data is longer; the locator says where it is.
-            record = z_offset
-        if 0 <= record <= locator - ZIP64_EOCD.size and (
-            bytes(buf[record : record + 4]) == ZIP64_EOCD_SIG
-        ):
-            cd.records_start = record
-            (_s, _rsize, _vm, _vn, _d, _cdd, _n, z_count, z_cd_size, z_cd_offset) = unpack_at(
-                ZIP64_EOCD, buf, record
-            )
-            for label, classic, wide, sentinel in (
-                ("member count", count, z_count, 0xFFFF),
-                ("central directory size", cd_size, z_cd_size, 0xFFFFFFFF),
-                ("central directory offset", cd_offset, z_cd_offset, 0xFFFFFFFF),
-            ):
-                if classic not in (sentinel, wide):
-                    findings.add(
-                        "zip64-mismatch",
-                        None,
-                        f"{label}: end record says {classic}, ZIP64 record says {wide}",
-                    )
-            count, cd_size, cd_offset = z_count, z_cd_size, z_cd_offset
-        else:
-            findings.add(
-                "zip64-record-missing", None, f"ZIP64 locator points to {z_offset}: no record"
-            )
+        z_offset = unpack_at(ZIP64_LOCATOR, buf, locator)[2]
+        findings.add("zip64-record-missing", None, f"ZIP64 locator points to {z_offset}: no record")
     elif cd_size == 0xFFFFFFFF or cd_offset == 0xFFFFFFFF:
         # A count of 0xFFFF is legal without ZIP64; only sizes/offsets are decisive.
         findings.add("zip64-missing", None, "end record holds ZIP64 sentinels but no ZIP64 record")
+    if disk != 0 or cd_disk != 0 or n_disk != count or disks > 1:
+        findings.add(
+            "multi-disk",
+            None,
+            f"disk {disk}, central directory on disk {cd_disk}, {n_disk} of {count} entries here"
+            + (f", {disks} disks" if disks > 1 else ""),
+        )
     cd.declared_count = count
     # Offsets are relative to the start of the archive; bytes prepended without fixing
     # them (cat sfx.exe a.zip) shift everything by this delta, as zipfile computes it.

@@ -17,13 +17,14 @@ import struct
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from scanner.archives.config import ZipConfig
 from scanner.archives.kinds import ARCHIVE_EXTENSIONS, extension_of, is_archive_name
 from scanner.archives.model import ArchiveReport, Member, method_name
 from scanner.archives.source import BLOCK, FileView
-from scanner.archives.zip.central import read_central_directory
-from scanner.archives.zip.checks import Audit, describe_prefix, first_entry_offset, run_audit
+from scanner.archives.zip.central import iter_chunks
+from scanner.archives.zip.checks import Audit, describe_prefix
 from scanner.archives.zip.codes import FindingList
 from scanner.archives.zip.endrecords import (
     CENTRAL,
@@ -35,11 +36,14 @@ from scanner.archives.zip.endrecords import (
     ZIP64_LOCATOR,
     ZIP64_LOCATOR_SIG,
     Buffer,
-    CentralDirectory,
+    read_end_records,
 )
 from scanner.archives.zip.verify import CorruptData, member_data
 from scanner.archives.zip.verify import verify_members as _verify_members
 from scanner.errors import ItemError
+
+if TYPE_CHECKING:
+    from scanner.archives.reader import MemberSink
 
 #: Files up to this size are read whole with one ``read`` (cheaper than several preads).
 WHOLE_READ_LIMIT = 256 * 1024
@@ -104,17 +108,29 @@ _gc_was_enabled = [True]
 
 
 def inspect_bytes(
-    data: bytes | memoryview, path: str, cfg: ZipConfig, depth: int = 0
+    data: bytes | memoryview,
+    path: str,
+    cfg: ZipConfig,
+    depth: int = 0,
+    sink: MemberSink | None = None,
 ) -> ArchiveReport:
-    """Inspect an archive held in memory; ``depth`` is its nesting level (0 = a file)."""
+    """Inspect an archive held in memory; ``depth`` is its nesting level (0 = a file).
+    ``sink``: see :func:`inspect_file`."""
     buf = data if isinstance(data, bytes) else bytes(data)
-    return _inspect(buf, path, cfg, depth, _Budget.of(cfg))
+    return _inspect(buf, path, cfg, depth, _Budget.of(cfg), sink)
 
 
-def inspect_file(path: str, cfg: ZipConfig) -> ArchiveReport:
+def inspect_file(path: str, cfg: ZipConfig, sink: MemberSink | None = None) -> ArchiveReport:
     """Inspect the archive at ``path``; reads the tail, the central directory and the local
     headers (plus member data only for ``verify`` and nested archives). Never raises for
-    a bad archive or an unreadable file: see ``report.error`` and ``report.findings``."""
+    a bad archive or an unreadable file: see ``report.error`` and ``report.findings``.
+
+    The central directory is read in chunks: memory is bounded by a chunk, the findings
+    kept and the audit's indexes (~44 bytes per member), not by the member count. Members
+    are kept in ``report.members`` only with ``cfg.keep_members``; a ``sink`` receives
+    them chunk by chunk as they are read instead (see
+    :class:`~scanner.archives.reader.MemberSink`), nested archives' after their outer
+    archive's."""
     try:
         # O_NONBLOCK: a FIFO named like an archive must not hang the scan.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
@@ -133,7 +149,7 @@ def inspect_file(path: str, cfg: ZipConfig) -> ArchiveReport:
         else:
             buf = FileView(fd, size)
         try:
-            return _inspect(buf, path, cfg, 0, _Budget.of(cfg))
+            return _inspect(buf, path, cfg, 0, _Budget.of(cfg), sink)
         except struct.error:
             # Only reachable when the file shrank between fstat and a read.
             return ArchiveReport(
@@ -167,17 +183,25 @@ def sniff_zip(tail: bytes, file_size: int) -> bool:
 
 def _sniff_candidate(tail: bytes, base: int, pos: int) -> bool:
     _sig, disk, cd_disk, _n, count, cd_size, _off, clen = EOCD.unpack_from(tail, pos)
-    if pos + EOCD.size + clen > len(tail) or disk != 0 or cd_disk != 0:
+    if pos + EOCD.size + clen > len(tail):
         return False
     records = pos
     loc = pos - ZIP64_LOCATOR.size
-    if loc >= 0 and tail[loc : loc + 4] == ZIP64_LOCATOR_SIG:
-        rec = loc - ZIP64_EOCD.size
-        if rec < 0 or tail[rec : rec + 4] != ZIP64_EOCD_SIG:
-            return False
+    rec = loc - ZIP64_EOCD.size
+    if (
+        loc >= 0
+        and tail[loc : loc + 4] == ZIP64_LOCATOR_SIG
+        and rec >= 0
+        and (tail[rec : rec + 4] == ZIP64_EOCD_SIG)
+    ):
         fields = ZIP64_EOCD.unpack_from(tail, rec)
+        # 3MF writers put 0xFFFF in every classic field, disks included
+        disk = fields[4] if disk == 0xFFFF else disk
+        cd_disk = fields[5] if cd_disk == 0xFFFF else cd_disk
         count, cd_size = fields[7], fields[8]
         records = rec
+    if disk != 0 or cd_disk != 0:
+        return False
     if count == 0:
         return bool(cd_size == 0)
     if count * CENTRAL.size > cd_size:
@@ -190,7 +214,14 @@ def _sniff_candidate(tail: bytes, base: int, pos: int) -> bool:
     return True  # starts before the tail: inside the file, cannot check more from here
 
 
-def _inspect(buf: Buffer, path: str, cfg: ZipConfig, depth: int, budget: _Budget) -> ArchiveReport:
+def _inspect(  # noqa: PLR0917
+    buf: Buffer,
+    path: str,
+    cfg: ZipConfig,
+    depth: int,
+    budget: _Budget,
+    sink: MemberSink | None = None,
+) -> ArchiveReport:
     size = len(buf)
     findings = FindingList(cfg.max_findings_per_code, cfg.min_severity)
     if depth > cfg.max_nested_depth:
@@ -199,26 +230,50 @@ def _inspect(buf: Buffer, path: str, cfg: ZipConfig, depth: int, budget: _Budget
             None,
             f"nested {depth} levels deep (limit {cfg.max_nested_depth})",
         )
+    report = ArchiveReport(path=path, size=size)
+    nested: list[Member] = []
     with _gc_paused():
-        cd = read_central_directory(buf, size, findings, budget.records)
-        budget.records -= len(cd.members)
+        cd = read_end_records(buf, size, findings)
         if (
             isinstance(buf, FileView)
             and cfg.audit
             and size <= DENSE_READ_LIMIT
-            and len(cd.members) * BLOCK >= size
+            and min(cd.declared_count, budget.records) * BLOCK >= size
         ):
             # Members average under one block: the local-header pass would read every
             # block anyway, so read the file once instead of block by block.
             buf = buf[0:size]
-        audit = Audit(buf, size, cd, cfg, findings)
-        if cfg.audit and cd.found_end:
-            run_audit(audit)
-            _check_symlink_targets(buf, cd.members, cfg, findings)
-        report = ArchiveReport(path=path, size=size)
-        _fill_statistics(report, cd)
+        stats = _Statistics(cd.zip64)
+        audit = Audit(buf, size, cd, cfg, findings) if cfg.audit and cd.found_end else None
+        kept: list[Member] | None = [] if cfg.keep_members else None
+        verifying = cfg.verify
+        if sink is not None:
+            sink.begin(path)
+        if cd.found_end:
+            for chunk in iter_chunks(buf, cd, findings, budget.records):
+                members = chunk.members
+                stats.add(members)
+                if audit is not None:
+                    audit.add(chunk)
+                    _check_symlink_targets(buf, members, cfg, findings)
+                if verifying:
+                    verifying = _verify_chunk(buf, members, cfg, findings, budget)
+                if cfg.recurse and stats.may_hold_archives:
+                    _nested_candidates(members, nested, cfg, depth, budget, findings)
+                if kept is not None:
+                    kept.extend(members)
+                if sink is not None:
+                    sink.members(path, members)
+            budget.records -= cd.read_count
+            if audit is not None:
+                audit.finish()
+        if sink is not None:
+            sink.end(path)
+        stats.fill(report)
+        report.comment = _decode_comment(cd.comment)
     if cd.found_end:
-        prefix = first_entry_offset(audit)
+        first = audit.first_entry if audit is not None else None
+        prefix = first if first is not None else stats.first_local(cd.cd_start)
         report.prefix_bytes = prefix
         report.trailing_bytes = size - cd.end_of_records
         if prefix > 0:
@@ -227,67 +282,114 @@ def _inspect(buf: Buffer, path: str, cfg: ZipConfig, depth: int, budget: _Budget
                 None,
                 f"{prefix} bytes before the first entry: {describe_prefix(bytes(buf[0:4]))}",
             )
-        if cfg.verify:
-            budget.verify -= _verify_members(buf, cd.members, cfg, findings, budget.verify)
-        # report.extensions counts every non-directory member by the extension rule that
-        # is_archive_name applies: without an archive extension among them, no member is
-        # a nested archive, and 100k members need not be tested one by one
-        if cfg.recurse and not ARCHIVE_EXTENSIONS.isdisjoint(report.extensions):
-            _inspect_nested(buf, report, cd.members, cfg, depth, budget, findings)
+        if nested:
+            _inspect_nested(buf, report, nested, cfg, depth, budget, findings, sink)
             if depth == 0 and report.nested:
                 _check_expanded_size(report, cfg, findings)
     report.findings = findings.finish()
-    if cfg.keep_members:
-        report.members = cd.members
+    report.members = kept
     return report
 
 
-def _fill_statistics(report: ArchiveReport, cd: CentralDirectory) -> None:
-    members = cd.members
-    report.member_count = len(members)
-    methods: dict[int, int] = {}
-    sizes: dict[str, list[int]] = {}
-    total_c = total_u = encrypted = 0
-    zip64 = cd.zip64
-    lowered: dict[str, str] = {}
-    for m in members:
-        total_c += m.compressed_size
-        usize = m.uncompressed_size
-        total_u += usize
-        method = m.method
-        methods[method] = methods.get(method, 0) + 1
-        if m.encrypted:
-            encrypted += 1
-        if m.zip64:
-            zip64 = True
-        if m.is_dir:
-            continue
-        # extension_of(), inlined for the common case (one hot loop per member)
-        name = m.name
-        dot = name.rfind(".")
-        if dot <= 0:
-            ext = ""
-        else:
-            slash = name.rfind("/")
-            if dot <= slash + 1 or "\\" in name or name[slash + 1] == ".":
-                ext = extension_of(name)
+class _Statistics:
+    """The report's counters, added up chunk by chunk."""
+
+    __slots__ = (
+        "count",
+        "encrypted",
+        "first",
+        "lowered",
+        "methods",
+        "sizes",
+        "total_c",
+        "total_u",
+        "zip64",
+    )
+
+    def __init__(self, zip64: bool) -> None:
+        self.count = self.total_c = self.total_u = self.encrypted = 0
+        self.methods: dict[int, int] = {}
+        self.sizes: dict[str, list[int]] = {}
+        self.lowered: dict[str, str] = {}
+        self.zip64 = zip64
+        #: the lowest local header offset (the prefix when no entry has a local header)
+        self.first: int | None = None
+
+    @property
+    def may_hold_archives(self) -> bool:
+        """Whether a member so far has an archive's extension (``sizes`` counts every
+        non-directory member by the rule ``is_archive_name`` applies): without one, 100k
+        members need not be tested one by one."""
+        return not ARCHIVE_EXTENSIONS.isdisjoint(self.sizes)
+
+    def add(self, members: list[Member]) -> None:
+        """Count one chunk of members."""
+        self.count += len(members)
+        methods, sizes, lowered = self.methods, self.sizes, self.lowered
+        total_c = total_u = encrypted = 0
+        zip64 = self.zip64
+        first = self.first
+        for m in members:
+            total_c += m.compressed_size
+            usize = m.uncompressed_size
+            total_u += usize
+            method = m.method
+            methods[method] = methods.get(method, 0) + 1
+            if first is None or m.local_header_offset < first:
+                first = m.local_header_offset
+            if m.encrypted:
+                encrypted += 1
+            if m.zip64:
+                zip64 = True
+            if m.is_dir:
+                continue
+            # extension_of(), inlined for the common case (one hot loop per member)
+            name = m.name
+            dot = name.rfind(".")
+            if dot <= 0:
+                ext = ""
             else:
-                raw_ext = name[dot + 1 :]
-                ext = lowered.get(raw_ext) or lowered.setdefault(raw_ext, raw_ext.lower())
-        entry = sizes.get(ext)
-        if entry is None:
-            sizes[ext] = [1, usize]
-        else:
-            entry[0] += 1
-            entry[1] += usize
-    report.total_compressed = total_c
-    report.total_uncompressed = total_u
-    report.ratio = total_u / total_c if total_c else 0.0
-    report.methods = {method_name(k): v for k, v in methods.items()}
-    report.encrypted_count = encrypted
-    report.zip64 = zip64
-    report.extensions = {k: (v[0], v[1]) for k, v in sizes.items()}
-    report.comment = _decode_comment(cd.comment)
+                slash = name.rfind("/")
+                if dot <= slash + 1 or "\\" in name or name[slash + 1] == ".":
+                    ext = extension_of(name)
+                else:
+                    raw_ext = name[dot + 1 :]
+                    ext = lowered.get(raw_ext) or lowered.setdefault(raw_ext, raw_ext.lower())
+            entry = sizes.get(ext)
+            if entry is None:
+                sizes[ext] = [1, usize]
+            else:
+                entry[0] += 1
+                entry[1] += usize
+        self.total_c += total_c
+        self.total_u += total_u
+        self.encrypted += encrypted
+        self.zip64 = zip64
+        self.first = first
+
+    def first_local(self, default: int) -> int:
+        """The lowest local header offset, or ``default`` without members."""
+        return default if self.first is None else self.first
+
+    def fill(self, report: ArchiveReport) -> None:
+        """Copy the counters into ``report``."""
+        report.member_count = self.count
+        report.total_compressed = self.total_c
+        report.total_uncompressed = self.total_u
+        report.ratio = self.total_u / self.total_c if self.total_c else 0.0
+        report.methods = {method_name(k): v for k, v in self.methods.items()}
+        report.encrypted_count = self.encrypted
+        report.zip64 = self.zip64
+        report.extensions = {k: (v[0], v[1]) for k, v in self.sizes.items()}
+
+
+def _verify_chunk(
+    buf: Buffer, members: list[Member], cfg: ZipConfig, findings: FindingList, budget: _Budget
+) -> bool:
+    """``--verify`` over one chunk; False once the budget is spent (and said so)."""
+    before = findings.count("verify-budget-exceeded")
+    budget.verify -= _verify_members(buf, members, cfg, findings, budget.verify)
+    return findings.count("verify-budget-exceeded") == before
 
 
 def _decode_comment(raw: bytes) -> str:
@@ -359,6 +461,39 @@ def _check_expanded_size(report: ArchiveReport, cfg: ZipConfig, findings: Findin
         )
 
 
+def _nested_candidates(  # noqa: PLR0917
+    members: list[Member],
+    out: list[Member],
+    cfg: ZipConfig,
+    depth: int,
+    budget: _Budget,
+    findings: FindingList,
+) -> None:
+    """Keep the members that may be opened as nested archives once the directory is read.
+
+    Bounded: past the nesting hard limit none is kept, and past what the archive budget
+    could still open (plus as many again for ones that fail to open) the rest are
+    reported at once instead of kept."""
+    for m in members:
+        if m.is_dir or m.encrypted or not is_archive_name(m.name):
+            continue
+        if depth + 1 > cfg.nested_hard_limit:
+            findings.add(
+                "nested-limit",
+                m.name,
+                f"not opened: nesting stops at {cfg.nested_hard_limit} levels",
+            )
+        elif len(out) >= 2 * max(budget.archives, 0):
+            findings.add(
+                "nested-budget-exceeded",
+                m.name,
+                f"not opened: more nested archives than the {cfg.max_nested_archives} "
+                "that may be inspected",
+            )
+        else:
+            out.append(m)
+
+
 def _inspect_nested(  # noqa: PLR0917
     buf: Buffer,
     report: ArchiveReport,
@@ -367,19 +502,11 @@ def _inspect_nested(  # noqa: PLR0917
     depth: int,
     budget: _Budget,
     findings: FindingList,
+    sink: MemberSink | None,
 ) -> None:
     """Inspect members that are archives, from memory, within the shared byte budget."""
     for m in members:
-        if m.is_dir or m.encrypted or not is_archive_name(m.name):
-            continue
         child_path = f"{report.path}!{m.name}"
-        if depth + 1 > cfg.nested_hard_limit:
-            findings.add(
-                "nested-limit",
-                m.name,
-                f"not opened: nesting stops at {cfg.nested_hard_limit} levels",
-            )
-            continue
         if budget.archives <= 0:
             findings.add(
                 "nested-budget-exceeded",
@@ -412,4 +539,4 @@ def _inspect_nested(  # noqa: PLR0917
             continue
         budget.remaining -= max(len(data), compressed)
         budget.archives -= 1
-        report.nested.append(_inspect(data, child_path, cfg, depth + 1, budget))
+        report.nested.append(_inspect(data, child_path, cfg, depth + 1, budget, sink))

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from scanner.archives.config import ZipConfig
-from scanner.archives.model import Member, method_name
+from scanner.archives.model import METHOD_NAMES, Member, method_name
 from scanner.archives.zip.codes import FindingList
 from scanner.archives.zip.endrecords import EXTRA_HEADER, LOCAL, LOCAL_SIG, Buffer, unpack_at
 
@@ -27,6 +27,8 @@ METHOD_DEFLATE = 8
 METHOD_BZIP2 = 12
 METHOD_LZMA = 14
 METHOD_AES = 99
+#: General-purpose flag bit 1 for LZMA (method 14): the stream ends with an end marker.
+FLAG_LZMA_EOS = 0x0002
 SUPPORTED_METHODS = frozenset({METHOD_STORED, METHOD_DEFLATE, METHOD_BZIP2, METHOD_LZMA})
 #: The LZMA dictionary is allocated up front from the member's header; never larger than
 #: the declared output (no match can reach further back), so a forged 4 GiB dictionary in
@@ -43,6 +45,8 @@ class _Decompressor(Protocol):
     def needs_input(self) -> bool: ...
     @property
     def eof(self) -> bool: ...
+    @property
+    def unused_data(self) -> bytes: ...
     def decompress(self, data: bytes, max_length: int = -1) -> bytes: ...
 
 
@@ -78,11 +82,25 @@ def _lzma_decompressor(header: bytes, usize: int) -> lzma.LZMADecompressor:
 
 
 def iter_member_data(
-    buf: Buffer, start: int, *, csize: int, method: int, limit: int, chunk: int, usize: int = 0
+    buf: Buffer,
+    start: int,
+    *,
+    csize: int,
+    method: int,
+    limit: int,
+    chunk: int,
+    usize: int = 0,
+    flags: int = 0,
+    trailing: list[int] | None = None,
 ) -> Iterator[bytes]:
     """Yield the member's decompressed bytes in pieces of at most ``chunk``, stopping after
     ``limit`` bytes in total. Raises :class:`CorruptData` for undecodable data and
-    ``ValueError`` for an unsupported method."""
+    ``ValueError`` for an unsupported method.
+
+    An LZMA stream written without an end marker (``flags`` bit 1 clear: libzip's
+    ``lzma-no-eos.zip``, WinZip) ends at the declared ``usize``. When a stream ends at its
+    own end marker before ``csize`` is used up, the bytes left over are appended to
+    ``trailing`` (room inside the entry that no extractor reads)."""
     end = min(start + max(csize, 0), len(buf))
     if method == METHOD_STORED:
         pos, stop = start, min(end, start + limit)
@@ -103,8 +121,10 @@ def iter_member_data(
     else:
         raise ValueError(f"unsupported compression method {method_name(method)}")
     produced = 0
+    # Without an end marker the declared size is where the stream ends.
+    until = limit if method != METHOD_LZMA or flags & FLAG_LZMA_EOS else min(limit, usize)
     try:
-        while produced < limit and not dec.eof:
+        while produced < until and not dec.eof:
             if dec.needs_input:
                 if pos >= end:
                     raise CorruptData(f"{method_name(method)} stream ends early")
@@ -112,12 +132,16 @@ def iter_member_data(
                 pos += len(data)
             else:
                 data = b""
-            out = dec.decompress(data, min(chunk, limit - produced))
+            out = dec.decompress(data, min(chunk, until - produced))
             if out:
                 produced += len(out)
                 yield out
     except (OSError, EOFError, ValueError, lzma.LZMAError, zlib.error) as exc:
         raise CorruptData(f"{method_name(method)}: {exc}") from None
+    if dec.eof and trailing is not None:
+        left = len(dec.unused_data) + max(0, end - pos)
+        if left:
+            trailing.append(left)
 
 
 class _Inflater:
@@ -139,13 +163,24 @@ class _Inflater:
     def eof(self) -> bool:
         return self._dec.eof
 
+    @property
+    def unused_data(self) -> bytes:
+        return self._dec.unused_data
+
     def decompress(self, data: bytes, max_length: int = -1) -> bytes:
         out = self._dec.decompress(data or self._dec.unconsumed_tail, max_length)
         self._full = len(out) == max_length
         return out
 
 
-def member_data(buf: Buffer, member: Member, *, limit: int, chunk: int) -> Iterator[bytes] | None:
+def member_data(
+    buf: Buffer,
+    member: Member,
+    *,
+    limit: int,
+    chunk: int,
+    trailing: list[int] | None = None,
+) -> Iterator[bytes] | None:
     """The decompressed pieces of ``member`` (see :func:`iter_member_data`), or None when
     it has no local header to start from."""
     start = local_data_start(buf, len(buf), member)
@@ -159,6 +194,8 @@ def member_data(buf: Buffer, member: Member, *, limit: int, chunk: int) -> Itera
         limit=limit,
         chunk=chunk,
         usize=member.uncompressed_size,
+        flags=member.flags,
+        trailing=trailing,
     )
 
 
@@ -190,11 +227,12 @@ def verify_members(
         if m.encrypted or m.method == METHOD_AES:
             continue
         if m.method not in SUPPORTED_METHODS:
-            findings.add(
-                "unsupported-method",
-                m.name,
-                f"cannot verify {method_name(m.method)} data",
-            )
+            if m.method in METHOD_NAMES:
+                findings.add(
+                    "unsupported-method", m.name, f"cannot verify {method_name(m.method)} data"
+                )
+            elif not cfg.audit:  # else the audit reported it
+                findings.add("unknown-method", m.name, f"compression method {m.method}")
             continue
         if budget <= 0:
             findings.add(
@@ -204,7 +242,8 @@ def verify_members(
             )
             break
         limit = min(m.uncompressed_size + 1, budget)
-        pieces = member_data(buf, m, limit=limit, chunk=cfg.verify_chunk)
+        trailing: list[int] = []
+        pieces = member_data(buf, m, limit=limit, chunk=cfg.verify_chunk, trailing=trailing)
         if pieces is None:
             continue
         crc = 0
@@ -243,4 +282,11 @@ def verify_members(
             )
         elif crc != m.crc:
             findings.add("crc-mismatch", m.name, f"CRC-32 is {crc:08x}, {m.crc:08x} declared")
+        if trailing:
+            findings.add(
+                "data-after-stream",
+                m.name,
+                f"the {method_name(m.method)} stream ends {trailing[0]} bytes before the "
+                f"declared compressed size ({m.compressed_size})",
+            )
     return produced_total

@@ -3,16 +3,21 @@ archives, inspect them concurrently, emit each report as it completes, choose th
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import anyio
+import anyio.from_thread
 
 from scanner import exit_codes
-from scanner.archives._unit import error_report
-from scanner.archives.config import EngineConfig, ZipConfig
+from scanner.archives._unit import error_report, inspect_one
+from scanner.archives.config import EngineConfig, ProcessPolicy, ZipConfig
 from scanner.archives.detect import find_archives
 from scanner.archives.engine import ArchiveEngine
-from scanner.archives.model import ArchiveReport, ArchiveSummary, Candidate, Severity
+from scanner.archives.model import ArchiveReport, ArchiveSummary, Candidate, Member, Severity
 from scanner.archives.views import View, ZipView, walk_reports
 from scanner.errors import ItemError
 from scanner.output.formats import Format
@@ -37,6 +42,42 @@ def warning_line(report: ArchiveReport) -> str:
     return f"scanner zip: {display_name(report.path)}: {err.phase}: {err.message}{errno}\n"
 
 
+class _ListingSink:
+    """The thread side of a streamed listing (``--list``/``--names`` into lines, JSONL or
+    CSV): the reader hands it each archive's members in chunks as it reads the central
+    directory, and it writes them through the record stream at once, so no report holds a
+    million members. One archive (with its nested ones) is listed at a time: the work unit
+    holds ``lock`` while it inspects, so two archives' lines never interleave."""
+
+    def __init__(self, out: RecordStream) -> None:
+        self.out = out
+        self.lock = threading.Lock()
+        self._total = 0
+        self._count = 0
+
+    def work(self, path: str, cfg: ZipConfig) -> ArchiveReport:
+        """The work unit for the engine: ``inspect_one`` with this sink, one at a time."""
+        with self.lock:
+            return inspect_one(path, cfg, self)
+
+    def begin(self, archive: str) -> None:
+        self._total = self._count = 0
+        self._emit("listing_begin", [archive])
+
+    def members(self, archive: str, chunk: Sequence[Member]) -> None:
+        self._count += len(chunk)
+        self._total += sum(m.uncompressed_size for m in chunk)
+        self._emit("member", [(archive, m) for m in chunk])
+
+    def end(self, archive: str) -> None:
+        self._emit("listing_end", [(archive, self._total, self._count)])
+
+    def _emit(self, kind: str, items: list[Any]) -> None:
+        # RuntimeError: the run is over (a thread abandoned at its deadline): nowhere to write
+        with contextlib.suppress(RuntimeError):
+            anyio.from_thread.run(self.out.emit, kind, items)
+
+
 class ZipJob:
     """One ``scanner zip`` run."""
 
@@ -52,6 +93,7 @@ class ZipJob:
         sniff: bool = False,
         fail_on: Severity | None = None,
         warn_errors: bool = True,
+        stream_members: bool = False,
     ) -> None:
         #: Files (always inspected, whatever their name) and directories (searched).
         self.paths = paths
@@ -64,6 +106,9 @@ class ZipJob:
         self.fail_on = fail_on
         #: Unreadable files are also said on stderr (text and tables).
         self.warn_errors = warn_errors
+        #: ``--list``/``--names`` into a stream: members go out as they are read (the
+        #: reports keep none), from worker threads only (a process cannot call back).
+        self.stream_members = stream_members
         self.totals = ArchiveSummary()
 
     def streams(self, fmt: Format) -> bool:
@@ -77,7 +122,7 @@ class ZipJob:
     async def run(self, out: RecordStream) -> None:
         """Search and inspect; each report is emitted as its archive completes."""
         lock = anyio.Lock()
-        members = self.view.view is View.MEMBERS
+        members = self.view.view is View.MEMBERS and not self.stream_members
 
         async def on_report(report: ArchiveReport) -> None:
             self.totals.add(report)
@@ -101,9 +146,13 @@ class ZipJob:
         send, receive = anyio.create_memory_object_stream[Candidate](
             self.engine.workers * self.engine.batch_max_files
         )
+        engine, work = self.engine, None
+        if self.stream_members:
+            work = _ListingSink(out).work
+            engine = replace(engine, processes=ProcessPolicy.NEVER)
         async with anyio.create_task_group() as tg:
             tg.start_soon(lambda: find_archives(self.paths, send, on_error, sniff=self.sniff))
-            await ArchiveEngine(self.cfg, self.engine, on_report).run(receive)
+            await ArchiveEngine(self.cfg, engine, on_report, work).run(receive)
 
     async def end(self, out: RecordStream) -> None:
         """Nothing is known only at the end."""

@@ -205,14 +205,17 @@ class ZipView:
         return error_record(item)
 
     def jsonl_record(self, kind: str) -> bool:
-        """Members (``--list``), archives and errors are all records."""
-        return True
+        """Members (``--list``), archives and errors are records; the start and end of a
+        streamed listing only frame its text."""
+        return kind not in ("listing_begin", "listing_end")
 
     def text(self, kind: str, items: Sequence[Any], *, terminal: bool) -> str:
         """unzip -l / zipinfo -1 text, finding lines, or the archive lines."""
+        name = display_name if terminal else _exact
+        if kind in ("listing_begin", "member", "listing_end"):
+            return self._streamed_text(kind, items, name)
         if kind != "archive":
             return ""  # errors go to stderr; a listing stays parseable
-        name = display_name if terminal else _exact
         if self.view is View.NAMES:
             return "".join(
                 names_text(r, name, self.separator, with_archive=self.with_archive) for r in items
@@ -229,6 +232,28 @@ class ZipView:
         head = "" if self._header_written else ARCHIVE_HEADER
         self._header_written = True
         return head + "".join(_archive_line(r, name) for r in items)
+
+    def _streamed_text(self, kind: str, items: Sequence[Any], name: Callable[[str], str]) -> str:
+        """A listing streamed by the reader: the same bytes :func:`listing_text` and
+        :func:`names_text` print for a report that kept its members."""
+        if self.view is View.NAMES:
+            if kind != "member":
+                return ""
+            sep = self.separator
+            if self.with_archive:
+                return "".join(f"{name(archive)}!{name(m.name)}{sep}" for archive, m in items)
+            return "".join(f"{name(m.name)}{sep}" for _archive, m in items)
+        if kind == "listing_begin":
+            return "".join(listing_head(name(archive)) for archive in items)
+        if kind == "listing_end":
+            return "".join(listing_foot(total, count) for _archive, total, count in items)
+        exact = name is _exact
+        out = []
+        for _archive, m in items:
+            mt = m.mtime
+            shown = m.name if exact else name(m.name)
+            out.append(f"{m.uncompressed_size:>9}  {mt[:10]} {mt[11:16]}   {shown}\n")
+        return "".join(out)
 
     def csv_header(self) -> Sequence[str]:
         """The columns of the view."""

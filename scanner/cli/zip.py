@@ -160,9 +160,12 @@ def zip_command(
         if findings
         else View.ARCHIVES
     )
+    # a listing into lines, JSONL or CSV streams its members as the reader finds them; a JSON
+    # document nests them in their archive, so it keeps them
+    stream = listing and out.fmt is not Format.JSON
     cfg = replace(
         _DEFAULTS,
-        keep_members=listing,
+        keep_members=listing and not stream,
         # --list/--names read the central directory only, like zipinfo; auditing too (local
         # headers, overlaps) costs ~2.5x on a 100k-member archive: it needs --fail-on/--verify
         audit=not listing or fail_on is not None or verify,
@@ -188,5 +191,6 @@ def zip_command(
         sniff=sniff,
         fail_on=threshold,
         warn_errors=text,
+        stream_members=stream,
     )
     return execute(job, out)

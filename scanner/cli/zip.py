@@ -58,13 +58,13 @@ MaxRatioOpt = Annotated[
     float,
     typer.Option(
         "--max-ratio",
-        help="A high-ratio finding above this declared ratio (for members of 100 KiB or more).",
+        help="A high-ratio finding above this declared ratio (for members over 16 MiB).",
     ),
 ]
 MaxSizeOpt = Annotated[
     int,
     typer.Option(
-        "--max-size", help="Finding when an archive declares more uncompressed bytes (1 GiB)."
+        "--max-size", help="Finding when an archive declares more uncompressed bytes (8 GiB)."
     ),
 ]
 MaxMembersOpt = Annotated[

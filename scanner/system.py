@@ -67,6 +67,11 @@ def _usable_cpus() -> int | None:
     return os.cpu_count()
 
 
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one), at least 1."""
+    return max(1, _usable_cpus() or 1)
+
+
 def platform_info(ping_argv: list[str] | None = None) -> PlatformInfo:
     """Collect platform, interpreter and encoding facts about this process."""
     build_no, build_date = platform.python_build()

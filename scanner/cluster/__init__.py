@@ -1,0 +1,41 @@
+"""Past one machine: the engines' work units on a Dask cluster, and on all local cores.
+
+```python
+from scanner.cluster import ClusterSpec, open_cluster, walk_on_cluster
+from scanner.fs import WalkConfig
+
+with open_cluster(ClusterSpec.parse("local:2")) as cluster:
+    report = anyio.run(walk_on_cluster, cluster, WalkConfig(roots=("/data",)))
+```
+
+Importing this package does not import Dask (``pip install 'scanner[cluster]'`` brings it);
+:func:`connect` does, and says in one line what to install when it is missing. Where things
+are: ``spec`` (where the cluster is, how work is cut), ``connect`` (starting or reaching it),
+``tasks`` (the plain functions workers run), ``walk`` (the tree engine's executor),
+``devices`` and ``links`` (what must mean the same on every node), ``faults`` (the test hook
+that kills workers).
+"""
+
+from __future__ import annotations
+
+from scanner.cluster.connect import (
+    Cluster,
+    ClusterLost,
+    connect,
+    open_cluster,
+    require_dask,
+)
+from scanner.cluster.spec import ClusterSpec, ShareConfig
+from scanner.cluster.walk import ClusterExecutor, walk_on_cluster
+
+__all__ = [
+    "Cluster",
+    "ClusterExecutor",
+    "ClusterLost",
+    "ClusterSpec",
+    "ShareConfig",
+    "connect",
+    "open_cluster",
+    "require_dask",
+    "walk_on_cluster",
+]

@@ -1,0 +1,70 @@
+"""The task functions a Dask worker runs: plain functions around the engines' work units.
+
+Plain, not ``async def``: a worker runs coroutine tasks on its own event loop, where
+``anyio.run`` fails; a plain function runs in a worker thread, where it may run an event loop
+of its own (the sweep does). Nothing here starts processes (a worker's processes are
+daemonic and cannot have children) or writes anything: a task can run twice after a worker
+dies, so it only returns its result and the client merges. Importing this module does not
+import Dask; the workers need ``scanner`` installed (and the scheduler too, which unpickles
+tasks).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Final
+
+from scanner.archives._unit import inspect_one
+from scanner.archives.config import ZipConfig
+from scanner.archives.model import ArchiveReport
+from scanner.cluster.devices import DeviceMap
+from scanner.cluster.faults import maybe_die
+from scanner.cluster.wire import PackedResult, TaskRow, pack_result, unpack_tasks
+from scanner.fs._unit import root_tasks, scan_batch
+from scanner.fs.batch import Budget, SharedState
+from scanner.fs.config import WalkConfig
+
+#: A share's budget: checked between directories only, never inside one: an open scandir
+#: iterator cannot travel to another process, so a directory is finished where it started.
+_NO_LIMIT: Final = sys.maxsize
+
+
+def share_budget(seconds: float) -> Budget:
+    """The work-unit budget of a tree-walk share of ``seconds``."""
+    return Budget(max_entries=_NO_LIMIT, max_seconds=seconds, check_every=_NO_LIMIT)
+
+
+def _needs_devices(cfg: WalkConfig) -> bool:
+    return cfg.one_file_system or cfg.follow
+
+
+def walk_roots(cfg: WalkConfig) -> PackedResult:
+    """Stat the roots of a walk (on a worker: the client may not see the file system)."""
+    res = root_tasks(cfg, SharedState())
+    maybe_die("roots", cfg.roots)
+    if _needs_devices(cfg) or res.links:
+        res = DeviceMap(cfg.roots).canonize(res)
+    return pack_result(res)
+
+
+def walk_share(rows: list[TaskRow], cfg: WalkConfig, seconds: float) -> PackedResult:
+    """Read directories from ``rows`` for about ``seconds``; the result holds what was
+    read and, as its frontier, the directories not reached (none of them open)."""
+    tasks = unpack_tasks(rows)
+    devices = DeviceMap(cfg.roots) if _needs_devices(cfg) else None
+    if devices is not None:
+        tasks = devices.localize(tasks)
+    res = scan_batch(tasks, cfg, share_budget(seconds), SharedState())
+    if res.links and devices is None:
+        devices = DeviceMap(cfg.roots)
+    # the test hook kills the worker here, after the work and before the result is
+    # returned: the worst moment, everything read and nothing merged
+    maybe_die("walk", [row[0] for row in rows])
+    return pack_result(res if devices is None else devices.canonize(res))
+
+
+def inspect_archives(paths: list[str], cfg: ZipConfig) -> list[ArchiveReport]:
+    """Inspect a batch of archives, one report each (the work unit never raises)."""
+    reports = [inspect_one(path, cfg) for path in paths]
+    maybe_die("zip", paths)
+    return reports

@@ -70,7 +70,7 @@ async def test_a_share_that_keeps_killing_workers_is_split_then_an_error(
         report = await Walker(WalkConfig(roots=roots), executor=executor).run()
     healthy = await walk_digest(WalkConfig(roots=roots[:3]))
     assert [(e.subject, e.phase) for e in report.errors] == [(roots[3], "cluster")], report.errors
-    assert executor.splits >= 1
+    assert executor.suspects >= 1
     t = report.totals
     assert [t.files, t.dirs, t.symlinks, t.other, t.bytes, t.errors] == [
         *healthy["totals"][:5],

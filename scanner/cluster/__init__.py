@@ -11,13 +11,16 @@ with open_cluster(ClusterSpec.parse("local:2")) as cluster:
 Importing this package does not import Dask (``pip install 'scanner[cluster]'`` brings it);
 :func:`connect` does, and says in one line what to install when it is missing. Where things
 are: ``spec`` (where the cluster is, how work is cut), ``connect`` (starting or reaching it),
-``tasks`` (the plain functions workers run), ``walk`` (the tree engine's executor),
+``tasks`` (the plain functions workers run), ``waiter`` (waiting for tasks, Dask's failures
+mapped, suspects isolated), ``walk`` (the tree engine's executor), ``archives`` (archive
+inspection), ``blocks`` and ``sweep`` (sweeps), ``wire`` (what crosses the wire, as tuples),
 ``devices`` and ``links`` (what must mean the same on every node), ``faults`` (the test hook
 that kills workers).
 """
 
 from __future__ import annotations
 
+from scanner.cluster.archives import ClusterArchiveEngine, inspect_on_cluster
 from scanner.cluster.connect import (
     Cluster,
     ClusterLost,
@@ -26,16 +29,21 @@ from scanner.cluster.connect import (
     require_dask,
 )
 from scanner.cluster.spec import ClusterSpec, ShareConfig
+from scanner.cluster.sweep import ClusterSweep, sweep_on_cluster
 from scanner.cluster.walk import ClusterExecutor, walk_on_cluster
 
 __all__ = [
     "Cluster",
+    "ClusterArchiveEngine",
     "ClusterExecutor",
     "ClusterLost",
     "ClusterSpec",
+    "ClusterSweep",
     "ShareConfig",
     "connect",
+    "inspect_on_cluster",
     "open_cluster",
     "require_dask",
+    "sweep_on_cluster",
     "walk_on_cluster",
 ]

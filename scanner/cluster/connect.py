@@ -3,11 +3,12 @@
 The only module of the package that starts Dask; nothing imports ``distributed`` until
 :func:`connect` (or :func:`require_dask`) runs, so a run without ``--cluster`` pays nothing.
 
-An embedded cluster listens on 127.0.0.1 only, with one thread per worker process (the
-per-entry work of a walk holds the GIL: a second thread in one process only adds hand-offs)
-and no dashboard. Its workers are *forked* from this process where the OS allows it: they
-start in ~0.2 s with everything already imported, where spawned ones take ~1 s to import
-Dask again (measured on 2 cores), and a whole-process run of a few seconds cannot afford that.
+An embedded cluster listens on 127.0.0.1 only (scheduler, workers and the scheduler's HTTP
+routes, on free ports), with one thread per worker process (the per-entry work of a walk
+holds the GIL: a second thread in one process only adds hand-offs). Its workers are
+*forked* from this process where the OS allows it: they start in ~0.2 s with everything
+already imported, where spawned ones take ~1 s to import Dask again (measured on 2 cores),
+and a whole-process run of a few seconds cannot afford that.
 Dask's own log lines (worker restarts, connection retries) are silenced: failures reach the
 user as records or as one :class:`ClusterLost` error instead.
 """
@@ -141,18 +142,26 @@ def _start_local(spec: ClusterSpec) -> Cluster:
     import dask
     from distributed import Client, LocalCluster
 
-    key = "distributed.worker.multiprocessing-method"
-    restore = {key: dask.config.get(key)}
+    settings: dict[str, object] = {
+        # Dask samples every worker thread's stack every 10 ms for its dashboard: GIL
+        # hand-offs and CPU a walk needs, for a dashboard an embedded cluster does not have
+        "distributed.worker.profile.enabled": False,
+    }
     if sys.platform.startswith("linux"):
-        # read again at every worker (re)start, so it stays set while the cluster lives
-        dask.config.set({key: "fork"})
+        settings["distributed.worker.multiprocessing-method"] = "fork"
+    # read again at every worker (re)start, so they stay set while the cluster lives (and
+    # a forked worker inherits them)
+    restore = {key: dask.config.get(key) for key in settings}
+    dask.config.set(settings)
     try:
         local = LocalCluster(
             n_workers=spec.local_workers,
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            # the scheduler's HTTP routes (no dashboard without bokeh) on a free loopback
+            # port: the default 8787 is taken by any other cluster on the machine
+            dashboard_address="127.0.0.1:0",
             silence_logs=logging.CRITICAL,
         )
     except Exception as exc:

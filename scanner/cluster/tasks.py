@@ -12,7 +12,7 @@ tasks).
 from __future__ import annotations
 
 import sys
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from scanner.archives._unit import inspect_one
 from scanner.archives.config import ZipConfig
@@ -23,6 +23,11 @@ from scanner.cluster.wire import PackedResult, TaskRow, pack_result, unpack_task
 from scanner.fs._unit import root_tasks, scan_batch
 from scanner.fs.batch import Budget, SharedState
 from scanner.fs.config import WalkConfig
+
+if TYPE_CHECKING:
+    from scanner.cluster.blocks import Block
+    from scanner.net.config import SweepConfig
+    from scanner.net.model import HostResult
 
 #: A share's budget: checked between directories only, never inside one: an open scandir
 #: iterator cannot travel to another process, so a directory is finished where it started.
@@ -68,3 +73,21 @@ def inspect_archives(paths: list[str], cfg: ZipConfig) -> list[ArchiveReport]:
     reports = [inspect_one(path, cfg) for path in paths]
     maybe_die("zip", paths)
     return reports
+
+
+def sweep_block(block: Block, cfg: SweepConfig) -> list[HostResult]:
+    """Sweep one block of targets with the sweep engine, on an event loop of its own
+    (this is a plain function in a worker thread: ``anyio.run`` works here, where it fails
+    in an ``async def`` task on the worker's loop); the results in completion order."""
+    import anyio
+
+    from scanner.net.engine import sweep
+
+    results: list[HostResult] = []
+
+    async def keep(result: HostResult) -> None:
+        results.append(result)
+
+    anyio.run(sweep, block.targets(), cfg, keep)
+    maybe_die("ping", [t.text for t in block.targets()])
+    return results

@@ -32,9 +32,8 @@ from __future__ import annotations
 import heapq
 import threading
 import time
-import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import Final
 
 import anyio
 import anyio.to_thread
@@ -43,6 +42,7 @@ from scanner.cluster.connect import Cluster, ClusterLost
 from scanner.cluster.links import LinkLedger
 from scanner.cluster.spec import ShareConfig
 from scanner.cluster.tasks import walk_roots, walk_share
+from scanner.cluster.waiter import Quarantine, TaskFailed, Waiter, isolate
 from scanner.cluster.wire import pack_tasks, unpack_result
 from scanner.errors import ItemError
 from scanner.fs.batch import BatchResult, Budget, DirTask, SharedState
@@ -50,124 +50,8 @@ from scanner.fs.config import WalkConfig
 from scanner.fs.engine import BatchConsumer, Walker
 from scanner.fs.model import WalkReport
 
-if TYPE_CHECKING:
-    from distributed import Future
-
-T = TypeVar("T")
-
-#: How often a thread waiting for a task looks at the stop flag.
-_POLL_S: Final = 0.2
 #: How often the worker-thread count is asked again (workers join and leave).
 _REFRESH_S: Final = 2.0
-
-
-class TaskFailed(Exception):
-    """A task ended without a result: ``KilledWorker`` (``killed``) or another error."""
-
-    def __init__(self, cause: BaseException, *, killed: bool) -> None:
-        super().__init__(str(cause))
-        self.cause = cause
-        self.killed = killed
-
-
-class Waiter:
-    """Submits tasks and waits for them in a plain thread, mapping Dask's failures:
-    a lost scheduler raises ``ClusterLost``, a failed task ``TaskFailed``, and a task still
-    running ``grace`` seconds after ``stopped()`` turned true is cancelled (None)."""
-
-    def __init__(self, cluster: Cluster) -> None:
-        self.cluster = cluster
-        #: set when the scheduler was found gone: raised once, by the first to see it
-        self.lost: ClusterLost | None = None
-        self._cancelled: set[str] = set()
-        self._lock = threading.Lock()
-
-    def run(
-        self,
-        func: Callable[..., T],
-        *args: object,
-        name: str,
-        stopped: Callable[[], bool],
-        grace: float,
-    ) -> T | None:
-        """``func(*args)`` on a worker; its result, or None when abandoned (after a stop,
-        or once another wait has raised ``ClusterLost``: the run raises it once)."""
-        if self.lost is not None:
-            return None
-        try:
-            future = self._submit(func, args, name)
-            try:
-                return self._wait(future, stopped, grace)
-            finally:
-                future.release()
-        except ClusterLost as exc:
-            if self._first_loss(exc):
-                raise
-            return None
-
-    def _first_loss(self, exc: ClusterLost) -> bool:
-        with self._lock:
-            first = self.lost is None
-            if first:
-                self.lost = exc
-        return first
-
-    def _submit(self, func: Callable[..., object], args: tuple[object, ...], name: str) -> Future:
-        client = self.cluster.client
-        # after losing the scheduler the client tries to reconnect for a while, but every
-        # task it held is cancelled by then: nothing submitted now would ever run
-        if client.status != "running":
-            raise _lost(self.cluster, f"the client is {client.status}")
-        key = f"scanner-{name}-{uuid.uuid4().hex}"
-        try:
-            return client.submit(func, *args, key=key, pure=False)
-        except RuntimeError as exc:  # the client is closed: the scheduler is gone
-            raise _lost(self.cluster, exc) from None
-
-    def _wait(self, future: Future, stopped: Callable[[], bool], grace: float) -> T | None:
-        from distributed import CancelledError, wait
-
-        give_up: float | None = None
-        while True:
-            try:
-                # wait for the task, then fetch its result without a timeout: a timeout on
-                # ``result`` would also cut (and restart) the transfer of a large result
-                wait(future, timeout=_POLL_S)
-                return future.result()  # type: ignore[no-any-return]
-            except TimeoutError:
-                if not stopped():
-                    continue
-                now = time.monotonic()
-                if give_up is None:
-                    give_up = now + grace
-                elif now >= give_up:
-                    with self._lock:
-                        self._cancelled.add(future.key)
-                    future.cancel()
-                    return None
-            except CancelledError as exc:
-                with self._lock:
-                    if future.key in self._cancelled:
-                        self._cancelled.discard(future.key)
-                        return None
-                raise _lost(self.cluster, exc) from None
-            except OSError as exc:  # the connection broke under the wait
-                raise _lost(self.cluster, exc) from None
-            except Exception as exc:  # the task raised, or its result could not be read
-                raise TaskFailed(exc, killed=_is_killed(exc)) from None
-
-
-def _is_killed(exc: BaseException) -> bool:
-    from distributed import KilledWorker
-
-    return isinstance(exc, KilledWorker)
-
-
-def _lost(cluster: Cluster, exc: BaseException | str) -> ClusterLost:
-    return ClusterLost(
-        f"lost the Dask scheduler {cluster.spec.describe()} ({exc}); "
-        "what was merged before is reported"
-    )
 
 
 class ClusterExecutor:
@@ -177,19 +61,15 @@ class ClusterExecutor:
         self.cluster = cluster
         self.shares = shares or ShareConfig()
         self.ledger = LinkLedger()
-        #: shares split after they kept killing workers
-        self.splits = 0
+        #: shares that kept killing workers (run again alone, split)
+        self.suspects = 0
         self._waiter = Waiter(cluster)
         self._lock = threading.Lock()
         self._threads = cluster.threads()
         self._refreshed = time.monotonic()
         self._seconds = min(self.shares.first_seconds, self.shares.share_seconds)
         self._limiter: anyio.CapacityLimiter | None = None
-        # suspects (shares that kept killing workers) run one at a time, alone
-        self._suspects = threading.RLock()
-        self._quarantine = 0
-        self._open = threading.Event()
-        self._open.set()
+        self._quarantine = Quarantine()
 
     @property
     def slots(self) -> int:
@@ -220,30 +100,38 @@ class ClusterExecutor:
                 walk_roots, config, name="roots", stopped=_flag(shared), grace=1.0
             )
         except TaskFailed as exc:
-            res = BatchResult(errors=[_error(root, exc) for root in config.roots])
-            res.totals.errors = len(res.errors)
-            return res
+            return _errors([_error(root, exc) for root in config.roots])
         return self._settle(BatchResult() if packed is None else unpack_result(packed), config)
 
     def _share(self, tasks: list[DirTask], config: WalkConfig, shared: SharedState) -> BatchResult:
         with self._lock:
             seconds = self._seconds
             self._seconds = min(self.shares.share_seconds, seconds * 2)
-        res = self._run(tasks, config, seconds, shared)
+
+        def attempt(some: list[DirTask]) -> BatchResult:
+            return self._attempt(some, config, seconds, shared)
+
+        self._quarantine.gate()  # while a suspect runs alone, nothing else is sent
+        try:
+            res = attempt(tasks)
+        except TaskFailed:  # it kept killing workers
+            with self._lock:
+                self.suspects += 1
+            res = isolate(
+                tasks,
+                attempt,
+                lambda a, b: combine(a, b, config),
+                lambda task: _condemned(task.path),
+                self._quarantine,
+            )
         self._refresh()
         return self._settle(res, config)
 
-    def _run(
-        self,
-        tasks: list[DirTask],
-        config: WalkConfig,
-        seconds: float,
-        shared: SharedState,
-        *,
-        suspect: bool = False,
+    def _attempt(
+        self, tasks: list[DirTask], config: WalkConfig, seconds: float, shared: SharedState
     ) -> BatchResult:
-        if not suspect:
-            self._open.wait()  # while a suspect runs alone, nothing else is sent
+        """One task for ``tasks``; raises ``TaskFailed`` only when it kept killing workers
+        (any other failure is an error record per directory)."""
         try:
             packed = self._waiter.run(
                 walk_share,
@@ -256,45 +144,10 @@ class ClusterExecutor:
             )
         except TaskFailed as exc:
             if exc.killed:
-                return self._suspect(tasks, config, seconds, shared, again=not suspect)
-            res = BatchResult(errors=[_error(t.path, exc) for t in tasks])
-            res.totals.errors = len(res.errors)
-            return res
+                raise
+            return _errors([_error(t.path, exc) for t in tasks])
         # None: abandoned after a stop, its directories were not read
         return BatchResult(frontier=list(tasks)) if packed is None else unpack_result(packed)
-
-    def _suspect(
-        self,
-        tasks: list[DirTask],
-        config: WalkConfig,
-        seconds: float,
-        shared: SharedState,
-        *,
-        again: bool,
-    ) -> BatchResult:
-        """A share that kept killing workers, run again alone: nothing else is submitted
-        meanwhile, since Dask blames every task queued on a worker that died, innocent
-        ones too. Split in halves until the directory that kills is found, which becomes
-        an error record after one more try of its own."""
-        with self._suspects:
-            self._quarantine += 1
-            self._open.clear()
-            try:
-                if len(tasks) > 1:
-                    self.splits += 1
-                    mid = len(tasks) // 2
-                    first = self._run(tasks[:mid], config, seconds, shared, suspect=True)
-                    second = self._run(tasks[mid:], config, seconds, shared, suspect=True)
-                    return combine(first, second, config)
-                if again:
-                    return self._run(tasks, config, seconds, shared, suspect=True)
-                res = BatchResult(errors=[_killed(tasks[0].path)])
-                res.totals.errors = 1
-                return res
-            finally:
-                self._quarantine -= 1
-                if not self._quarantine:
-                    self._open.set()
 
     def _settle(self, res: BatchResult, config: WalkConfig) -> BatchResult:
         if res.links:
@@ -322,9 +175,15 @@ def _error(subject: str, exc: TaskFailed) -> ItemError:
     return ItemError(subject=subject, phase="cluster", message=message)
 
 
-def _killed(subject: str) -> ItemError:
+def _condemned(subject: str) -> BatchResult:
     message = "the workers reading this kept dying, also when it was sent alone; not read"
-    return ItemError(subject=subject, phase="cluster", message=message)
+    return _errors([ItemError(subject=subject, phase="cluster", message=message)])
+
+
+def _errors(errors: list[ItemError]) -> BatchResult:
+    res = BatchResult(errors=errors)
+    res.totals.errors = len(errors)
+    return res
 
 
 def combine(a: BatchResult, b: BatchResult, config: WalkConfig) -> BatchResult:

@@ -167,7 +167,9 @@ def _start_local(spec: ClusterSpec) -> Cluster:
     except Exception as exc:
         dask.config.set(restore)
         raise OperationFailed(f"cannot start a local Dask cluster: {exc}") from None
-    cluster = Cluster(spec, Client(local), local)
+    # results straight from the workers: through the scheduler (Dask's default) they would
+    # be received and sent again by this very process
+    cluster = Cluster(spec, Client(local, direct_to_workers=True), local)
     cluster._restore = restore
     return cluster
 

@@ -11,32 +11,23 @@ tasks).
 
 from __future__ import annotations
 
-import sys
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 from scanner.archives._unit import inspect_one
 from scanner.archives.config import ZipConfig
 from scanner.archives.model import ArchiveReport
 from scanner.cluster.devices import DeviceMap
 from scanner.cluster.faults import maybe_die
+from scanner.cluster.share import read_share
 from scanner.cluster.wire import PackedResult, TaskRow, pack_result, unpack_tasks
-from scanner.fs._unit import root_tasks, scan_batch
-from scanner.fs.batch import Budget, SharedState
+from scanner.fs._unit import root_tasks
+from scanner.fs.batch import SharedState
 from scanner.fs.config import WalkConfig
 
 if TYPE_CHECKING:
     from scanner.cluster.blocks import Block
     from scanner.net.config import SweepConfig
     from scanner.net.model import HostResult
-
-#: A share's budget: checked between directories only, never inside one: an open scandir
-#: iterator cannot travel to another process, so a directory is finished where it started.
-_NO_LIMIT: Final = sys.maxsize
-
-
-def share_budget(seconds: float) -> Budget:
-    """The work-unit budget of a tree-walk share of ``seconds``."""
-    return Budget(max_entries=_NO_LIMIT, max_seconds=seconds, check_every=_NO_LIMIT)
 
 
 def _needs_devices(cfg: WalkConfig) -> bool:
@@ -53,13 +44,14 @@ def walk_roots(cfg: WalkConfig) -> PackedResult:
 
 
 def walk_share(rows: list[TaskRow], cfg: WalkConfig, seconds: float) -> PackedResult:
-    """Read directories from ``rows`` for about ``seconds``; the result holds what was
-    read and, as its frontier, the directories not reached (none of them open)."""
+    """Read directories from ``rows`` for about ``seconds`` with the anyio engine
+    (:mod:`scanner.cluster.share`); the result holds what was read and, as its frontier,
+    the directories not reached (none of them open)."""
     tasks = unpack_tasks(rows)
     devices = DeviceMap(cfg.roots) if _needs_devices(cfg) else None
     if devices is not None:
         tasks = devices.localize(tasks)
-    res = scan_batch(tasks, cfg, share_budget(seconds), SharedState())
+    res = read_share(tasks, cfg, seconds)
     if res.links and devices is None:
         devices = DeviceMap(cfg.roots)
     # the test hook kills the worker here, after the work and before the result is

@@ -29,7 +29,6 @@ executor runs on asyncio and trio alike.
 
 from __future__ import annotations
 
-import heapq
 import threading
 import time
 from collections.abc import Callable
@@ -40,6 +39,7 @@ import anyio.to_thread
 
 from scanner.cluster.connect import Cluster, ClusterLost
 from scanner.cluster.links import LinkLedger
+from scanner.cluster.share import add_result
 from scanner.cluster.spec import ShareConfig
 from scanner.cluster.tasks import walk_roots, walk_share
 from scanner.cluster.waiter import Quarantine, TaskFailed, Waiter, isolate
@@ -188,24 +188,7 @@ def _errors(errors: list[ItemError]) -> BatchResult:
 
 def combine(a: BatchResult, b: BatchResult, config: WalkConfig) -> BatchResult:
     """One result holding both ``a`` and ``b`` (``a`` is extended and returned)."""
-    a.totals.add(b.totals)
-    for ext, (files, nbytes) in b.extensions.items():
-        slot = a.extensions.get(ext)
-        if slot is None:
-            a.extensions[ext] = [files, nbytes]
-        else:
-            slot[0] += files
-            slot[1] += nbytes
-    a.largest = heapq.nlargest(config.largest, a.largest + b.largest)
-    heapq.heapify(a.largest)
-    a.errors += b.errors
-    a.entries += b.entries
-    a.frontier += b.frontier
-    a.links += b.links
-    a.dirs_read += b.dirs_read
-    a.calls += b.calls
-    a.wall += b.wall
-    a.cpu += b.cpu
+    add_result(a, b, config.largest)
     return a
 
 

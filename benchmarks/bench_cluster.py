@@ -314,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=5)
     p = sub.add_parser("rss")
     p.add_argument("base")
-    p.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    p.add_argument("--sizes", type=int, nargs="+", default=[100_000, 300_000, 1_000_000])
     p.add_argument("--cluster", default="local:2")
     p.add_argument("--rounds", type=int, default=3)
     p = sub.add_parser("multinode")

@@ -10,8 +10,9 @@ client milliseconds of CPU). :class:`ShareExecutor` is the engine's batch execut
 * every batch runs :func:`scanner.fs._unit.scan_batch` in a worker thread with a budget that
   never stops *inside* a directory (an open scandir iterator cannot travel to another
   process: a directory is finished where it started);
-* once the share's time is up, batches read nothing: their directories are set aside and go
-  back to the client as the share's frontier;
+* once the share's time is up (or it holds its maximum of listed entries: what a result
+  holds is what the client holds while it is in flight), batches read nothing: their
+  directories are set aside and go back to the client as the share's frontier;
 * everything the batches found is gathered into one result for the client (the engine's
   own report is not used: the client merges).
 
@@ -59,9 +60,12 @@ def _tuner_for(cfg: WalkConfig) -> Tuner:
 class ShareExecutor:
     """The engine's batch executor for one share (see the module docstring)."""
 
-    def __init__(self, tasks: list[DirTask], cfg: WalkConfig, seconds: float) -> None:
+    def __init__(
+        self, tasks: list[DirTask], cfg: WalkConfig, seconds: float, max_entries: int = _NO_LIMIT
+    ) -> None:
         self.tasks = tasks
         self.deadline = time.monotonic() + seconds
+        self.max_entries = max_entries
         #: what every batch found (the frontier aside)
         self.found = BatchResult()
         #: directories the share had no time left for
@@ -82,9 +86,9 @@ class ShareExecutor:
         self, tasks: list[DirTask], config: WalkConfig, budget: Budget, shared: SharedState
     ) -> BatchResult:
         """``scan_batch`` in a worker thread, never stopping inside a directory; nothing
-        once the share's time is up."""
+        once the share's time is up or it holds ``max_entries`` listed entries."""
         left = self.deadline - time.monotonic()
-        if left <= 0:
+        if left <= 0 or len(self.found.entries) >= self.max_entries:
             self.unread += tasks
             return BatchResult()
         whole_dirs = Budget(
@@ -129,10 +133,13 @@ def add_result(into: BatchResult, res: BatchResult, largest: int) -> None:
     into.cpu += res.cpu
 
 
-def read_share(tasks: list[DirTask], cfg: WalkConfig, seconds: float) -> BatchResult:
-    """Read ``tasks`` for about ``seconds`` with the anyio engine; the result holds what
-    was read and, as ``frontier``, the directories not reached (none of them open)."""
-    executor = ShareExecutor(tasks, cfg, seconds)
+def read_share(
+    tasks: list[DirTask], cfg: WalkConfig, seconds: float, max_entries: int = _NO_LIMIT
+) -> BatchResult:
+    """Read ``tasks`` for about ``seconds`` (and about ``max_entries`` listed entries: a
+    directory is always finished) with the anyio engine; the result holds what was read
+    and, as ``frontier``, the directories not reached (none of them open)."""
+    executor = ShareExecutor(tasks, cfg, seconds, max_entries)
     walker = Walker(cfg, executor=executor)
     walker.tuner = _tuner_for(cfg)
     anyio.run(walker.run)

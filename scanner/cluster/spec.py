@@ -93,6 +93,9 @@ class ShareConfig:
     #: doubling), so that a single root fans out to every worker at once.
     share_seconds: float = 0.25
     first_seconds: float = 0.02
+    #: A listing share also ends (between directories) once it holds this many entries:
+    #: results in flight are what the client holds in memory, whatever the tree's size.
+    share_entries: int = 16384
     #: Tasks kept in flight per worker thread: a worker finds its next share waiting when
     #: it finishes one, instead of idling through a round trip to the client.
     shares_per_thread: int = 2
@@ -110,7 +113,7 @@ class ShareConfig:
             )
         if not self.first_seconds > 0:
             raise UsageProblem("first_seconds must be positive")
-        for name in ("shares_per_thread", "block_addresses", "names_per_block"):
+        for name in ("shares_per_thread", "share_entries", "block_addresses", "names_per_block"):
             if getattr(self, name) < 1:
                 raise UsageProblem(f"{name} must be at least 1")
         if self.archives_per_batch < 1 or self.batch_max_bytes < 0:

@@ -43,15 +43,18 @@ def walk_roots(cfg: WalkConfig) -> PackedResult:
     return pack_result(res)
 
 
-def walk_share(rows: list[TaskRow], cfg: WalkConfig, seconds: float) -> PackedResult:
-    """Read directories from ``rows`` for about ``seconds`` with the anyio engine
+def walk_share(
+    rows: list[TaskRow], cfg: WalkConfig, seconds: float, max_entries: int
+) -> PackedResult:
+    """Read directories from ``rows`` for about ``seconds`` (``max_entries`` listed) with the
+    anyio engine
     (:mod:`scanner.cluster.share`); the result holds what was read and, as its frontier,
     the directories not reached (none of them open)."""
     tasks = unpack_tasks(rows)
     devices = DeviceMap(cfg.roots) if _needs_devices(cfg) else None
     if devices is not None:
         tasks = devices.localize(tasks)
-    res = read_share(tasks, cfg, seconds)
+    res = read_share(tasks, cfg, seconds, max_entries)
     if res.links and devices is None:
         devices = DeviceMap(cfg.roots)
     # the test hook kills the worker here, after the work and before the result is

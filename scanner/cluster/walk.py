@@ -138,6 +138,7 @@ class ClusterExecutor:
                 pack_tasks(tasks),
                 config,
                 seconds,
+                self.shares.share_entries,
                 name="walk",
                 stopped=_flag(shared),
                 grace=2 * seconds + 1.0,

@@ -20,7 +20,8 @@ that kills workers).
 
 from __future__ import annotations
 
-from scanner.cluster.archives import ClusterArchiveEngine, inspect_on_cluster
+from typing import TYPE_CHECKING, Any
+
 from scanner.cluster.connect import (
     Cluster,
     ClusterLost,
@@ -29,8 +30,31 @@ from scanner.cluster.connect import (
     require_dask,
 )
 from scanner.cluster.spec import ClusterSpec, ShareConfig
-from scanner.cluster.sweep import ClusterSweep, sweep_on_cluster
-from scanner.cluster.walk import ClusterExecutor, walk_on_cluster
+
+if TYPE_CHECKING:
+    from scanner.cluster.archives import ClusterArchiveEngine, inspect_on_cluster
+    from scanner.cluster.sweep import ClusterSweep, sweep_on_cluster
+    from scanner.cluster.walk import ClusterExecutor, walk_on_cluster
+
+#: Imported on first use: a walk does not load the archive and sweep engines.
+_LAZY = {
+    "ClusterArchiveEngine": "scanner.cluster.archives",
+    "inspect_on_cluster": "scanner.cluster.archives",
+    "ClusterSweep": "scanner.cluster.sweep",
+    "sweep_on_cluster": "scanner.cluster.sweep",
+    "ClusterExecutor": "scanner.cluster.walk",
+    "walk_on_cluster": "scanner.cluster.walk",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'scanner.cluster' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "Cluster",

@@ -9,11 +9,10 @@ archive), a big one goes alone; a few tasks per worker thread are in flight; eve
 goes to ``on_report`` as its task completes, one report per archive, merged by nobody but
 the consumer.
 
-The per-archive deadline holds as in one process: a task still running after ``deadline``
-seconds per archive is abandoned (Dask cannot stop a running task either: its worker thread
-finishes on its own) and its archives are sent again one by one, so that the slow one is
-found and reported with phase ``deadline``. An archive that keeps killing workers is found
-the same way (:func:`scanner.cluster.waiter.isolate`) and reported with phase ``cluster``.
+A task runs the archive engine itself on its batch (threads only), so the per-archive
+deadline holds from each archive's start, exactly as in one process (a task queued behind
+another on its worker does not lose its time). An archive that keeps killing workers is
+found by :func:`scanner.cluster.waiter.isolate` and reported with phase ``cluster``.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ import anyio
 import anyio.to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream
 
-from scanner.archives._unit import deadline_report, error_report
+from scanner.archives._unit import error_report
 from scanner.archives.config import EngineConfig, ZipConfig
 from scanner.archives.engine import EngineStats, OnReport, candidate_stream
 from scanner.archives.model import ArchiveReport, Candidate
@@ -59,6 +58,7 @@ class ClusterArchiveEngine:
         self._waiter = Waiter(cluster)
         self._quarantine = Quarantine()
         self._stop = threading.Event()
+        self._lock = threading.Lock()
         self._slots = self.shares.shares_per_thread * cluster.threads()
 
     async def run(self, candidates: MemoryObjectReceiveStream[Candidate]) -> EngineStats:
@@ -111,23 +111,19 @@ class ClusterArchiveEngine:
         try:
             return self._attempt(batch)
         except TaskFailed:  # it kept killing workers
-            self.suspects += 1
+            with self._lock:
+                self.suspects += 1
             return isolate(batch, self._attempt, list.__add__, _condemned, self._quarantine)
 
     def _attempt(self, batch: list[Candidate]) -> list[ArchiveReport]:
-        deadline = self.engine.deadline
-        give_up = None if deadline is None else time.monotonic() + deadline * len(batch)
-
-        def stopped() -> bool:
-            return self._stop.is_set() or (give_up is not None and time.monotonic() > give_up)
-
         try:
             reports = self._waiter.run(
                 inspect_archives,
-                [c.path for c in batch],
+                batch,
                 self.cfg,
+                self.engine,
                 name="zip",
-                stopped=stopped,
+                stopped=self._stop.is_set,
                 grace=0.0,
             )
         except TaskFailed as exc:
@@ -135,15 +131,8 @@ class ClusterArchiveEngine:
                 raise
             message = f"cluster task failed: {type(exc.cause).__name__}: {exc.cause}"
             return [error_report(ItemError(c.path, "cluster", message), c.size) for c in batch]
-        if reports is not None:
-            return reports
-        if self._stop.is_set() or deadline is None:
-            return []  # the run was stopped: what was not finished is not reported
-        if len(batch) == 1:
-            self.stats.deadlines += 1
-            return [deadline_report(batch[0], deadline)]
-        # one of them is slow: each on its own, so that only that one is given up
-        return [report for c in batch for report in self._attempt([c])]
+        # None: the run was stopped, and what was not finished is not reported
+        return reports or []
 
 
 def _condemned(candidate: Candidate) -> list[ArchiveReport]:

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from scanner.errors import UsageProblem
-from scanner.system import usable_cpus
 
 #: ``local`` with an optional worker count.
 _LOCAL: Final = re.compile(r"local(?::(\d{1,4}))?\Z")
@@ -70,7 +69,11 @@ class ClusterSpec:
     @property
     def local_workers(self) -> int:
         """Worker processes a ``local`` cluster starts."""
-        return self.workers if self.workers is not None else usable_cpus()
+        if self.workers is not None:
+            return self.workers
+        from scanner.system import usable_cpus
+
+        return usable_cpus()
 
     def describe(self) -> str:
         """How the cluster is named in messages."""

@@ -61,6 +61,7 @@ class ClusterSweep:
         self._waiter = Waiter(cluster)
         self._quarantine = Quarantine()
         self._stop = threading.Event()
+        self._counter_lock = threading.Lock()
         self._lock = anyio.Lock()
 
     async def run(self, blocks: Iterator[Block]) -> SweepSummary:
@@ -90,7 +91,8 @@ class ClusterSweep:
         try:
             return self._attempt(list(block.targets()), block)
         except TaskFailed:  # it kept killing workers
-            self.suspects += 1
+            with self._counter_lock:
+                self.suspects += 1
             return isolate(
                 list(block.targets()), self._attempt, list.__add__, _condemned, self._quarantine
             )

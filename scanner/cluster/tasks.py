@@ -1,21 +1,19 @@
-"""The task functions a Dask worker runs: plain functions around the engines' work units.
+"""The task functions a Dask worker runs: plain functions around the engines.
 
 Plain, not ``async def``: a worker runs coroutine tasks on its own event loop, where
 ``anyio.run`` fails; a plain function runs in a worker thread, where it may run an event loop
-of its own (the sweep does). Nothing here starts processes (a worker's processes are
-daemonic and cannot have children) or writes anything: a task can run twice after a worker
-dies, so it only returns its result and the client merges. Importing this module does not
-import Dask; the workers need ``scanner`` installed (and the scheduler too, which unpickles
-tasks).
+of its own (every task here does: the tree, archive and sweep engines run inside it). Nothing
+here starts processes with ``multiprocessing`` (a worker's processes are daemonic and cannot
+have children) or writes anything: a task can run twice after a worker dies, so it only
+returns its result and the client merges. Importing this module does not import Dask (nor
+the archive and sweep engines, until a task needs them); the workers need ``scanner``
+installed, and so does the scheduler, which unpickles tasks.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from scanner.archives._unit import inspect_one
-from scanner.archives.config import ZipConfig
-from scanner.archives.model import ArchiveReport
 from scanner.cluster.devices import DeviceMap
 from scanner.cluster.faults import maybe_die
 from scanner.cluster.share import read_share
@@ -25,6 +23,8 @@ from scanner.fs.batch import SharedState
 from scanner.fs.config import WalkConfig
 
 if TYPE_CHECKING:
+    from scanner.archives.config import EngineConfig, ZipConfig
+    from scanner.archives.model import ArchiveReport, Candidate
     from scanner.cluster.blocks import Block
     from scanner.net.config import SweepConfig
     from scanner.net.model import HostResult
@@ -63,10 +63,27 @@ def walk_share(
     return pack_result(res if devices is None else devices.canonize(res))
 
 
-def inspect_archives(paths: list[str], cfg: ZipConfig) -> list[ArchiveReport]:
-    """Inspect a batch of archives, one report each (the work unit never raises)."""
-    reports = [inspect_one(path, cfg) for path in paths]
-    maybe_die("zip", paths)
+def inspect_archives(
+    candidates: list[Candidate], cfg: ZipConfig, engine: EngineConfig
+) -> list[ArchiveReport]:
+    """Inspect a batch of archives with the archive engine on an event loop of its own
+    (threads only: the cluster is the parallelism), so that its per-archive deadline holds
+    from each archive's start, as in one process; one report per archive."""
+    from dataclasses import replace
+
+    import anyio
+
+    from scanner.archives.config import ProcessPolicy
+    from scanner.archives.engine import inspect_paths
+
+    reports: list[ArchiveReport] = []
+
+    async def keep(report: ArchiveReport) -> None:
+        reports.append(report)
+
+    engine = replace(engine, processes=ProcessPolicy.NEVER)
+    anyio.run(inspect_paths, candidates, cfg, keep, engine)
+    maybe_die("zip", [c.path for c in candidates])
     return reports
 
 

@@ -16,6 +16,7 @@ user as records or as one :class:`ClusterLost` error instead.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -153,6 +154,11 @@ def _start_local(spec: ClusterSpec) -> Cluster:
     # a forked worker inherits them)
     restore = {key: dask.config.get(key) for key in settings}
     dask.config.set(settings)
+    # Ctrl-C reaches the whole foreground process group: the workers must leave it to this
+    # process (which stops the run and then the cluster). Dask's loop thread is created in
+    # here and its worker processes are forked from it: blocking SIGINT in this thread meanwhile
+    # blocks it in them for good, while the main thread keeps handling it.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         local = LocalCluster(
             n_workers=spec.local_workers,
@@ -167,6 +173,8 @@ def _start_local(spec: ClusterSpec) -> Cluster:
     except Exception as exc:
         dask.config.set(restore)
         raise OperationFailed(f"cannot start a local Dask cluster: {exc}") from None
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     # results straight from the workers: through the scheduler (Dask's default) they would
     # be received and sent again by this very process
     cluster = Cluster(spec, Client(local, direct_to_workers=True), local)

@@ -110,12 +110,12 @@ def ext_main(args: argparse.Namespace) -> int:
     if args.cluster is None:
         report = anyio.run(walk, cfg, on_batch)
     else:
-        from scanner.cluster import ClusterSpec, ShareConfig, open_cluster, walk_on_cluster
+        from scanner.cluster import ClusterSpec, ShareConfig, walk_on_cluster
 
+        # the cluster is started (and closed) by the walk: this process reads meanwhile
         shares = ShareConfig(share_seconds=args.share_seconds)
-        with open_cluster(ClusterSpec.parse(args.cluster)) as cluster:
-            run = functools.partial(walk_on_cluster, cluster, cfg, on_batch, shares=shares)
-            report = anyio.run(run)
+        spec = ClusterSpec.parse(args.cluster)
+        report = anyio.run(functools.partial(walk_on_cluster, spec, cfg, on_batch, shares=shares))
     if not args.list:
         json.dump({k: list(v) for k, v in sorted(report.extensions.as_dict().items())}, out)
         out.write("\n")

@@ -58,7 +58,9 @@ def _file_id(path: str) -> str:
 
 
 async def walk_digest(
-    cfg: WalkConfig, cluster: Cluster | None = None, shares: ShareConfig | None = None
+    cfg: WalkConfig,
+    cluster: Cluster | ClusterSpec | None = None,
+    shares: ShareConfig | None = None,
 ) -> dict[str, Any]:
     """The digest of one walk, in this process or on ``cluster``."""
     entries: list[Entry] = []

@@ -123,6 +123,15 @@ async def test_local_cluster_gives_the_single_process_result(
         assert any(e[1] == "loop" for e in single["errors"])
 
 
+@pytest.mark.parametrize("name", ["count", "list", "follow"])
+async def test_a_cluster_started_by_the_walk_reads_here_meanwhile(tree: Path, name: str) -> None:
+    # given a spec, the walk starts the cluster itself, reading the first directories in
+    # this process while it starts (devices and hard links named as the workers name them)
+    cfg = config(name, (str(tree),))
+    got = await walk_digest(cfg, ClusterSpec.parse("local:2"), ShareConfig(share_seconds=0.01))
+    assert got == await walk_digest(cfg)
+
+
 async def test_the_huge_directory_is_read_whole_by_one_task(tree: Path, local2: Cluster) -> None:
     # a directory is never split between tasks (an open scandir cannot travel): however
     # short the share, the 12,000 entries come back in one batch

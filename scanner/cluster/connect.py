@@ -44,6 +44,16 @@ class ClusterLost(OperationFailed):
         self.report: object | None = None
 
 
+def require_dask_installed() -> None:
+    """Fail at once, without importing it (a second or so), when Dask is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("distributed") is None:
+        raise OperationFailed(
+            f"--cluster needs Dask (no module named 'distributed'): {INSTALL_HINT}"
+        )
+
+
 def require_dask() -> None:
     """Import Dask distributed, or raise a one-line ``OperationFailed`` naming the extra."""
     try:

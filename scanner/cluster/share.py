@@ -46,6 +46,13 @@ _tuners: OrderedDict[WalkConfig, Tuner] = OrderedDict()
 _tuners_lock = threading.Lock()
 
 
+def whole_directories(seconds: float) -> Budget:
+    """A work-unit budget of ``seconds`` that is only checked between directories: an open
+    scandir iterator cannot travel to another process, so a directory is finished where it
+    was opened."""
+    return Budget(max_entries=_NO_LIMIT, max_seconds=seconds, check_every=_NO_LIMIT)
+
+
 def _tuner_for(cfg: WalkConfig) -> Tuner:
     with _tuners_lock:
         tuner = _tuners.pop(cfg, None)
@@ -91,11 +98,9 @@ class ShareExecutor:
         if left <= 0 or len(self.found.entries) >= self.max_entries:
             self.unread += tasks
             return BatchResult()
-        whole_dirs = Budget(
-            max_entries=_NO_LIMIT, max_seconds=min(budget.max_seconds, left), check_every=_NO_LIMIT
-        )
+        whole = whole_directories(min(budget.max_seconds, left))
         res = await anyio.to_thread.run_sync(
-            scan_batch, tasks, config, whole_dirs, shared, limiter=self._threads
+            scan_batch, tasks, config, whole, shared, limiter=self._threads
         )
         self._gather(res)
         return res

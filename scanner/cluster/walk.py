@@ -37,14 +37,16 @@ from typing import Final
 import anyio
 import anyio.to_thread
 
-from scanner.cluster.connect import Cluster, ClusterLost
+from scanner.cluster.connect import Cluster, ClusterLost, connect, require_dask_installed
+from scanner.cluster.devices import DeviceMap
 from scanner.cluster.links import LinkLedger
-from scanner.cluster.share import add_result
-from scanner.cluster.spec import ShareConfig
+from scanner.cluster.share import add_result, whole_directories
+from scanner.cluster.spec import ClusterSpec, ShareConfig
 from scanner.cluster.tasks import walk_roots, walk_share
 from scanner.cluster.waiter import Quarantine, TaskFailed, Waiter, isolate
 from scanner.cluster.wire import pack_tasks, unpack_result
 from scanner.errors import ItemError
+from scanner.fs._unit import root_tasks, scan_batch
 from scanner.fs.batch import BatchResult, Budget, DirTask, SharedState
 from scanner.fs.config import WalkConfig
 from scanner.fs.engine import BatchConsumer, Walker
@@ -57,34 +59,53 @@ _REFRESH_S: Final = 2.0
 class ClusterExecutor:
     """The tree engine's batch executor on a Dask cluster (see the module docstring)."""
 
-    def __init__(self, cluster: Cluster, shares: ShareConfig | None = None) -> None:
-        self.cluster = cluster
+    def __init__(self, cluster: Cluster | None, shares: ShareConfig | None = None) -> None:
         self.shares = shares or ShareConfig()
         self.ledger = LinkLedger()
         #: shares that kept killing workers (run again alone, split)
         self.suspects = 0
-        self._waiter = Waiter(cluster)
+        #: batches read in this process while the cluster was starting
+        self.local_batches = 0
         self._lock = threading.Lock()
-        self._threads = cluster.threads()
-        self._refreshed = time.monotonic()
         self._seconds = min(self.shares.first_seconds, self.shares.share_seconds)
         self._limiter: anyio.CapacityLimiter | None = None
         self._quarantine = Quarantine()
+        self._devices: DeviceMap | None = None
+        self.cluster: Cluster | None = None
+        self._waiter: Waiter | None = None
+        self._threads = 0
+        self._refreshed = time.monotonic()
+        if cluster is not None:
+            self.attach(cluster)
+
+    def attach(self, cluster: Cluster) -> None:
+        """Start sending shares to ``cluster`` (until then, batches are read here)."""
+        self._threads = cluster.threads()
+        self._waiter = Waiter(cluster)
+        self.cluster = cluster
 
     @property
     def slots(self) -> int:
-        """Shares in flight: a few per worker thread."""
+        """Shares in flight: a few per worker thread; one batch at a time in this process
+        while the cluster starts."""
+        if self.cluster is None:
+            return 1
         return self.shares.shares_per_thread * self._threads
 
     async def roots(self, config: WalkConfig, shared: SharedState) -> BatchResult:
-        """Stat the roots on a worker (the client may not see the file system)."""
+        """Stat the roots on a worker (the client may not see the file system), or here
+        while a local cluster starts."""
+        if self.cluster is None:
+            return await self._hop(self._local, None, config, None, shared)
         return await self._hop(self._roots, config, shared)
 
     async def batch(
         self, tasks: list[DirTask], config: WalkConfig, budget: Budget, shared: SharedState
     ) -> BatchResult:
-        """One share as one task; ``budget`` (the in-process tuner's) is not used: a share
-        runs for ``share_seconds``."""
+        """One share as one task (``budget``, the in-process tuner's, is not used: a share
+        runs for ``share_seconds``), or a batch here while a local cluster starts."""
+        if self.cluster is None:
+            return await self._hop(self._local, tasks, config, budget, shared)
         return await self._hop(self._share, tasks, config, shared)
 
     async def _hop(self, func: Callable[..., BatchResult], *args: object) -> BatchResult:
@@ -94,7 +115,28 @@ class ClusterExecutor:
 
     # --- in worker threads -------------------------------------------------------------
 
+    def _local(
+        self,
+        tasks: list[DirTask] | None,
+        config: WalkConfig,
+        budget: Budget | None,
+        shared: SharedState,
+    ) -> BatchResult:
+        """The work unit in this process, finishing every directory it opens (what it
+        leaves goes to the cluster later), its devices named as the workers name them."""
+        if tasks is None:
+            res = root_tasks(config, shared)
+        else:
+            seconds = budget.max_seconds if budget is not None else self.shares.first_seconds
+            res = scan_batch(tasks, config, whole_directories(seconds), shared)
+            with self._lock:
+                self.local_batches += 1
+        if self._devices is None:
+            self._devices = DeviceMap(config.roots)
+        return self._settle(self._devices.canonize(res), config)
+
     def _roots(self, config: WalkConfig, shared: SharedState) -> BatchResult:
+        assert self._waiter is not None
         try:
             packed = self._waiter.run(
                 walk_roots, config, name="roots", stopped=_flag(shared), grace=1.0
@@ -132,6 +174,7 @@ class ClusterExecutor:
     ) -> BatchResult:
         """One task for ``tasks``; raises ``TaskFailed`` only when it kept killing workers
         (any other failure is an error record per directory)."""
+        assert self._waiter is not None
         try:
             packed = self._waiter.run(
                 walk_share,
@@ -162,7 +205,8 @@ class ClusterExecutor:
             return
         self._refreshed = now
         try:
-            self._threads = self.cluster.threads()
+            if self.cluster is not None:
+                self._threads = self.cluster.threads()
         except Exception:  # the next task says what is wrong, with a clearer error
             return
 
@@ -194,7 +238,7 @@ def combine(a: BatchResult, b: BatchResult, config: WalkConfig) -> BatchResult:
 
 
 async def walk_on_cluster(
-    cluster: Cluster,
+    cluster: Cluster | ClusterSpec,
     config: WalkConfig,
     on_batch: BatchConsumer | None = None,
     *,
@@ -203,8 +247,47 @@ async def walk_on_cluster(
     """Walk the roots of ``config`` on ``cluster``; the same report as
     ``scanner.fs.walk(config, on_batch)``. ``on_batch`` sees each share's entries, errors
     and counts as it completes. Raises ``ClusterLost`` when the scheduler goes away (its
-    ``report`` attribute holds what was merged)."""
-    walker = Walker(config, on_batch, executor=ClusterExecutor(cluster, shares))
+    ``report`` attribute holds what was merged).
+
+    Given a :class:`ClusterSpec`, the cluster is started (and closed at the end) here; a
+    ``local`` one starts in a worker thread while this process already reads the first
+    directories, so the second or so an embedded cluster takes to start is not lost."""
+    if isinstance(cluster, Cluster):
+        return await _walk(Walker(config, on_batch, executor=ClusterExecutor(cluster, shares)))
+    spec = cluster
+    if spec.kind != "local":
+        # the client may not see the file system, nor should it read it: connect first
+        started = await anyio.to_thread.run_sync(connect, spec)
+        try:
+            return await walk_on_cluster(started, config, on_batch, shares=shares)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(started.close)
+    require_dask_installed()
+    executor = ClusterExecutor(None, shares)
+    walker = Walker(config, on_batch, executor=executor)
+    up: list[Cluster] = []
+
+    async def start() -> None:
+        up.append(await anyio.to_thread.run_sync(connect, spec))
+        executor.attach(up[0])
+
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(start)
+            report = await _walk(walker)
+    except ExceptionGroup as group:
+        if len(group.exceptions) == 1:
+            raise group.exceptions[0] from None
+        raise
+    finally:
+        with anyio.CancelScope(shield=True):
+            for started in up:
+                await anyio.to_thread.run_sync(started.close)
+    return report
+
+
+async def _walk(walker: Walker) -> WalkReport:
     try:
         return await walker.run()
     except ClusterLost as exc:

@@ -131,6 +131,32 @@ def test_concurrent_stats_overlap(tree: TreeManifest, tmp_path: Path) -> None:
 
 
 @needs_fuse
+def test_the_cap_holds_calls_in_flight(tree: TreeManifest, tmp_path: Path) -> None:
+    latency, n, cap = 0.03, 8, 2
+    src = Path(tree.root)
+    biggest = max((p for p, _, _ in os.walk(src)), key=lambda p: len(os.listdir(p)))
+    names = sorted(e.name for e in os.scandir(biggest) if e.is_file(follow_symlinks=False))[:n]
+    with mount_slowfs(src, tmp_path / "mnt", latency_s=latency, max_in_flight=cap) as lab:
+        dir_fd = os.open(lab.mountpoint / os.path.relpath(biggest, src), os.O_RDONLY)
+        for name in names:
+            os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        started = time.perf_counter()
+        threads = [
+            threading.Thread(target=os.stat, args=(name,), kwargs={"dir_fd": dir_fd})
+            for name in names
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - started
+        os.close(dir_fd)
+    assert lab.stats is not None and lab.stats["max_in_flight"] == cap
+    # two calls per stat, two at a time: the mount cannot answer faster than this
+    assert elapsed >= 0.9 * (2 * n / cap) * latency
+
+
+@needs_fuse
 @pytest.mark.parametrize("exc_type", [RuntimeError, KeyboardInterrupt])
 def test_errors_in_the_body_still_unmount_and_reap(
     tree: TreeManifest, tmp_path: Path, exc_type: type[BaseException]

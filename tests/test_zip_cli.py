@@ -301,3 +301,19 @@ def test_every_hostile_case_of_the_lab_is_reported_by_the_command(tmp_path: Path
     assert checked >= len(expected) // 2
     criticals = recs[-1]["findings"]["critical"]
     assert criticals > 0 and ran.code == exit_codes.PARTIAL
+
+
+def test_a_listing_abandoned_at_its_deadline_lets_the_process_exit(tmp_path: Path) -> None:
+    """--list streams members from a worker thread; a thread abandoned at the per-archive
+    deadline must stop writing and never hold the process open (it once waited forever for
+    an event loop that had closed)."""
+    import zipfile
+
+    big = tmp_path / "big.zip"
+    with zipfile.ZipFile(big, "w") as zf:
+        for i in range(60_000):
+            zf.writestr(f"dir/name/file{i:06d}.txt", b"")
+    start = time.monotonic()
+    ran = run_cli("zip", "--list", "--deadline", "1ms", str(big), timeout=60)
+    assert time.monotonic() - start < 30
+    assert ran.code == exit_codes.PARTIAL and "deadline" in ran.err and "Traceback" not in ran.err

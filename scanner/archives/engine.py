@@ -293,11 +293,19 @@ async def inspect_paths(
 ) -> EngineStats:
     """Inspect ``candidates`` (a list or a receive stream) and stream reports to ``on_report``."""
     runner = ArchiveEngine(cfg, engine or EngineConfig(), on_report, work)
+    return await runner.run(await candidate_stream(candidates))
+
+
+async def candidate_stream(
+    candidates: Sequence[Candidate] | MemoryObjectReceiveStream[Candidate],
+) -> MemoryObjectReceiveStream[Candidate]:
+    """``candidates`` as the receive stream an engine's ``run`` takes (a list is sent into a
+    closed stream of its own size)."""
     if not isinstance(candidates, Sequence):
-        return await runner.run(candidates)
+        return candidates
     items = list(candidates)
     send, receive = anyio.create_memory_object_stream[Candidate](max(1, len(items)))
     async with send:
         for item in items:
             send.send_nowait(item)
-    return await runner.run(receive)
+    return receive

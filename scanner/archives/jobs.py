@@ -3,14 +3,16 @@ archives, inspect them concurrently, emit each report as it completes, choose th
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Sequence
+from concurrent.futures import CancelledError
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
 from typing import Any
 
 import anyio
 import anyio.from_thread
+from anyio.from_thread import BlockingPortal
 
 from scanner import exit_codes
 from scanner.archives._unit import error_report, inspect_one
@@ -47,13 +49,24 @@ class _ListingSink:
     CSV): the reader hands it each archive's members in chunks as it reads the central
     directory, and it writes them through the record stream at once, so no report holds a
     million members. One archive (with its nested ones) is listed at a time: the work unit
-    holds ``lock`` while it inspects, so two archives' lines never interleave."""
+    holds ``lock`` while it inspects, so two archives' lines never interleave.
 
-    def __init__(self, out: RecordStream) -> None:
+    A chunk goes to the event loop through a blocking portal and the thread waits for it
+    (back-pressure, order), but never past the run's end: once ``stop`` was called (the run
+    finished, was interrupted, or its reader went away) a waiting thread gives up and drops
+    the rest, so a thread abandoned at a deadline cannot keep the process from exiting."""
+
+    def __init__(self, out: RecordStream, portal: BlockingPortal) -> None:
         self.out = out
+        self.portal = portal
         self.lock = threading.Lock()
+        self._stopped = threading.Event()
         self._total = 0
         self._count = 0
+
+    def stop(self) -> None:
+        """No more writes: threads still listing drop what they read."""
+        self._stopped.set()
 
     def work(self, path: str, cfg: ZipConfig) -> ArchiveReport:
         """The work unit for the engine: ``inspect_one`` with this sink, one at a time."""
@@ -73,9 +86,22 @@ class _ListingSink:
         self._emit("listing_end", [(archive, self._total, self._count)])
 
     def _emit(self, kind: str, items: list[Any]) -> None:
-        # RuntimeError: the run is over (a thread abandoned at its deadline): nowhere to write
-        with contextlib.suppress(RuntimeError):
-            anyio.from_thread.run(self.out.emit, kind, items)
+        if self._stopped.is_set():
+            return
+        try:
+            done = self.portal.start_task_soon(self.out.emit, kind, items)
+        except RuntimeError:  # the portal has closed: the run is over
+            self._stopped.set()
+            return
+        while not self._stopped.is_set():
+            try:
+                done.result(timeout=0.1)
+                return
+            except FutureTimeout:
+                continue
+            except CancelledError:
+                break
+        done.cancel()
 
 
 class ZipJob:
@@ -146,13 +172,21 @@ class ZipJob:
         send, receive = anyio.create_memory_object_stream[Candidate](
             self.engine.workers * self.engine.batch_max_files
         )
-        engine, work = self.engine, None
-        if self.stream_members:
-            work = _ListingSink(out).work
-            engine = replace(engine, processes=ProcessPolicy.NEVER)
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(lambda: find_archives(self.paths, send, on_error, sniff=self.sniff))
-            await ArchiveEngine(self.cfg, engine, on_report, work).run(receive)
+        async with anyio.from_thread.BlockingPortal() as portal:
+            engine, work, sink = self.engine, None, None
+            if self.stream_members:
+                sink = _ListingSink(out, portal)
+                work = sink.work
+                engine = replace(engine, processes=ProcessPolicy.NEVER)
+            try:
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(
+                        lambda: find_archives(self.paths, send, on_error, sniff=self.sniff)
+                    )
+                    await ArchiveEngine(self.cfg, engine, on_report, work).run(receive)
+            finally:
+                if sink is not None:
+                    sink.stop()
 
     async def end(self, out: RecordStream) -> None:
         """Nothing is known only at the end."""

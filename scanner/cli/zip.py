@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from scanner.archives.config import ZipConfig
-from scanner.cli._options import CsvOpt, JsonlOpt, JsonOpt, OutputOpt, QuietOpt
+from scanner.cli._options import CsvOpt, JsonlOpt, JsonOpt, OutputOpt, QuietOpt, duration
 
 #: The audit thresholds' defaults, shown in --help (each documented with its source there).
 _DEFAULTS = ZipConfig()
@@ -79,7 +79,10 @@ WorkersOpt = Annotated[
 DeadlineOpt = Annotated[
     float,
     typer.Option(
-        "--deadline", help="Seconds one archive may take before it is abandoned (an error)."
+        "--deadline",
+        parser=duration(bare_max=None),
+        metavar="DURATION",
+        help="Time one archive may take before it is abandoned (an error): 90s, 2m, 500ms.",
     ),
 ]
 

@@ -123,6 +123,7 @@ def _scan(
     heap = res.largest
     errors = res.errors
     entries = res.entries
+    multi_links = res.links
     excl = _excluder(cfg.excludes)
     ex_name = excl.name if excl is not None else None
     ex_path = excl.path if excl is not None else None
@@ -228,11 +229,15 @@ def _scan(
                             counted = False
                             if st is not None:
                                 size = st.st_size
-                                if st.st_nlink > 1 and not first_link(st.st_dev, st.st_ino):
-                                    size = 0  # a further name of a file already counted
-                                else:
+                                if st.st_nlink < 2:
                                     counted = True
                                     nbytes += size
+                                elif first_link(st.st_dev, st.st_ino):
+                                    counted = True
+                                    nbytes += size
+                                    multi_links.append((st.st_dev, st.st_ino, size, prefix + name))
+                                else:
+                                    size = 0  # a further name of a file already counted
                             i = name.rfind(".")
                             if i > 0 and name[0] != "." and not compound:
                                 ext = name[i + 1 :]
@@ -416,7 +421,12 @@ def root_tasks(cfg: WalkConfig, shared: SharedState) -> BatchResult:
             res.totals.other += 1
             continue
         res.totals.files += 1
-        size = st.st_size if (st.st_nlink < 2 or shared.first_link(st.st_dev, st.st_ino)) else 0
+        size = st.st_size
+        if st.st_nlink > 1:
+            if shared.first_link(st.st_dev, st.st_ino):
+                res.links.append((st.st_dev, st.st_ino, size, root))
+            else:
+                size = 0
         res.totals.bytes += size
         slot = res.extensions.setdefault(extension_of(name, cfg.compound_extensions), [0, 0])
         slot[0] += 1

@@ -117,6 +117,11 @@ class BatchResult:
     entries: list[Entry] = field(default_factory=list)
     # directories left unread when the budget ran out: the new frontier
     frontier: list[DirTask] = field(default_factory=list)
+    # (st_dev, st_ino, size, path) of every multi-link file whose bytes this batch counted
+    # (the first of its names that ``SharedState.first_link`` saw). Rare, so cheap; a
+    # scheduler whose work units do not share one ``SharedState`` (a cluster's workers)
+    # settles the inodes counted by several of them at merge (``scanner.cluster.links``).
+    links: list[tuple[int, int, int, str]] = field(default_factory=list)
     dirs_read: int = 0
     # metadata system calls made (scandir + stat), wall and thread CPU seconds: the tuner
     # derives the per-call latency of the file system from them

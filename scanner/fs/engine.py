@@ -116,9 +116,12 @@ class Walker:
 
     async def _dispatch(self, tg: TaskGroup) -> None:
         frontier = self._frontier
+        executor = self._executor
         while True:
-            if frontier and self._running < self.tuner.limit:
-                tasks = frontier.share(self.tuner.limit)
+            slots = executor.slots
+            limit = self.tuner.limit if slots is None else slots
+            if frontier and self._running < limit:
+                tasks = frontier.share(limit)
                 self._running += 1
                 self._unstarted[id(tasks)] = tasks
                 tg.start_soon(self._batch, tasks)

@@ -3,7 +3,8 @@
 The engine (``scanner.fs.engine.Walker``) owns the frontier, the tuner, the merge and the
 consumer; an executor only runs work-unit calls and hands their ``BatchResult`` back. Today
 the work unit runs in worker threads (:class:`ThreadExecutor`, one hop per batch); another
-executor (worker processes, a cluster) implements the same two methods.
+executor (worker processes, a cluster: ``scanner.cluster``) implements the same two
+methods and says through ``slots`` how many batches it wants in flight.
 
 Both calls must return what was read even when the walk is being cancelled (the engine
 shields them): a batch's budget bounds how long that takes.
@@ -24,6 +25,12 @@ from scanner.fs.config import WalkConfig
 class BatchExecutor(Protocol):
     """Runs the tree engine's work unit."""
 
+    @property
+    def slots(self) -> int | None:
+        """How many batches to keep in flight: None lets the engine's tuner decide (threads
+        in this process); a number fixes it (a cluster: a few shares per worker thread)."""
+        ...
+
     async def roots(self, config: WalkConfig, shared: SharedState) -> BatchResult:
         """Stat the roots: their counts, errors and first frontier."""
         ...
@@ -40,6 +47,11 @@ class ThreadExecutor:
 
     def __init__(self, threads: int) -> None:
         self._threads = anyio.CapacityLimiter(threads)
+
+    @property
+    def slots(self) -> int | None:
+        """None: the tuner sizes the concurrency from the latency it observes."""
+        return None
 
     async def roots(self, config: WalkConfig, shared: SharedState) -> BatchResult:
         """``root_tasks`` in a worker thread."""

@@ -14,6 +14,12 @@ reply, deterministic per address; reply *i* adds ``(i-1) % 3`` tenths of that, s
 
 Behaviours are matched in order against the address with sh ``case`` patterns, so keys are
 exact addresses or globs (``"127.0.0.*[13579]"``); the first match wins, else ``default``.
+
+A node's capacity, for the multi-node lab: when ``SCANNER_FAKEPING_SLOTS=DIR:K`` is set in
+the environment (:data:`SLOTS_ENV`, one ``DIR`` per simulated node), at most ``K`` fakes
+answer at once per ``DIR``: each holds a ``flock`` on the slot its address hashes to
+(``n % K``, n the address's last number) for its whole run, so one node sweeps at most
+``K / latency`` hosts per second however high ``-j`` is, and adding nodes adds capacity.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from typing import Final
 
 #: Every fake's text contains this, so tests can find stray processes by their command line.
 MARKER_PREFIX: Final = "scanner-fake-ping"
+#: ``DIR:K``: at most K fakes answer at once per DIR (a node's capacity, see the docstring).
+SLOTS_ENV: Final = "SCANNER_FAKEPING_SLOTS"
 
 
 class Kind(enum.Enum):
@@ -135,6 +143,13 @@ __ARMS__
   *) ;;
 esac
 us "$timeout"; t_us=$_us; us "$interval"; i_us=$_us
+# A node's capacity (the multi-node lab): with SCANNER_FAKEPING_SLOTS=DIR:K, at most K fakes
+# answer at once per DIR (one DIR per node); the others wait for the slot their address
+# hashes to, holding it until they exit.
+case "${SCANNER_FAKEPING_SLOTS:-}" in
+  *:*) exec 9>"${SCANNER_FAKEPING_SLOTS%:*}/slot$(( n % ${SCANNER_FAKEPING_SLOTS##*:} ))"
+       flock 9 ;;
+esac
 case "$mode" in
   hang)
     trap '' TERM INT HUP

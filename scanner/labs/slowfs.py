@@ -27,6 +27,12 @@ What makes the lab honest:
   ``readlink`` per resolution.
 * **Identity passes through.** ``use_ino`` makes ``st_ino`` the source's inode, so hard links
   look like hard links and (st_dev, st_ino) cycle detection works on the mount.
+* **One mount, a fixed bandwidth (optional).** ``max_in_flight`` caps the calls one mount
+  serves at once, as an NFS client's RPC slot table caps the requests one node has in
+  flight to its server: past the cap a call waits for a slot, then pays its latency. A mount
+  then answers at most ``max_in_flight / latency`` calls per second however many threads ask,
+  as one node does; the multi-node lab (``scanner.labs.multinode``) gives each cluster worker
+  its own mount, so adding workers adds bandwidth as adding nodes does.
 
 The server runs in a child process (``python -m scanner.labs.slowfs``); :func:`mount_slowfs`
 starts it, waits until the mount is live, and always unmounts and reaps it, also on errors and
@@ -109,6 +115,8 @@ class SlowFS:
     #: Counters written by the server when it exits (None before, or if it was killed):
     #: ``calls`` per operation, ``delayed`` calls, ``max_in_flight`` concurrent calls.
     stats: dict[str, Any] | None = None
+    #: Calls served at once at most (None: no cap).
+    max_in_flight: int | None = None
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def running(self) -> bool:
@@ -123,8 +131,10 @@ def mount_slowfs(
     latency_s: float = DEFAULT_LATENCY_S,
     *,
     delay_io: bool = False,
+    max_in_flight: int | None = None,
 ) -> Iterator[SlowFS]:
-    """Mount ``source`` read-only at ``mountpoint`` with ``latency_s`` per metadata call.
+    """Mount ``source`` read-only at ``mountpoint`` with ``latency_s`` per metadata call
+    (at most ``max_in_flight`` calls served at once, when given).
 
     Blocks until the mount is live, yields a :class:`SlowFS`, and on exit (normal, error or
     KeyboardInterrupt) unmounts, waits for the server to exit and reaps it. ``mountpoint`` is
@@ -137,6 +147,8 @@ def mount_slowfs(
         raise UsageProblem(f"slowfs source is not a directory: {src}")
     if isinstance(latency_s, bool) or not 0 <= latency_s <= 10:
         raise UsageProblem(f"slowfs latency must be within 0..10 s, got {latency_s}")
+    if max_in_flight is not None and max_in_flight < 1:
+        raise UsageProblem(f"slowfs max_in_flight must be 1 or more, got {max_in_flight}")
     ok, reason = slowfs_available()
     if not ok:
         raise OperationFailed(f"cannot mount the slow file system: {reason}")
@@ -159,6 +171,8 @@ def mount_slowfs(
         ]  # fmt: skip
         if delay_io:
             argv.append("--delay-io")
+        if max_in_flight is not None:
+            argv += ["--max-in-flight", str(max_in_flight)]
         lab: SlowFS | None = None
         try:
             with open(log_file, "wb") as log:
@@ -173,7 +187,15 @@ def mount_slowfs(
                     cwd="/",
                     start_new_session=True,
                 )
-            lab = SlowFS(src, mnt, latency_s, delay_io, child.pid, _process=child)
+            lab = SlowFS(
+                src,
+                mnt,
+                latency_s,
+                delay_io,
+                child.pid,
+                max_in_flight=max_in_flight,
+                _process=child,
+            )
             _wait_until_mounted(child, mnt, log_file)
             yield lab
         finally:
@@ -263,10 +285,13 @@ def _reap(child: subprocess.Popen[bytes], mnt: Path, wait_s: float) -> None:
 
 
 class _Counters:
-    """Calls answered, for the stats file; thread-safe, cheap next to a millisecond sleep."""
+    """Calls answered, for the stats file; thread-safe, cheap next to a millisecond sleep.
+    With ``cap``, at most that many calls are served at once (the others wait for a slot
+    before their latency starts: a slot table)."""
 
-    def __init__(self) -> None:
+    def __init__(self, cap: int | None = None) -> None:
         self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(cap) if cap is not None else None
         self.calls: dict[str, int] = {}
         self.delayed = 0
         self.in_flight = 0
@@ -274,6 +299,9 @@ class _Counters:
 
     @contextlib.contextmanager
     def call(self, name: str, delay: float) -> Iterator[None]:
+        slots = self._slots
+        if slots is not None:
+            slots.acquire()
         with self._lock:
             self.calls[name] = self.calls.get(name, 0) + 1
             self.in_flight += 1
@@ -287,6 +315,8 @@ class _Counters:
         finally:
             with self._lock:
                 self.in_flight -= 1
+            if slots is not None:
+                slots.release()
 
     def as_dict(self) -> dict[str, Any]:
         with self._lock:
@@ -306,11 +336,13 @@ class SlowPassthrough:
 
     use_ns = True  # times as integer nanoseconds
 
-    def __init__(self, source: str, latency_s: float, *, delay_io: bool) -> None:
+    def __init__(
+        self, source: str, latency_s: float, *, delay_io: bool, max_in_flight: int | None = None
+    ) -> None:
         self.source = source.rstrip("/") or "/"
         self.latency_s = latency_s
         self.io_latency_s = latency_s if delay_io else 0.0
-        self.counters = _Counters()
+        self.counters = _Counters(max_in_flight)
 
     def _real(self, path: str) -> str:
         return self.source if path == "/" else self.source + path
@@ -408,6 +440,7 @@ def serve(
     delay_io: bool = False,
     stats_file: str | None = None,
     parent: int | None = None,
+    max_in_flight: int | None = None,
 ) -> int:
     """Run the FUSE server in this process until unmounted; returns an exit status.
 
@@ -415,7 +448,7 @@ def serve(
     """
     import mfusepy
 
-    ops = SlowPassthrough(source, latency_s, delay_io=delay_io)
+    ops = SlowPassthrough(source, latency_s, delay_io=delay_io, max_in_flight=max_in_flight)
     if parent is not None:
         threading.Thread(
             target=_watch_parent, args=(parent, mountpoint), name="slowfs-watchdog", daemon=True
@@ -429,7 +462,12 @@ def serve(
         status = 1
     finally:
         if stats_file is not None:
-            stats = {**ops.counters.as_dict(), "latency_s": latency_s, "delay_io": delay_io}
+            stats = {
+                **ops.counters.as_dict(),
+                "latency_s": latency_s,
+                "delay_io": delay_io,
+                "cap": max_in_flight,
+            }
             tmp = stats_file + ".tmp"
             with open(tmp, "w", encoding="utf-8") as fh:
                 json.dump(stats, fh)
@@ -449,6 +487,7 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delay-io", action="store_true", help="delay open/read too")
     parser.add_argument("--stats", help="write call counters (JSON) here on exit")
     parser.add_argument("--parent", type=int, help="unmount when this process is gone")
+    parser.add_argument("--max-in-flight", type=int, help="calls served at once at most")
     args = parser.parse_args(argv)
     return serve(
         os.path.abspath(args.source),
@@ -457,6 +496,7 @@ def _main(argv: list[str] | None = None) -> int:
         delay_io=args.delay_io,
         stats_file=args.stats,
         parent=args.parent,
+        max_in_flight=args.max_in_flight,
     )
 
 

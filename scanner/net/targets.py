@@ -32,6 +32,7 @@ from scanner.errors import UsageProblem
 from scanner.output.sanitize import display_name
 
 __all__ = [
+    "Span",
     "Target",
     "TargetError",
     "TargetSpec",
@@ -40,6 +41,7 @@ __all__ = [
     "parse_target_file",
     "parse_target_spec",
     "read_target_file",
+    "spans",
 ]
 
 
@@ -372,14 +374,35 @@ def _address_text(version: int, n: int, zone: str | None) -> str:
     return text if zone is None else f"{text}%{zone}"
 
 
-def expand(specs: Iterable[TargetSpec], excludes: Iterable[TargetSpec] = ()) -> Iterator[Target]:
-    """Every target of ``specs`` in order, lazily, each address or name once, none excluded.
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A run of addresses ``first..last`` of one family and zone, ready to expand: what
+    :func:`spans` yields, and what a cluster cuts into blocks. ``text`` is the user's own
+    spelling, kept for a single-address spec (blocks and ranges yield canonical forms)."""
 
-    A single address keeps the text the user wrote; addresses from blocks and ranges are
-    written in canonical form. Memory is bounded by the number of specs, never by the
-    number of addresses: ``itertools.islice(expand([parse_target_spec("10.0.0.0/8")]), 10)``
-    is instant.
-    """
+    version: int
+    zone: str | None
+    first: int
+    last: int
+    text: str | None = None
+
+    @property
+    def size(self) -> int:
+        """Addresses in the run."""
+        return self.last - self.first + 1
+
+    def targets(self) -> Iterator[Target]:
+        """Its targets, in order."""
+        for n in range(self.first, self.last + 1):
+            host = _address_text(self.version, n, self.zone)
+            yield Target(text=host if self.text is None else self.text, host=host, kind="ip")
+
+
+def spans(
+    specs: Iterable[TargetSpec], excludes: Iterable[TargetSpec] = ()
+) -> Iterator[Span | Target]:
+    """What :func:`expand` yields, with runs of addresses still as :class:`Span` intervals
+    (names as their ``Target``): disjoint, none excluded, in order, lazily."""
     ex = _Excludes(excludes)
     emitted: dict[_Key, _Intervals] = {}
     names_seen: set[str] = set()
@@ -398,11 +421,24 @@ def expand(specs: Iterable[TargetSpec], excludes: Iterable[TargetSpec] = ()) -> 
         done = emitted.setdefault(key, _Intervals())
         pieces = ex.remove(key, done.subtract(*span))
         done.add(*span)
+        text = spec.text if spec.kind == "ip" else None
         for lo, hi in pieces:
-            for n in range(lo, hi + 1):
-                host = _address_text(spec.version, n, spec.zone)
-                text = spec.text if spec.kind == "ip" else host
-                yield Target(text=text, host=host, kind="ip")
+            yield Span(spec.version, spec.zone, lo, hi, text)
+
+
+def expand(specs: Iterable[TargetSpec], excludes: Iterable[TargetSpec] = ()) -> Iterator[Target]:
+    """Every target of ``specs`` in order, lazily, each address or name once, none excluded.
+
+    A single address keeps the text the user wrote; addresses from blocks and ranges are
+    written in canonical form. Memory is bounded by the number of specs, never by the
+    number of addresses: ``itertools.islice(expand([parse_target_spec("10.0.0.0/8")]), 10)``
+    is instant.
+    """
+    for item in spans(specs, excludes):
+        if isinstance(item, Target):
+            yield item
+        else:
+            yield from item.targets()
 
 
 def count_targets(specs: Iterable[TargetSpec], excludes: Iterable[TargetSpec] = ()) -> int:

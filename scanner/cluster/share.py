@@ -1,0 +1,153 @@
+"""One share of a tree walk, read on a worker by the anyio engine itself.
+
+A share is a list of directories and a time budget. The worker runs the tree engine
+(:class:`scanner.fs.engine.Walker`, with its tuner and worker threads) on those directories,
+so that one task keeps as many metadata calls in flight as the file system rewards — one on
+a warm local disk, dozens on NFS — and a cluster needs a task per worker and per
+``share_seconds``, not one per thread and per directory (a task costs the scheduler and the
+client milliseconds of CPU). :class:`ShareExecutor` is the engine's batch executor for it:
+
+* every batch runs :func:`scanner.fs._unit.scan_batch` in a worker thread with a budget that
+  never stops *inside* a directory (an open scandir iterator cannot travel to another
+  process: a directory is finished where it started);
+* once the share's time is up (or it holds its maximum of listed entries: what a result
+  holds is what the client holds while it is in flight), batches read nothing: their
+  directories are set aside and go back to the client as the share's frontier;
+* everything the batches found is gathered into one result for the client (the engine's
+  own report is not used: the client merges).
+
+The tuner's estimates are kept per worker process from one share to the next (keyed by the
+walk's config), so a share does not start from one thread again on a slow file system. Only
+that performance hint survives a task; results are returned, never kept.
+"""
+
+from __future__ import annotations
+
+import heapq
+import sys
+import threading
+import time
+from collections import OrderedDict
+from typing import Final
+
+import anyio
+import anyio.to_thread
+
+from scanner.fs._unit import scan_batch
+from scanner.fs.batch import BatchResult, Budget, DirTask, SharedState
+from scanner.fs.config import WalkConfig
+from scanner.fs.engine import Walker
+from scanner.fs.tuner import Tuner
+
+_NO_LIMIT: Final = sys.maxsize
+#: Tuners kept per worker process (one per walk config seen recently).
+_KEPT_TUNERS: Final = 4
+_tuners: OrderedDict[WalkConfig, Tuner] = OrderedDict()
+_tuners_lock = threading.Lock()
+
+
+def whole_directories(seconds: float) -> Budget:
+    """A work-unit budget of ``seconds`` that is only checked between directories: an open
+    scandir iterator cannot travel to another process, so a directory is finished where it
+    was opened."""
+    return Budget(max_entries=_NO_LIMIT, max_seconds=seconds, check_every=_NO_LIMIT)
+
+
+def _tuner_for(cfg: WalkConfig) -> Tuner:
+    with _tuners_lock:
+        tuner = _tuners.pop(cfg, None)
+        if tuner is None:
+            tuner = Tuner(pinned=cfg.workers, max_workers=cfg.max_workers)
+        _tuners[cfg] = tuner
+        while len(_tuners) > _KEPT_TUNERS:
+            _tuners.popitem(last=False)
+        return tuner
+
+
+class ShareExecutor:
+    """The engine's batch executor for one share (see the module docstring)."""
+
+    def __init__(
+        self, tasks: list[DirTask], cfg: WalkConfig, seconds: float, max_entries: int = _NO_LIMIT
+    ) -> None:
+        self.tasks = tasks
+        self.deadline = time.monotonic() + seconds
+        self.max_entries = max_entries
+        #: what every batch found (the frontier aside)
+        self.found = BatchResult()
+        #: directories the share had no time left for
+        self.unread: list[DirTask] = []
+        self._threads = anyio.CapacityLimiter(max(cfg.max_workers, cfg.workers or 1))
+        self._largest = cfg.largest
+
+    @property
+    def slots(self) -> int | None:
+        """None: the tuner decides, as in one process."""
+        return None
+
+    async def roots(self, config: WalkConfig, shared: SharedState) -> BatchResult:
+        """The share's directories are the first frontier."""
+        return BatchResult(frontier=list(self.tasks))
+
+    async def batch(
+        self, tasks: list[DirTask], config: WalkConfig, budget: Budget, shared: SharedState
+    ) -> BatchResult:
+        """``scan_batch`` in a worker thread, never stopping inside a directory; nothing
+        once the share's time is up or it holds ``max_entries`` listed entries."""
+        left = self.deadline - time.monotonic()
+        if left <= 0 or len(self.found.entries) >= self.max_entries:
+            self.unread += tasks
+            return BatchResult()
+        whole = whole_directories(min(budget.max_seconds, left))
+        res = await anyio.to_thread.run_sync(
+            scan_batch, tasks, config, whole, shared, limiter=self._threads
+        )
+        self._gather(res)
+        return res
+
+    def _gather(self, res: BatchResult) -> None:
+        frontier, res.frontier = res.frontier, []
+        add_result(self.found, res, self._largest)
+        res.frontier = frontier  # the engine's, to hand out
+
+
+def add_result(into: BatchResult, res: BatchResult, largest: int) -> None:
+    """Add everything ``res`` found to ``into`` (its frontier too; ``largest`` bounds the
+    heap of largest files)."""
+    into.totals.add(res.totals)
+    for ext, (files, nbytes) in res.extensions.items():
+        slot = into.extensions.get(ext)
+        if slot is None:
+            into.extensions[ext] = [files, nbytes]
+        else:
+            slot[0] += files
+            slot[1] += nbytes
+    heap = into.largest
+    for item in res.largest:
+        if len(heap) < largest:
+            heapq.heappush(heap, item)
+        elif item > heap[0]:
+            heapq.heapreplace(heap, item)
+    into.errors += res.errors
+    into.entries += res.entries
+    into.frontier += res.frontier
+    into.links += res.links
+    into.dirs_read += res.dirs_read
+    into.calls += res.calls
+    into.wall += res.wall
+    into.cpu += res.cpu
+
+
+def read_share(
+    tasks: list[DirTask], cfg: WalkConfig, seconds: float, max_entries: int = _NO_LIMIT
+) -> BatchResult:
+    """Read ``tasks`` for about ``seconds`` (and about ``max_entries`` listed entries: a
+    directory is always finished) with the anyio engine; the result holds what was read
+    and, as ``frontier``, the directories not reached (none of them open)."""
+    executor = ShareExecutor(tasks, cfg, seconds, max_entries)
+    walker = Walker(cfg, executor=executor)
+    walker.tuner = _tuner_for(cfg)
+    anyio.run(walker.run)
+    res = executor.found
+    res.frontier = executor.unread
+    return res

@@ -1,0 +1,295 @@
+"""Tree walks on a cluster: a batch executor behind the tree engine's seam.
+
+The engine (``scanner.fs.engine.Walker``) keeps what it always keeps: the frontier of
+directories not read yet, the merge into one report, the consumer that streams entries. This
+executor only changes where a batch runs: each batch becomes one Dask task
+(:func:`scanner.cluster.tasks.walk_share`) that reads its share of directories for a time
+budget and returns its counts, extension table, largest-files heap, errors, entries (when
+listing), hard-link keys and the directories it did not reach, which go back on the
+frontier and out again in later shares. ``slots`` asks the engine for a few shares per worker
+thread in flight, so a worker never waits for the client.
+
+What the executor adds on the way back, in the thread that waited for the task:
+
+* hard links counted once across workers (:class:`~scanner.cluster.links.LinkLedger`);
+* faults: Dask re-runs the task of a worker that died (its result arrives once: tasks write
+  nothing); a share that keeps killing workers (Dask gives up with ``KilledWorker``) is
+  run again alone (nothing else in flight: Dask blames every task queued on a dying
+  worker), split in halves until the directory that kills is found, and that directory
+  becomes an error record (phase ``cluster``), never a hang. A task that fails otherwise
+  is an error record for each of its directories;
+* a lost scheduler ends the walk with :class:`~scanner.cluster.connect.ClusterLost`; the
+  walker's report holds what was merged until then;
+* a stopped walk (Ctrl-C) waits for its running shares a little, then abandons them: their
+  directories count as not read.
+
+Tasks are waited for in worker threads of the event loop (one per share in flight), so the
+executor runs on asyncio and trio alike.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Final
+
+import anyio
+import anyio.to_thread
+
+from scanner.cluster.connect import Cluster, ClusterLost, connect, require_dask_installed
+from scanner.cluster.devices import DeviceMap
+from scanner.cluster.links import LinkLedger
+from scanner.cluster.share import add_result, whole_directories
+from scanner.cluster.spec import ClusterSpec, ShareConfig
+from scanner.cluster.tasks import walk_roots, walk_share
+from scanner.cluster.waiter import Quarantine, TaskFailed, Waiter, isolate
+from scanner.cluster.wire import pack_tasks, unpack_result
+from scanner.errors import ItemError
+from scanner.fs._unit import root_tasks, scan_batch
+from scanner.fs.batch import BatchResult, Budget, DirTask, SharedState
+from scanner.fs.config import WalkConfig
+from scanner.fs.engine import BatchConsumer, Walker
+from scanner.fs.model import WalkReport
+
+#: How often the worker-thread count is asked again (workers join and leave).
+_REFRESH_S: Final = 2.0
+
+
+class ClusterExecutor:
+    """The tree engine's batch executor on a Dask cluster (see the module docstring)."""
+
+    def __init__(self, cluster: Cluster | None, shares: ShareConfig | None = None) -> None:
+        self.shares = shares or ShareConfig()
+        self.ledger = LinkLedger()
+        #: shares that kept killing workers (run again alone, split)
+        self.suspects = 0
+        #: batches read in this process while the cluster was starting
+        self.local_batches = 0
+        self._lock = threading.Lock()
+        self._seconds = min(self.shares.first_seconds, self.shares.share_seconds)
+        self._limiter: anyio.CapacityLimiter | None = None
+        self._quarantine = Quarantine()
+        self._devices: DeviceMap | None = None
+        self.cluster: Cluster | None = None
+        self._waiter: Waiter | None = None
+        self._threads = 0
+        self._refreshed = time.monotonic()
+        if cluster is not None:
+            self.attach(cluster)
+
+    def attach(self, cluster: Cluster) -> None:
+        """Start sending shares to ``cluster`` (until then, batches are read here)."""
+        self._threads = cluster.threads()
+        self._waiter = Waiter(cluster)
+        self.cluster = cluster
+
+    @property
+    def slots(self) -> int:
+        """Shares in flight: a few per worker thread; one batch at a time in this process
+        while the cluster starts."""
+        if self.cluster is None:
+            return 1
+        return self.shares.shares_per_thread * self._threads
+
+    async def roots(self, config: WalkConfig, shared: SharedState) -> BatchResult:
+        """Stat the roots on a worker (the client may not see the file system), or here
+        while a local cluster starts."""
+        if self.cluster is None:
+            return await self._hop(self._local, None, config, None, shared)
+        return await self._hop(self._roots, config, shared)
+
+    async def batch(
+        self, tasks: list[DirTask], config: WalkConfig, budget: Budget, shared: SharedState
+    ) -> BatchResult:
+        """One share as one task (``budget``, the in-process tuner's, is not used: a share
+        runs for ``share_seconds``), or a batch here while a local cluster starts."""
+        if self.cluster is None:
+            return await self._hop(self._local, tasks, config, budget, shared)
+        return await self._hop(self._share, tasks, config, shared)
+
+    async def _hop(self, func: Callable[..., BatchResult], *args: object) -> BatchResult:
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(max(64, 2 * self.slots))
+        return await anyio.to_thread.run_sync(func, *args, limiter=self._limiter)
+
+    # --- in worker threads -------------------------------------------------------------
+
+    def _local(
+        self,
+        tasks: list[DirTask] | None,
+        config: WalkConfig,
+        budget: Budget | None,
+        shared: SharedState,
+    ) -> BatchResult:
+        """The work unit in this process, finishing every directory it opens (what it
+        leaves goes to the cluster later), its devices named as the workers name them."""
+        if tasks is None:
+            res = root_tasks(config, shared)
+        else:
+            seconds = budget.max_seconds if budget is not None else self.shares.first_seconds
+            res = scan_batch(tasks, config, whole_directories(seconds), shared)
+            with self._lock:
+                self.local_batches += 1
+        if self._devices is None:
+            self._devices = DeviceMap(config.roots)
+        return self._settle(self._devices.canonize(res), config)
+
+    def _roots(self, config: WalkConfig, shared: SharedState) -> BatchResult:
+        assert self._waiter is not None
+        try:
+            packed = self._waiter.run(
+                walk_roots, config, name="roots", stopped=_flag(shared), grace=1.0
+            )
+        except TaskFailed as exc:
+            return _errors([_error(root, exc) for root in config.roots])
+        return self._settle(BatchResult() if packed is None else unpack_result(packed), config)
+
+    def _share(self, tasks: list[DirTask], config: WalkConfig, shared: SharedState) -> BatchResult:
+        with self._lock:
+            seconds = self._seconds
+            self._seconds = min(self.shares.share_seconds, seconds * 2)
+
+        def attempt(some: list[DirTask]) -> BatchResult:
+            return self._attempt(some, config, seconds, shared)
+
+        self._quarantine.gate()  # while a suspect runs alone, nothing else is sent
+        try:
+            res = attempt(tasks)
+        except TaskFailed:  # it kept killing workers
+            with self._lock:
+                self.suspects += 1
+            res = isolate(
+                tasks,
+                attempt,
+                lambda a, b: combine(a, b, config),
+                lambda task: _condemned(task.path),
+                self._quarantine,
+            )
+        self._refresh()
+        return self._settle(res, config)
+
+    def _attempt(
+        self, tasks: list[DirTask], config: WalkConfig, seconds: float, shared: SharedState
+    ) -> BatchResult:
+        """One task for ``tasks``; raises ``TaskFailed`` only when it kept killing workers
+        (any other failure is an error record per directory)."""
+        assert self._waiter is not None
+        try:
+            packed = self._waiter.run(
+                walk_share,
+                pack_tasks(tasks),
+                config,
+                seconds,
+                self.shares.share_entries,
+                name="walk",
+                stopped=_flag(shared),
+                grace=2 * seconds + 1.0,
+            )
+        except TaskFailed as exc:
+            if exc.killed:
+                raise
+            return _errors([_error(t.path, exc) for t in tasks])
+        # None: abandoned after a stop, its directories were not read
+        return BatchResult(frontier=list(tasks)) if packed is None else unpack_result(packed)
+
+    def _settle(self, res: BatchResult, config: WalkConfig) -> BatchResult:
+        if res.links:
+            with self._lock:
+                self.ledger.settle(res, compound=config.compound_extensions)
+        return res
+
+    def _refresh(self) -> None:
+        now = time.monotonic()
+        if now - self._refreshed < _REFRESH_S:
+            return
+        self._refreshed = now
+        try:
+            if self.cluster is not None:
+                self._threads = self.cluster.threads()
+        except Exception:  # the next task says what is wrong, with a clearer error
+            return
+
+
+def _flag(shared: SharedState) -> Callable[[], bool]:
+    return lambda: shared.stop
+
+
+def _error(subject: str, exc: TaskFailed) -> ItemError:
+    message = f"cluster task failed: {type(exc.cause).__name__}: {exc.cause}"
+    return ItemError(subject=subject, phase="cluster", message=message)
+
+
+def _condemned(subject: str) -> BatchResult:
+    message = "the workers reading this kept dying, also when it was sent alone; not read"
+    return _errors([ItemError(subject=subject, phase="cluster", message=message)])
+
+
+def _errors(errors: list[ItemError]) -> BatchResult:
+    res = BatchResult(errors=errors)
+    res.totals.errors = len(errors)
+    return res
+
+
+def combine(a: BatchResult, b: BatchResult, config: WalkConfig) -> BatchResult:
+    """One result holding both ``a`` and ``b`` (``a`` is extended and returned)."""
+    add_result(a, b, config.largest)
+    return a
+
+
+async def walk_on_cluster(
+    cluster: Cluster | ClusterSpec,
+    config: WalkConfig,
+    on_batch: BatchConsumer | None = None,
+    *,
+    shares: ShareConfig | None = None,
+) -> WalkReport:
+    """Walk the roots of ``config`` on ``cluster``; the same report as
+    ``scanner.fs.walk(config, on_batch)``. ``on_batch`` sees each share's entries, errors
+    and counts as it completes. Raises ``ClusterLost`` when the scheduler goes away (its
+    ``report`` attribute holds what was merged).
+
+    Given a :class:`ClusterSpec`, the cluster is started (and closed at the end) here; a
+    ``local`` one starts in a worker thread while this process already reads the first
+    directories, so the second or so an embedded cluster takes to start is not lost."""
+    if isinstance(cluster, Cluster):
+        return await _walk(Walker(config, on_batch, executor=ClusterExecutor(cluster, shares)))
+    spec = cluster
+    if spec.kind != "local":
+        # the client may not see the file system, nor should it read it: connect first
+        started = await anyio.to_thread.run_sync(connect, spec)
+        try:
+            return await walk_on_cluster(started, config, on_batch, shares=shares)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(started.close)
+    require_dask_installed()
+    executor = ClusterExecutor(None, shares)
+    walker = Walker(config, on_batch, executor=executor)
+    up: list[Cluster] = []
+
+    async def start() -> None:
+        up.append(await anyio.to_thread.run_sync(connect, spec))
+        executor.attach(up[0])
+
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(start)
+            report = await _walk(walker)
+    except ExceptionGroup as group:
+        if len(group.exceptions) == 1:
+            raise group.exceptions[0] from None
+        raise
+    finally:
+        with anyio.CancelScope(shield=True):
+            for started in up:
+                await anyio.to_thread.run_sync(started.close)
+    return report
+
+
+async def _walk(walker: Walker) -> WalkReport:
+    try:
+        return await walker.run()
+    except ClusterLost as exc:
+        exc.report = walker.report
+        raise

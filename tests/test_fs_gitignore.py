@@ -254,3 +254,16 @@ async def test_special_ignore_files_are_not_opened_and_errors_are_records(
     errors = [(os.path.relpath(e.subject, top), e.phase) for e in report.errors]
     assert errors == [("d/.gitignore", "gitignore")]
     assert report.totals.files == 3  # a.o, d/x.o (no rules read) and d/.gitignore
+
+
+async def test_a_root_inside_an_ignored_directory_is_walked_on_its_own(tmp_path: Path) -> None:
+    top = repo(tmp_path, {".gitignore": "build/\n*.o\n", "build/x.c": "", "build/y.o": "",
+                          "src/a.c": "", "src/b.o": ""})  # fmt: skip
+    report = await walk(WalkConfig(roots=(str(top), str(top / "src")), gitignore=True))
+    assert [(m.root, m.into) for m in report.merged_roots] == [(str(top / "src"), str(top))]
+    report = await walk(WalkConfig(roots=(str(top), str(top / "build")), gitignore=True))
+    assert report.merged_roots == []
+    # .gitignore and src/a.c from the repository; build/x.c from its own root, where the
+    # repository's "*.o" still applies (a root inside a repository gets its parents' rules)
+    assert await kept(top / "build") == names("x.c")
+    assert report.totals.files == 3

@@ -245,7 +245,7 @@ def _scan(
                         if gitignore and (
                             name == ".git"
                             or (ign is not None and ign.ignored(
-                                name, prefix + name, entry.is_dir(follow_symlinks=False)))
+                                name, prefix, entry.is_dir(follow_symlinks=False)))
                         ):  # fmt: skip
                             ignored += 1
                             continue
@@ -274,7 +274,7 @@ def _scan(
                         if (
                             filt is not None
                             and kind != "d"
-                            and not filt.keep(name, prefix + name, kind, st)
+                            and not filt.keep(name, prefix, kind, st)
                         ):
                             pass  # neither counted nor listed
                         elif kind == "f":
@@ -336,7 +336,7 @@ def _scan(
                                     )
                         elif kind == "d":
                             # a directory the filters leave out is entered all the same
-                            if filt is None or filt.keep(name, prefix + name, kind, st):
+                            if filt is None or filt.keep(name, prefix, kind, st):
                                 dirs += 1
                                 if list_d:
                                     entries.append(_listed(entry, prefix, "d", depth, st,
@@ -603,7 +603,7 @@ def _file_root(
     kind = kind_of_mode(st.st_mode)
     name = os.path.basename(root.rstrip("/")) or root
     filt = entry_filter(cfg)
-    if filt is not None and not filt.keep(name, root, kind, st):
+    if filt is not None and not filt.keep(name, root[: len(root) - len(name)], kind, st):
         return
     if cfg.listing and (not cfg.types or kind in cfg.types):
         res.entries.append(Entry(root, name, kind, 0, st.st_size, st.st_mtime))

@@ -84,11 +84,12 @@ class EntryFilter:
         """Whether every entry must be stat()ed (the time filters); sizes need only files'."""
         return self.newer_ns is not None or self.older_ns is not None
 
-    def keep(self, name: str, path: str, kind: str, st: os.stat_result | None) -> bool:
-        """Whether the entry passes (``st`` is needed for size and time filters)."""
+    def keep(self, name: str, prefix: str, kind: str, st: os.stat_result | None) -> bool:
+        """Whether the entry ``prefix + name`` passes (``st`` is needed for the size and
+        time filters)."""
         if self.ext is not None and self.ext(name) is None:
             return False
-        if self.name is not None and self.name(path if self.full_path else name) is None:
+        if self.name is not None and self.name(prefix + name if self.full_path else name) is None:
             return False
         if self.sizes:
             if kind != "f" or st is None:

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from scanner.errors import ItemError
-from scanner.fs.globs import wildmatch_regex
+from scanner.fs.globs import NEVER, wildmatch_regex
 
 #: The per-directory files read, in this order (later files win).
 IGNORE_FILES: Final = (".gitignore", ".ignore")
@@ -108,9 +108,12 @@ def parse_rule(line: str) -> IgnoreRule | None:
     if not basename and pattern.startswith("/"):
         pattern = pattern[1:]
     regex = wildmatch_regex(pattern)
-    return IgnoreRule(
-        text, regex, re.compile(regex, re.DOTALL).fullmatch, negate, dir_only, basename
-    )
+    try:
+        compiled = re.compile(regex, re.DOTALL)
+    except re.error:  # not expected from wildmatch_regex; a rule that matches nothing
+        regex = NEVER
+        compiled = re.compile(regex)
+    return IgnoreRule(text, regex, compiled.fullmatch, negate, dir_only, basename)
 
 
 def parse_ignore_file(data: bytes) -> list[IgnoreRule]:
@@ -169,15 +172,16 @@ class IgnoreStack:
     level: IgnoreLevel
     parent: IgnoreStack | None = None
 
-    def ignored(self, name: str, path: str, is_dir: bool) -> bool:
-        """Whether the entry ``name`` at ``path`` (as the walk spells it) is ignored."""
+    def ignored(self, name: str, prefix: str, is_dir: bool) -> bool:
+        """Whether the entry ``name`` in the directory whose entries' paths start with
+        ``prefix`` (as the walk spells them) is ignored."""
         stack: IgnoreStack | None = self
         while stack is not None:
             lv = stack.level
             rel = None
             hit = lv.any_name is not None and lv.any_name(name) is not None
             if not hit and lv.any_path is not None:
-                rel = lv.lead + path[lv.offset :]
+                rel = lv.lead + prefix[lv.offset :] + name
                 hit = lv.any_path(rel) is not None
             if hit:
                 for rule in reversed(lv.rules):
@@ -187,7 +191,7 @@ class IgnoreStack:
                         target = name
                     else:
                         if rel is None:
-                            rel = lv.lead + path[lv.offset :]
+                            rel = lv.lead + prefix[lv.offset :] + name
                         target = rel
                     if rule.match(target) is not None:
                         return not rule.negate

@@ -104,7 +104,8 @@ def _covers(cfg: WalkConfig, outer: Root, inner: Root, pseudo: list[Mount]) -> b
             return False
         is_dir = stat.S_ISDIR(st.st_mode)
         if cfg.gitignore and (
-            name == ".git" or (ign is not None and ign.ignored(name, path, is_dir))
+            name == ".git"
+            or (ign is not None and ign.ignored(name, os.path.join(here, ""), is_dir))
         ):
             return False
         if is_dir:

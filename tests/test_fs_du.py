@@ -332,3 +332,20 @@ def test_sorting_records_checks_its_key() -> None:
                      records={"/a": DirTotal("/a", 0, None, files=2, bytes=5)})  # fmt: skip
     with pytest.raises(ValueError, match="sort by"):
         dirs.biggest(by="size")
+
+
+async def test_notes_say_what_was_skipped_merged_and_filtered(tmp_path: Path) -> None:
+    make_files(tmp_path, {"a/x.py": 3, "a/b/y.txt": 4, ".gitignore": 5})
+    (tmp_path / ".gitignore").write_text("*.txt\n")
+    cfg = WalkConfig(roots=(str(tmp_path), str(tmp_path / "a")), gitignore=True,
+                     include_extensions=frozenset({"py"}), sizes=(SizeFilter.parse("+1b"),),
+                     newer_than=0.0)  # fmt: skip
+    report = await walk(cfg)
+    notes = walk_notes(report, cfg)
+    assert notes[0].startswith("--gitignore: 1 entries ignored")
+    assert notes[1] == (
+        "counted and listed only: extension py; size at least 1 B; "
+        "changed after 1970-01-01T00:00:00+00:00"
+    )
+    assert notes[2] == f"{tmp_path / 'a'}: inside {tmp_path}, counted once there"
+    assert walk_notes(await walk(WalkConfig(roots=(str(tmp_path),))), WalkConfig()) == []

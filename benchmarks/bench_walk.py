@@ -12,11 +12,16 @@ measured side by side on the same tree and the same cache state):
 ``slowfs``  a 20k-file tree behind the FUSE lab (``scanner.labs.slowfs``: read-only, 2 ms
             per getattr/readdir): engine vs ``os.walk`` vs ``fdfind``.
 ``oswalk``  the baseline as a script: print ``{ext: [files, bytes]}`` for a tree as JSON.
+``features`` the cost of issue 12's options on the warm tree, in-process, alternating: the
+            extension count plain and with ``-e``, a glob, ``--size``, ``--changed-within``,
+            ``--gitignore`` (a tree without ignore files: the cost of looking for them) and
+            per-directory totals (``du``) with and without disk usage.
 
 Run with ``flock /tmp/scanner-bench.lock`` so that timing runs never overlap::
 
     flock /tmp/scanner-bench.lock .venv/bin/python benchmarks/bench_walk.py warm
     flock /tmp/scanner-bench.lock .venv/bin/python benchmarks/bench_walk.py slowfs
+    flock /tmp/scanner-bench.lock .venv/bin/python benchmarks/bench_walk.py features
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -196,6 +201,38 @@ def bench_warm(args: argparse.Namespace) -> None:
     )
 
 
+def bench_features(args: argparse.Namespace) -> None:
+    """What each filter and the per-directory totals cost on the warm tree."""
+    import anyio
+
+    from scanner.fs import SizeFilter, WalkConfig, walk
+    from scanner.labs.tree import TreeSpec, generate_tree
+
+    manifest = generate_tree(args.root, TreeSpec(files=args.files, seed=1))
+    root = str(args.root)
+    base = WalkConfig(roots=(root,), largest=0)
+    variants: dict[str, WalkConfig] = {
+        "plain (scanner ext)": base,
+        "-e py": replace(base, include_extensions=frozenset({"py"})),
+        "glob '*.py'": replace(base, pattern="*.py"),
+        "--size +1M": replace(base, sizes=(SizeFilter.parse("+1M"),)),
+        "--changed-within 1d": replace(base, newer_than=time.time() - 86400),
+        "--gitignore (no ignore files)": replace(base, gitignore=True),
+        "du --depth 2": replace(base, dir_totals=2),
+        "du --depth 2 --disk-usage": replace(base, dir_totals=2, disk_usage=True),
+    }
+    for cfg in variants.values():
+        anyio.run(walk, cfg)  # warm-up, and every variant runs once before timing
+    rows = [Timings(name, repr(cfg)) for name, cfg in variants.items()]
+    contenders: list[tuple[Timings, Callable[[], object]]] = [
+        (t, lambda cfg=cfg: anyio.run(walk, cfg))  # type: ignore[misc]
+        for t, cfg in zip(rows, variants.values(), strict=True)
+    ]
+    _alternate(contenders, args.rounds)
+    print(f"## issue 12 options, warm tree of {manifest.files:,} files, {args.rounds} rounds\n")
+    print(_table(rows, rows[0]).split("\n\nCommands:")[0])
+
+
 def bench_slowfs(args: argparse.Namespace) -> None:
     """The slow-file-system benchmark on the FUSE lab."""
     from scanner.labs.slowfs import mount_slowfs
@@ -262,13 +299,17 @@ def main(argv: list[str] | None = None) -> int:
     slow.add_argument(
         "--slow-runs", type=int, default=1, help="runs of os.walk and default fd (minutes each)"
     )
+    feat = sub.add_parser("features", help="cost of filters and du totals (warm tree)")
+    feat.add_argument("--root", type=Path, default=Path("/tmp/scanner-bench/tree-200k"))
+    feat.add_argument("--files", type=int, default=200_000)
+    feat.add_argument("--rounds", type=int, default=5)
     base = sub.add_parser("oswalk", help="the baseline as a script (prints JSON)")
     base.add_argument("root")
     args = parser.parse_args(argv)
     if args.mode == "oswalk":
         json.dump(oswalk_count(args.root), sys.stdout)
         return 0
-    {"warm": bench_warm, "slowfs": bench_slowfs}[args.mode](args)
+    {"warm": bench_warm, "slowfs": bench_slowfs, "features": bench_features}[args.mode](args)
     return 0
 
 

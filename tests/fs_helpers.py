@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,3 +69,44 @@ def make_files(root: Path, spec: dict[str, int | None]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as fh:
             fh.truncate(size)
+
+
+def git_env(home: Path) -> dict[str, str]:
+    """An environment in which git reads no user or system configuration (no global
+    excludes file), so that only the repository's own ignore files count."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "LC_ALL": "C",
+    }
+
+
+def git_untracked(repo: Path, home: Path) -> set[bytes]:
+    """What ``git ls-files --others --exclude-standard`` lists (paths relative to the
+    repository, as bytes): the files and symlinks git does not ignore."""
+    out = subprocess.run(
+        ["git", "-C", str(repo), "ls-files", "--others", "--exclude-standard", "-z"],
+        capture_output=True,
+        check=True,
+        env=git_env(home),
+    ).stdout
+    return {p for p in out.split(b"\0") if p}
+
+
+def find_paths(root: Path, *expr: str) -> dict[bytes, tuple[str, int, int]]:
+    """``find ROOT -mindepth 1 EXPR``: {path bytes: (type letter, inode, size)}, NUL-safe,
+    in the C.UTF-8 locale (``?`` is one character, as in Python)."""
+    out = subprocess.run(
+        ["find", str(root), "-mindepth", "1", *expr, "-printf", r"%y\0%i\0%s\0%p\0"],
+        capture_output=True,
+        check=True,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8"},
+    ).stdout
+    fields = out.split(b"\0")[:-1]
+    return {
+        fields[i + 3]: (fields[i].decode(), int(fields[i + 1]), int(fields[i + 2]))
+        for i in range(0, len(fields), 4)
+    }

@@ -22,7 +22,7 @@ import functools
 import os
 import stat
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from heapq import heappush, heapreplace
 from time import perf_counter, thread_time
 
@@ -37,9 +37,13 @@ from scanner.fs.batch import (
     close_dir,
     close_tasks,
 )
-from scanner.fs.config import WalkConfig
+from scanner.fs.config import WalkConfig, entry_filter
+from scanner.fs.dirtotals import COUNTS
 from scanner.fs.filters import Excluder, compile_excludes
-from scanner.fs.model import Entry
+from scanner.fs.ignore import IgnoreStack, load_level, stack_above
+from scanner.fs.model import Entry, SkippedMount
+from scanner.fs.mounts import pseudo_mounts_below
+from scanner.fs.roots import resolve_roots
 
 _KIND_OF_MODE = {
     stat.S_IFREG: "f",
@@ -129,10 +133,21 @@ def _scan(
     ex_path = excl.path if excl is not None else None
     skip_hidden = not cfg.hidden
     compound = cfg.compound_extensions
-    stat_files = cfg.stat_files
+    filt = entry_filter(cfg)
+    gitignore = cfg.gitignore
+    du_depth = cfg.dir_totals
+    du = du_depth is not None
+    disk_usage = cfg.disk_usage
+    # the time filters and disk usage need every entry's stat; sizes need files' (as du)
+    stat_all = disk_usage or (filt is not None and filt.needs_stat)
+    stat_files = cfg.stat_files or stat_all or du or (filt is not None and bool(filt.sizes))
     stat_listed = cfg.stat_listed
     follow = cfg.follow
     one_fs = cfg.one_file_system
+    # a subdirectory is a bare DirTask unless an option needs _subdir's checks
+    plain_dirs = not (one_fs or follow or gitignore or du or shared.skip_dirs)
+    dir_counts = res.dir_counts
+    ml_names = res.dir_links
     n_largest = cfg.largest
     listing = cfg.listing
     types = cfg.types
@@ -148,8 +163,13 @@ def _scan(
     first_link = shared.first_link
     nofollow = _DIR_FLAGS | getattr(os, "O_NOFOLLOW", 0)
 
-    files = dirs = links = other = nbytes = 0
+    files = dirs = links = other = nbytes = disk = ignored = 0
+    # per-directory totals: bytes and blocks of multiply-linked inodes, which the roll-up
+    # adds per record (``scanner.fs.dirtotals``) instead of the directory's own counts
+    ml_bytes = ml_disk = 0
+    before: tuple[int, ...] = ()
     seen = calls = dirs_read = 0
+    ign: IgnoreStack | None = None
 
     # Directories an earlier batch left open come first: a batch finishes them before it
     # opens anything new, so open directories (two fds each) cannot pile up (``Frontier``).
@@ -166,8 +186,14 @@ def _scan(
             if seen >= max_entries or shared.stop or perf_counter() >= deadline:
                 break
             task = stack.pop()
+            owner = task.owner
+            prefix = task.path if task.path.endswith("/") else task.path + "/"
+            if du:
+                before = (files, dirs, links, other, nbytes - ml_bytes, disk - ml_disk,
+                          len(errors))  # fmt: skip
             if task.open is not None:
                 it, dir_fd = task.open.take()
+                ign = task.ignore
             else:
                 # Read through a directory fd: each entry's stat is then fstatat(fd, name),
                 # which does not resolve the whole path again (on NFS/FUSE every path
@@ -187,13 +213,23 @@ def _scan(
                         raise
                 except OSError as exc:
                     errors.append(ItemError.from_os_error(task.path, "scandir", exc))
+                    if du:
+                        _credit(dir_counts, owner, before, (files, dirs, links, other,
+                                nbytes - ml_bytes, disk - ml_disk, len(errors)))  # fmt: skip
                     continue
                 calls += 1
                 dirs_read += 1
+                if disk_usage:
+                    # the directory's own blocks, in its own total (as du counts them)
+                    try:
+                        disk += os.fstat(dir_fd).st_blocks * 512
+                    except OSError as exc:
+                        errors.append(ItemError.from_os_error(task.path, "stat", exc))
+                    calls += 1
+                ign = load_level(task.ignore, dir_fd, prefix, errors) if gitignore else None
             depth = task.depth + 1
             descend = depth < max_depth
             rel_start = task.rel_start
-            prefix = task.path if task.path.endswith("/") else task.path + "/"
             # the budget inside a directory: one int comparison per entry, the clock and the
             # stop flag only every check_every entries
             check_at = min(seen + check_every, max_entries)
@@ -207,6 +243,13 @@ def _scan(
                             continue
                         if ex_path is not None and ex_path((prefix + name)[rel_start:]):
                             continue
+                        if gitignore and (
+                            name == ".git"
+                            or (ign is not None and ign.ignored(
+                                name, prefix, entry.is_dir(follow_symlinks=False)))
+                        ):  # fmt: skip
+                            ignored += 1
+                            continue
 
                         st: os.stat_result | None = None
                         if entry.is_file(follow_symlinks=False):
@@ -216,28 +259,55 @@ def _scan(
                                 calls += 1
                         elif entry.is_dir(follow_symlinks=False):
                             kind = "d"
+                            if stat_all:
+                                st = entry.stat(follow_symlinks=False)
+                                calls += 1
                         elif not follow and entry.is_symlink():
                             kind = "l"
+                            if stat_all:
+                                st = entry.stat(follow_symlinks=False)
+                                calls += 1
                         else:
                             kind, st = _slow_kind(entry, follow)
                             calls += 1
                         seen += 1
 
-                        if kind == "f":
+                        if (
+                            filt is not None
+                            and kind != "d"
+                            and not filt.keep(name, prefix, kind, st)
+                        ):
+                            pass  # neither counted nor listed
+                        elif kind == "f":
                             files += 1
                             size = 0
                             counted = False
                             if st is not None:
                                 size = st.st_size
-                                if st.st_nlink < 2:
-                                    counted = True
-                                    nbytes += size
-                                elif first_link(st.st_dev, st.st_ino):
-                                    counted = True
-                                    nbytes += size
-                                    multi_links.append((st.st_dev, st.st_ino, size, prefix + name))
+                                if st.st_nlink > 1:
+                                    if first_link(st.st_dev, st.st_ino):
+                                        counted = True
+                                        nbytes += size
+                                        # for a merge across processes (scanner.cluster)
+                                        path = prefix + name
+                                        multi_links.append((st.st_dev, st.st_ino, size, path))
+                                        if disk_usage:
+                                            disk += st.st_blocks * 512
+                                        if du:
+                                            ml_bytes += size
+                                            ml_disk += st.st_blocks * 512 if disk_usage else 0
+                                    else:
+                                        size = 0  # a further name of a file already counted
+                                    if du:
+                                        blocks = st.st_blocks * 512 if disk_usage else 0
+                                        ml_names.append(
+                                            (st.st_dev, st.st_ino, st.st_size, blocks, owner)
+                                        )
                                 else:
-                                    size = 0  # a further name of a file already counted
+                                    counted = True
+                                    nbytes += size
+                                    if disk_usage:
+                                        disk += st.st_blocks * 512
                             i = name.rfind(".")
                             if i > 0 and name[0] != "." and not compound:
                                 ext = name[i + 1 :]
@@ -269,28 +339,37 @@ def _scan(
                                         )
                                     )
                         elif kind == "d":
-                            dirs += 1
-                            if list_d:
-                                entries.append(
-                                    _listed(entry, prefix, "d", depth, st, want_stat=stat_listed)
-                                )
+                            # a directory the filters leave out is entered all the same
+                            if filt is None or filt.keep(name, prefix, kind, st):
+                                dirs += 1
+                                if list_d:
+                                    entries.append(_listed(entry, prefix, "d", depth, st,
+                                                           want_stat=stat_listed))  # fmt: skip
                             if descend:
-                                if one_fs or follow:
-                                    sub = _subdir(
-                                        entry, prefix + name, task, st, errors, one_fs=one_fs
-                                    )
+                                if plain_dirs:
+                                    stack.append(DirTask(prefix + name, depth, rel_start))
+                                else:
+                                    sub = _subdir(entry, prefix + name, task, st, res,
+                                                  shared=shared, ign=ign, du_depth=du_depth,
+                                                  one_fs=one_fs)  # fmt: skip
                                     if sub is not None:
                                         stack.append(sub)
-                                else:
-                                    stack.append(DirTask(prefix + name, depth, rel_start))
                         elif kind == "l":
                             links += 1
+                            if disk_usage:
+                                st, add, ml = _blocks(entry, st, first_link, res, owner)
+                                disk += add
+                                ml_disk += ml
                             if list_l:
                                 entries.append(
                                     _listed(entry, prefix, "l", depth, st, want_stat=stat_listed)
                                 )
                         else:
                             other += 1
+                            if disk_usage:
+                                st, add, ml = _blocks(entry, st, first_link, res, owner)
+                                disk += add
+                                ml_disk += ml
                             if list_other:
                                 entries.append(
                                     _listed(entry, prefix, kind, depth, st, want_stat=True)
@@ -303,6 +382,9 @@ def _scan(
                     except OSError as exc:
                         errors.append(ItemError.from_os_error(prefix + entry.name, "stat", exc))
                 else:
+                    if du:
+                        _credit(dir_counts, owner, before, (files, dirs, links, other,
+                                nbytes - ml_bytes, disk - ml_disk, len(errors)))  # fmt: skip
                     # forgotten before closing: whatever close raises, never closed twice
                     done, done_fd, it, dir_fd = it, dir_fd, None, -1
                     close_dir(done, done_fd)
@@ -310,14 +392,27 @@ def _scan(
             except OSError as exc:
                 # readdir failed part-way: what was read so far stays counted
                 errors.append(ItemError.from_os_error(task.path, "scandir", exc))
+                if du:
+                    _credit(dir_counts, owner, before, (files, dirs, links, other,
+                            nbytes - ml_bytes, disk - ml_disk, len(errors)))  # fmt: skip
                 done, done_fd, it, dir_fd = it, dir_fd, None, -1
                 close_dir(done, done_fd)
                 continue
+            if du:
+                _credit(dir_counts, owner, before, (files, dirs, links, other,
+                        nbytes - ml_bytes, disk - ml_disk, len(errors)))  # fmt: skip
             # The budget ran out inside this directory: the next batch (maybe in another
             # thread) continues it from here. On top of the stack, so it is taken first.
             stack.append(
                 DirTask(
-                    task.path, task.depth, rel_start, task.dev, task.ancestors, OpenDir(it, dir_fd)
+                    task.path,
+                    task.depth,
+                    rel_start,
+                    task.dev,
+                    task.ancestors,
+                    OpenDir(it, dir_fd),
+                    owner,
+                    ign,
                 )
             )
             it, dir_fd = None, -1
@@ -335,6 +430,8 @@ def _scan(
     t = res.totals
     t.files, t.dirs, t.symlinks, t.other, t.bytes = files, dirs, links, other, nbytes
     t.errors = len(errors)
+    t.ignored = ignored
+    t.disk_bytes = disk
     res.dirs_read = dirs_read
     res.calls = calls
     res.wall = perf_counter() - t0
@@ -346,29 +443,85 @@ def _open_last(tasks: list[DirTask]) -> list[DirTask]:
     return [t for t in tasks if t.open is None] + [t for t in tasks if t.open is not None]
 
 
+def _credit(
+    dir_counts: dict[str, list[int]],
+    owner: str | None,
+    before: tuple[int, ...],
+    after: tuple[int, ...],
+) -> None:
+    """Add what a directory's reading changed in the running counts to its record."""
+    if owner is None:
+        return
+    slot = dir_counts.get(owner)
+    if slot is None:
+        dir_counts[owner] = [a - b for a, b in zip(after, before, strict=True)]
+    else:
+        for i in range(len(COUNTS)):
+            slot[i] += after[i] - before[i]
+
+
+def _blocks(
+    entry: os.DirEntry[str],
+    st: os.stat_result | None,
+    first_link: Callable[[int, int], bool],
+    res: BatchResult,
+    owner: str | None,
+) -> tuple[os.stat_result, int, int]:
+    """Disk usage of a symlink, FIFO, socket or device: (its stat, the bytes to count, the
+    part of them that belongs to a multiply-linked inode)."""
+    if st is None:
+        st = entry.stat(follow_symlinks=False)
+    blocks = st.st_blocks * 512
+    if st.st_nlink < 2:
+        return st, blocks, 0
+    if owner is not None:
+        res.dir_links.append((st.st_dev, st.st_ino, 0, blocks, owner))
+    if first_link(st.st_dev, st.st_ino):
+        return st, blocks, blocks if owner is not None else 0
+    return st, 0, 0
+
+
 def _subdir(
     entry: os.DirEntry[str],
     path: str,
     parent: DirTask,
     st: os.stat_result | None,
-    errors: list[ItemError],
+    res: BatchResult,
     *,
+    shared: SharedState,
+    ign: IgnoreStack | None,
+    du_depth: int | None,
     one_fs: bool,
 ) -> DirTask | None:
-    """A subdirectory to enter under --one-file-system or --follow; None for a mount point
-    (listed, not entered) or a loop back to an ancestor (recorded)."""
-    if st is None:
-        st = entry.stat(follow_symlinks=False)  # a real directory
-    if one_fs and st.st_dev != parent.dev:
-        return None
-    ancestors = parent.ancestors
-    if ancestors is not None:
-        key = (st.st_dev, st.st_ino)
-        if key in ancestors:
-            errors.append(_loop_error(path))
+    """A subdirectory to enter when an option needs more than its path: None for a pseudo
+    file system or another device's mount point (counted, not entered), a loop back to an
+    ancestor (recorded) or a directory already reached (--follow)."""
+    if shared.skip_dirs:
+        fstype = shared.skip_dirs.get(path)
+        if fstype is not None:
+            res.skipped_mounts.append(SkippedMount(path, fstype))
             return None
-        ancestors = ancestors | {key}
-    return DirTask(path, parent.depth + 1, parent.rel_start, parent.dev, ancestors)
+    ancestors = parent.ancestors
+    if one_fs or ancestors is not None:
+        if st is None:
+            st = entry.stat(follow_symlinks=False)  # a real directory
+        if one_fs and st.st_dev != parent.dev:
+            return None
+        if ancestors is not None:
+            key = (st.st_dev, st.st_ino)
+            if key in ancestors:
+                res.errors.append(_loop_error(path))
+                return None
+            if not shared.first_dir(*key):
+                res.reached_twice += 1
+                return None
+            ancestors = ancestors | {key}
+    depth = parent.depth + 1
+    owner = parent.owner
+    if du_depth is not None and depth <= du_depth:
+        res.dir_new.append((path, owner, depth))
+        owner = path
+    return DirTask(path, depth, parent.rel_start, parent.dev, ancestors, None, owner, ign)
 
 
 def _listed(
@@ -389,51 +542,90 @@ def _listed(
 
 def root_tasks(cfg: WalkConfig, shared: SharedState) -> BatchResult:
     """Stat the roots: directories become the first frontier, a file root is counted and
-    listed as an entry of depth 0, a missing root is a "root" error."""
+    listed as an entry of depth 0, a missing root is a "root" error. Overlapping roots are
+    merged (``scanner.fs.roots``) and the pseudo file systems below the roots noted in
+    ``shared.skip_dirs``."""
     t0 = perf_counter()
     c0 = thread_time()
     res = BatchResult()
-    for root in cfg.roots:
-        try:
-            st = os.stat(root)  # a root symlink is followed, as fd does
-        except OSError as exc:
-            res.errors.append(ItemError.from_os_error(root, "root", exc))
-            continue
-        res.calls += 1
-        kind = kind_of_mode(st.st_mode)
-        if kind == "d":
+    roots, merged, pseudo = resolve_roots(cfg, res.errors)
+    res.calls += len(roots) + len(merged)
+    for root, note in merged:
+        res.merged_roots.append(note)
+        if cfg.listing and cfg.list_extensions is not None and not root.is_dir:
+            # a file named as a root is listed whatever its name (an archive search
+            # inspects it); counted once, by the walk it lies in, which lists it only
+            # when its name is one of list_extensions
+            name = os.path.basename(root.path.rstrip("/")) or root.path
+            ext = extension_of(name, cfg.compound_extensions).lower()
+            if ext not in cfg.list_extensions:
+                _file_root(cfg, shared, res, root.path, root.st, count=False)
+    du = cfg.dir_totals is not None
+    skip: dict[str, str] = {}
+    for root in roots:
+        st = root.st
+        if root.is_dir:
+            skip.update(pseudo_mounts_below(root.path, root.real, pseudo))
             if cfg.max_depth == 0:
                 continue
+            rel_start = len(os.path.join(root.path, ""))
+            key = (st.st_dev, st.st_ino)
+            if cfg.follow:
+                shared.first_dir(*key)
+            if du:
+                res.dir_new.append((root.path, None, 0))
             res.frontier.append(
                 DirTask(
-                    path=root,
+                    path=root.path,
                     depth=0,
-                    rel_start=len(os.path.join(root, "")),
+                    rel_start=rel_start,
                     dev=st.st_dev if cfg.one_file_system else None,
-                    ancestors=frozenset({(st.st_dev, st.st_ino)}) if cfg.follow else None,
+                    ancestors=frozenset({key}) if cfg.follow else None,
+                    owner=root.path if du else None,
+                    ignore=stack_above(root.real, rel_start, res.errors) if cfg.gitignore else None,
                 )
             )
             continue
-        name = os.path.basename(root.rstrip("/")) or root
-        if cfg.listing and (not cfg.types or kind in cfg.types):
-            res.entries.append(Entry(root, name, kind, 0, st.st_size, st.st_mtime))
-        if kind != "f":
-            res.totals.other += 1
-            continue
-        res.totals.files += 1
-        size = st.st_size
-        if st.st_nlink > 1:
-            if shared.first_link(st.st_dev, st.st_ino):
-                res.links.append((st.st_dev, st.st_ino, size, root))
-            else:
-                size = 0
-        res.totals.bytes += size
-        slot = res.extensions.setdefault(extension_of(name, cfg.compound_extensions), [0, 0])
-        slot[0] += 1
-        slot[1] += size
-        if cfg.largest and size:
-            heappush(res.largest, (size, root))
+        _file_root(cfg, shared, res, root.path, st)
+    shared.skip_dirs = skip
     res.totals.errors = len(res.errors)
     res.wall = perf_counter() - t0
     res.cpu = thread_time() - c0
     return res
+
+
+def _file_root(
+    cfg: WalkConfig,
+    shared: SharedState,
+    res: BatchResult,
+    root: str,
+    st: os.stat_result,
+    *,
+    count: bool = True,
+) -> None:
+    """Count and list a root that is not a directory (only list it: ``count=False``)."""
+    kind = kind_of_mode(st.st_mode)
+    name = os.path.basename(root.rstrip("/")) or root
+    filt = entry_filter(cfg)
+    if filt is not None and not filt.keep(name, root[: len(root) - len(name)], kind, st):
+        return
+    if cfg.listing and (not cfg.types or kind in cfg.types):
+        res.entries.append(Entry(root, name, kind, 0, st.st_size, st.st_mtime))
+    if not count:
+        return
+    first = st.st_nlink < 2 or shared.first_link(st.st_dev, st.st_ino)
+    if first and st.st_nlink > 1 and kind == "f":
+        res.links.append((st.st_dev, st.st_ino, st.st_size, root))
+    if cfg.disk_usage and first:
+        res.totals.disk_bytes += st.st_blocks * 512
+    if kind != "f":
+        res.totals.other += 1
+        return
+    res.totals.files += 1
+    size = st.st_size if first else 0
+    res.totals.bytes += size
+    slot = res.extensions.setdefault(extension_of(name, cfg.compound_extensions), [0, 0])
+    slot[0] += 1
+    slot[1] += size
+    if cfg.largest and size:
+        heappush(res.largest, (size, root))

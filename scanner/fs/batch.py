@@ -24,8 +24,17 @@ from dataclasses import dataclass, field
 
 from scanner.errors import ItemError
 from scanner.fs.config import WalkConfig
+from scanner.fs.dirtotals import DirTotalsBuilder
 from scanner.fs.extensions import ExtCounter
-from scanner.fs.model import Entry, LargeFile, Totals, WalkReport
+from scanner.fs.ignore import IgnoreStack
+from scanner.fs.model import (
+    Entry,
+    LargeFile,
+    MergedRoot,
+    SkippedMount,
+    Totals,
+    WalkReport,
+)
 
 
 class OpenDir:
@@ -85,6 +94,12 @@ class DirTask:
     ancestors: frozenset[tuple[int, int]] | None = None
     # set when a work unit stopped part-way through this directory: the next one resumes it
     open: OpenDir | None = None
+    # per-directory totals: the record this directory's entries are added to (itself down
+    # to the depth limit, its ancestor at the limit below it)
+    owner: str | None = None
+    # --gitignore: the rules in effect for this directory's entries (its own files' rules
+    # included once it has been opened, i.e. when ``open`` is set)
+    ignore: IgnoreStack | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +138,17 @@ class BatchResult:
     # settles the inodes counted by several of them at merge (``scanner.cluster.links``).
     links: list[tuple[int, int, int, str]] = field(default_factory=list)
     dirs_read: int = 0
+    # per-directory totals: (path, parent record, depth) of each directory record found,
+    # counts added to each record by this batch (``dirtotals.COUNTS`` order), and the
+    # (st_dev, st_ino, bytes, disk bytes, record) of each name of a multiply-linked inode
+    dir_new: list[tuple[str, str | None, int]] = field(default_factory=list)
+    dir_counts: dict[str, list[int]] = field(default_factory=dict)
+    dir_links: list[tuple[int, int, int, int, str | None]] = field(default_factory=list)
+    # pseudo file systems not entered, roots merged into others (roots only)
+    skipped_mounts: list[SkippedMount] = field(default_factory=list)
+    merged_roots: list[MergedRoot] = field(default_factory=list)
+    # directories not read again because the walk had already reached them (--follow)
+    reached_twice: int = 0
     # metadata system calls made (scandir + stat), wall and thread CPU seconds: the tuner
     # derives the per-call latency of the file system from them
     calls: int = 0
@@ -139,9 +165,13 @@ class SharedState:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._inodes: set[tuple[int, int]] = set()
+        self._dirs: set[tuple[int, int]] = set()
         self.stop = False
         # work units running right now (tests check that cancellation leaves none behind)
         self.running = 0
+        # mount points below the roots not to enter, as the walk spells their paths
+        # (pseudo file systems, with their type; set once by ``root_tasks``)
+        self.skip_dirs: dict[str, str] = {}
 
     def first_link(self, dev: int, ino: int) -> bool:
         """True the first time an inode is seen (its bytes count), False after."""
@@ -150,6 +180,16 @@ class SharedState:
             if key in self._inodes:
                 return False
             self._inodes.add(key)
+            return True
+
+    def first_dir(self, dev: int, ino: int) -> bool:
+        """True the first time a directory is reached (under --follow, where a directory
+        can be reached twice: it is read the first time only)."""
+        key = (dev, ino)
+        with self._lock:
+            if key in self._dirs:
+                return False
+            self._dirs.add(key)
             return True
 
     def enter(self) -> None:
@@ -173,11 +213,23 @@ class ReportBuilder:
             roots=config.roots, extensions=ExtCounter(case_sensitive=config.case_sensitive)
         )
         self._heap: list[tuple[int, str]] = []
+        self._dirs = (
+            None
+            if config.dir_totals is None
+            else DirTotalsBuilder(config.dir_totals, disk_usage=config.disk_usage)
+        )
 
     def merge(self, res: BatchResult) -> None:
         """Add one batch's counts, largest files and errors."""
         report = self.report
         report.totals.add(res.totals)
+        if self._dirs is not None:
+            self._dirs.merge(res)
+        if res.skipped_mounts:
+            report.skipped_mounts.extend(res.skipped_mounts)
+        if res.merged_roots:
+            report.merged_roots.extend(res.merged_roots)
+        report.reached_twice += res.reached_twice
         report.extensions.merge_raw(res.extensions)
         room = self.config.max_errors_kept - len(report.errors)
         if room > 0 and res.errors:
@@ -190,14 +242,19 @@ class ReportBuilder:
             elif item[0] > heap[0][0]:
                 heapq.heapreplace(heap, item)
 
-    def finish(self, elapsed: float, *, interrupted: bool = False) -> WalkReport:
-        """Set the final fields (callable more than once: progress reads the live report)."""
+    def finish(
+        self, elapsed: float, *, interrupted: bool = False, final: bool = True
+    ) -> WalkReport:
+        """Set the final fields (callable more than once: progress reads the live report
+        with ``final=False``, which leaves out the per-directory roll-up)."""
         report = self.report
         report.largest = [
             LargeFile(path, size) for size, path in sorted(self._heap, key=_largest_first)
         ]
         report.elapsed = elapsed
         report.interrupted = interrupted
+        if final and self._dirs is not None:
+            report.dirs = self._dirs.finish()
         return report
 
 

@@ -6,9 +6,13 @@ says what it controls and why its default is what it is.
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
 
 from scanner.errors import UsageProblem
+from scanner.fs.filters import EntryFilter, compile_filter, normalise_extension
+from scanner.fs.size_filter import SizeFilter
 
 #: What ``--type`` may ask for (as fd: files, directories, symlinks).
 LISTABLE_TYPES = frozenset("fdl")
@@ -84,6 +88,57 @@ class WalkConfig:
     # Ceiling for the adaptive concurrency.
     max_workers: int = 128
 
+    # --- fd/find filters: which entries are counted AND listed ----------------------------
+    # An entry that fails one is neither counted (files, bytes, extensions, largest, dirs,
+    # per-directory totals) nor listed, as ``find`` prints and ``wc -l`` counts; directories
+    # are entered whether they pass or not (these filters select, they never prune: that is
+    # what ``excludes`` and ``gitignore`` do). With none set the work unit tests nothing.
+
+    # ``-e``: names ending in ``.EXT`` with something other than dots before (the extension
+    # table's rule: ``.bashrc`` has none, ``a.tar.gz`` has ``gz`` and ``tar.gz``); case
+    # folded unless ``case_sensitive``. Stored without the leading dot.
+    include_extensions: frozenset[str] = frozenset()
+
+    # A glob on the name, as ``find -name`` (``*`` matches a leading dot too); with ``regex``
+    # a Python regular expression searched in the name (fd's default). ``full_path``
+    # matches the path as walked instead (``find -path`` / fd ``--full-path``).
+    pattern: str | None = None
+    regex: bool = False
+    ignore_case: bool = False
+    full_path: bool = False
+
+    # ``--size``: fd's constraints, all must hold; only regular files can pass.
+    sizes: tuple[SizeFilter, ...] = ()
+
+    # ``--changed-within`` / ``--changed-before`` as absolute times (seconds since the
+    # epoch, parsed once by ``scanner.fs.time_filter``): modified strictly after / before.
+    newer_than: float | None = None
+    older_than: float | None = None
+
+    # ``--gitignore``: skip what ``.gitignore``/``.ignore`` files ignore (``scanner.fs.ignore``)
+    # and ``.git`` itself. Off by default: a counting tool must not skip files unasked; the
+    # report counts what was ignored (``Totals.ignored``).
+    gitignore: bool = False
+
+    # --- per-directory totals (``scanner du``) --------------------------------------------
+    # Keep files/bytes per directory down to this depth below each root (0 = the roots
+    # only); everything deeper is added to its ancestor at that depth, so memory follows
+    # the directories down to the limit. None = off. The walk itself is not limited by it.
+    dir_totals: int | None = None
+
+    # Count allocated blocks (``st_blocks * 512``) of every entry, directories included,
+    # each inode once, as ``du -B1``: ``Totals.disk_bytes`` and per-directory ``disk_bytes``.
+    # Costs a stat per directory and symlink.
+    disk_usage: bool = False
+
+    # Enter pseudo file systems (proc, sysfs, devtmpfs, cgroup... and the tmpfs on /run)
+    # mounted below a root. Off by default, as gdu and ncdu: a walk of ``/`` does not read
+    # /proc, /sys, /dev or /run (each is counted as a directory and noted in the report).
+    pseudo_filesystems: bool = False
+
+    # The mount table the pseudo file systems are found in (a seam for tests).
+    mountinfo: str = "/proc/self/mountinfo"
+
     def __post_init__(self) -> None:
         if not self.roots:
             raise UsageProblem("at least one root is needed")
@@ -98,3 +153,35 @@ class WalkConfig:
         unknown = set(self.types) - LISTABLE_TYPES
         if unknown:
             raise UsageProblem(f"--type takes f, d or l, not {', '.join(sorted(unknown))}")
+        if self.dir_totals is not None and self.dir_totals < 0:
+            raise UsageProblem(f"--depth must be 0 or more, not {self.dir_totals}")
+        for when in (self.newer_than, self.older_than):
+            if when is not None and not math.isfinite(when):
+                raise UsageProblem("--changed-within/--changed-before need a finite time")
+        if any(not isinstance(s, SizeFilter) for s in self.sizes):
+            raise UsageProblem("sizes must be SizeFilter values (SizeFilter.parse('+1M'))")
+        # "-e .py" and "-e py" are the same filter
+        exts = frozenset(normalise_extension(e) for e in self.include_extensions)
+        object.__setattr__(self, "include_extensions", exts)
+        entry_filter(self)  # a bad --regex is a usage problem now, not in a worker
+
+    @property
+    def filtered(self) -> bool:
+        """Whether an fd/find filter selects what is counted and listed."""
+        return entry_filter(self) is not None
+
+
+@functools.lru_cache(maxsize=32)
+def entry_filter(cfg: WalkConfig) -> EntryFilter | None:
+    """The compiled fd/find filters of ``cfg`` (cached per config), None when it sets none."""
+    return compile_filter(
+        extensions=cfg.include_extensions,
+        case_sensitive=cfg.case_sensitive,
+        pattern=cfg.pattern,
+        regex=cfg.regex,
+        ignore_case=cfg.ignore_case,
+        full_path=cfg.full_path,
+        sizes=cfg.sizes,
+        newer_than=cfg.newer_than,
+        older_than=cfg.older_than,
+    )

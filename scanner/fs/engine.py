@@ -69,7 +69,7 @@ class Walker:
         """The report so far (final once ``run`` has returned or was cancelled)."""
         if self._done:
             return self._builder.report
-        return self._builder.finish(perf_counter() - self._start)
+        return self._builder.finish(perf_counter() - self._start, final=False)
 
     @property
     def frontier_size(self) -> int:

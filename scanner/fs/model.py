@@ -7,6 +7,7 @@ a report is ``scanner.fs.batch.ReportBuilder``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from scanner.errors import ItemError
@@ -40,6 +41,10 @@ class Totals:
     other: int = 0
     bytes: int = 0
     errors: int = 0
+    # entries skipped by --gitignore (an ignored directory counts once, not its contents)
+    ignored: int = 0
+    # allocated blocks * 512 of everything counted, each inode once (only with disk_usage)
+    disk_bytes: int = 0
 
     @property
     def entries(self) -> int:
@@ -54,6 +59,8 @@ class Totals:
         self.other += other.other
         self.bytes += other.bytes
         self.errors += other.errors
+        self.ignored += other.ignored
+        self.disk_bytes += other.disk_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +69,93 @@ class LargeFile:
 
     path: str
     size: int
+
+
+@dataclass(frozen=True, slots=True)
+class DirTotal:
+    """The totals of one directory and of everything below it (``scanner du``).
+
+    Counts follow the walk's rules (filters, hidden, excludes, --gitignore): ``files``,
+    ``dirs``, ``symlinks``, ``other`` count the entries below (not the directory itself);
+    ``bytes`` is the apparent size of the regular files below, every inode once *within
+    this directory* (a file with two names below counts once here, whatever other
+    directories its names are in: what ``du`` run on this directory alone reports);
+    ``disk_bytes`` the allocated blocks of this directory and everything below (None when
+    not measured); ``errors`` what could not be read below (the totals are then a lower
+    bound).
+    """
+
+    path: str
+    depth: int
+    # the path of the parent's record, None for a root
+    parent: str | None
+    files: int = 0
+    dirs: int = 0
+    symlinks: int = 0
+    other: int = 0
+    bytes: int = 0
+    disk_bytes: int | None = None
+    errors: int = 0
+
+
+#: What ``DirTotals.biggest`` can sort by.
+DIR_SORT_KEYS = ("bytes", "disk_bytes", "files")
+
+
+@dataclass
+class DirTotals:
+    """Per-directory totals down to ``depth`` below each root, with their tree."""
+
+    depth: int
+    disk_usage: bool
+    # every directory kept, by path: roots first, then parents before their children
+    records: dict[str, DirTotal] = field(default_factory=dict)
+    _children: dict[str | None, list[str]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for path, rec in self.records.items():
+            self._children.setdefault(rec.parent, []).append(path)
+
+    @property
+    def roots(self) -> list[DirTotal]:
+        """The roots' records, in the order of the walk's roots."""
+        return [self.records[p] for p in self._children.get(None, [])]
+
+    def children(self, path: str, by: str = "bytes") -> list[DirTotal]:
+        """The records of the directories right below ``path``, biggest first."""
+        kids = [self.records[p] for p in self._children.get(path, [])]
+        kids.sort(key=_sort_key(by))
+        return kids
+
+    def biggest(self, by: str = "bytes", top: int | None = None) -> list[DirTotal]:
+        """All records, biggest first by ``by`` (``bytes``, ``disk_bytes``, ``files``;
+        ties by path), the first ``top`` of them."""
+        rows = sorted(self.records.values(), key=_sort_key(by))
+        return rows if top is None else rows[:top]
+
+
+def _sort_key(by: str) -> Callable[[DirTotal], tuple[int, str]]:
+    if by not in DIR_SORT_KEYS:
+        raise ValueError(f"sort by one of {', '.join(DIR_SORT_KEYS)}, not {by!r}")
+    return lambda r: (-(getattr(r, by) or 0), r.path)
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedMount:
+    """A pseudo file system mounted below a root and not entered (``pseudo_filesystems``
+    off): the mount point is counted as a directory."""
+
+    path: str
+    fstype: str
+
+
+@dataclass(frozen=True, slots=True)
+class MergedRoot:
+    """A root that lies inside another root (or is the same directory) and was not walked
+    on its own: its entries are counted once, as part of ``into``."""
+
+    root: str
+    into: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +194,13 @@ class WalkReport:
     elapsed: float = 0.0
     interrupted: bool = False
     stats: EngineStats = field(default_factory=EngineStats)
+    # per-directory totals (only when the config asks for them; set when the walk ends)
+    dirs: DirTotals | None = None
+    # pseudo file systems not entered, roots merged into others, and directories reached a
+    # second time under --follow (not read again: counted once, as du -L counts them)
+    skipped_mounts: list[SkippedMount] = field(default_factory=list)
+    merged_roots: list[MergedRoot] = field(default_factory=list)
+    reached_twice: int = 0
 
     @property
     def error_count(self) -> int:

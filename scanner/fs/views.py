@@ -1,5 +1,5 @@
 """What the tree commands print: records (one schema for JSON, JSONL and CSV), rich tables
-and lines for people.
+and lines for people, and the ``du`` tree with bars.
 
 Paths are exact where JSON allows it: ``path`` is valid UTF-8 and ``path_b64`` carries the
 exact bytes only when the name is not valid UTF-8 (``json_path_fields``). CSV uses the same
@@ -8,12 +8,16 @@ two columns, so every format survives undecodable names.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from scanner.errors import ItemError
+from scanner.fs.config import WalkConfig
 from scanner.fs.extensions import ExtRow, ExtTable, label
-from scanner.fs.model import Entry, LargeFile, Totals, WalkReport
+from scanner.fs.model import DirTotal, DirTotals, Entry, LargeFile, Totals, WalkReport
 from scanner.output.formats import iso_time
 from scanner.output.sanitize import display_name, json_path_fields
 from scanner.output.shorten import middle, relative_to_roots
@@ -400,3 +404,177 @@ class ExtView:
     ) -> list[RenderableType]:
         """The extension table."""
         return [ext_rich_table(item) for kind, item in records if kind == "ext_table"]
+
+
+# --- per-directory totals (scanner du) -----------------------------------------------------
+
+DIR_CSV_HEADER: Final = (
+    "path",
+    "path_b64",
+    "depth",
+    "files",
+    "dirs",
+    "symlinks",
+    "other",
+    "bytes",
+    "disk_bytes",
+    "errors",
+)
+
+
+def dir_total_fields(rec: DirTotal) -> dict[str, Any]:
+    """A directory's totals as JSON fields (``disk_bytes`` null when not measured)."""
+    return {
+        **json_path_fields(rec.path),
+        "depth": rec.depth,
+        "files": rec.files,
+        "dirs": rec.dirs,
+        "symlinks": rec.symlinks,
+        "other": rec.other,
+        "bytes": rec.bytes,
+        "disk_bytes": rec.disk_bytes,
+        "errors": rec.errors,
+    }
+
+
+def dir_total_csv_row(rec: DirTotal) -> list[Any]:
+    """A directory's totals as a CSV row (``DIR_CSV_HEADER``)."""
+    p = json_path_fields(rec.path)
+    disk = "" if rec.disk_bytes is None else rec.disk_bytes
+    return [p["path"], p.get("path_b64", ""), rec.depth, rec.files, rec.dirs, rec.symlinks,
+            rec.other, rec.bytes, disk, rec.errors]  # fmt: skip
+
+
+def walk_notes(report: WalkReport, config: WalkConfig) -> list[str]:
+    """One line per thing a reader of the totals must know: what was skipped or merged,
+    and which filters chose what was counted (a counting tool never skips silently)."""
+    notes = []
+    if config.gitignore:
+        notes.append(
+            f"--gitignore: {report.totals.ignored:,} entries ignored (.gitignore, .ignore, "
+            ".git/info/exclude and .git itself; an ignored directory counts once)"
+        )
+    filters = filter_description(config)
+    if filters:
+        notes.append(f"counted and listed only: {filters}")
+    for m in report.merged_roots:
+        notes.append(f"{display_name(m.root)}: inside {display_name(m.into)}, counted once there")
+    for s in report.skipped_mounts:
+        notes.append(f"{display_name(s.path)}: {s.fstype} file system not entered")
+    if report.reached_twice:
+        notes.append(f"{report.reached_twice:,} directories reached twice (--follow), read once")
+    return notes
+
+
+def filter_description(config: WalkConfig) -> str:
+    """The fd/find filters of ``config`` in words, "" when there are none."""
+    parts = []
+    if config.include_extensions:
+        parts.append("extension " + ", ".join(sorted(config.include_extensions)))
+    if config.pattern is not None:
+        kind = "regex" if config.regex else "glob"
+        where = "path" if config.full_path else "name"
+        case = ", any case" if config.ignore_case else ""
+        parts.append(f"{where} {kind} {display_name(config.pattern)!r}{case}")
+    for s in config.sizes:
+        word = {"min": "at least", "max": "at most", "eq": "exactly"}[s.op]
+        parts.append(f"size {word} {s.bytes:,} B")
+    for what, when in (("changed after", config.newer_than),
+                       ("changed before", config.older_than)):  # fmt: skip
+        if when is not None:
+            stamp = datetime.fromtimestamp(when, tz=UTC).isoformat(timespec="seconds")
+            parts.append(f"{what} {stamp}")
+    return "; ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class DuRow:
+    """One line of the du tree: a record (None for an "… N more" line), the tree glyphs
+    before its name, and the name (relative to its parent; a root's path)."""
+
+    rec: DirTotal | None
+    glyphs: str
+    name: str
+    size: int
+    files: int
+    share: float
+
+
+def du_rows(dirs: DirTotals, *, by: str = "bytes", max_children: int = 10) -> list[DuRow]:
+    """The tree of records as rows, biggest children first, at most ``max_children`` per
+    directory (the rest folded into one "… N more" row with their sum)."""
+    rows: list[DuRow] = []
+
+    def size_of(rec: DirTotal) -> int:
+        return int(getattr(rec, by) or 0)
+
+    def add(rec: DirTotal, lead: str, glyph: str, name: str, whole: int) -> None:
+        size = size_of(rec)
+        rows.append(DuRow(rec, lead + glyph, name, size, rec.files, size / whole if whole else 0))
+        kids = dirs.children(rec.path, by=by)
+        shown, rest = kids[:max_children], kids[max_children:]
+        inner = lead + ("" if not glyph else ("   " if glyph == "└─ " else "│  "))
+        for i, kid in enumerate(shown):
+            last = i == len(shown) - 1 and not rest
+            kid_name = kid.path[len(os.path.join(rec.path, "")) :] or kid.path
+            add(kid, inner, "└─ " if last else "├─ ", kid_name, whole)
+        if rest:
+            size = sum(size_of(k) for k in rest)
+            files = sum(k.files for k in rest)
+            rows.append(DuRow(None, inner + "└─ ", f"… {len(rest):,} more", size, files,
+                              size / whole if whole else 0))  # fmt: skip
+
+    for root in dirs.roots:
+        add(root, "", "", root.path, size_of(root))
+    return rows
+
+
+_EIGHTHS: Final = " ▏▎▍▌▋▊▉"
+
+
+def bar(share: float, width: int) -> str:
+    """A horizontal bar of ``share`` (0..1) in ``width`` cells, in eighths of a cell."""
+    eighths = round(max(0.0, min(1.0, share)) * width * 8)
+    full, part = divmod(eighths, 8)
+    return ("█" * full + (_EIGHTHS[part] if part else "")).ljust(width)
+
+
+def du_tree_table(
+    dirs: DirTotals, *, width: int = 80, by: str | None = None, max_children: int = 10
+) -> Table:
+    """The du tree for a terminal: size, files, share of the root, a bar, and the tree of
+    names (a root's path, then names relative to their parent), shortened in the middle to
+    fit ``width`` columns."""
+    from rich.table import Table
+
+    key = by or ("disk_bytes" if dirs.disk_usage else "bytes")
+    rows = du_rows(dirs, by=key, max_children=max_children)
+    bar_width = 12 if width < 100 else 20
+    # size 10, files 9, share 6, the bar, and one space between columns
+    name_width = max(12, width - (10 + 9 + 6 + bar_width + 4))
+    title = "disk usage (allocated blocks)" if key == "disk_bytes" else "apparent size of files"
+    out = Table(title=title, title_justify="left", box=None, pad_edge=False, show_edge=False)
+    out.add_column("size", justify="right", no_wrap=True)
+    out.add_column("files", justify="right", no_wrap=True)
+    out.add_column("%", justify="right", no_wrap=True)
+    out.add_column("", no_wrap=True)
+    out.add_column("path", no_wrap=True, overflow="ignore")
+    from rich.cells import cell_len
+
+    for row in rows:
+        glyphs = row.glyphs
+        name = middle(display_name(row.name), max(1, name_width - cell_len(glyphs)))
+        out.add_row(
+            human_bytes(row.size),
+            f"{row.files:,}",
+            f"{100 * row.share:.0f}%",
+            bar(row.share, bar_width),
+            glyphs + name,
+            style="dim" if row.rec is None else None,
+        )
+    return out
+
+
+def du_line(rec: DirTotal, by: str = "bytes") -> str:
+    """A record as ``du`` prints it to a pipe: the size in bytes, a tab, the path."""
+    return f"{int(getattr(rec, by) or 0)}\t{rec.path}"

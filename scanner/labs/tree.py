@@ -128,6 +128,13 @@ class TreeSpec:
     symlink_loop: bool = True
     #: Extra names (hard links) for existing files, same extension as their target.
     hardlinks: int = 10
+    #: Files with names that trip tools up (``ODD_NAMES``: spaces, a newline, glob and
+    #: regex characters, a leading dash, non-ASCII, a bidi override, undecodable bytes),
+    #: in visible directories.
+    odd_names: int = 0
+    #: Spread the modification times of every entry over this many days before the time
+    #: of generation (seeded offsets), for time filters; 0 leaves them as created.
+    mtime_spread_days: float = 0.0
 
     def __post_init__(self) -> None:
         ints = {
@@ -163,13 +170,49 @@ class TreeSpec:
                 raise UsageProblem(f"tree spec: bad name pattern {pattern!r}")
         if max(self.large_files, self.hardlinks) > self.files:
             raise UsageProblem("tree spec: large_files and hardlinks must not exceed files")
+        if self.odd_names < 0 or self.mtime_spread_days < 0:
+            raise UsageProblem("tree spec: odd_names and mtime_spread_days must be >= 0")
 
     def digest(self) -> str:
         """A stable hash of the spec and the generator version (names the tree)."""
+        fields = asdict(self)
+        # fields added later leave the hash of a spec that does not use them unchanged,
+        # so that trees built before are reused
+        for name, default in _LATER_FIELDS.items():
+            if fields[name] == default:
+                del fields[name]
         payload = json.dumps(
-            {"generator": GENERATOR_VERSION, **asdict(self)}, sort_keys=True, default=list
+            {"generator": GENERATOR_VERSION, **fields}, sort_keys=True, default=list
         )
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+#: Spec fields added after version 1, with the default that keeps old hashes.
+_LATER_FIELDS: Final[dict[str, object]] = {"odd_names": 0, "mtime_spread_days": 0.0}
+
+#: The names ``TreeSpec.odd_names`` draws from (bytes: one is not valid UTF-8).
+ODD_NAMES: Final = (
+    b"with space.txt",
+    b" leading space.py",
+    b"new\nline.txt",
+    b"tab\there.json",
+    b"-dash.c",
+    b"star*.py",
+    b"quest?.md",
+    b"[brackets].json",
+    b"back\\slash.txt",
+    b"caf\xc3\xa9.txt",
+    b"\xe2\x80\xaeevil.txt",
+    b"raw\xff\xfe.bin",
+    b"UPPER.PY",
+    b"..dots.py",
+    b"trailing.",
+    b"paren(1).log",
+    b"dollar$HOME.sh",
+    b"emoji\xf0\x9f\x98\x80.png",
+    b"semi;colon.txt",
+    b"quote'd\".md",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,7 +441,46 @@ class _Builder:
         self._make_symlinks()
         self._make_empty_dirs()
         self._make_hardlinks(targets)
+        # drawn last, so that a spec without them gives the same tree as before
+        if spec.odd_names:
+            self._make_odd_names()
+        if spec.mtime_spread_days:
+            self._spread_mtimes()
         return self._manifest()
+
+    def _make_odd_names(self) -> None:
+        spec, rng = self.spec, self.rng
+        visible = [d for d in self.dirs if not d.hidden]
+        mu = math.log(spec.median_size)
+        for i in range(spec.odd_names):
+            base = ODD_NAMES[i % len(ODD_NAMES)]
+            name = base if i < len(ODD_NAMES) else b"%d" % (i // len(ODD_NAMES)) + base
+            where = visible[rng.randrange(len(visible))]
+            size = min(int(rng.lognormvariate(mu, spec.size_sigma)), spec.max_size)
+            path = os.fsencode(self.root / where.rel) + b"/" + name
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                if size:
+                    os.ftruncate(fd, size)
+            finally:
+                os.close(fd)
+            text = os.fsdecode(name)
+            ext = os.path.splitext(text)[1].casefold()
+            ext = "" if ext == "." else ext  # "trailing." has no extension (the "" key)
+            shown = not text.startswith(".")
+            self.tally.add(ext, size, visible=shown, new_inode=True)
+            if shown:
+                self.tally.visible_bytes += size
+
+    def _spread_mtimes(self) -> None:
+        # every entry, in a sorted order (seeded offsets must not follow readdir order);
+        # directories after their contents, so that nothing created later touches them
+        spread = int(self.spec.mtime_spread_days * 86400 * 1_000_000_000)
+        now = time.time_ns()
+        for top, dirnames, filenames in os.walk(os.fsencode(self.root), topdown=False):
+            for name in sorted(dirnames + filenames):
+                t = now - self.rng.randrange(spread + 1)
+                os.utime(os.path.join(top, name), ns=(t, t), follow_symlinks=False)
 
     def _make_dirs(self) -> None:
         spec, rng = self.spec, self.rng

@@ -6,15 +6,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 
-def middle(text: str, room: int) -> str:
-    """``text`` in at most ``room`` characters, its middle replaced by ``…``."""
-    if len(text) <= room:
+def middle(text: str, width: int) -> str:
+    """``text`` in at most ``width`` terminal cells, cut in the middle with "…" (the end, a
+    path's last names, is always kept whole when it fits)."""
+    from rich.cells import cell_len
+
+    if cell_len(text) <= width:
         return text
-    if room <= 1:
-        return text[:room]
-    head = (room - 1) // 2
-    tail = room - 1 - head
-    return f"{text[:head]}…{text[len(text) - tail :]}"
+    if width <= 1:
+        return "…"[:width]
+    keep = width - 1
+    tail_cells = keep - keep // 3  # two thirds for the end: the names that tell things apart
+    tail = ""
+    for ch in reversed(text):
+        if cell_len(ch + tail) > tail_cells:
+            break
+        tail = ch + tail
+    head = ""
+    for ch in text:
+        if cell_len(head + ch) > keep - cell_len(tail):
+            break
+        head += ch
+    return head + "…" + tail
 
 
 def relative_to_roots(path: str, roots: Sequence[str]) -> str:

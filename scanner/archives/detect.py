@@ -42,7 +42,9 @@ async def read_tail(path: str, size: int | None = None) -> tuple[bytes, int]:
     """The last ``SNIFF_TAIL`` bytes of a file and the file's size, read asynchronously."""
     import anyio
 
-    if _on_asyncio():
+    from scanner.asyncrt import on_asyncio
+
+    if on_asyncio():
         import aiofiles
 
         async with aiofiles.open(path, "rb") as handle:
@@ -52,16 +54,6 @@ async def read_tail(path: str, size: int | None = None) -> tuple[bytes, int]:
     # own async file does the same job
     async with await anyio.open_file(path, "rb") as other:
         return await anyio.to_thread.run_sync(_tail, other.wrapped.fileno(), size)
-
-
-def _on_asyncio() -> bool:
-    import asyncio
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 def _tail(fd: int, size: int | None) -> tuple[bytes, int]:

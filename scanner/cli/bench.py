@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from scanner import exit_codes
-from scanner.errors import UsageProblem
+from scanner.errors import OperationFailed, UsageProblem
 
 if TYPE_CHECKING:
     from scanner.compare.model import Cell
@@ -149,6 +149,13 @@ def _config(common: Common, default_concurrency: tuple[int, ...]) -> BenchConfig
 
     if common.quick and common.rigorous:
         raise UsageProblem("choose one of --quick and --rigorous")
+    if common.plot is not None:
+        # checked before any measuring, not after minutes of runs
+        from scanner.compare.plot import plot_available
+
+        ok, why = plot_available()
+        if not ok:
+            raise OperationFailed(f"--plot: {why}")
     name = "quick" if common.quick else "rigorous" if common.rigorous else "default"
     return BenchConfig(
         variants=tuple(common.variants),

@@ -331,9 +331,9 @@ def use_pidfd_child_watcher() -> bool:
         return sys.version_info >= (3, 12) and pidfd_supported()
     import asyncio
 
-    import sniffio
+    from scanner.asyncrt import on_asyncio
 
-    if sniffio.current_async_library() != "asyncio":
+    if not on_asyncio():
         return False
     watcher = asyncio.get_child_watcher()
     if not isinstance(watcher, asyncio.PidfdChildWatcher):

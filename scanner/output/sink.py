@@ -16,6 +16,7 @@ from typing import Protocol
 
 import anyio
 
+from scanner.asyncrt import on_asyncio
 from scanner.errors import OperationFailed
 from scanner.output.atomic import temp_name
 
@@ -83,16 +84,8 @@ class _AnyioHandle:
         await self._handle.aclose()
 
 
-def _on_asyncio() -> bool:
-    try:
-        import sniffio
-    except ImportError:  # trio depends on sniffio: without it we run on asyncio
-        return True
-    return sniffio.current_async_library() == "asyncio"
-
-
 async def _open_binary(path: Path) -> _ReportHandle:
-    if _on_asyncio():
+    if on_asyncio():
         import aiofiles  # only when a report file is written: not on every start-up
 
         return await aiofiles.open(path, "wb")

@@ -22,6 +22,16 @@ def run_on(backend: str, fn: Callable[[], Awaitable[T]]) -> T:
     return anyio.run(fn, backend=backend)
 
 
+def backend_missing(backend: str) -> str | None:
+    """Why a backend cannot run here (trio comes only with the ``trio``/``test`` extras)."""
+    if backend == "trio":
+        import importlib.util
+
+        if importlib.util.find_spec("trio") is None:
+            return "trio is not installed: pip install 'scanner[trio]'"
+    return None
+
+
 async def _nothing() -> None:
     await anyio.sleep(0)
 
@@ -48,6 +58,7 @@ def scheduler_variants(
             partial(anyio_run, backend),
             "async",
             warm=partial(warm_backend, backend),
+            unavailable=lambda params, backend=backend: backend_missing(backend),
         )
         for backend in ("asyncio", "trio")
     }

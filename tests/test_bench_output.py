@@ -35,12 +35,15 @@ def _bench(*args: str) -> str:
     return ran.text
 
 
+def _bench_tree(tree: Path, caps: str, *variants: str) -> str:
+    """``bench walk TREE`` with 3 runs per cell of the given variants."""
+    chosen = [arg for v in variants for arg in ("--variant", v)]
+    return _bench("walk", str(tree), "--runs", "3", "-j", caps, *chosen)
+
+
 def test_one_size_table_reads_plainly(tmp_path: Path) -> None:
     tree = _tree(tmp_path / "tree")
-    text = _bench(
-        "walk", str(tree), "--runs", "3", "-j", "2", "--variant", "anyio-asyncio",
-        "--variant", "threads", "--variant", "sequential",
-    )  # fmt: skip
+    text = _bench_tree(tree, "2", "anyio-asyncio", "threads", "sequential")
     lines = text.splitlines()
     assert lines[0].startswith(f"walk · {tree} (files 30")
     assert "size 0" not in text and "/0/" not in text and "/c2" not in text
@@ -66,11 +69,9 @@ def test_two_sizes_give_no_fit_three_do(tmp_path: Path) -> None:
 
 
 def test_repeated_warnings_fold_into_one_line_per_kind(tmp_path: Path) -> None:
-    tree = _tree(tmp_path / "tree")
-    text = _bench(
-        "walk", str(tree), "--runs", "3", "-j", "2,4,8", "--variant", "threads",
-        "--variant", "thread-per-worker", "--variant", "sequential",
-    )  # fmt: skip
+    text = _bench_tree(
+        _tree(tmp_path / "tree"), "2,4,8", "threads", "thread-per-worker", "sequential"
+    )
     warned = [line for line in text.splitlines() if line.startswith("warning:")]
     # 7 cells, but never more than one line per kind of warning
     kinds = [re.sub(r"^warning: (\S+(?: c=\d+)?: )?", "", w).split(" in ")[0].split(":")[0]

@@ -22,8 +22,9 @@ def run_on(backend: str, fn: Callable[[], Awaitable[T]]) -> T:
     return anyio.run(fn, backend=backend)
 
 
-def backend_missing(backend: str) -> str | None:
-    """Why a backend cannot run here (trio comes only with the ``trio``/``test`` extras)."""
+def backend_missing(backend: str, _params: object = None) -> str | None:
+    """Why a backend cannot run here (trio comes only with the ``trio``/``test`` extras);
+    ``_params`` makes it a variant's ``unavailable`` through ``partial``."""
     if backend == "trio":
         import importlib.util
 
@@ -58,7 +59,7 @@ def scheduler_variants(
             partial(anyio_run, backend),
             "async",
             warm=partial(warm_backend, backend),
-            unavailable=lambda params, backend=backend: backend_missing(backend),
+            unavailable=partial(backend_missing, backend),
         )
         for backend in ("asyncio", "trio")
     }

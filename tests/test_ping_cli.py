@@ -98,6 +98,8 @@ def test_jsonl_records_are_stable_and_versioned(fake: Path) -> None:
         "address": "127.0.0.5",
         "state": "unreachable",
         "cause": "timeout",
+        "port": None,
+        "port_state": None,
         "sent": 2,
         "received": 0,
         "loss_pct": 100.0,
@@ -209,6 +211,7 @@ def test_tcp_method_against_a_listener_and_a_closed_port() -> None:
     hosts = {r["target"]: r for r in records(ran.out) if r["record"] == "host"}
     assert hosts["127.0.0.1"]["state"] == "alive"  # accepted on the first port
     assert hosts["127.0.0.2"]["state"] == "alive"  # refused: the host answered
+    assert hosts["127.0.0.2"]["port_state"] == "closed"
 
 
 def _can_unshare() -> bool:

@@ -52,7 +52,12 @@ UnreachableOpt = Annotated[
         "--unreachable", "-u", help="Print only the targets that are not alive (fping -u)."
     ),
 ]
-CountOpt = Annotated[int, typer.Option("--count", "-c", help="Echo requests per host.", min=1)]
+CountOpt = Annotated[
+    int,
+    typer.Option(
+        "--count", "-c", help="Echo requests per host (connects per port for tcp).", min=1
+    ),
+]
 JobsOpt = Annotated[
     int | None,
     typer.Option(
@@ -121,7 +126,8 @@ MethodOpt = Annotated[
     typer.Option(
         "--method",
         "-m",
-        help="icmp (the system ping) or tcp (connect; refused counts as up).",
+        help="icmp (the system ping) or tcp (connect: each port open, closed or filtered; "
+        "the host is up when any port answered).",
         metavar="icmp|tcp",
     ),
 ]
@@ -131,7 +137,7 @@ PortOpt = Annotated[
         "--port",
         "-p",
         metavar="P[,P...]",
-        help="Ports for --method tcp, tried in order (default: 80,443).",
+        help="Ports for --method tcp, each connected to -c times (default: 80,443).",
         show_default=False,
     ),
 ]

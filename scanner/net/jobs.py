@@ -61,7 +61,7 @@ class PingJob:
 
         async def on_result(result: HostResult) -> None:
             if self.only is None or result.state in self.only:
-                await out.emit("host", [result])
+                await out.emit("host", result.records())
 
         await sweep(
             self.targets, self.cfg, on_result, summary=self.sweep_summary, lookup=self.lookup

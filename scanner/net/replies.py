@@ -1,0 +1,320 @@
+"""Per-request records: one per echo request or TCP connect, as its answer (or its timeout)
+arrives — the lines of ``fping -c`` and ``fping -l``.
+
+A probe says what became of each request by calling :func:`report` with a :class:`Request`.
+The sweep engine installs a sink per host (a context variable, so the ``Probe`` protocol stays
+``probe(target, address)`` and a probe that reports nothing still works: the engine then
+reports its one-request rounds for it). The engine's :class:`HostTally` numbers the requests
+(per port for TCP), keeps the running figures a reply line shows (sent, received, average,
+loss), and folds everything it saw into a ``HostResult`` — for ``--loop`` runs, and for hosts
+still being probed when a run is interrupted.
+
+The folding rules are the TCP probe's too (:func:`port_result`, :func:`host_from_ports`), so a
+host reads the same whether its figures came from one probe call or from many rounds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from scanner.net.model import HostResult, HostState, PortResult, PortState
+from scanner.net.rttstats import loss_pct, rtt_figures
+
+#: Outcomes of an echo request (TCP connects use the port states: open, closed, ...).
+REPLY = "reply"
+TIMEOUT = "timeout"
+UNREACHABLE = "unreachable"
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What became of one request, as a probe reports it."""
+
+    #: ``reply``, ``timeout`` or ``unreachable`` for echo requests; a port state for TCP.
+    outcome: str
+    #: An answer came back from the host (an echo reply; a TCP accept or refusal).
+    answered: bool
+    rtt_ms: float | None = None
+    #: The TCP port connected to (None for echo requests).
+    port: int | None = None
+    #: Bytes of the echo reply (None for TCP, or when not known).
+    size: int | None = None
+    #: Why there was no answer ("timeout", "Connection refused", an ICMP error).
+    cause: str | None = None
+
+
+#: Columns of a ``reply`` record, in output order.
+REPLY_RECORD_FIELDS: Final[tuple[str, ...]] = (
+    "target",
+    "address",
+    "port",
+    "seq",
+    "outcome",
+    "bytes",
+    "rtt_ms",
+    "cause",
+    "sent",
+    "received",
+    "loss_pct",
+    "avg_ms",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One request of one host (and port), numbered from 0, with the running figures of
+    that host (and port) so far: the ``reply`` record and line."""
+
+    target: str
+    address: str | None
+    port: int | None
+    seq: int
+    outcome: str
+    answered: bool
+    size: int | None
+    rtt_ms: float | None
+    cause: str | None
+    sent: int
+    received: int
+    loss_pct: float
+    avg_ms: float | None
+
+    def as_row(self) -> dict[str, Any]:
+        """Values keyed by :data:`REPLY_RECORD_FIELDS`."""
+        return {
+            "target": self.target,
+            "address": self.address,
+            "port": self.port,
+            "seq": self.seq,
+            "outcome": self.outcome,
+            "bytes": self.size,
+            "rtt_ms": self.rtt_ms,
+            "cause": self.cause,
+            "sent": self.sent,
+            "received": self.received,
+            "loss_pct": self.loss_pct,
+            "avg_ms": self.avg_ms,
+        }
+
+
+ReplySink = Callable[[Request], Awaitable[None]]
+
+_SINK: ContextVar[ReplySink | None] = ContextVar("scanner_reply_sink", default=None)
+
+
+async def report(request: Request) -> None:
+    """Report one request of the host being probed (nothing happens outside a sweep)."""
+    sink = _SINK.get()
+    if sink is not None:
+        await sink(request)
+
+
+@contextmanager
+def reporting_to(sink: ReplySink) -> Iterator[None]:
+    """Send the requests :func:`report` sees in this task (and the tasks it starts) to
+    ``sink``."""
+    token = _SINK.set(sink)
+    try:
+        yield
+    finally:
+        _SINK.reset(token)
+
+
+@dataclass
+class _Series:
+    """The requests of one host (and port) so far."""
+
+    requests: list[Request] = field(default_factory=list)
+    received: int = 0
+    rtt_sum: float = 0.0
+    timed: int = 0
+
+
+class HostTally:
+    """Everything reported for one host: numbers the requests and folds them into a result."""
+
+    def __init__(self, target: str, address: str | None = None) -> None:
+        self.target = target
+        self.address = address
+        self._series: dict[int | None, _Series] = {}
+
+    @property
+    def sent(self) -> int:
+        """Requests reported so far (over every port)."""
+        return sum(len(s.requests) for s in self._series.values())
+
+    def add(self, request: Request) -> Reply:
+        """Count ``request``; its reply record."""
+        series = self._series.setdefault(request.port, _Series())
+        series.requests.append(request)
+        if request.answered:
+            series.received += 1
+        if request.rtt_ms is not None:
+            series.rtt_sum += request.rtt_ms
+            series.timed += 1
+        sent = len(series.requests)
+        return Reply(
+            target=self.target,
+            address=self.address,
+            port=request.port,
+            seq=sent - 1,
+            outcome=request.outcome,
+            answered=request.answered,
+            size=request.size,
+            rtt_ms=request.rtt_ms,
+            cause=request.cause,
+            sent=sent,
+            received=series.received,
+            loss_pct=loss_pct(sent, series.received),
+            avg_ms=round(series.rtt_sum / series.timed, 3) if series.timed else None,
+        )
+
+    def result(self, *, attempts: int = 1, elapsed_s: float = 0.0) -> HostResult:
+        """The host as everything reported so far shows it."""
+        requests = [r for s in self._series.values() for r in s.requests]
+        ports = [
+            port_result(port, s.requests) for port, s in self._series.items() if port is not None
+        ]
+        if ports:
+            return host_from_ports(
+                self.target,
+                self.address,
+                ports,
+                rtts=_answer_rtts(requests),
+                attempts=attempts,
+                elapsed_s=elapsed_s,
+            )
+        return _fold(self.target, self.address, requests, attempts=attempts, elapsed_s=elapsed_s)
+
+
+def _answer_rtts(requests: Sequence[Request]) -> list[float]:
+    return [r.rtt_ms for r in requests if r.answered and r.rtt_ms is not None]
+
+
+def _host(
+    target: str,
+    address: str | None,
+    *,
+    state: HostState,
+    cause: str | None,
+    counts: tuple[int, int],
+    rtts: Sequence[float],
+    **extra: Any,
+) -> HostResult:
+    sent, received = counts
+    figures = rtt_figures(rtts)
+    return HostResult(
+        target=target,
+        address=address,
+        state=state,
+        cause=cause,
+        sent=sent,
+        received=received,
+        loss_pct=loss_pct(sent, received),
+        rtt_min=figures.rtt_min,
+        rtt_avg=figures.rtt_avg,
+        rtt_max=figures.rtt_max,
+        rtt_mdev=figures.rtt_mdev,
+        percentiles=figures.percentiles,
+        **extra,
+    )
+
+
+def _fold(
+    target: str,
+    address: str | None,
+    requests: Sequence[Request],
+    *,
+    attempts: int,
+    elapsed_s: float,
+) -> HostResult:
+    received = sum(1 for r in requests if r.answered)
+    state, cause = HostState.ALIVE, None
+    if not received:
+        state = HostState.UNREACHABLE
+        cause = next((r.cause for r in reversed(requests) if r.cause), TIMEOUT)
+    return _host(
+        target,
+        address,
+        state=state,
+        cause=cause,
+        counts=(len(requests), received),
+        rtts=_answer_rtts(requests),
+        attempts=attempts,
+        elapsed_s=elapsed_s,
+    )
+
+
+def port_result(port: int, requests: Sequence[Request]) -> PortResult:
+    """One port from its connects: open when any completed, else closed when any was
+    refused, else error when any could not be tried, else filtered."""
+    outcomes = {r.outcome for r in requests}
+    state = next(
+        (s for s in (PortState.OPEN, PortState.CLOSED, PortState.ERROR) if s.value in outcomes),
+        PortState.FILTERED,
+    )
+    cause = None
+    if state is not PortState.OPEN:
+        cause = next((r.cause for r in reversed(requests) if r.outcome == state.value), None)
+    received = sum(1 for r in requests if r.answered)
+    return PortResult(
+        port=port,
+        state=state,
+        cause=cause or (TIMEOUT if state is PortState.FILTERED else None),
+        sent=len(requests),
+        received=received,
+        loss_pct=loss_pct(len(requests), received),
+        rtt=rtt_figures(_answer_rtts(requests)),
+    )
+
+
+def host_from_ports(
+    target: str,
+    address: str | None,
+    ports: Sequence[PortResult],
+    *,
+    rtts: Sequence[float] | None = None,
+    attempts: int = 1,
+    elapsed_s: float = 0.0,
+) -> HostResult:
+    """A host from its ports: alive when any port answered (open or closed, as nmap -sn
+    reads a refusal), else an error when a connect could not be tried, else unreachable.
+    The host's counts and RTTs are over every connect (``rtts``: the answered ones' RTTs,
+    for exact percentiles; else the ports' averages stand in)."""
+    states = {p.state for p in ports}
+    state, cause = HostState.ALIVE, None
+    if not states & {PortState.OPEN, PortState.CLOSED}:
+        bad = PortState.ERROR if PortState.ERROR in states else PortState.FILTERED
+        state = HostState.ERROR if bad is PortState.ERROR else HostState.UNREACHABLE
+        cause = next(p.cause for p in ports if p.state is bad)
+    counts = (sum(p.sent for p in ports), sum(p.received for p in ports))
+    if rtts is None:
+        rtts = [p.rtt_avg for p in ports if p.rtt_avg is not None]
+    return _host(
+        target,
+        address,
+        state=state,
+        cause=cause,
+        counts=counts,
+        rtts=rtts,
+        attempts=attempts,
+        elapsed_s=elapsed_s,
+        ports=tuple(ports),
+    )
+
+
+__all__ = [
+    "REPLY_RECORD_FIELDS",
+    "HostTally",
+    "Reply",
+    "ReplySink",
+    "Request",
+    "host_from_ports",
+    "port_result",
+    "report",
+    "reporting_to",
+]

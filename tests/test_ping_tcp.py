@@ -34,8 +34,8 @@ def closed_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def listener() -> Iterator[int]:
+@pytest.fixture(name="listener")
+def listener_fixture() -> Iterator[int]:
     """A port listening on 127.0.0.1 (the kernel completes handshakes; nobody accepts)."""
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))

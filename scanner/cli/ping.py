@@ -141,6 +141,15 @@ PortOpt = Annotated[
         show_default=False,
     ),
 ]
+RepliesOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--replies/--no-replies",
+        help="A line per request as it is answered or lost, fping -c style (--jsonl: reply "
+        "records). Default: on for text on a terminal with -c > 1.",
+        show_default=False,
+    ),
+]
 PingOpt = Annotated[str, typer.Option("--ping", help="The ping executable to run.")]
 SpawnerOpt = Annotated[
     str,
@@ -183,6 +192,7 @@ def ping_command(
     ipv6: V6Opt = False,
     method: MethodOpt = "icmp",
     port: PortOpt = None,
+    replies: RepliesOpt = None,
     ping: PingOpt = "ping",
     spawner: SpawnerOpt = "auto",
     backend: BackendOpt = "asyncio",
@@ -262,4 +272,7 @@ def ping_command(
         concurrency=default_concurrency() if jobs is None else jobs,
     )
     only = ALIVE_ONLY if alive else NOT_ALIVE if unreachable else None
-    return execute(PingJob(expand(specs, excludes), cfg, only=only), out, backend=backend)
+    if replies is None:  # fping prints them with -c; here only where a person reads them
+        replies = out.fmt is Format.TEXT and out.terminal and only is None and count > 1
+    job = PingJob(expand(specs, excludes), cfg, only=only, replies=replies)
+    return execute(job, out, backend=backend)

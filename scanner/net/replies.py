@@ -15,6 +15,7 @@ host reads the same whether its figures came from one probe call or from many ro
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -140,6 +141,7 @@ class HostTally:
     def __init__(self, target: str, address: str | None = None) -> None:
         self.target = target
         self.address = address
+        self.started = time.monotonic()
         self._series: dict[int | None, _Series] = {}
 
     @property
@@ -173,8 +175,11 @@ class HostTally:
             avg_ms=round(series.rtt_sum / series.timed, 3) if series.timed else None,
         )
 
-    def result(self, *, attempts: int = 1, elapsed_s: float = 0.0) -> HostResult:
-        """The host as everything reported so far shows it."""
+    def result(self, *, attempts: int = 1, elapsed_s: float | None = None) -> HostResult:
+        """The host as everything reported so far shows it (``elapsed_s``: since the tally
+        was made, unless given)."""
+        if elapsed_s is None:
+            elapsed_s = round(time.monotonic() - self.started, 6)
         requests = [r for s in self._series.values() for r in s.requests]
         ports = [
             port_result(port, s.requests) for port, s in self._series.items() if port is not None

@@ -19,6 +19,7 @@ from scanner.net.model import (
     PortState,
     SweepSummary,
 )
+from scanner.net.replies import REPLY, TIMEOUT, Reply
 from scanner.output.sanitize import display_name
 
 if TYPE_CHECKING:
@@ -73,6 +74,26 @@ def port_line(row: PortRow, *, count: int) -> str:
     return f"{where} {port.state.value} ({detail})\n"
 
 
+def reply_line(reply: Reply) -> str:
+    """One request, ``fping -c``'s line: ``127.0.0.1 : [0], 64 bytes, 0.045 ms (0.045 avg,
+    0% loss)``, ``127.0.0.1:80 : [1], open, 0.112 ms (...)``, ``... [2], timed out (...)``."""
+    who = reply.target
+    if reply.port is not None:
+        who = host_port(reply.address or reply.target, reply.port)
+    if reply.outcome == REPLY:
+        size = f"{reply.size} bytes, " if reply.size is not None else ""
+        what = f"{size}{_ms(reply.rtt_ms)} ms"
+    elif reply.answered:  # a TCP answer: open or closed
+        what = f"{reply.outcome}, {_ms(reply.rtt_ms)} ms"
+    elif reply.outcome == TIMEOUT:
+        what = "timed out"
+    else:
+        what = f"{reply.outcome} ({display_name(reply.cause or 'no answer')})"
+    loss = f"{reply.loss_pct:g}% loss"
+    so_far = loss if reply.avg_ms is None else f"{reply.avg_ms:.3f} avg, {loss}"
+    return f"{display_name(who)} : [{reply.seq}], {what} ({so_far})\n"
+
+
 def _text(items: Sequence[HostResult | PortRow], *, count: int) -> str:
     """Lines of a batch: a TCP host's port lines, then its host line."""
     lines: list[str] = []
@@ -105,16 +126,19 @@ class PingView:
         #: ``--alive``/``--unreachable``: lines are bare targets, as ``fping -a`` prints.
         self.bare = bare
 
-    def fields(self, kind: str, item: HostResult | PortRow) -> dict[str, Any]:
-        """The host record's fields (:data:`HOST_RECORD_FIELDS`, nulls never absent)."""
+    def fields(self, kind: str, item: HostResult | PortRow | Reply) -> dict[str, Any]:
+        """The host record's fields (:data:`HOST_RECORD_FIELDS`, nulls never absent); a
+        ``reply`` record's (:data:`~scanner.net.replies.REPLY_RECORD_FIELDS`)."""
         return item.as_row()
 
     def jsonl_record(self, kind: str) -> bool:
         """Every host is a record."""
         return True
 
-    def text(self, kind: str, items: Sequence[HostResult | PortRow], *, terminal: bool) -> str:
-        """fping's lines (or bare targets)."""
+    def text(self, kind: str, items: Sequence[Any], *, terminal: bool) -> str:
+        """fping's lines (or bare targets, and then no reply lines)."""
+        if kind == "reply":
+            return "" if self.bare else "".join(reply_line(r) for r in items)
         if self.bare:
             return _bare(items)
         return _text(items, count=self.count)
@@ -123,8 +147,10 @@ class PingView:
         """One column per host field."""
         return HOST_RECORD_FIELDS
 
-    def csv_rows(self, kind: str, items: Sequence[HostResult | PortRow]) -> Sequence[Sequence[Any]]:
-        """One row per host."""
+    def csv_rows(self, kind: str, items: Sequence[Any]) -> Sequence[Sequence[Any]]:
+        """One row per host (replies have another shape: CSV leaves them out)."""
+        if kind == "reply":
+            return []
         rows: list[Sequence[Any]] = []
         for r in items:
             row = r.as_row()
@@ -132,8 +158,9 @@ class PingView:
         return rows
 
     def json_key(self, kind: str) -> tuple[str, bool] | None:
-        """``hosts``: a list (streamed)."""
-        return ("hosts", True)
+        """``hosts``: a list (streamed); replies are left out (a document is read whole:
+        ``--jsonl`` is the format for them)."""
+        return None if kind == "reply" else ("hosts", True)
 
     def tables(
         self, records: Sequence[tuple[str, Any]], *, width: int | None

@@ -24,6 +24,8 @@ from scanner.net.config import SweepConfig
 from scanner.net.model import HostResult, HostState
 from scanner.net.ping_cmd import PingFlavor, detect_flavor, ping_argv
 from scanner.net.ping_parse import classify, parse_ping_output
+from scanner.net.ping_replies import ping_requests
+from scanner.net.replies import report
 from scanner.net.spawn import Completed, Spawner, make_spawner, use_pidfd_child_watcher
 from scanner.net.targets import TargetError
 
@@ -137,7 +139,12 @@ class PingProbe:
                     pause *= 2
                     continue
                 return error_result(target, address, f"cannot run {argv[0]}: {exc.strerror or exc}")
-        return read_completed(target, address, done, self.flavor, deadline)
+        result = read_completed(target, address, done, self.flavor, deadline)
+        # reply records: the run's lines, once it finished (its output is read whole)
+        text = done.output.decode("utf-8", "replace")
+        for request in ping_requests(text, flavor=self.flavor, sent=result.sent):
+            await report(request)
+        return result
 
 
 @asynccontextmanager

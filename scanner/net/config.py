@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from scanner.errors import UsageProblem
@@ -86,6 +86,9 @@ class SweepConfig:
     ping: str = "ping"
     #: How children are started: auto, posix, anyio, anyio-pidfd (see scanner.net.spawn).
     spawner: str = "auto"
+    #: Probe every host again and again, one request (per port) a round, ``interval``
+    #: apart, until cancelled or until ``deadline`` (then the whole run's length per host).
+    loop: bool = False
 
     def __post_init__(self) -> None:
         problems = []
@@ -114,10 +117,18 @@ class SweepConfig:
             problems.append("a TCP probe needs at least one port")
         if any(not 0 < p < 65536 for p in self.ports):
             problems.append("ports must be 1-65535")
+        if self.loop and self.count != 1:
+            problems.append("loop mode sends one request a round: count must be 1")
+        if self.loop and self.retries:
+            problems.append("loop mode does not retry: it probes again each round")
         if self.spawner not in SPAWNER_KINDS:
             problems.append(f"spawner must be one of {', '.join(SPAWNER_KINDS)}")
         if problems:
             raise UsageProblem("; ".join(problems))
+
+    def round_config(self) -> SweepConfig:
+        """What the probe of one loop round is given (no loop, no whole-run deadline)."""
+        return replace(self, loop=False, deadline=None) if self.loop else self
 
     @property
     def effective_deadline(self) -> float:

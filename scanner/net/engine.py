@@ -20,6 +20,7 @@ killed) is ERROR with the cause. Cancelling the sweep kills and reaps every chil
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable
 from contextlib import aclosing
@@ -46,6 +47,8 @@ OnReply = Callable[[Reply], Awaitable[None]]
 _RESULT_BUFFER = 256
 #: Longest wait between retries of one host.
 _MAX_BACKOFF = 30.0
+#: Hosts in flight in loop mode (each holds a task and its tally, no descriptor).
+_LOOP_HOSTS = 1 << 24
 
 
 class _Hosts:
@@ -92,6 +95,9 @@ class _Hosts:
                 attempts=0,
             )
         tally.address = address
+        if self.cfg.loop:
+            result, rounds = await self.loop(target.text, address, tally)
+            return _with_timing(result, rounds, time.monotonic() - start)
         attempt = 0
         while True:
             attempt += 1
@@ -100,6 +106,28 @@ class _Hosts:
                 break
             await anyio.sleep(min(_MAX_BACKOFF, self.cfg.backoff * 2 ** (attempt - 1)))
         return _with_timing(result, attempt, time.monotonic() - start)
+
+    async def loop(self, text: str, address: str, tally: HostTally) -> tuple[HostResult, int]:
+        """Rounds ``interval`` apart until the deadline (or cancellation); the host as all its
+        rounds show it, and the round count. A host that cannot be probed at all (an error
+        that sent nothing) is not tried again."""
+        cfg = self.cfg
+        first = anyio.current_time()
+        last: HostResult | None = None
+        rounds = 0
+        with anyio.CancelScope(deadline=first + (cfg.deadline or math.inf)):
+            while True:
+                last = await self.attempt(text, address, tally)
+                rounds += 1
+                if not tally.sent and not last.sent:
+                    break
+                await anyio.sleep_until(first + rounds * cfg.interval)
+        if last is not None and not tally.sent:
+            return last, rounds
+        if not tally.sent:  # the deadline came before the first round ended
+            cause = "no answer before the deadline"
+            return HostResult(text, address, HostState.UNREACHABLE, cause, attempts=0), 0
+        return tally.result(), rounds
 
     async def attempt(self, text: str, address: str, tally: HostTally) -> HostResult:
         """One probe call under a slot and the rate limit. A probe that reported none of
@@ -162,7 +190,7 @@ async def sweep(
     summary = summary if summary is not None else SweepSummary()
     summary.started = time.monotonic()
     hooks = _Hooks(on_result, on_reply, live if live is not None else {})
-    async with open_probe(cfg, spawner=spawner) as probe:
+    async with open_probe(cfg.round_config(), spawner=spawner) as probe:
         await _run(targets, cfg, hooks, _Hosts(cfg, probe, lookup=lookup), summary)
     return summary
 
@@ -190,7 +218,9 @@ async def _run(
 ) -> None:
     # Tasks in flight: probing, resolving or waiting to retry. Twice the probe slots keeps
     # the slots busy while some hosts back off, and bounds memory whatever the target count.
-    in_flight = anyio.Semaphore(cfg.concurrency * 2)
+    # A looping host never ends: every host must be in flight at once (fping -l keeps
+    # every host's figures too), so only the probe slots bound the work.
+    in_flight = anyio.Semaphore(cfg.concurrency * 2 if not cfg.loop else _LOOP_HOSTS)
     send, receive = anyio.create_memory_object_stream[_Item](_RESULT_BUFFER)
     keys = iter(range(1 << 62))
 

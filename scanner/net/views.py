@@ -36,7 +36,7 @@ def _ms(value: float | None) -> str:
 
 
 def _figures(got: HostResult | PortResult, *, count: int, word: str = "received") -> str:
-    if count > 1 or got.received != got.sent:
+    if count > 1 or got.sent > 1 or got.received != got.sent:  # -c, -l, several ports
         return (
             f"{got.received}/{got.sent} {word}, {got.loss_pct:g}% loss, "
             f"rtt min/avg/max {_ms(got.rtt_min)}/{_ms(got.rtt_avg)}/{_ms(got.rtt_max)} ms"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -22,7 +23,7 @@ from scanner.net.config import ProbeMethod, SweepConfig
 from scanner.net.engine import sweep
 from scanner.net.model import HostResult, HostState
 from scanner.net.ping_cmd import PingFlavor
-from scanner.net.ping_replies import ping_requests
+from scanner.net.ping_replies import LiveReplies, ping_requests
 from scanner.net.replies import REPLY_RECORD_FIELDS, Reply
 from scanner.net.targets import expand, parse_target_spec
 from tests.cli_helpers import REPO, drain_pty, run_cli
@@ -250,3 +251,46 @@ async def test_engine_reports_for_a_probe_that_does_not(monkeypatch: pytest.Monk
     )
     assert (got["127.0.0.2"].outcome, got["127.0.0.2"].loss_pct) == ("timeout", 100.0)
     assert len(results) == 2
+
+
+def test_live_reader_settles_requests_as_lines_complete() -> None:
+    live = LiveReplies(PingFlavor.IPUTILS)
+    assert live.feed(b"PING 127.0.0.1 (127.0.0.1) 56(84) bytes of data.\n64 bytes from 1") == []
+    got = live.feed(b"27.0.0.1: icmp_seq=1 ttl=64 time=0.034 ms\n")
+    assert [(r.outcome, r.rtt_ms) for r in got] == [("reply", 0.034)]
+    # seq 2 was skipped: a timeout as soon as seq 3 shows it
+    got = live.feed(b"64 bytes from 127.0.0.1: icmp_seq=3 ttl=64 time=0.05 ms\n")
+    assert [r.outcome for r in got] == ["timeout", "reply"]
+    # seq 2 answering late is not reported again; an unterminated last line still counts
+    assert live.feed(b"64 bytes from 127.0.0.1: icmp_seq=2 ttl=64 time=1500 ms\n") == []
+    live.feed(b"From 10.0.0.1 icmp_seq=4 Destination Host Unreachable")
+    got = live.finish(5)
+    assert [(r.outcome, r.cause) for r in got] == [
+        ("unreachable", "Destination Host Unreachable"),
+        ("timeout", "timeout"),
+    ]
+
+
+@pytest.mark.parametrize(("backend", "spawner"), [("asyncio", "posix"), ("trio", "anyio")])
+def test_ping_reply_lines_stream_and_ctrl_c_sums_up_the_host(
+    tmp_path: Path, backend: str, spawner: str
+) -> None:
+    fake = write_fake_ping(tmp_path)
+    args = f"--backend {backend} --spawner {spawner} --ping {fake} -c 200 -i 50ms --replies"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scanner", "ping", *args.split(), "127.0.0.1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+    )
+    assert proc.stdout is not None
+    # the lines of a ping still running (200 requests 50 ms apart take 10 s)
+    head = [proc.stdout.readline().decode() for _ in range(3)]
+    assert [m["seq"] for m in map(LINE.match, head) if m] == ["0", "1", "2"]
+    proc.send_signal(signal.SIGINT)
+    rest, err = proc.communicate(timeout=30)
+    assert proc.returncode == exit_codes.INTERRUPTED, err
+    lines = head + rest.decode().splitlines(keepends=True)
+    n = sum(1 for line in lines if LINE.match(line))
+    assert lines[-1].startswith(f"127.0.0.1 is alive ({n}/{n} received, 0% loss, rtt ")
+    assert "interrupted after 1 host: 1 alive" in err.decode()

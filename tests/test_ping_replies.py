@@ -24,7 +24,7 @@ from scanner.net.engine import sweep
 from scanner.net.model import HostResult, HostState
 from scanner.net.ping_cmd import PingFlavor
 from scanner.net.ping_replies import LiveReplies, ping_requests
-from scanner.net.replies import REPLY_RECORD_FIELDS, Reply
+from scanner.net.replies import REPLY_RECORD_FIELDS, HostTally, Reply, Request
 from scanner.net.targets import expand, parse_target_spec
 from tests.cli_helpers import REPO, drain_pty, run_cli
 from tests.test_ping_tcp import closed_port, listener_fixture  # noqa: F401  (a fixture)
@@ -294,3 +294,46 @@ def test_ping_reply_lines_stream_and_ctrl_c_sums_up_the_host(
     n = sum(1 for line in lines if LINE.match(line))
     assert lines[-1].startswith(f"127.0.0.1 is alive ({n}/{n} received, 0% loss, rtt ")
     assert "interrupted after 1 host: 1 alive" in err.decode()
+
+
+def test_tally_numbers_requests_and_folds_them_into_the_host() -> None:
+    tally = HostTally("h", "127.0.0.1")
+    seen = [
+        tally.add(Request("reply", True, 1.0, size=64)),
+        tally.add(Request("timeout", False, cause="timeout")),
+        tally.add(Request("reply", True, 2.0, size=64)),
+    ]
+    assert [(r.seq, r.sent, r.received, r.avg_ms, r.loss_pct) for r in seen] == [
+        (0, 1, 1, 1.0, 0.0),
+        (1, 2, 1, 1.0, 50.0),
+        (2, 3, 2, 1.5, 33.3333),
+    ]
+    got = tally.result(attempts=3, elapsed_s=1.0)
+    assert (got.state, got.sent, got.received, got.rtt_min, got.rtt_avg, got.rtt_max) == (
+        HostState.ALIVE,
+        3,
+        2,
+        1.0,
+        1.5,
+        2.0,
+    )
+    assert (got.attempts, got.ports) == (3, ())
+    # TCP: numbered per port, one port result each
+    tcp = HostTally("h", "127.0.0.1")
+    tcp.add(Request("filtered", False, port=81, cause="timeout"))
+    tcp.add(Request("closed", True, 0.5, port=80, cause="Connection refused"))
+    second = tcp.add(Request("filtered", False, port=81, cause="timeout"))
+    assert (second.seq, second.loss_pct, second.avg_ms) == (1, 100.0, None)
+    host = tcp.result()
+    assert [(p.port, p.state.value, p.sent) for p in host.ports] == [
+        (81, "filtered", 2),
+        (80, "closed", 1),
+    ]
+    assert (host.state, host.sent, host.received) == (HostState.ALIVE, 3, 1)
+    # nothing answered at all: unreachable, with the last cause
+    silent = HostTally("h", "127.0.0.1")
+    silent.add(Request("unreachable", False, cause="Destination Host Unreachable"))
+    assert (silent.result().state, silent.result().cause) == (
+        HostState.UNREACHABLE,
+        "Destination Host Unreachable",
+    )

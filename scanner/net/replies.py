@@ -16,6 +16,7 @@ host reads the same whether its figures came from one probe call or from many ro
 from __future__ import annotations
 
 import time
+from array import array
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -126,13 +127,32 @@ def reporting_to(sink: ReplySink) -> Iterator[None]:
 
 
 @dataclass
-class _Series:
-    """The requests of one host (and port) so far."""
+class RequestCounts:
+    """What a series of requests (of one host, or one port) came to, in little memory per
+    request (the RTT of an answer; a loop may run for days)."""
 
-    requests: list[Request] = field(default_factory=list)
+    sent: int = 0
     received: int = 0
+    #: RTTs of the answered requests (milliseconds).
+    rtts: array[float] = field(default_factory=lambda: array("d"))
+    #: Each outcome seen, with the last cause given for it.
+    causes: dict[str, str | None] = field(default_factory=dict)
+    #: The last cause given for any request.
+    last_cause: str | None = None
+    #: Sum of ``rtts`` (the running average of reply lines).
     rtt_sum: float = 0.0
-    timed: int = 0
+
+    def add(self, request: Request) -> None:
+        """Count one request."""
+        self.sent += 1
+        if request.answered:
+            self.received += 1
+            if request.rtt_ms is not None:
+                self.rtts.append(request.rtt_ms)
+                self.rtt_sum += request.rtt_ms
+        self.causes[request.outcome] = request.cause
+        if request.cause:
+            self.last_cause = request.cause
 
 
 class HostTally:
@@ -142,37 +162,32 @@ class HostTally:
         self.target = target
         self.address = address
         self.started = time.monotonic()
-        self._series: dict[int | None, _Series] = {}
+        self._series: dict[int | None, RequestCounts] = {}
 
     @property
     def sent(self) -> int:
         """Requests reported so far (over every port)."""
-        return sum(len(s.requests) for s in self._series.values())
+        return sum(s.sent for s in self._series.values())
 
     def add(self, request: Request) -> Reply:
         """Count ``request``; its reply record."""
-        series = self._series.setdefault(request.port, _Series())
-        series.requests.append(request)
-        if request.answered:
-            series.received += 1
-        if request.rtt_ms is not None:
-            series.rtt_sum += request.rtt_ms
-            series.timed += 1
-        sent = len(series.requests)
+        series = self._series.setdefault(request.port, RequestCounts())
+        series.add(request)
+        timed = len(series.rtts)
         return Reply(
             target=self.target,
             address=self.address,
             port=request.port,
-            seq=sent - 1,
+            seq=series.sent - 1,
             outcome=request.outcome,
             answered=request.answered,
             size=request.size,
             rtt_ms=request.rtt_ms,
             cause=request.cause,
-            sent=sent,
+            sent=series.sent,
             received=series.received,
-            loss_pct=loss_pct(sent, series.received),
-            avg_ms=round(series.rtt_sum / series.timed, 3) if series.timed else None,
+            loss_pct=loss_pct(series.sent, series.received),
+            avg_ms=round(series.rtt_sum / timed, 3) if timed else None,
         )
 
     def result(self, *, attempts: int = 1, elapsed_s: float | None = None) -> HostResult:
@@ -180,24 +195,19 @@ class HostTally:
         was made, unless given)."""
         if elapsed_s is None:
             elapsed_s = round(time.monotonic() - self.started, 6)
-        requests = [r for s in self._series.values() for r in s.requests]
-        ports = [
-            port_result(port, s.requests) for port, s in self._series.items() if port is not None
-        ]
+        ports = [port_result(port, s) for port, s in self._series.items() if port is not None]
         if ports:
+            rtts = [rtt for s in self._series.values() for rtt in s.rtts]
             return host_from_ports(
                 self.target,
                 self.address,
                 ports,
-                rtts=_answer_rtts(requests),
+                rtts=rtts,
                 attempts=attempts,
                 elapsed_s=elapsed_s,
             )
-        return _fold(self.target, self.address, requests, attempts=attempts, elapsed_s=elapsed_s)
-
-
-def _answer_rtts(requests: Sequence[Request]) -> list[float]:
-    return [r.rtt_ms for r in requests if r.answered and r.rtt_ms is not None]
+        counts = self._series.get(None, RequestCounts())
+        return _fold(self.target, self.address, counts, attempts=attempts, elapsed_s=elapsed_s)
 
 
 def _host(
@@ -232,48 +242,40 @@ def _host(
 def _fold(
     target: str,
     address: str | None,
-    requests: Sequence[Request],
+    counts: RequestCounts,
     *,
     attempts: int,
     elapsed_s: float,
 ) -> HostResult:
-    received = sum(1 for r in requests if r.answered)
     state, cause = HostState.ALIVE, None
-    if not received:
-        state = HostState.UNREACHABLE
-        cause = next((r.cause for r in reversed(requests) if r.cause), TIMEOUT)
+    if not counts.received:
+        state, cause = HostState.UNREACHABLE, counts.last_cause or TIMEOUT
     return _host(
         target,
         address,
         state=state,
         cause=cause,
-        counts=(len(requests), received),
-        rtts=_answer_rtts(requests),
+        counts=(counts.sent, counts.received),
+        rtts=counts.rtts,
         attempts=attempts,
         elapsed_s=elapsed_s,
     )
 
 
-def port_result(port: int, requests: Sequence[Request]) -> PortResult:
+def port_result(port: int, counts: RequestCounts) -> PortResult:
     """One port from its connects: open when any completed, else closed when any was
     refused, else error when any could not be tried, else filtered."""
-    outcomes = {r.outcome for r in requests}
-    state = next(
-        (s for s in (PortState.OPEN, PortState.CLOSED, PortState.ERROR) if s.value in outcomes),
-        PortState.FILTERED,
-    )
-    cause = None
-    if state is not PortState.OPEN:
-        cause = next((r.cause for r in reversed(requests) if r.outcome == state.value), None)
-    received = sum(1 for r in requests if r.answered)
+    ranked = (PortState.OPEN, PortState.CLOSED, PortState.ERROR)
+    state = next((s for s in ranked if s.value in counts.causes), PortState.FILTERED)
+    cause = None if state is PortState.OPEN else counts.causes.get(state.value)
     return PortResult(
         port=port,
         state=state,
         cause=cause or (TIMEOUT if state is PortState.FILTERED else None),
-        sent=len(requests),
-        received=received,
-        loss_pct=loss_pct(len(requests), received),
-        rtt=rtt_figures(_answer_rtts(requests)),
+        sent=counts.sent,
+        received=counts.received,
+        loss_pct=loss_pct(counts.sent, counts.received),
+        rtt=rtt_figures(counts.rtts),
     )
 
 
@@ -318,6 +320,7 @@ __all__ = [
     "Reply",
     "ReplySink",
     "Request",
+    "RequestCounts",
     "host_from_ports",
     "port_result",
     "report",

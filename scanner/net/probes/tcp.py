@@ -27,7 +27,7 @@ import anyio
 
 from scanner.net.config import SweepConfig
 from scanner.net.model import HostResult, PortState
-from scanner.net.replies import Request, host_from_ports, port_result, report
+from scanner.net.replies import Request, RequestCounts, host_from_ports, port_result, report
 from scanner.net.rttstats import round_ms
 
 #: errnos that mean a router (or the local stack) said the host cannot be reached: nmap
@@ -104,22 +104,17 @@ class TcpProbe:
     async def probe(self, target: str, address: str) -> HostResult:
         """``count`` rounds of connects to every port of ``address``."""
         cfg = self.cfg
-        done: dict[int, list[Request]] = {port: [] for port in cfg.ports}
+        done = {port: RequestCounts() for port in cfg.ports}
         start = time.monotonic()
         for round_no in range(cfg.count):
             if round_no:
                 await anyio.sleep(max(0.0, start + round_no * cfg.interval - time.monotonic()))
             for port in cfg.ports:
                 request = await self.connect(address, port, cfg.timeout)
-                done[port].append(request)
+                done[port].add(request)
                 await report(request)
-        ports = [port_result(port, requests) for port, requests in done.items()]
-        rtts = [
-            r.rtt_ms
-            for requests in done.values()
-            for r in requests
-            if r.answered and r.rtt_ms is not None
-        ]
+        ports = [port_result(port, counts) for port, counts in done.items()]
+        rtts = [rtt for counts in done.values() for rtt in counts.rtts]
         return host_from_ports(target, address, ports, rtts=rtts)
 
 

@@ -97,6 +97,37 @@ def test_ctrl_c_prints_each_host_summary_and_exits_130(listener: int, backend: s
     assert "scanner: interrupted after 1 host: 1 alive" in err.decode()
 
 
+def test_ctrl_c_jsonl_host_counts_its_rounds(fake: Path) -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "scanner",
+            "ping",
+            "--ping",
+            str(fake),
+            "-l",
+            "-i",
+            "50ms",
+            "--jsonl",
+            "127.0.0.1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+    )
+    assert proc.stdout is not None
+    head = [proc.stdout.readline() for _ in range(3)]
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=30)
+    assert proc.returncode == exit_codes.INTERRUPTED
+    recs = [json.loads(line) for line in b"".join(head).splitlines() + rest.splitlines()]
+    replies = [r for r in recs if r["record"] == "reply"]
+    host, summary = recs[-2:]
+    assert (host["record"], host["sent"], host["attempts"]) == ("host", len(replies), len(replies))
+    assert (summary["record"], summary["interrupted"], summary["alive"]) == ("summary", True, 1)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

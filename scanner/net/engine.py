@@ -133,6 +133,7 @@ class _Hosts:
         """One probe call under a slot and the rate limit. A probe that reported none of
         its requests gets its single request reported for it (reply lines for any probe)."""
         before = tally.sent
+        tally.attempts += 1
         async with self.probe_slots:
             if self.bucket is not None:
                 await self.bucket.acquire(self.cfg.tokens_per_probe)

@@ -162,6 +162,8 @@ class HostTally:
         self.target = target
         self.address = address
         self.started = time.monotonic()
+        #: Probe calls made for this host (retries; rounds of a loop).
+        self.attempts = 0
         self._series: dict[int | None, RequestCounts] = {}
 
     @property
@@ -190,9 +192,11 @@ class HostTally:
             avg_ms=round(series.rtt_sum / timed, 3) if timed else None,
         )
 
-    def result(self, *, attempts: int = 1, elapsed_s: float | None = None) -> HostResult:
-        """The host as everything reported so far shows it (``elapsed_s``: since the tally
-        was made, unless given)."""
+    def result(self, *, attempts: int | None = None, elapsed_s: float | None = None) -> HostResult:
+        """The host as everything reported so far shows it (``attempts``: the probe calls
+        counted in :attr:`attempts`, ``elapsed_s``: since the tally was made, unless given)."""
+        if attempts is None:
+            attempts = max(1, self.attempts)
         if elapsed_s is None:
             elapsed_s = round(time.monotonic() - self.started, 6)
         ports = [port_result(port, s) for port, s in self._series.items() if port is not None]

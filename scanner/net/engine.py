@@ -7,6 +7,11 @@ global token bucket (``--rate``), and every result goes through one channel to a
 consumer that calls ``on_result``, so output is never interleaved. A host that did not
 answer is retried after a backoff *without* holding a probe slot.
 
+Every request a probe reports (:mod:`scanner.net.replies`) goes through the same channel as
+a ``Reply`` record, numbered per host (and port) with the running figures, to ``on_reply``;
+each host's :class:`~scanner.net.replies.HostTally` sits in ``live`` until its result is
+consumed, so a caller can still report the hosts a cancelled sweep was probing.
+
 Every failure is a result: a name that does not resolve is UNRESOLVED with the resolver's
 cause, a ``ping`` that cannot be started, prints garbage or hangs past its deadline (it is
 killed) is ERROR with the cause. Cancelling the sweep kills and reaps every child
@@ -15,6 +20,7 @@ killed) is ERROR with the cause. Cancelling the sweep kills and reaps every chil
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable
 from contextlib import aclosing
@@ -27,6 +33,7 @@ from scanner.net.config import SweepConfig, open_file_capacity
 from scanner.net.model import HostResult, HostState, SweepSummary
 from scanner.net.probes import Probe, open_probe
 from scanner.net.ratelimit import TokenBucket
+from scanner.net.replies import REPLY, TIMEOUT, HostTally, Reply, Request, report, reporting_to
 from scanner.net.resolve import LookupFunc, Resolver, system_lookup
 from scanner.net.targets import Target
 
@@ -34,11 +41,14 @@ if TYPE_CHECKING:
     from scanner.net.spawn import Spawner
 
 OnResult = Callable[[HostResult], Awaitable[None]]
+OnReply = Callable[[Reply], Awaitable[None]]
 
 #: Results waiting for the consumer; beyond this, probes wait (bounded memory).
 _RESULT_BUFFER = 256
 #: Longest wait between retries of one host.
 _MAX_BACKOFF = 30.0
+#: Hosts in flight in loop mode (each holds a task and its tally, no descriptor).
+_LOOP_HOSTS = 1 << 24
 
 
 class _Hosts:
@@ -59,8 +69,8 @@ class _Hosts:
             lookup=lookup,
         )
 
-    async def host(self, target: Target) -> HostResult:
-        """The final result for one target."""
+    async def host(self, target: Target, tally: HostTally) -> HostResult:
+        """The final result for one target (its requests are counted in ``tally``)."""
         start = time.monotonic()
         address = target.host
         if target.kind == "name":
@@ -84,17 +94,56 @@ class _Hosts:
                 cause=f"not an IPv{self.cfg.family} address (-{self.cfg.family} given)",
                 attempts=0,
             )
+        tally.address = address
+        if self.cfg.loop:
+            result, rounds = await self.loop(target.text, address, tally)
+            return _with_timing(result, rounds, time.monotonic() - start)
         attempt = 0
         while True:
             attempt += 1
-            async with self.probe_slots:
-                if self.bucket is not None:
-                    await self.bucket.acquire(self.cfg.tokens_per_probe)
-                result = await self.probe.probe(target.text, address)
+            result = await self.attempt(target.text, address, tally)
             if result.state is not HostState.UNREACHABLE or attempt > self.cfg.retries:
                 break
             await anyio.sleep(min(_MAX_BACKOFF, self.cfg.backoff * 2 ** (attempt - 1)))
         return _with_timing(result, attempt, time.monotonic() - start)
+
+    async def loop(self, text: str, address: str, tally: HostTally) -> tuple[HostResult, int]:
+        """Rounds ``interval`` apart until the deadline (or cancellation); the host as all its
+        rounds show it, and the round count. A host that cannot be probed at all (an error
+        that sent nothing) is not tried again."""
+        cfg = self.cfg
+        first = anyio.current_time()
+        last: HostResult | None = None
+        rounds = 0
+        with anyio.CancelScope(deadline=first + (cfg.deadline or math.inf)):
+            while True:
+                last = await self.attempt(text, address, tally)
+                rounds += 1
+                if not tally.sent and not last.sent:
+                    break
+                await anyio.sleep_until(first + rounds * cfg.interval)
+        if last is not None and not tally.sent:
+            return last, rounds
+        if not tally.sent:  # the deadline came before the first round ended
+            cause = "no answer before the deadline"
+            return HostResult(text, address, HostState.UNREACHABLE, cause, attempts=0), 0
+        return tally.result(), rounds
+
+    async def attempt(self, text: str, address: str, tally: HostTally) -> HostResult:
+        """One probe call under a slot and the rate limit. A probe that reported none of
+        its requests gets its single request reported for it (reply lines for any probe)."""
+        before = tally.sent
+        tally.attempts += 1
+        async with self.probe_slots:
+            if self.bucket is not None:
+                await self.bucket.acquire(self.cfg.tokens_per_probe)
+            result = await self.probe.probe(text, address)
+        if tally.sent == before and result.sent == 1 and not result.ports:
+            answered = result.state is HostState.ALIVE
+            outcome = REPLY if answered else TIMEOUT
+            rtt = result.rtt_avg if answered else None
+            await report(Request(outcome, answered, rtt, cause=result.cause))
+        return result
 
 
 def _version(address: str) -> int:
@@ -126,37 +175,70 @@ async def sweep(
     summary: SweepSummary | None = None,
     lookup: LookupFunc = system_lookup,
     spawner: Spawner | None = None,
+    on_reply: OnReply | None = None,
+    live: dict[int, HostTally] | None = None,
 ) -> SweepSummary:
     """Probe every target and call ``on_result`` once per host, in completion order.
 
     ``targets`` is pulled lazily (a generator over a /16 is fine); ``summary``, when given,
     is updated in place so a caller can still report counts after a cancellation.
-    ``lookup`` and ``spawner`` replace the system resolver and the child-process runner
-    (tests script them). Per-host failures are results; only bugs and cancellation raise.
+    ``on_reply`` gets every request the probes report, as it is reported; ``live``, when
+    given, holds the tally of every host not yet passed to ``on_result`` (what a cancelled
+    sweep was still probing). ``lookup`` and ``spawner`` replace the system resolver and
+    the child-process runner (tests script them). Per-host failures are results; only bugs
+    and cancellation raise.
     """
     summary = summary if summary is not None else SweepSummary()
     summary.started = time.monotonic()
-    async with open_probe(cfg, spawner=spawner) as probe:
-        await _run(targets, cfg, on_result, _Hosts(cfg, probe, lookup=lookup), summary)
+    hooks = _Hooks(on_result, on_reply, live if live is not None else {})
+    async with open_probe(cfg.round_config(), spawner=spawner) as probe:
+        await _run(targets, cfg, hooks, _Hosts(cfg, probe, lookup=lookup), summary)
     return summary
+
+
+class _Hooks:
+    """Where one sweep's results and replies go."""
+
+    def __init__(
+        self, on_result: OnResult, on_reply: OnReply | None, live: dict[int, HostTally]
+    ) -> None:
+        self.on_result = on_result
+        self.on_reply = on_reply
+        self.live = live
+
+
+_Item = tuple[int, HostResult | Reply]
 
 
 async def _run(
     targets: AsyncIterable[Target] | Iterable[Target],
     cfg: SweepConfig,
-    on_result: OnResult,
+    hooks: _Hooks,
     hosts: _Hosts,
     summary: SweepSummary,
 ) -> None:
     # Tasks in flight: probing, resolving or waiting to retry. Twice the probe slots keeps
     # the slots busy while some hosts back off, and bounds memory whatever the target count.
-    in_flight = anyio.Semaphore(cfg.concurrency * 2)
-    send, receive = anyio.create_memory_object_stream[HostResult](_RESULT_BUFFER)
+    # A looping host never ends: every host must be in flight at once (fping -l keeps
+    # every host's figures too), so only the probe slots bound the work.
+    in_flight = anyio.Semaphore(cfg.concurrency * 2 if not cfg.loop else _LOOP_HOSTS)
+    send, receive = anyio.create_memory_object_stream[_Item](_RESULT_BUFFER)
+    keys = iter(range(1 << 62))
 
-    async def one(target: Target, out: ObjectSendStream[HostResult]) -> None:
+    async def one(target: Target, out: ObjectSendStream[_Item]) -> None:
+        key = next(keys)
+        tally = hooks.live[key] = HostTally(target.text)
+
+        async def sink(request: Request) -> None:
+            reply = tally.add(request)
+            if hooks.on_reply is not None:
+                await out.send((key, reply))
+
         try:
             async with out:
-                await out.send(await hosts.host(target))
+                with reporting_to(sink):
+                    result = await hosts.host(target, tally)
+                await out.send((key, result))
         finally:
             in_flight.release()
 
@@ -170,11 +252,16 @@ async def _run(
         async with anyio.create_task_group() as tg:
             tg.start_soon(produce)
             async with receive:
-                async for result in receive:
-                    summary.add(result)
-                    await on_result(result)
+                async for key, item in receive:
+                    if isinstance(item, Reply):
+                        assert hooks.on_reply is not None  # only sent when there is one
+                        await hooks.on_reply(item)
+                        continue
+                    hooks.live.pop(key, None)
+                    summary.add(item)
+                    await hooks.on_result(item)
     finally:
         summary.finished = time.monotonic()
 
 
-__all__ = ["OnResult", "sweep"]
+__all__ = ["OnReply", "OnResult", "sweep"]

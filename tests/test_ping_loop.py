@@ -12,6 +12,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -172,3 +173,45 @@ async def test_a_host_that_cannot_be_probed_is_not_looped(
     await sweep(expand([parse_target_spec("127.0.0.1")]), cfg, on_result)
     assert [(r.state, r.cause) for r in results] == [(HostState.ERROR, "no such tool")]
     assert _Broken.calls == 1
+
+
+class _Instant:
+    """A probe that answers at once (one request, reported by the engine)."""
+
+    name = "instant"
+    seen: ClassVar[set[str]] = set()
+
+    async def probe(self, target: str, address: str) -> HostResult:
+        _Instant.seen.add(address)
+        return HostResult(target, address, HostState.ALIVE, sent=1, received=1, rtt_avg=0.1)
+
+
+@asynccontextmanager
+async def _open_instant(cfg: SweepConfig) -> AsyncIterator[_Instant]:
+    yield _Instant()
+
+
+@pytest.mark.anyio
+async def test_more_looping_hosts_than_slots_all_get_rounds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # one probe slot, twenty hosts: a host waiting for its next round holds no slot, and
+    # looping hosts are not limited to twice the slots in flight
+    monkeypatch.setitem(probes.OPENERS, ProbeMethod.TCP, _open_instant)
+    _Instant.seen = set()
+    results: list[HostResult] = []
+    started_when_the_first_ended: list[int] = []
+
+    async def on_result(result: HostResult) -> None:
+        if not results:
+            started_when_the_first_ended.append(len(_Instant.seen))
+        results.append(result)
+
+    cfg = SweepConfig(
+        method=ProbeMethod.TCP, ports=(1,), loop=True, interval=0.05, deadline=0.4, concurrency=1
+    )
+    await sweep(expand([parse_target_spec("127.0.0.1-20")]), cfg, on_result)
+    assert len(results) == 20
+    assert started_when_the_first_ended == [20]
+    assert all(r.state is HostState.ALIVE and r.sent >= 2 for r in results)
+    assert all(r.attempts == r.sent for r in results)

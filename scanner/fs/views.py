@@ -217,6 +217,13 @@ def totals_table(report: WalkReport) -> Table:
         ("symlinks", f"{t.symlinks:,}"),
         ("other (fifo, socket, device)", f"{t.other:,}"),
         ("bytes", f"{human_bytes(t.bytes)} ({t.bytes:,} B)"),
+    ]
+    # only measured with --disk-usage, only skipped with --gitignore
+    if t.disk_bytes:
+        rows.append(("on disk (allocated)", f"{human_bytes(t.disk_bytes)} ({t.disk_bytes:,} B)"))
+    if t.ignored:
+        rows.append(("ignored (--gitignore)", f"{t.ignored:,}"))
+    rows += [
         ("errors", f"{t.errors:,}"),
         ("elapsed", f"{report.elapsed:.2f} s"),
         ("entries/s", f"{report.entries_per_second:,.0f}"),

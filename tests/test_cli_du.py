@@ -180,3 +180,17 @@ def _in_a_pty(argv: list[str], *, columns: int) -> bytes:
     os.close(leader)
     assert proc.wait(timeout=60) == exit_codes.OK
     return b"".join(chunks)
+
+
+def test_sort_files_orders_siblings_and_keeps_bytes_on_the_lines(
+    lab: tuple[Path, TreeManifest],
+) -> None:
+    root, _ = lab
+    doc = json.loads(run_cli("du", str(root), "--sort", "files", "--json", "-q").out)
+    kids = [(d["files"], d["path"]) for d in doc["dirs"][1:]]
+    assert kids == sorted(kids, key=lambda k: (-k[0], k[1]))
+    lines = du_lines(run_cli("du", str(root), "--sort", "files", "-q").out)
+    assert list(lines) == [os.fsencode(d["path"]) for d in doc["dirs"]]
+    assert list(lines.values()) == [d["bytes"] for d in doc["dirs"]]
+    ran = run_cli("du", str(root), "--max-depth", "1")
+    assert ran.code == exit_codes.USAGE and "did you mean --depth?" in ran.err

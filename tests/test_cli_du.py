@@ -194,3 +194,23 @@ def test_sort_files_orders_siblings_and_keeps_bytes_on_the_lines(
     assert list(lines.values()) == [d["bytes"] for d in doc["dirs"]]
     ran = run_cli("du", str(root), "--max-depth", "1")
     assert ran.code == exit_codes.USAGE and "did you mean --depth?" in ran.err
+
+
+def test_a_file_root_has_its_line_as_in_du(lab: tuple[Path, TreeManifest], tmp_path: Path) -> None:
+    root, _ = lab
+    big = tmp_path / "some file.bin"
+    big.write_bytes(b"x" * 70_000)
+    ran = run_cli("du", str(big), str(root), "--depth", "0")
+    assert ran.code == exit_codes.OK, ran.err
+    du_b = subprocess.run(["du", "-b", str(big)], capture_output=True, check=True, env=C)
+    assert du_lines(ran.out) == {
+        os.fsencode(big): int(du_b.stdout.split(b"\t")[0]),
+        os.fsencode(root): du_files_apparent(str(root)),
+    }
+    disk = du_lines(run_cli("du", str(big), "--disk-usage").out)
+    assert disk == {os.fsencode(big): du_disk(str(big))}
+    # a file inside another root is counted once, there (as overlapping directories are)
+    inner = next(p for p in sorted(root.iterdir()) if p.is_file() and not p.is_symlink())
+    ran = run_cli("du", str(root), str(inner), "--depth", "0")
+    assert list(du_lines(ran.out)) == [os.fsencode(root)]
+    assert f"{inner}: inside {root}, counted once there" in ran.err

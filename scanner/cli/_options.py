@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
@@ -36,8 +35,20 @@ QuietOpt = Annotated[
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class DataOptions:
+class OptionGroup:
+    """Options that several commands declare once (``option_group``): the class attributes
+    are the options and their defaults; an instance holds the values of one run. A plain
+    class, not a dataclass: generating a dataclass's methods costs milliseconds at every
+    start-up."""
+
+    def __init__(self, **values: Any) -> None:
+        for name, value in values.items():
+            if not hasattr(type(self), name):
+                raise TypeError(f"{type(self).__name__} has no option {name!r}")
+            setattr(self, name, value)
+
+
+class DataOptions(OptionGroup):
     """--json, --jsonl, --csv, -o and -q as typed (see ``data_options``)."""
 
     json: bool = False
@@ -56,18 +67,17 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def option_group(
-    name: str, group: type[Any], params: tuple[tuple[str, object], ...]
+    name: str, group: type[OptionGroup], params: tuple[tuple[str, object], ...]
 ) -> Callable[[_F], _F]:
     """A decorator that declares options once for several commands: the command takes
-    ``NAME: GROUP`` (a dataclass whose fields are the options, defaults included) and typer
-    sees, in its place, one parameter per option of ``params`` ((field, Annotated type), in
-    --help order)."""
+    ``NAME: GROUP`` (an ``OptionGroup``: its attributes are the options, defaults included)
+    and typer sees, in its place, one parameter per option of ``params`` ((attribute,
+    Annotated type), in --help order)."""
     names = [field for field, _ in params]
-    assert sorted(names) == sorted(f.name for f in fields(group)), group
+    assert all(hasattr(group, field) for field in names), group
 
     def decorate(func: _F) -> _F:
         sig = inspect.signature(func, eval_str=True)
-        defaults = group()
         declared: list[inspect.Parameter] = []
         for param in sig.parameters.values():
             if param.name != name:
@@ -78,7 +88,7 @@ def option_group(
                     field,
                     inspect.Parameter.KEYWORD_ONLY,
                     annotation=annotation,
-                    default=getattr(defaults, field),
+                    default=getattr(group, field),
                 )
                 for field, annotation in params
             ]

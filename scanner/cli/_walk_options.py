@@ -4,12 +4,11 @@ they build."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
-from scanner.cli._options import option_group
+from scanner.cli._options import OptionGroup, option_group
 
 if TYPE_CHECKING:  # the library is imported inside the functions, to keep --help fast
     from scanner.fs.config import WalkConfig
@@ -119,8 +118,7 @@ PseudoFsOpt = Annotated[
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class TreeOptions:
+class TreeOptions(OptionGroup):
     """The options every tree command shares (see ``tree_options``), as typed."""
 
     hidden: bool = True

@@ -1,5 +1,5 @@
-"""Options shared by the tree commands (walk, ext, scan), declared once, and the config
-they build."""
+"""Options shared by the tree commands (walk, ext, scan, du), declared once, and the
+config they build."""
 
 from __future__ import annotations
 
@@ -241,13 +241,12 @@ def bad_value(message: str) -> Exception:
 
 def ext_sort(value: str) -> ExtSort:
     """Parse ``--sort`` (a usage error for anything but count, bytes, name)."""
-    from scanner.errors import UsageProblem
     from scanner.fs.extensions import ExtSort
 
     try:
         return ExtSort(value)
     except ValueError:
-        raise UsageProblem(f"--sort takes count, bytes or name, not {value!r}") from None
+        raise bad_value(f"--sort takes count, bytes or name, not {value!r}") from None
 
 
 def entry_sort(value: str | None) -> EntrySort | None:

@@ -16,12 +16,17 @@ measured side by side on the same tree and the same cache state):
             extension count plain and with ``-e``, a glob, ``--size``, ``--changed-within``,
             ``--gitignore`` (a tree without ignore files: the cost of looking for them) and
             per-directory totals (``du``) with and without disk usage.
+``cli``     the CLI's filters and ``scanner du`` next to fd, find and du, whole process, on
+            a real tree (default /usr, warm), each group alternating; every contender's
+            output line count is printed (the counts differ only where the tools' rules do,
+            e.g. find's ``-size +Nc`` is strictly greater).
 
 Run with ``flock /tmp/scanner-bench.lock`` so that timing runs never overlap::
 
     flock /tmp/scanner-bench.lock .venv/bin/python benchmarks/bench_walk.py warm
     flock /tmp/scanner-bench.lock .venv/bin/python benchmarks/bench_walk.py slowfs
     flock /tmp/scanner-bench.lock .venv/bin/python benchmarks/bench_walk.py features
+    flock /tmp/scanner-bench.lock .venv/bin/python benchmarks/bench_walk.py cli --root /usr
 """
 
 from __future__ import annotations
@@ -184,6 +189,60 @@ def bench_features(args: argparse.Namespace) -> None:
     print(ratio_table(rows, rows[0]))
 
 
+def _cli_groups(root: str) -> dict[str, list[tuple[str, list[str]]]]:
+    """(name, argv) per contender, by what they compute; the scanner of this interpreter's
+    environment, fd only when installed."""
+    scanner = [sys.executable, "-m", "scanner"]
+    fd = shutil.which("fdfind") or shutil.which("fd")
+    groups: dict[str, list[tuple[str, list[str]]]] = {
+        "no filter": [("scanner walk", [*scanner, "walk", root, "-q"]),
+                      ("scanner ext", [*scanner, "ext", root, "-q"]),
+                      ("find", ["find", root])],
+        "extension h": [("scanner walk -e h", [*scanner, "walk", root, "-e", "h", "-q"]),
+                        ("find -iname '*.h'", ["find", root, "-iname", "*.h"])],
+        "size +100k": [("scanner walk -S +100k", [*scanner, "walk", root, "-S", "+100k", "-q"]),
+                       ("find -type f -size +99999c",
+                        ["find", root, "-type", "f", "-size", "+99999c"])],
+        "changed within 30d": [
+            ("scanner walk --changed-within 30d",
+             [*scanner, "walk", root, "--changed-within", "30d", "-q"]),
+            ("find -newermt '30 days ago'", ["find", root, "-newermt", "30 days ago"])],
+        "du, depth 1": [("scanner du", [*scanner, "du", root, "-q"]),
+                        ("du -d 1 -b", ["du", "-d", "1", "-b", root])],
+        "du, depth 1, allocated": [
+            ("scanner du --disk-usage", [*scanner, "du", root, "--disk-usage", "-q"]),
+            ("du -d 1 -B1", ["du", "-d", "1", "-B1", root])],
+    }  # fmt: skip
+    if fd is not None:
+        groups["no filter"].append(("fd -u", [fd, "-u", ".", root]))
+        groups["extension h"].append(("fd -u -e h", [fd, "-u", "-e", "h", ".", root]))
+        groups["size +100k"].append(
+            ("fd -u -t f -S +100k", [fd, "-u", "-t", "f", "-S", "+100k", ".", root])
+        )
+        groups["changed within 30d"].append(
+            ("fd -u --changed-within 30d", [fd, "-u", "--changed-within", "30d", ".", root])
+        )
+    return groups
+
+
+def bench_cli(args: argparse.Namespace) -> None:
+    """The CLI's filters and du against fd, find and du (whole process, alternating)."""
+    root = str(args.root)
+    for name, contenders in _cli_groups(root).items():
+        rows: list[Timings] = []
+        runs: list[tuple[Timings, Callable[[], object]]] = []
+        lines: dict[str, int] = {}
+        for label, argv in contenders:
+            t = Timings(label, " ".join(argv))
+            rows.append(t)
+            lines[label] = _run(argv).count("\n")  # warm-up, and what it found
+            runs.append((t, lambda argv=argv: _run(argv)))  # type: ignore[misc]
+        _alternate(runs, args.rounds)
+        print(f"## {name}: {root}, {args.rounds} alternating rounds\n")
+        print(_table(rows, rows[0]).split("\n\nCommands:")[0])
+        print("\nLines printed: " + ", ".join(f"{k} {v:,}" for k, v in lines.items()) + "\n")
+
+
 def bench_slowfs(args: argparse.Namespace) -> None:
     """The slow-file-system benchmark on the FUSE lab."""
     from scanner.labs.slowfs import mount_slowfs
@@ -243,13 +302,18 @@ def main(argv: list[str] | None = None) -> int:
     feat.add_argument("--root", type=Path, default=Path("/tmp/scanner-bench/tree-200k"))
     feat.add_argument("--files", type=int, default=200_000)
     feat.add_argument("--rounds", type=int, default=5)
+    cli = sub.add_parser("cli", help="the CLI's filters and du vs fd, find, du (real tree)")
+    cli.add_argument("--root", type=Path, default=Path("/usr"))
+    cli.add_argument("--rounds", type=int, default=5)
     base = sub.add_parser("oswalk", help="the baseline as a script (prints JSON)")
     base.add_argument("root")
     args = parser.parse_args(argv)
     if args.mode == "oswalk":
         json.dump(oswalk_count(args.root), sys.stdout)
         return 0
-    {"warm": bench_warm, "slowfs": bench_slowfs, "features": bench_features}[args.mode](args)
+    modes = {"warm": bench_warm, "slowfs": bench_slowfs, "features": bench_features,
+             "cli": bench_cli}  # fmt: skip
+    modes[args.mode](args)
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pty
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -61,3 +62,28 @@ def drain_pty(master: int) -> bytes:
             break
         seen += chunk
     return seen
+
+
+def on_a_terminal(
+    argv: Sequence[str], *, stdout_too: bool, columns: int = 80, cwd: Path = REPO
+) -> tuple[int, bytes, bytes]:
+    """Run ``python -m scanner ARGV`` with stderr (and stdout, with ``stdout_too``) on a
+    pty of ``columns`` columns: (exit code, what the terminal showed, stdout if piped)."""
+    master, slave = pty.openpty()
+    env = {**os.environ, "COLUMNS": str(columns), "LINES": "40", "TERM": "xterm-256color"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scanner", *argv],
+        stdout=slave if stdout_too else subprocess.PIPE,
+        stderr=slave,
+        cwd=cwd,
+        env=env,
+    )
+    os.close(slave)
+    shown = drain_pty(master)
+    piped = b""
+    if proc.stdout is not None:
+        with proc.stdout:
+            piped = proc.stdout.read()
+    code = proc.wait(timeout=60)
+    os.close(master)
+    return code, shown, piped

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import json
 import os
-import pty
+import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import pytest
 
 from scanner import exit_codes
 from scanner.labs.tree import TreeManifest, TreeSpec, generate_tree
-from tests.cli_helpers import REPO, run_cli
+from tests.cli_helpers import on_a_terminal, run_cli
 from tests.fs_helpers import C, count_types, du_disk, du_files_apparent
 
 SPEC = TreeSpec(files=1200, seed=21, hardlinks=30, symlinks=12, odd_names=20, large_files=1,
@@ -144,39 +143,48 @@ def test_output_file_and_usage_errors(lab: tuple[Path, TreeManifest], tmp_path: 
 
 def test_tree_with_bars_on_a_terminal(lab: tuple[Path, TreeManifest]) -> None:
     root, _ = lab
-    out = _in_a_pty([sys.executable, "-m", "scanner", "du", str(root), "--depth", "2",
-                     "--top", "3"], columns=80)  # fmt: skip
-    text = out.decode("utf-8", "replace")
+    code, shown, _ = on_a_terminal(["du", str(root), "--depth", "2", "--top", "3"],
+                                   stdout_too=True)  # fmt: skip
+    assert code == exit_codes.OK
+    text = shown.decode("utf-8", "replace")
     assert "apparent size of files" in text
     assert "█" in text and "├─ " in text and "└─ " in text and "more" in text
     # the root's path, shortened in the middle when it does not fit
     assert str(root) in text or (str(root)[:8] in text and "…" in text and "/tree" in text)
-    plain = [line for line in _strip_ansi(text).splitlines() if "─" in line]
+    plain = [line for line in re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text).splitlines()
+             if "─" in line]  # fmt: skip
     assert plain and all(len(line) <= 80 for line in plain)
 
 
-def _strip_ansi(text: str) -> str:
-    import re
+def test_sort_files_orders_siblings_and_keeps_bytes_on_the_lines(
+    lab: tuple[Path, TreeManifest],
+) -> None:
+    root, _ = lab
+    doc = json.loads(run_cli("du", str(root), "--sort", "files", "--json", "-q").out)
+    kids = [(d["files"], d["path"]) for d in doc["dirs"][1:]]
+    assert kids == sorted(kids, key=lambda k: (-k[0], k[1]))
+    lines = du_lines(run_cli("du", str(root), "--sort", "files", "-q").out)
+    assert list(lines) == [os.fsencode(d["path"]) for d in doc["dirs"]]
+    assert list(lines.values()) == [d["bytes"] for d in doc["dirs"]]
+    ran = run_cli("du", str(root), "--max-depth", "1")
+    assert ran.code == exit_codes.USAGE and "did you mean --depth?" in ran.err
 
-    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
 
-
-def _in_a_pty(argv: list[str], *, columns: int) -> bytes:
-    """Run ``argv`` with stdout and stderr on a pseudo-terminal; everything it printed."""
-    leader, follower = pty.openpty()
-    env = {**os.environ, "COLUMNS": str(columns), "LINES": "50", "TERM": "xterm"}
-    proc = subprocess.Popen(argv, stdout=follower, stderr=follower, stdin=subprocess.DEVNULL,
-                            env=env, cwd=REPO)  # fmt: skip
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            data = os.read(leader, 65536)
-        except OSError:  # EIO: the child closed its end
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(leader)
-    assert proc.wait(timeout=60) == exit_codes.OK
-    return b"".join(chunks)
+def test_a_file_root_has_its_line_as_in_du(lab: tuple[Path, TreeManifest], tmp_path: Path) -> None:
+    root, _ = lab
+    big = tmp_path / "some file.bin"
+    big.write_bytes(b"x" * 70_000)
+    ran = run_cli("du", str(big), str(root), "--depth", "0")
+    assert ran.code == exit_codes.OK, ran.err
+    du_b = subprocess.run(["du", "-b", str(big)], capture_output=True, check=True, env=C)
+    assert du_lines(ran.out) == {
+        os.fsencode(big): int(du_b.stdout.split(b"\t")[0]),
+        os.fsencode(root): du_files_apparent(str(root)),
+    }
+    disk = du_lines(run_cli("du", str(big), "--disk-usage").out)
+    assert disk == {os.fsencode(big): du_disk(str(big))}
+    # a file inside another root is counted once, there (as overlapping directories are)
+    inner = next(p for p in sorted(root.iterdir()) if p.is_file() and not p.is_symlink())
+    ran = run_cli("du", str(root), str(inner), "--depth", "0")
+    assert list(du_lines(ran.out)) == [os.fsencode(root)]
+    assert f"{inner}: inside {root}, counted once there" in ran.err

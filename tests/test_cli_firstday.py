@@ -9,52 +9,17 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from scanner import exit_codes
 from scanner.labs.archives import write_corpus
-from tests.cli_helpers import REPO, run_cli
-
-
-def _on_a_terminal(
-    argv: Sequence[str], *, stdout_too: bool, columns: int = 80, cwd: Path = REPO
-) -> tuple[int, bytes, bytes]:
-    """Run ``python -m scanner ARGV`` with stderr (and stdout, with ``stdout_too``) on a
-    pty of ``columns`` columns: (exit code, what the terminal showed, stdout if piped)."""
-    master, slave = pty.openpty()
-    env = {**os.environ, "COLUMNS": str(columns), "LINES": "40", "TERM": "xterm-256color"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "scanner", *argv],
-        stdout=slave if stdout_too else subprocess.PIPE,
-        stderr=slave,
-        cwd=cwd,
-        env=env,
-    )
-    os.close(slave)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        shown += chunk
-    piped = b""
-    if proc.stdout is not None:
-        with proc.stdout:
-            piped = proc.stdout.read()
-    code = proc.wait(timeout=60)
-    os.close(master)
-    return code, shown, piped
+from tests.cli_helpers import on_a_terminal, run_cli
 
 
 @pytest.fixture
@@ -67,9 +32,9 @@ def tree(tmp_path: Path) -> Path:
     return root
 
 
-def test_progress_never_shares_a_line_with_a_listing_on_a_terminal(tree: Path) -> None:
+def test_progress_never_shares_a_line_with_a_listingon_a_terminal(tree: Path) -> None:
     """`scanner walk DIR` on a terminal printed `0 files  0 dirs ... 0.0 sDIR/.hidden`."""
-    code, shown, _ = _on_a_terminal(["walk", str(tree)], stdout_too=True)
+    code, shown, _ = on_a_terminal(["walk", str(tree)], stdout_too=True)
     assert code == exit_codes.OK
     lines = shown.decode().replace("\r\n", "\n").splitlines()
     listed = [line for line in lines if not line.startswith("scanner: scanned")]
@@ -79,7 +44,7 @@ def test_progress_never_shares_a_line_with_a_listing_on_a_terminal(tree: Path) -
 
 def test_no_progress_when_a_listing_goes_to_a_pipe(tree: Path) -> None:
     """`walk /usr | head -3`: the pipe's reader prints to the same terminal."""
-    code, shown, piped = _on_a_terminal(["walk", str(tree)], stdout_too=False)
+    code, shown, piped = on_a_terminal(["walk", str(tree)], stdout_too=False)
     assert code == exit_codes.OK and len(piped.splitlines()) == 45
     assert b"dirs queued" not in shown and b"scanner: scanned 41 files" in shown
 
@@ -101,7 +66,7 @@ def test_zip_findings_on_a_terminal_keep_codes_and_shorten_paths_in_the_middle(
 ) -> None:
     root = tmp_path.joinpath(*[f"nested-folder-with-a-long-name-{i}" for i in range(4)])
     write_corpus(root, ordinary=2, hostile=True)
-    code, shown, _ = _on_a_terminal(["zip", str(tmp_path), "--findings"], stdout_too=True)
+    code, shown, _ = on_a_terminal(["zip", str(tmp_path), "--findings"], stdout_too=True)
     text = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", shown.decode()).replace("\r", "")
     assert code == exit_codes.OK, text
     assert "backslash-in-name" in text and "path-traversal" in text  # codes never cut

@@ -48,6 +48,10 @@ def _workload(name: str, inputs: dict[str, Path], tmp: Path, report: Path) -> li
         return ["walk", "--jsonl", "-o", str(report), str(inputs["tree"])]
     if name == "scan":
         return ["scan", "--json", "-o", str(report), str(inputs["tree"])]
+    if name == "du":
+        return ["du", "--json", "--depth", "3", "-o", str(report), str(inputs["tree"])]
+    if name == "walk-sorted":
+        return ["walk", "--sort", "size", "--jsonl", "-o", str(report), str(inputs["tree"])]
     if name == "zip":
         return ["zip", "--verify", "--json", "-o", str(report), "-j", "2", str(inputs["archives"])]
     if name == "ping":
@@ -100,6 +104,8 @@ def _assert_report_whole_or_absent(out_dir: Path, report: Path) -> None:
 
 
 CASES = [(w, s) for w in ("walk", "scan", "zip", "ping", "bench") for s in SIGNALS]
+# the tree commands whose data is all written at the end: once each, not on busy CPUs too
+TREE_CASES = [(w, s) for w in ("du", "walk-sorted") for s in SIGNALS]
 
 
 @pytest.fixture
@@ -138,7 +144,7 @@ def _signal_run(
     """One run signalled after ``delay`` seconds, and every check on what it left."""
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    suffix = ".jsonl" if workload in ("walk", "ping") else ".json"
+    suffix = ".jsonl" if workload in ("walk", "ping", "walk-sorted") else ".json"
     report = out_dir / f"report{suffix}"
     args = _workload(workload, inputs, tmp_path, report)
     proc = subprocess.Popen(
@@ -174,13 +180,15 @@ def _signal_run(
         assert_no_leftovers(tmp_path / "ping", tmp_path / "pids")
 
 
-@pytest.mark.parametrize(("workload", "signum"), CASES, ids=[f"{w}-{s.name}" for w, s in CASES])
+@pytest.mark.parametrize(
+    ("workload", "signum"), CASES + TREE_CASES, ids=[f"{w}-{s.name}" for w, s in CASES + TREE_CASES]
+)
 def test_signal_at_a_random_point(
     inputs: dict[str, Path], tmp_path: Path, workload: str, signum: signal.Signals
 ) -> None:
     # from start-up (imports, argument checks) to the middle of the work
     # (a 30k-file walk takes ~0.5 s here: it gets the shorter window)
-    latest = 0.35 if workload in ("walk", "scan") else 0.7
+    latest = 0.35 if workload in ("walk", "scan", "du", "walk-sorted") else 0.7
     delay = random.Random(f"{workload}-{signum.name}").uniform(0.1, latest)
     _signal_run(inputs, tmp_path, workload, signum, delay=delay)
 

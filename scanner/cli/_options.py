@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
 
@@ -31,6 +33,86 @@ OutputOpt = Annotated[
 QuietOpt = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress display and no summary on stderr.")
 ]
+
+
+class OptionGroup:
+    """Options that several commands declare once (``option_group``): the class attributes
+    are the options and their defaults; an instance holds the values of one run. A plain
+    class, not a dataclass: generating a dataclass's methods costs milliseconds at every
+    start-up."""
+
+    def __init__(self, **values: Any) -> None:
+        for name, value in values.items():
+            if not hasattr(type(self), name):
+                raise TypeError(f"{type(self).__name__} has no option {name!r}")
+            setattr(self, name, value)
+
+
+class DataOptions(OptionGroup):
+    """--json, --jsonl, --csv, -o and -q as typed (see ``data_options``)."""
+
+    json: bool = False
+    jsonl: bool = False
+    csv: bool = False
+    output: Path | None = None
+    quiet: bool = False
+
+    def output_for(self, *, default: Format) -> Output:
+        """The runtime's ``Output``: the one format asked for (else ``default``), where."""
+        return output_for(self.json, self.jsonl, self.csv, self.output, self.quiet,
+                          default=default)  # fmt: skip
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def option_group(
+    name: str, group: type[OptionGroup], params: tuple[tuple[str, object], ...]
+) -> Callable[[_F], _F]:
+    """A decorator that declares options once for several commands: the command takes
+    ``NAME: GROUP`` (an ``OptionGroup``: its attributes are the options, defaults included)
+    and typer sees, in its place, one parameter per option of ``params`` ((attribute,
+    Annotated type), in --help order)."""
+    names = [field for field, _ in params]
+    assert all(hasattr(group, field) for field in names), group
+
+    def decorate(func: _F) -> _F:
+        sig = inspect.signature(func, eval_str=True)
+        declared: list[inspect.Parameter] = []
+        for param in sig.parameters.values():
+            if param.name != name:
+                declared.append(param)
+                continue
+            declared += [
+                inspect.Parameter(
+                    field,
+                    inspect.Parameter.KEYWORD_ONLY,
+                    annotation=annotation,
+                    default=getattr(group, field),
+                )
+                for field, annotation in params
+            ]
+
+        @functools.wraps(func)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            values = group(**{field: kwargs.pop(field) for field in names})
+            return func(*args, **{name: values}, **kwargs)
+
+        command.__signature__ = sig.replace(parameters=declared)  # type: ignore[attr-defined]
+        # typer reads the annotations too: the evaluated ones, not the module's strings
+        command.__annotations__ = {p.name: p.annotation for p in declared}
+        return cast(_F, command)
+
+    return decorate
+
+
+#: --json, --jsonl, --csv, -o, -q once for the commands that take ``data: DataOptions``.
+data_options = option_group(
+    "data",
+    DataOptions,
+    (("json", JsonOpt), ("jsonl", JsonlOpt), ("csv", CsvOpt), ("output", OutputOpt),
+     ("quiet", QuietOpt)),
+)  # fmt: skip
 
 
 def pick_format(json: bool, jsonl: bool, csv: bool, default: Format) -> Format:

@@ -1,15 +1,14 @@
-"""Options shared by the tree commands (walk, ext, scan), declared once, and the config
-they build."""
+"""Options shared by the tree commands (walk, ext, scan, du), declared once, and the
+config they build."""
 
 from __future__ import annotations
 
-import functools
-import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
+
+from scanner.cli._options import OptionGroup, option_group
 
 if TYPE_CHECKING:  # the library is imported inside the functions, to keep --help fast
     from scanner.fs.config import WalkConfig
@@ -119,8 +118,7 @@ PseudoFsOpt = Annotated[
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class TreeOptions:
+class TreeOptions(OptionGroup):
     """The options every tree command shares (see ``tree_options``), as typed."""
 
     hidden: bool = True
@@ -161,38 +159,9 @@ _TREE_PARAMS: tuple[tuple[str, object], ...] = (
     ("workers", WorkersOpt),
 )
 
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def tree_options(func: _F) -> _F:
-    """Declare the shared tree options once: the command takes ``tree: TreeOptions`` and
-    typer sees, in its place, one parameter per option (``_TREE_PARAMS``)."""
-    sig = inspect.signature(func, eval_str=True)
-    defaults = TreeOptions()
-    params: list[inspect.Parameter] = []
-    for param in sig.parameters.values():
-        if param.name != "tree":
-            params.append(param)
-            continue
-        params += [
-            inspect.Parameter(
-                name,
-                inspect.Parameter.KEYWORD_ONLY,
-                annotation=annotation,
-                default=getattr(defaults, name),
-            )
-            for name, annotation in _TREE_PARAMS
-        ]
-
-    @functools.wraps(func)
-    def command(*args: Any, **kwargs: Any) -> Any:
-        tree = TreeOptions(**{name: kwargs.pop(name) for name, _ in _TREE_PARAMS})
-        return func(*args, tree=tree, **kwargs)
-
-    command.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
-    # typer reads the annotations too: the evaluated ones, not the module's strings
-    command.__annotations__ = {p.name: p.annotation for p in params}
-    return cast(_F, command)
+#: Declare the shared tree options once: a command takes ``tree: TreeOptions`` and typer
+#: sees, in its place, one parameter per option (``_TREE_PARAMS``).
+tree_options = option_group("tree", TreeOptions, _TREE_PARAMS)
 
 
 CompoundOpt = Annotated[
@@ -272,13 +241,12 @@ def bad_value(message: str) -> Exception:
 
 def ext_sort(value: str) -> ExtSort:
     """Parse ``--sort`` (a usage error for anything but count, bytes, name)."""
-    from scanner.errors import UsageProblem
     from scanner.fs.extensions import ExtSort
 
     try:
         return ExtSort(value)
     except ValueError:
-        raise UsageProblem(f"--sort takes count, bytes or name, not {value!r}") from None
+        raise bad_value(f"--sort takes count, bytes or name, not {value!r}") from None
 
 
 def entry_sort(value: str | None) -> EntrySort | None:

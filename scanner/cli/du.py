@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from scanner.cli._options import CsvOpt, JsonlOpt, JsonOpt, OutputOpt, QuietOpt
+from scanner.cli._options import DataOptions, data_options
 from scanner.cli._walk_options import PathsArg, TreeOptions, tree_options
 
 DepthOpt = Annotated[
@@ -41,6 +41,7 @@ ChildrenOpt = Annotated[
 
 
 @tree_options
+@data_options
 def du_command(
     paths: PathsArg = None,
     *,
@@ -48,11 +49,7 @@ def du_command(
     sort: DirSortOpt = "bytes",
     top: ChildrenOpt = 10,
     tree: TreeOptions,
-    json: JsonOpt = False,
-    jsonl: JsonlOpt = False,
-    csv: CsvOpt = False,
-    output: OutputOpt = None,
-    quiet: QuietOpt = False,
+    data: DataOptions,
 ) -> None:
     """Totals per directory below PATHs, down to --depth: on a terminal a tree with bars,
     biggest first; on a pipe or in a file du's own lines (SIZE<TAB>PATH, every directory
@@ -68,7 +65,6 @@ def du_command(
     be read (the totals are then a lower bound)."""
     import sys
 
-    from scanner.cli._options import output_for
     from scanner.cli._walk_options import bad_value, walk_config
     from scanner.fs.jobs import DuJob
     from scanner.output.formats import Format
@@ -77,11 +73,9 @@ def du_command(
     if sort not in ("bytes", "files"):
         raise bad_value(f"--sort takes bytes or files, not {sort!r}")
     # a tree for people on a terminal; du's lines where a program or a file reads them
-    plain = output is not None or not sys.stdout.isatty()
-    out = output_for(
-        json, jsonl, csv, output, quiet, default=Format.TEXT if plain else Format.TABLE
-    )
+    plain = data.output is not None or not sys.stdout.isatty()
+    out = data.output_for(default=Format.TEXT if plain else Format.TABLE)
     config = walk_config(paths, tree, dir_totals=depth, largest=0)
     by = "disk_bytes" if tree.disk_usage and sort == "bytes" else sort
-    job = DuJob(config, by=by, top=top, echo_errors=not quiet and out.fmt is not Format.JSONL)
+    job = DuJob(config, by=by, top=top, echo_errors=not out.quiet and out.fmt is not Format.JSONL)
     raise typer.Exit(execute(job, out))

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from scanner.cli._options import CsvOpt, JsonlOpt, JsonOpt, OutputOpt, QuietOpt
+from scanner.cli._options import DataOptions, data_options
 from scanner.cli._walk_options import (
     CaseOpt,
     CompoundOpt,
@@ -31,6 +31,7 @@ IntoArchivesOpt = Annotated[
 
 
 @tree_options
+@data_options
 def scan_command(
     paths: PathsArg = None,
     *,
@@ -43,22 +44,17 @@ def scan_command(
     case_sensitive: CaseOpt = False,
     max_depth: MaxDepthOpt = None,
     tree: TreeOptions,
-    json: JsonOpt = False,
-    jsonl: JsonlOpt = False,
-    csv: CsvOpt = False,
-    output: OutputOpt = None,
-    quiet: QuietOpt = False,
+    data: DataOptions,
 ) -> None:
     """Report on the trees below PATHs: totals (files, dirs, bytes, errors, elapsed,
     entries/s), extensions, the largest files, the errors and the zip archives found (count,
     sizes, findings by severity). Exit 1 when some entries or archives could not be read."""
-    from scanner.cli._options import output_for
     from scanner.cli._walk_options import ext_sort, walk_config
     from scanner.output.formats import Format
     from scanner.runtime.command import execute
     from scanner.scan import ScanJob, ScanOptions
 
-    out = output_for(json, jsonl, csv, output, quiet, default=Format.TABLE)
+    out = data.output_for(default=Format.TABLE)
     config = walk_config(
         paths,
         tree,
@@ -72,6 +68,6 @@ def scan_command(
         options=ScanOptions(sort=ext_sort(sort), top=top, errors_shown=errors),
         into_archives=into_archives,
         # the report lists the errors too; a terminal user still hears of them as they happen
-        echo_errors=not quiet and out.fmt is not Format.JSONL,
+        echo_errors=not out.quiet and out.fmt is not Format.JSONL,
     )
     raise typer.Exit(execute(job, out))

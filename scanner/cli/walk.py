@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from scanner.cli._options import CsvOpt, JsonlOpt, JsonOpt, OutputOpt, QuietOpt
+from scanner.cli._options import DataOptions, data_options
 from scanner.cli._walk_options import MaxDepthOpt, PathsArg, TreeOptions, tree_options
 
 TypeOpt = Annotated[
@@ -33,6 +33,7 @@ ReverseOpt = Annotated[bool, typer.Option("--reverse", help="Reverse the --sort 
 
 
 @tree_options
+@data_options
 def walk_command(
     paths: PathsArg = None,
     *,
@@ -42,22 +43,18 @@ def walk_command(
     sort: EntrySortOpt = None,
     reverse: ReverseOpt = False,
     null: NullOpt = False,
-    json: JsonOpt = False,
-    jsonl: JsonlOpt = False,
-    csv: CsvOpt = False,
-    output: OutputOpt = None,
-    quiet: QuietOpt = False,
+    data: DataOptions,
 ) -> None:
     """List entries below PATHs as found, like find and fd: a path per line, or records
     (--jsonl/--json/--csv). Filters (-e -g --regex -S --changed-*) choose what is listed
     and counted; -e -g --regex -S -E repeat. Exit 1 if some entries were unreadable."""
-    from scanner.cli._options import output_for, usage
+    from scanner.cli._options import usage
     from scanner.cli._walk_options import bad_value, entry_sort, walk_config
     from scanner.fs.jobs import WalkJob
     from scanner.output.formats import Format
     from scanner.runtime.command import execute
 
-    out = output_for(json, jsonl, csv, output, quiet, default=Format.TEXT)
+    out = data.output_for(default=Format.TEXT)
     if null and out.fmt is not Format.TEXT:
         raise usage("-0 prints plain paths: it cannot be combined with --json, --jsonl, --csv")
     order = entry_sort(sort)
@@ -74,7 +71,7 @@ def walk_command(
         stat_listed=with_metadata,
         largest=0,
     )
-    echo = out.fmt is Format.TEXT and not quiet  # errors on stderr, as find prints them
+    echo = out.fmt is Format.TEXT and not out.quiet  # errors on stderr, as find prints them
     job = WalkJob(
         config, separator="\0" if null else "\n", echo_errors=echo, sort=order, reverse=reverse
     )

@@ -38,7 +38,7 @@ from scanner.fs.batch import (
     close_tasks,
 )
 from scanner.fs.config import WalkConfig, entry_filter
-from scanner.fs.dirtotals import COUNTS
+from scanner.fs.dirtotals import BYTES, COUNTS, DISK, FILES, OTHER
 from scanner.fs.filters import Excluder, compile_excludes
 from scanner.fs.ignore import IgnoreStack, load_level, stack_above
 from scanner.fs.model import Entry, SkippedMount
@@ -646,6 +646,14 @@ def _file_root(
         res.entries.append(Entry(root, name, kind, 0, st.st_size, st.st_mtime))
     if not count:
         return
+    if cfg.dir_totals is not None:
+        # a record of its own, as du prints a line for a file named on its command line
+        counts = [0] * len(COUNTS)
+        counts[FILES if kind == "f" else OTHER] = 1
+        counts[BYTES] = st.st_size if kind == "f" else 0
+        counts[DISK] = st.st_blocks * 512 if cfg.disk_usage else 0
+        res.dir_new.append((root, None, 0))
+        res.dir_counts[root] = counts
     first = st.st_nlink < 2 or shared.first_link(st.st_dev, st.st_ino)
     blocks = st.st_blocks * 512 if cfg.disk_usage else 0
     if first and st.st_nlink > 1:

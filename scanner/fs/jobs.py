@@ -188,7 +188,7 @@ class DuJob(TreeJob):
         if config.dir_totals is None:
             raise ValueError("a du job needs per-directory totals (config.dir_totals)")
         super().__init__(config, echo_errors=echo_errors, executor=executor)
-        self.view = views.DuView(by=by, top=top)
+        self.view = views.DuView(by=by, top=top, disk_usage=config.disk_usage)
 
     async def end(self, out: RecordStream) -> None:
         """The records (tree order), the tree for a terminal, then the kept errors."""

@@ -217,6 +217,13 @@ def totals_table(report: WalkReport) -> Table:
         ("symlinks", f"{t.symlinks:,}"),
         ("other (fifo, socket, device)", f"{t.other:,}"),
         ("bytes", f"{human_bytes(t.bytes)} ({t.bytes:,} B)"),
+    ]
+    # only measured with --disk-usage, only skipped with --gitignore
+    if t.disk_bytes:
+        rows.append(("on disk (allocated)", f"{human_bytes(t.disk_bytes)} ({t.disk_bytes:,} B)"))
+    if t.ignored:
+        rows.append(("ignored (--gitignore)", f"{t.ignored:,}"))
+    rows += [
         ("errors", f"{t.errors:,}"),
         ("elapsed", f"{report.elapsed:.2f} s"),
         ("entries/s", f"{report.entries_per_second:,.0f}"),
@@ -620,11 +627,13 @@ class DuView:
     command = "du"
     sorted_lists: frozenset[str] = frozenset()
 
-    def __init__(self, *, by: str = "bytes", top: int = 10) -> None:
-        # what orders siblings and fills the bars: bytes, disk_bytes or files
+    def __init__(self, *, by: str = "bytes", top: int = 10, disk_usage: bool = False) -> None:
+        # what orders siblings: bytes, disk_bytes or files
         self.by = by
         # children shown per directory in the tree (the rest folded into one row)
         self.top = top
+        # the size printed: allocated bytes with --disk-usage, else apparent ones
+        self.size = "disk_bytes" if disk_usage else "bytes"
 
     def fields(self, kind: str, item: Any) -> dict[str, Any]:
         """A directory's totals, or an error."""
@@ -636,13 +645,13 @@ class DuView:
 
     def text(self, kind: str, items: Sequence[Any], *, terminal: bool) -> str:
         """``SIZE<TAB>PATH`` per directory, as du prints them (the size in bytes: apparent,
-        or allocated with --disk-usage; with --sort files, the file count)."""
+        or allocated with --disk-usage)."""
         if kind != "dir":
             return ""
         if terminal:
-            return "".join(f"{int(getattr(r, self.by) or 0)}\t{display_name(r.path)}\n"
+            return "".join(f"{int(getattr(r, self.size) or 0)}\t{display_name(r.path)}\n"
                            for r in items)  # fmt: skip
-        return "".join(du_line(r, self.by) + "\n" for r in items)
+        return "".join(du_line(r, self.size) + "\n" for r in items)
 
     def csv_header(self) -> Sequence[str]:
         """One row per directory."""

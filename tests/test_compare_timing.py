@@ -29,6 +29,9 @@ def test_run_command_reports_code_output_and_peak_rss(tmp_path: Path) -> None:
     assert ran.wall_s > 0 and ran.peak_rss_kib > 0
     quiet = run_command(["sh", "-c", "echo x"])
     assert quiet.code == 0 and quiet.stdout == b""
+    # a pipe read to the end: a large output does not block the child
+    piped = run_command(["sh", "-c", "head -c 1000000 /dev/zero; [ -p /dev/stdout ]"], pipe=True)
+    assert piped.code == 0
 
 
 def test_a_python_child_that_grows_shows_its_own_peak() -> None:
@@ -75,6 +78,6 @@ def test_commands_record_codes_and_rss_in_the_table() -> None:
     alternate([ok, bad], 2)
     assert isinstance(ok.last, CommandRun)
     assert ok.codes == {0} and bad.codes == {1} and len(ok.peak_rss_kib) == 2
-    text = ratio_table([ok, bad], ok, commands=True, rss=True)
-    assert "peak RSS (MiB)" in text and "exit codes" in text
+    text = ratio_table([ok, bad], ok, commands=True, rss=True, cpu=True)
+    assert "peak RSS (MiB)" in text and "exit codes" in text and "CPU vs baseline" in text
     assert f"- bad: `{sh} -c exit 1`" in text

@@ -1,18 +1,13 @@
-"""Options shared by the data commands, declared once, and the parsers behind them."""
+"""Options shared by the data commands, declared once, and the parsers behind them (what
+becomes of them without typer: ``scanner.cli._output``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
-
-from scanner.errors import UsageProblem
-from scanner.output.formats import Format, choose_format
-
-if TYPE_CHECKING:
-    from scanner.runtime.command import Output
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Write one JSON document to stdout.")]
 JsonlOpt = Annotated[
@@ -31,25 +26,6 @@ OutputOpt = Annotated[
 QuietOpt = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress display and no summary on stderr.")
 ]
-
-
-def pick_format(json: bool, jsonl: bool, csv: bool, default: Format) -> Format:
-    """The one format asked for, raising a usage error for conflicting flags."""
-    return choose_format(json=json, jsonl=jsonl, csv=csv, default=default)
-
-
-def output_for(
-    json: bool, jsonl: bool, csv: bool, output: Path | None, quiet: bool, *, default: Format
-) -> Output:
-    """The runtime's ``Output`` for the common output options."""
-    from scanner.runtime.command import Output
-
-    return Output(fmt=pick_format(json, jsonl, csv, default), path=output, quiet=quiet)
-
-
-def usage(message: str) -> UsageProblem:
-    """A usage problem to raise from a command body."""
-    return UsageProblem(message)
 
 
 def duration(*, bare_max: float | None = 60.0) -> Callable[[object], float]:

@@ -3,13 +3,9 @@ they build."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
-
-if TYPE_CHECKING:  # the library is imported inside the functions, to keep --help fast
-    from scanner.fs.config import WalkConfig
-    from scanner.fs.extensions import ExtSort
 
 PathsArg = Annotated[
     list[str] | None,
@@ -89,40 +85,3 @@ TopOpt = Annotated[
         help="Show the first N extensions and fold the rest into 'others'.",
     ),
 ]
-
-
-def walk_config(
-    paths: list[str] | None,
-    *,
-    max_depth: int | None,
-    hidden: bool,
-    exclude: list[str] | None,
-    follow: bool,
-    one_file_system: bool,
-    workers: int | None,
-    **more: object,
-) -> WalkConfig:
-    """The frozen ``WalkConfig`` for the common options plus command-specific fields."""
-    from scanner.fs.config import WalkConfig
-
-    return WalkConfig(
-        roots=tuple(paths or ["."]),
-        max_depth=max_depth,
-        hidden=hidden,
-        excludes=tuple(exclude or ()),
-        follow=follow,
-        one_file_system=one_file_system,
-        workers=workers,
-        **more,  # type: ignore[arg-type]
-    )
-
-
-def ext_sort(value: str) -> ExtSort:
-    """Parse ``--sort`` (a usage error for anything but count, bytes, name)."""
-    from scanner.errors import UsageProblem
-    from scanner.fs.extensions import ExtSort
-
-    try:
-        return ExtSort(value)
-    except ValueError:
-        raise UsageProblem(f"--sort takes count, bytes or name, not {value!r}") from None

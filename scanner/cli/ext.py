@@ -40,26 +40,9 @@ def ext_command(
     """Count files and bytes per extension below PATHs (case-folded; .bashrc has none),
     with an 'others' row after --top N and a total. Exit 1 when some entries could not be
     read."""
+    options = dict(locals())  # the parsed options, before anything else is bound here
     import typer
 
-    from scanner.cli._options import output_for
-    from scanner.cli._walk_options import ext_sort, walk_config
-    from scanner.fs.jobs import ExtJob
-    from scanner.output.formats import Format
-    from scanner.runtime.command import execute
+    from scanner.cli._walk import run_ext
 
-    out = output_for(json, jsonl, csv, output, quiet, default=Format.TABLE)
-    config = walk_config(
-        paths,
-        max_depth=max_depth,
-        hidden=hidden,
-        exclude=exclude,
-        follow=follow,
-        one_file_system=one_file_system,
-        workers=workers,
-        compound_extensions=compound,
-        case_sensitive=case_sensitive,
-        largest=0,
-    )
-    job = ExtJob(config, order=ext_sort(sort), top=top, echo_errors=not quiet)
-    raise typer.Exit(execute(job, out))
+    raise typer.Exit(run_ext(**options))

@@ -161,7 +161,7 @@ _UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6}
 
 def parse_duration(text: str) -> float:
     """``2ms`` → 0.002; a unit is required (except for ``0``) so nothing is ambiguous."""
-    from scanner.cli._options import usage
+    from scanner.cli._output import usage
 
     value = text.strip().lower()
     for unit in sorted(_UNITS, key=len, reverse=True):

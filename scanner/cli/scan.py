@@ -58,8 +58,8 @@ def scan_command(
     """Report on the trees below PATHs: totals (files, dirs, bytes, errors, elapsed,
     entries/s), extensions, the largest files, the errors and the zip archives found (count,
     sizes, findings by severity). Exit 1 when some entries or archives could not be read."""
-    from scanner.cli._options import output_for
-    from scanner.cli._walk_options import ext_sort, walk_config
+    from scanner.cli._output import output_for
+    from scanner.cli._walk import ext_sort, walk_config
     from scanner.output.formats import Format
     from scanner.runtime.command import execute
     from scanner.scan import ScanJob, ScanOptions

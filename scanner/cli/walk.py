@@ -53,30 +53,7 @@ def walk_command(
     escaped on a terminal), NUL-separated with -0, or records with type, size and mtime
     (--jsonl, --json, --csv). A summary goes to stderr. Exit 1 when some entries could not
     be read."""
-    from scanner.cli._options import output_for, usage
-    from scanner.cli._walk_options import walk_config
-    from scanner.fs.jobs import WalkJob
-    from scanner.output.formats import Format
-    from scanner.runtime.command import execute
+    options = dict(locals())  # the parsed options, before anything else is bound here
+    from scanner.cli._walk import run_walk
 
-    out = output_for(json, jsonl, csv, output, quiet, default=Format.TEXT)
-    if null and out.fmt is not Format.TEXT:
-        raise usage("-0 prints plain paths: it cannot be combined with --json, --jsonl, --csv")
-    with_metadata = out.fmt is not Format.TEXT
-    config = walk_config(
-        paths,
-        max_depth=max_depth,
-        hidden=hidden,
-        exclude=exclude,
-        follow=follow,
-        one_file_system=one_file_system,
-        workers=workers,
-        types=frozenset(type_ or ()),
-        listing=True,
-        stat_files=with_metadata,  # plain listings run on d_type alone, as fd does
-        stat_listed=with_metadata,
-        largest=0,
-    )
-    echo = out.fmt is Format.TEXT and not quiet  # errors on stderr, as find prints them
-    job = WalkJob(config, separator="\0" if null else "\n", echo_errors=echo)
-    raise typer.Exit(execute(job, out))
+    raise typer.Exit(run_walk(**options))

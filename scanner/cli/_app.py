@@ -33,13 +33,6 @@ def _root(
     """Asynchronous, concurrent file-system and network scanner."""
 
 
-def _stop_by_raising() -> None:
-    """``bench`` stops on KeyboardInterrupt between its runs itself."""
-    from scanner.runtime import signals
-
-    signals.raising()
-
-
 def build_app(only: str | None = None) -> typer.Typer:
     """The typer app with every command, or with ``only`` that one."""
     app = typer.Typer(
@@ -59,8 +52,6 @@ def build_app(only: str | None = None) -> typer.Typer:
         target = getattr(importlib.import_module(module), attr)
         if not group:
             app.command(name, short_help=line)(target)
-        elif name == "bench":
-            app.add_typer(target, name=name, short_help=line, callback=_stop_by_raising)
         else:
             app.add_typer(target, name=name, short_help=line)
     return app

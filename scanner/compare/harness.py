@@ -200,6 +200,14 @@ class GridRun:
 Progress = Callable[[int, int, Cell], None]
 
 
+class _Stopped(Exception):
+    """``should_stop`` said so, between two runs."""
+
+
+def _never() -> bool:
+    return False
+
+
 def _checked_variants(cells: Sequence[Cell]) -> set[str]:
     checked: set[str] = set()
     for cell in cells:
@@ -228,11 +236,15 @@ def run_grid(
     *,
     seed: int = 0,
     on_progress: Progress | None = None,
+    should_stop: Callable[[], bool] = _never,
 ) -> GridRun:
     """Warm up and check every cell, then take the timed runs in shuffled rounds.
 
-    Raises :class:`~scanner.compare.digest.VariantsDisagree` when the results differ. A
-    KeyboardInterrupt stops between runs and returns what was measured (``interrupted``).
+    Raises :class:`~scanner.compare.digest.VariantsDisagree` when the results differ.
+    ``should_stop()`` is asked before every run (the CLI passes "a signal was noted"); when
+    it says so, or a KeyboardInterrupt comes, the grid stops and returns what was measured
+    (``interrupted``). A worker that fails once a stop was asked took the same Ctrl-C (the
+    terminal sends it to the whole process group): that is the stop, not a failure.
     """
     validate_grid(cells)
     checked = _checked_variants(cells)
@@ -245,7 +257,14 @@ def run_grid(
     def one_round(items: list[CellRuns], timed: bool) -> None:
         rng.shuffle(items)
         for item in items:
-            record = executor.run(item.cell)
+            if should_stop():
+                raise _Stopped
+            try:
+                record = executor.run(item.cell)
+            except WorkerFailed:
+                if should_stop():
+                    raise _Stopped from None
+                raise
             (item.runs if timed else item.warmup).append(record)
             progress[0] += 1
             if on_progress:
@@ -261,7 +280,7 @@ def run_grid(
         progress[1] = progress[0] + sum(item.planned for item in state)
         for round_no in range(max(item.planned for item in state)):
             one_round([item for item in state if item.planned > round_no], timed=True)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Stopped):
         grid.interrupted = True
     grid.elapsed_s = time.perf_counter() - started
     check_agreement(((c.cell, r) for c in state for r in [*c.warmup, *c.runs]), checked=checked)

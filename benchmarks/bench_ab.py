@@ -31,7 +31,7 @@ if str(REPO) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO))
 
 from scanner.compare.stats import speedup  # noqa: E402
-from scanner.compare.timing import Contender, alternate, command  # noqa: E402
+from scanner.compare.timing import Contender, alternate, command, labelled  # noqa: E402
 
 #: Children write and use bytecode caches, as an installed tool does.
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -90,17 +90,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Measure every workload with every install and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "installs",
-        nargs="+",
-        metavar="LABEL=SCANNER",
-        help="console scripts; the first is the baseline",
+        "installs", nargs="+", metavar="LABEL=SCANNER", help="the first is the baseline"
     )
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--files", type=int, default=20_000)
     parser.add_argument("--usr", default="/usr")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/scanner-bench-ab"))
     args = parser.parse_args(argv)
-    installs = [tuple(i.split("=", 1)) if "=" in i else (i, i) for i in args.installs]
+    installs = labelled(args.installs)
     args.workdir.mkdir(parents=True, exist_ok=True)
     groups: dict[str, list[Contender]] = {}
     for name, words in workloads(inputs(args.workdir, args.files), args.usr).items():

@@ -31,7 +31,13 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO))
 
-from scanner.compare.timing import Contender, alternate, command, ratio_table  # noqa: E402
+from scanner.compare.timing import (  # noqa: E402
+    Contender,
+    alternate,
+    command,
+    labelled,
+    ratio_table,
+)
 
 #: What each command gets on the tiny tree (``{dir}``, ``{file}``).
 COMMANDS = {
@@ -101,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.rounds < 10:
         parser.error("--rounds must be 10 or more (medians of at least 10 runs)")
     given = args.scanner or [str(Path(sys.executable).with_name("scanner"))]
-    scanners = [tuple(s.split("=", 1)) if "=" in s else (s, s) for s in given]
+    scanners = labelled(given)
     with tempfile.TemporaryDirectory(prefix="scanner-startup-") as tmp:
         tree, file = tiny_tree(Path(tmp) / "tiny")
         group = contenders(scanners, tree, file)

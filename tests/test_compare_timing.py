@@ -14,6 +14,7 @@ from scanner.compare.timing import (
     alternate,
     before_after_row,
     command,
+    labelled,
     median_of,
     ratio_table,
     run_command,
@@ -66,6 +67,7 @@ def test_ratio_table_against_a_baseline_measured_in_the_same_run() -> None:
     assert "| fast | 1.000 | 1.000 | 1.200 | 3 | 0.50x |" in text
     assert "peak RSS" not in text
     assert "2.00x (" in ratio_table([slow, fast], slow, interval=True)
+    assert labelled(["a=/x/scanner", "/y/scanner"]) == [("a", "/x/scanner"), ("/y/scanner",) * 2]
     assert before_after_row(["walk"], [2.0, 3.0, 2.5], [1.0, 1.5, 1.25]) == (
         "| walk | 2.500 (2.000) | 1.250 (1.000) | 0.500 |"
     )

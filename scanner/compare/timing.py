@@ -250,5 +250,10 @@ def before_after_row(
     return _md([*cells, f"{ma / mb:.3f}"])
 
 
+def labelled(specs: Sequence[str]) -> list[tuple[str, str]]:
+    """``LABEL=PATH`` arguments as (label, path); a bare PATH is its own label."""
+    return [(a, b) if sep else (a, a) for a, sep, b in (s.partition("=") for s in specs)]
+
+
 def _md(cells: Sequence[str]) -> str:
     return "| " + " | ".join(cells) + " |"

@@ -83,3 +83,10 @@ def test_commands_record_codes_and_rss_in_the_table() -> None:
     text = ratio_table([ok, bad], ok, commands=True, rss=True, cpu=True)
     assert "peak RSS (MiB)" in text and "exit codes" in text and "CPU vs baseline" in text
     assert f"- bad: `{sh} -c exit 1`" in text
+
+
+def test_input_feeds_the_command_and_a_timeout_kills_it() -> None:
+    fed = run_command(["cat"], input=b"cell\n", capture=True)
+    assert fed.stdout == b"cell\n" and not fed.timed_out
+    slow = run_command(["sleep", "30"], timeout_s=0.2)
+    assert slow.timed_out and slow.code != 0 and slow.wall_s < 10

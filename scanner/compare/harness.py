@@ -22,7 +22,6 @@ import json
 import math
 import os
 import random
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -32,6 +31,7 @@ from typing import Any, Protocol
 
 from scanner.compare.digest import check_agreement
 from scanner.compare.model import Cell, RunRecord
+from scanner.compare.timing import run_command
 from scanner.compare.workload import load_workload
 from scanner.errors import OperationFailed, UsageProblem
 
@@ -125,7 +125,9 @@ def _package_root() -> str:
 
 @dataclass(frozen=True, slots=True)
 class ProcessExecutor:
-    """A fresh ``python -m scanner.compare.worker`` per run."""
+    """A fresh ``python -m scanner.compare.worker`` per run, run by the timing harness of
+    :mod:`scanner.compare.timing` (the worker measures the work itself; the wall time of
+    the whole process plans the number of runs)."""
 
     python: str = sys.executable
     timeout_s: float | None = 3600.0
@@ -138,29 +140,25 @@ class ProcessExecutor:
         env = {**os.environ, **self.env}
         root = _package_root()
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        start = time.perf_counter()
-        try:
-            proc = subprocess.run(
-                [*self.prefix, self.python, "-m", "scanner.compare.worker"],
-                input=json.dumps(cell.to_dict()),
-                capture_output=True,
-                text=True,
-                env=env,
-                timeout=self.timeout_s,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise WorkerFailed(f"{cell.label}: worker timed out after {exc.timeout} s") from exc
-        elapsed = time.perf_counter() - start
-        lines = proc.stdout.strip().splitlines()
+        ran = run_command(
+            [*self.prefix, self.python, "-m", "scanner.compare.worker"],
+            input=json.dumps(cell.to_dict()).encode(),
+            env=env,
+            capture=True,
+            timeout_s=self.timeout_s,
+        )
+        if ran.timed_out:
+            raise WorkerFailed(f"{cell.label}: worker timed out after {self.timeout_s} s")
+        lines = ran.stdout.decode(errors="replace").strip().splitlines()
         try:
             data = json.loads(lines[-1]) if lines else {}
         except json.JSONDecodeError:
             data = {}
-        if proc.returncode != 0 or "error" in data or "metrics" not in data:
-            detail = data.get("error") or proc.stderr.strip()[-2000:] or f"exit {proc.returncode}"
+        if ran.code != 0 or "error" in data or "metrics" not in data:
+            stderr = ran.stderr.decode(errors="replace").strip()[-2000:]
+            detail = data.get("error") or stderr or f"exit {ran.code}"
             raise WorkerFailed(f"{cell.label}: worker failed: {detail}")
-        return replace(RunRecord.from_dict(data), process_s=elapsed)
+        return replace(RunRecord.from_dict(data), process_s=ran.wall_s)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,9 +20,11 @@ from __future__ import annotations
 import functools
 import os
 import random
+import resource
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,6 +49,7 @@ class CommandRun:
     cpu_s: float = 0.0  # user + system CPU of the command and the children it waited for
     stdout: bytes = b""  # with ``capture=True``: the last ``CAPTURE_TAIL`` bytes
     stderr: bytes = b""
+    timed_out: bool = False  # killed after ``timeout_s``
 
     @property
     def peak_rss_mib(self) -> float:
@@ -58,21 +61,28 @@ def run_command(
     argv: Sequence[str],
     *,
     stdin: Path | None = None,
+    input: bytes | None = None,
     env: Mapping[str, str] | None = None,
     cwd: Path | str | None = None,
     capture: bool = False,
     gnu_time: bool = False,
     pipe: bool = False,
+    timeout_s: float | None = None,
 ) -> CommandRun:
     """Run ``argv`` once; stdout and stderr go to /dev/null unless ``capture`` (then to
     temporary files, never a pipe that a large output could fill while we wait, and their
     last :data:`CAPTURE_TAIL` bytes are kept). ``pipe``: stdout is a pipe that this process
     reads to the end and drops, as ``| cat >/dev/null`` would (a command may write
-    differently to a pipe than to a file)."""
+    differently to a pipe than to a file). ``stdin`` (a file) or ``input`` (bytes) feed the
+    command. After ``timeout_s`` the command is killed and ``timed_out`` set. An exception
+    here (a KeyboardInterrupt while waiting) kills the command before it propagates."""
     with tempfile.TemporaryDirectory(prefix="scanner-timing-") as tmp:
-        rss_file = Path(tmp) / "rss"
+        rss_file, in_path = Path(tmp) / "rss", Path(tmp) / "in"
         full = ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *argv] if gnu_time else argv
         out_path, err_path = Path(tmp) / "out", Path(tmp) / "err"
+        if input is not None:
+            in_path.write_bytes(input)
+            stdin = in_path
         with (
             open(stdin, "rb") if stdin is not None else open(os.devnull, "rb") as given,
             open(out_path if capture else os.devnull, "wb") as out,
@@ -87,24 +97,49 @@ def run_command(
                 env=env,
                 cwd=cwd,
             )
-            if proc.stdout is not None:
-                with proc.stdout:
-                    while proc.stdout.read(1 << 16):
-                        pass
-            _, status, usage = os.wait4(proc.pid, 0)
+            timed_out, status, usage = _wait(proc, timeout_s)
             wall = time.perf_counter() - start
         proc.returncode = code = os.waitstatus_to_exitcode(status)
-        peak = int(usage.ru_maxrss)
-        if gnu_time:
-            peak = int(rss_file.read_text().split()[-1])
         return CommandRun(
             wall_s=wall,
             code=code,
-            peak_rss_kib=peak,
+            peak_rss_kib=int(rss_file.read_text().split()[-1]) if gnu_time else usage.ru_maxrss,
             cpu_s=usage.ru_utime + usage.ru_stime,
             stdout=_tail(out_path) if capture else b"",
             stderr=_tail(err_path) if capture else b"",
+            timed_out=timed_out,
         )
+
+
+def _wait(
+    proc: subprocess.Popen[bytes], timeout_s: float | None
+) -> tuple[bool, int, resource.struct_rusage]:
+    """Drain a piped stdout, then reap with ``wait4`` (the rusage of this child alone);
+    a timer kills the child after ``timeout_s``."""
+    fired = threading.Event()
+
+    def kill() -> None:
+        fired.set()
+        proc.kill()
+
+    timer = threading.Timer(timeout_s, kill) if timeout_s is not None else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+    try:
+        if proc.stdout is not None:
+            with proc.stdout:
+                while proc.stdout.read(1 << 16):
+                    pass
+        _, status, usage = os.wait4(proc.pid, 0)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        if timer is not None:
+            timer.cancel()
+    return fired.is_set(), status, usage
 
 
 def _tail(path: Path) -> bytes:

@@ -226,20 +226,16 @@ def _cli_groups(root: str) -> dict[str, list[tuple[str, list[str]]]]:
 
 
 def bench_cli(args: argparse.Namespace) -> None:
-    """The CLI's filters and du against fd, find and du (whole process, alternating)."""
+    """The CLI's filters and du against fd, find and du (whole process, alternating; stdout
+    a pipe read to the end, as in ``| wc -l``)."""
     root = str(args.root)
-    for name, contenders in _cli_groups(root).items():
-        rows: list[Timings] = []
-        runs: list[tuple[Timings, Callable[[], object]]] = []
-        lines: dict[str, int] = {}
-        for label, argv in contenders:
-            t = Timings(label, " ".join(argv))
-            rows.append(t)
-            lines[label] = _run(argv).count("\n")  # warm-up, and what it found
-            runs.append((t, lambda argv=argv: _run(argv)))  # type: ignore[misc]
-        _alternate(runs, args.rounds)
+    for name, argvs in _cli_groups(root).items():
+        # a warm-up run of each, and what it found
+        lines = {label: _run(argv).count("\n") for label, argv in argvs}
+        rows = [command(label, argv, pipe=True) for label, argv in argvs]
+        alternate(rows, args.rounds)
         print(f"## {name}: {root}, {args.rounds} alternating rounds\n")
-        print(_table(rows, rows[0]).split("\n\nCommands:")[0])
+        print(ratio_table(rows, rows[0], cpu=True))
         print("\nLines printed: " + ", ".join(f"{k} {v:,}" for k, v in lines.items()) + "\n")
 
 

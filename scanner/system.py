@@ -8,7 +8,6 @@ import platform
 import stat
 import sys
 from dataclasses import asdict, dataclass, field
-from importlib import metadata
 from typing import Any
 
 from scanner.oslimits import open_file_limit, usable_cpus
@@ -48,6 +47,9 @@ class PlatformInfo:
 
 
 def _version_of(dist: str) -> str | None:
+    # importlib.metadata costs ~10 ms to import: only `scanner info` pays it, not `check`
+    from importlib import metadata
+
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import signal
 from pathlib import Path
+
+import pytest
 
 from scanner import exit_codes
 from tests.cli_helpers import run_cli
@@ -26,9 +29,7 @@ def test_bench_lab_walk_end_to_end(tmp_path: Path) -> None:
     assert doc["command"] == "bench"
     assert json.loads((out / "r.json").read_text())["cells"] == doc["cells"]
     cells = {(c["variant"], c["size"]): c for c in doc["cells"]}
-    assert set(cells) == {
-        (v, n) for v in ("anyio-asyncio", "sequential") for n in (150, 200, 300)
-    }
+    assert set(cells) == {(v, n) for v in ("anyio-asyncio", "sequential") for n in (150, 200, 300)}
     assert cells[("anyio-asyncio", 300)]["concurrency"] == 2
     assert cells[("sequential", 300)]["concurrency"] == 1
     assert cells[("anyio-asyncio", 300)]["result"]["files"] >= 300
@@ -60,11 +61,19 @@ def test_bench_usage_errors(tmp_path: Path) -> None:
     assert "unknown variant" in unknown.err
     missing = run_cli("bench", "walk", str(tmp_path / "nope"))
     assert missing.code == exit_codes.USAGE
+    # latencies read as every lab reads them (scanner.durations): a unit, within 0..10 s
+    for latency, message in (("2", "needs a unit"), ("1m", "within 0..10 s"), ("x", "invalid")):
+        bad_latency = run_cli("bench", "lab", "ping-fake", "--latency", latency)
+        assert bad_latency.code == exit_codes.USAGE and message in bad_latency.err
 
 
-def test_ctrl_c_reports_the_runs_that_finished() -> None:
+@pytest.mark.parametrize(
+    ("signum", "code"),
+    [(signal.SIGINT, exit_codes.INTERRUPTED), (signal.SIGTERM, exit_codes.TERMINATED)],
+)
+def test_a_signal_reports_the_runs_that_finished(signum: int, code: int) -> None:
+    # the signal is noted (scanner.runtime.signals) and the grid stops between two runs
     import os
-    import signal
     import subprocess
     import sys
     import time
@@ -85,9 +94,9 @@ def test_ctrl_c_reports_the_runs_that_finished() -> None:
     while len(workers) < 6 and time.monotonic() < deadline and proc.poll() is None:
         workers.update(_processes_with(mark.encode(), b"scanner.compare.worker"))
         time.sleep(0.01)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == exit_codes.INTERRUPTED, err
+    assert proc.returncode == code, err
     assert "1x (baseline)" in out.decode()
     assert "interrupted" in err.decode()
     # no worker process is left behind (workers inherit the marked environment)

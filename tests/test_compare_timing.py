@@ -14,6 +14,7 @@ from scanner.compare.timing import (
     alternate,
     before_after_row,
     command,
+    labelled,
     median_of,
     ratio_table,
     run_command,
@@ -29,6 +30,9 @@ def test_run_command_reports_code_output_and_peak_rss(tmp_path: Path) -> None:
     assert ran.wall_s > 0 and ran.peak_rss_kib > 0
     quiet = run_command(["sh", "-c", "echo x"])
     assert quiet.code == 0 and quiet.stdout == b""
+    # a pipe read to the end: a large output does not block the child
+    piped = run_command(["sh", "-c", "head -c 1000000 /dev/zero; [ -p /dev/stdout ]"], pipe=True)
+    assert piped.code == 0
 
 
 def test_a_python_child_that_grows_shows_its_own_peak() -> None:
@@ -63,6 +67,7 @@ def test_ratio_table_against_a_baseline_measured_in_the_same_run() -> None:
     assert "| fast | 1.000 | 1.000 | 1.200 | 3 | 0.50x |" in text
     assert "peak RSS" not in text
     assert "2.00x (" in ratio_table([slow, fast], slow, interval=True)
+    assert labelled(["a=/x/scanner", "/y/scanner"]) == [("a", "/x/scanner"), ("/y/scanner",) * 2]
     assert before_after_row(["walk"], [2.0, 3.0, 2.5], [1.0, 1.5, 1.25]) == (
         "| walk | 2.500 (2.000) | 1.250 (1.000) | 0.500 |"
     )
@@ -75,6 +80,13 @@ def test_commands_record_codes_and_rss_in_the_table() -> None:
     alternate([ok, bad], 2)
     assert isinstance(ok.last, CommandRun)
     assert ok.codes == {0} and bad.codes == {1} and len(ok.peak_rss_kib) == 2
-    text = ratio_table([ok, bad], ok, commands=True, rss=True)
-    assert "peak RSS (MiB)" in text and "exit codes" in text
+    text = ratio_table([ok, bad], ok, commands=True, rss=True, cpu=True)
+    assert "peak RSS (MiB)" in text and "exit codes" in text and "CPU vs baseline" in text
     assert f"- bad: `{sh} -c exit 1`" in text
+
+
+def test_input_feeds_the_command_and_a_timeout_kills_it() -> None:
+    fed = run_command(["cat"], input=b"cell\n", capture=True)
+    assert fed.stdout == b"cell\n" and not fed.timed_out
+    slow = run_command(["sleep", "30"], timeout_s=0.2)
+    assert slow.timed_out and slow.code != 0 and slow.wall_s < 10

@@ -1,4 +1,5 @@
-"""Options shared by the data commands, declared once, and the parsers behind them."""
+"""Options shared by the data commands, declared once, and the parsers behind them (what
+becomes of them without typer: ``scanner.cli._groups`` and ``scanner.cli._output``)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,11 @@ import functools
 import inspect
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, TypeVar, cast
 
 import typer
 
-from scanner.errors import UsageProblem
-from scanner.output.formats import Format, choose_format
-
-if TYPE_CHECKING:
-    from scanner.runtime.command import Output
+from scanner.cli._groups import DataOptions, OptionGroup
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Write one JSON document to stdout.")]
 JsonlOpt = Annotated[
@@ -33,34 +30,6 @@ OutputOpt = Annotated[
 QuietOpt = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress display and no summary on stderr.")
 ]
-
-
-class OptionGroup:
-    """Options that several commands declare once (``option_group``): the class attributes
-    are the options and their defaults; an instance holds the values of one run. A plain
-    class, not a dataclass: generating a dataclass's methods costs milliseconds at every
-    start-up."""
-
-    def __init__(self, **values: Any) -> None:
-        for name, value in values.items():
-            if not hasattr(type(self), name):
-                raise TypeError(f"{type(self).__name__} has no option {name!r}")
-            setattr(self, name, value)
-
-
-class DataOptions(OptionGroup):
-    """--json, --jsonl, --csv, -o and -q as typed (see ``data_options``)."""
-
-    json: bool = False
-    jsonl: bool = False
-    csv: bool = False
-    output: Path | None = None
-    quiet: bool = False
-
-    def output_for(self, *, default: Format) -> Output:
-        """The runtime's ``Output``: the one format asked for (else ``default``), where."""
-        return output_for(self.json, self.jsonl, self.csv, self.output, self.quiet,
-                          default=default)  # fmt: skip
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -113,25 +82,6 @@ data_options = option_group(
     (("json", JsonOpt), ("jsonl", JsonlOpt), ("csv", CsvOpt), ("output", OutputOpt),
      ("quiet", QuietOpt)),
 )  # fmt: skip
-
-
-def pick_format(json: bool, jsonl: bool, csv: bool, default: Format) -> Format:
-    """The one format asked for, raising a usage error for conflicting flags."""
-    return choose_format(json=json, jsonl=jsonl, csv=csv, default=default)
-
-
-def output_for(
-    json: bool, jsonl: bool, csv: bool, output: Path | None, quiet: bool, *, default: Format
-) -> Output:
-    """The runtime's ``Output`` for the common output options."""
-    from scanner.runtime.command import Output
-
-    return Output(fmt=pick_format(json, jsonl, csv, default), path=output, quiet=quiet)
-
-
-def usage(message: str) -> UsageProblem:
-    """A usage problem to raise from a command body."""
-    return UsageProblem(message)
 
 
 def duration(*, bare_max: float | None = 60.0) -> Callable[[object], float]:

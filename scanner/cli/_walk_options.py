@@ -1,19 +1,15 @@
-"""Options shared by the tree commands (walk, ext, scan, du), declared once, and the
-config they build."""
+"""Options shared by the tree commands (walk, ext, scan, du), declared once (the values
+they give and the config built from them, without typer: ``scanner.cli._groups`` and
+``scanner.cli._walk``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import Annotated
 
 import typer
 
-from scanner.cli._options import OptionGroup, option_group
-
-if TYPE_CHECKING:  # the library is imported inside the functions, to keep --help fast
-    from scanner.fs.config import WalkConfig
-    from scanner.fs.extensions import ExtSort
-    from scanner.fs.sorting import EntrySort
+from scanner.cli._groups import TreeOptions
+from scanner.cli._options import option_group
 
 PathsArg = Annotated[
     list[str] | None,
@@ -118,27 +114,6 @@ PseudoFsOpt = Annotated[
 ]
 
 
-class TreeOptions(OptionGroup):
-    """The options every tree command shares (see ``tree_options``), as typed."""
-
-    hidden: bool = True
-    exclude: list[str] | None = None
-    follow: bool = False
-    one_file_system: bool = False
-    workers: int | None = None
-    extension: list[str] | None = None
-    glob: list[str] | None = None
-    regex: list[str] | None = None
-    ignore_case: bool = False
-    full_path: bool = False
-    size: list[str] | None = None
-    changed_within: str | None = None
-    changed_before: str | None = None
-    gitignore: bool = False
-    disk_usage: bool = False
-    pseudo_fs: bool = False
-
-
 #: The parameters ``tree_options`` puts in the place of a command's ``tree``, in --help order.
 _TREE_PARAMS: tuple[tuple[str, object], ...] = (
     ("extension", ExtensionOpt),
@@ -186,76 +161,3 @@ TopOpt = Annotated[
         help="Show the first N extensions and fold the rest into 'others'.",
     ),
 ]
-
-
-def walk_config(paths: list[str] | None, tree: TreeOptions, **more: Any) -> WalkConfig:
-    """The frozen ``WalkConfig`` for the shared tree options plus command-specific fields
-    (``max_depth``, listing, ...). A bad value (``--size 1Q``, ``--regex '('``) is a usage
-    error that names its option: one line and a hint, exit 3."""
-    from scanner.errors import UsageProblem
-    from scanner.fs.config import WalkConfig
-    from scanner.fs.size_filter import SizeFilter
-    from scanner.fs.time_filter import parse_point_in_time
-
-    if tree.glob and tree.regex:
-        raise bad_value("use either --glob or --regex, not both")
-    patterns = tuple(tree.glob or tree.regex or ())
-    for flag, on in (("--ignore-case", tree.ignore_case), ("--full-path", tree.full_path)):
-        if on and not patterns:
-            raise bad_value(f"{flag} applies to a pattern: add --glob GLOB or --regex REGEX")
-    try:
-        return WalkConfig(
-            roots=tuple(paths or ["."]),
-            hidden=tree.hidden,
-            excludes=tuple(tree.exclude or ()),
-            follow=tree.follow,
-            one_file_system=tree.one_file_system,
-            workers=tree.workers,
-            include_extensions=frozenset(tree.extension or ()),
-            patterns=patterns,
-            regex=bool(tree.regex),
-            ignore_case=tree.ignore_case,
-            full_path=tree.full_path,
-            sizes=tuple(SizeFilter.parse(s) for s in tree.size or ()),
-            newer_than=_when(tree.changed_within, "--changed-within", parse_point_in_time),
-            older_than=_when(tree.changed_before, "--changed-before", parse_point_in_time),
-            gitignore=tree.gitignore,
-            disk_usage=tree.disk_usage,
-            pseudo_filesystems=tree.pseudo_fs,
-            **more,
-        )
-    except UsageProblem as exc:
-        raise bad_value(str(exc)) from None
-
-
-def _when(text: str | None, option: str, parse: Callable[..., float]) -> float | None:
-    return None if text is None else parse(text, option=option)
-
-
-def bad_value(message: str) -> Exception:
-    """A usage error in a value (the message names the option): click's UsageError, which
-    ``scanner.cli.main`` prints as one line and a hint, exit 3."""
-    usage_error = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
-    return cast(Exception, usage_error(message))
-
-
-def ext_sort(value: str) -> ExtSort:
-    """Parse ``--sort`` (a usage error for anything but count, bytes, name)."""
-    from scanner.fs.extensions import ExtSort
-
-    try:
-        return ExtSort(value)
-    except ValueError:
-        raise bad_value(f"--sort takes count, bytes or name, not {value!r}") from None
-
-
-def entry_sort(value: str | None) -> EntrySort | None:
-    """Parse walk's ``--sort`` (path, size or mtime; None when not given)."""
-    from scanner.fs.sorting import EntrySort
-
-    if value is None:
-        return None
-    try:
-        return EntrySort(value)
-    except ValueError:
-        raise bad_value(f"--sort takes path, size or mtime, not {value!r}") from None

@@ -127,20 +127,10 @@ def _ints(text: str | None, default: tuple[int, ...], what: str) -> tuple[int, .
 
 
 def _duration(text: str) -> float:
-    units = {"us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0}
-    for suffix in sorted(units, key=len, reverse=True):
-        if text.endswith(suffix):
-            number, scale = text[: -len(suffix)], units[suffix]
-            break
-    else:
-        number, scale = text, 1.0
-    try:
-        value = float(number) * scale
-    except ValueError:
-        raise UsageProblem(f"not a duration: {text!r} (e.g. 2ms, 0.1s)") from None
-    if value < 0:
-        raise UsageProblem(f"a duration cannot be negative: {text!r}")
-    return value
+    # the labs' one reading of a latency (scanner.durations, a unit required, 0..10 s)
+    from scanner.cli.lab import parse_duration
+
+    return parse_duration(text)
 
 
 def _config(common: Common, default_concurrency: tuple[int, ...]) -> BenchConfig:
@@ -180,6 +170,7 @@ def _run(
     from scanner.compare.export import write_exports
     from scanner.compare.plan import run_comparison
     from scanner.output.console import Progress, progress_enabled, stdout_console
+    from scanner.runtime import signals
 
     state = {"done": 0, "total": 0, "cell": ""}
 
@@ -190,7 +181,16 @@ def _run(
         return f"bench: run {state['done']}/{state['total']}  {state['cell']}"
 
     with Progress(describe, enabled=progress_enabled(common.quiet)):
-        report = run_comparison(cells, config, title=title, notes=notes, on_progress=on_progress)
+        report = run_comparison(
+            cells,
+            config,
+            title=title,
+            notes=notes,
+            on_progress=on_progress,
+            # a Ctrl-C or SIGTERM is noted (scanner.runtime.signals) and the grid stops
+            # between two runs, as every command stops on the runtime's flag
+            should_stop=lambda: bool(signals.pending),
+        )
     if common.json:
         from scanner.compare.export.json import to_json
 
@@ -213,7 +213,7 @@ def _run(
             sys.stderr.write(f"bench: wrote {path}\n")
     if report.interrupted:
         sys.stderr.write("bench: interrupted; the table shows the runs that finished\n")
-        return exit_codes.INTERRUPTED
+        return signals.exit_code() or exit_codes.INTERRUPTED
     return exit_codes.OK
 
 

@@ -27,7 +27,7 @@ def completion_command(shell: ShellArg) -> None:
     """
     from typer._completion_shared import get_completion_script
 
-    from scanner.cli._options import usage
+    from scanner.cli._output import usage
 
     if shell not in SHELLS:
         raise usage(f"completion scripts exist for {', '.join(SHELLS)}, not {shell!r}")

@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
-from scanner.cli._options import DataOptions, data_options
-from scanner.cli._walk_options import PathsArg, TreeOptions, tree_options
+from scanner.cli._groups import DataOptions, TreeOptions
+from scanner.cli._options import data_options
+from scanner.cli._walk_options import PathsArg, tree_options
 
 DepthOpt = Annotated[
     int,
@@ -65,7 +66,8 @@ def du_command(
     be read (the totals are then a lower bound)."""
     import sys
 
-    from scanner.cli._walk_options import bad_value, walk_config
+    from scanner.cli._output import bad_value
+    from scanner.cli._walk import walk_config
     from scanner.fs.jobs import DuJob
     from scanner.output.formats import Format
     from scanner.runtime.command import execute

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from scanner.cli._options import DataOptions, data_options
+from scanner.cli._groups import DataOptions, TreeOptions
+from scanner.cli._options import data_options
 from scanner.cli._walk_options import (
     CaseOpt,
     CompoundOpt,
@@ -10,7 +11,6 @@ from scanner.cli._walk_options import (
     PathsArg,
     SortOpt,
     TopOpt,
-    TreeOptions,
     tree_options,
 )
 
@@ -33,19 +33,16 @@ def ext_command(
     read."""
     import typer
 
-    from scanner.cli._walk_options import ext_sort, walk_config
-    from scanner.fs.jobs import ExtJob
-    from scanner.output.formats import Format
-    from scanner.runtime.command import execute
+    from scanner.cli._walk import run_ext
 
-    out = data.output_for(default=Format.TABLE)
-    config = walk_config(
+    code = run_ext(
         paths,
         tree,
-        max_depth=max_depth,
-        compound_extensions=compound,
+        data,
+        sort=sort,
+        top=top,
+        compound=compound,
         case_sensitive=case_sensitive,
-        largest=0,
+        max_depth=max_depth,
     )
-    job = ExtJob(config, order=ext_sort(sort), top=top, echo_errors=not out.quiet)
-    raise typer.Exit(execute(job, out))
+    raise typer.Exit(code)

@@ -156,26 +156,19 @@ def slowfs_command(
     raise typer.Exit(code)
 
 
-_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6}
-
-
 def parse_duration(text: str) -> float:
-    """``2ms`` → 0.002; a unit is required (except for ``0``) so nothing is ambiguous."""
-    from scanner.cli._options import usage
+    """A lab latency: ``2ms`` → 0.002, read by :mod:`scanner.durations`; a unit is required
+    (except for ``0``) so nothing is ambiguous, and it must be within 0..10 s."""
+    from scanner.cli._output import usage
+    from scanner.durations import UNITS, split_duration
 
-    value = text.strip().lower()
-    for unit in sorted(_UNITS, key=len, reverse=True):
-        if value.endswith(unit):
-            number = value[: -len(unit)].strip()
-            break
-    else:
-        number, unit = value, ""
     try:
-        amount = float(number)
+        amount, unit = split_duration(text)
     except ValueError:
         raise usage(f"invalid duration {text!r}: use e.g. 2ms, 500us, 0.1s") from None
     if not unit and amount != 0:
         raise usage(f"duration {text!r} needs a unit: 2ms, 500us, 0.1s")
-    if not 0 <= amount * _UNITS.get(unit, 1.0) <= 10:
+    seconds = amount * UNITS.get(unit, 1.0)
+    if not 0 <= seconds <= 10:
         raise usage(f"duration {text!r} must be within 0..10 s")
-    return amount * _UNITS.get(unit, 1.0)
+    return seconds

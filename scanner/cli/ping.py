@@ -168,7 +168,7 @@ BackendOpt = Annotated[str, typer.Option("--backend", hidden=True, help="asyncio
 
 
 def _ports(values: list[str]) -> tuple[int, ...]:
-    from scanner.cli._options import usage
+    from scanner.cli._output import usage
 
     ports: list[int] = []
     for value in values:
@@ -220,7 +220,7 @@ def ping_command(
     """
     import sys
 
-    from scanner.cli._options import output_for, usage
+    from scanner.cli._output import output_for, usage
     from scanner.net.config import ProbeMethod, SweepConfig, default_concurrency
     from scanner.net.jobs import PingJob
     from scanner.net.targets import count_targets, expand, parse_target_file, parse_target_spec

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from scanner.cli._options import DataOptions, data_options
+from scanner.cli._groups import DataOptions, TreeOptions
+from scanner.cli._options import data_options
 from scanner.cli._walk_options import (
     CaseOpt,
     CompoundOpt,
@@ -14,7 +15,6 @@ from scanner.cli._walk_options import (
     PathsArg,
     SortOpt,
     TopOpt,
-    TreeOptions,
     tree_options,
 )
 
@@ -49,7 +49,7 @@ def scan_command(
     """Report on the trees below PATHs: totals (files, dirs, bytes, errors, elapsed,
     entries/s), extensions, the largest files, the errors and the zip archives found (count,
     sizes, findings by severity). Exit 1 when some entries or archives could not be read."""
-    from scanner.cli._walk_options import ext_sort, walk_config
+    from scanner.cli._walk import ext_sort, walk_config
     from scanner.output.formats import Format
     from scanner.runtime.command import execute
     from scanner.scan import ScanJob, ScanOptions

@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
-from scanner.cli._options import DataOptions, data_options
-from scanner.cli._walk_options import MaxDepthOpt, PathsArg, TreeOptions, tree_options
+from scanner.cli._groups import DataOptions, TreeOptions
+from scanner.cli._options import data_options
+from scanner.cli._walk_options import MaxDepthOpt, PathsArg, tree_options
 
 TypeOpt = Annotated[
     list[str] | None,
@@ -48,31 +49,16 @@ def walk_command(
     """List entries below PATHs as found, like find and fd: a path per line, or records
     (--jsonl/--json/--csv). Filters (-e -g --regex -S --changed-*) choose what is listed
     and counted; -e -g --regex -S -E repeat. Exit 1 if some entries were unreadable."""
-    from scanner.cli._options import usage
-    from scanner.cli._walk_options import bad_value, entry_sort, walk_config
-    from scanner.fs.jobs import WalkJob
-    from scanner.output.formats import Format
-    from scanner.runtime.command import execute
+    from scanner.cli._walk import run_walk
 
-    out = data.output_for(default=Format.TEXT)
-    if null and out.fmt is not Format.TEXT:
-        raise usage("-0 prints plain paths: it cannot be combined with --json, --jsonl, --csv")
-    order = entry_sort(sort)
-    if reverse and order is None:
-        raise bad_value("--reverse reverses a --sort order: add --sort path|size|mtime")
-    with_metadata = out.fmt is not Format.TEXT or (order is not None and order.needs_stat)
-    config = walk_config(
+    code = run_walk(
         paths,
         tree,
+        data,
         max_depth=max_depth,
-        types=frozenset(type_ or ()),
-        listing=True,
-        stat_files=with_metadata,  # plain listings run on d_type alone, as fd does
-        stat_listed=with_metadata,
-        largest=0,
+        type_=type_,
+        sort=sort,
+        reverse=reverse,
+        null=null,
     )
-    echo = out.fmt is Format.TEXT and not out.quiet  # errors on stderr, as find prints them
-    job = WalkJob(
-        config, separator="\0" if null else "\n", echo_errors=echo, sort=order, reverse=reverse
-    )
-    raise typer.Exit(execute(job, out))
+    raise typer.Exit(code)

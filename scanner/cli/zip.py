@@ -122,7 +122,7 @@ def zip_command(
     from scanner.archives.jobs import ZipJob
     from scanner.archives.model import Severity
     from scanner.archives.views import View, ZipView
-    from scanner.cli._options import output_for, usage
+    from scanner.cli._output import output_for, usage
     from scanner.output.formats import Format
     from scanner.runtime.command import execute
 

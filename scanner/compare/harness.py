@@ -22,7 +22,6 @@ import json
 import math
 import os
 import random
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -32,6 +31,7 @@ from typing import Any, Protocol
 
 from scanner.compare.digest import check_agreement
 from scanner.compare.model import Cell, RunRecord
+from scanner.compare.timing import run_command
 from scanner.compare.workload import load_workload
 from scanner.errors import OperationFailed, UsageProblem
 
@@ -125,7 +125,9 @@ def _package_root() -> str:
 
 @dataclass(frozen=True, slots=True)
 class ProcessExecutor:
-    """A fresh ``python -m scanner.compare.worker`` per run."""
+    """A fresh ``python -m scanner.compare.worker`` per run, run by the timing harness of
+    :mod:`scanner.compare.timing` (the worker measures the work itself; the wall time of
+    the whole process plans the number of runs)."""
 
     python: str = sys.executable
     timeout_s: float | None = 3600.0
@@ -138,29 +140,25 @@ class ProcessExecutor:
         env = {**os.environ, **self.env}
         root = _package_root()
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        start = time.perf_counter()
-        try:
-            proc = subprocess.run(
-                [*self.prefix, self.python, "-m", "scanner.compare.worker"],
-                input=json.dumps(cell.to_dict()),
-                capture_output=True,
-                text=True,
-                env=env,
-                timeout=self.timeout_s,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise WorkerFailed(f"{cell.label}: worker timed out after {exc.timeout} s") from exc
-        elapsed = time.perf_counter() - start
-        lines = proc.stdout.strip().splitlines()
+        ran = run_command(
+            [*self.prefix, self.python, "-m", "scanner.compare.worker"],
+            input=json.dumps(cell.to_dict()).encode(),
+            env=env,
+            capture=True,
+            timeout_s=self.timeout_s,
+        )
+        if ran.timed_out:
+            raise WorkerFailed(f"{cell.label}: worker timed out after {self.timeout_s} s")
+        lines = ran.stdout.decode(errors="replace").strip().splitlines()
         try:
             data = json.loads(lines[-1]) if lines else {}
         except json.JSONDecodeError:
             data = {}
-        if proc.returncode != 0 or "error" in data or "metrics" not in data:
-            detail = data.get("error") or proc.stderr.strip()[-2000:] or f"exit {proc.returncode}"
+        if ran.code != 0 or "error" in data or "metrics" not in data:
+            stderr = ran.stderr.decode(errors="replace").strip()[-2000:]
+            detail = data.get("error") or stderr or f"exit {ran.code}"
             raise WorkerFailed(f"{cell.label}: worker failed: {detail}")
-        return replace(RunRecord.from_dict(data), process_s=elapsed)
+        return replace(RunRecord.from_dict(data), process_s=ran.wall_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +198,14 @@ class GridRun:
 Progress = Callable[[int, int, Cell], None]
 
 
+class _Stopped(Exception):
+    """``should_stop`` said so, between two runs."""
+
+
+def _never() -> bool:
+    return False
+
+
 def _checked_variants(cells: Sequence[Cell]) -> set[str]:
     checked: set[str] = set()
     for cell in cells:
@@ -228,11 +234,15 @@ def run_grid(
     *,
     seed: int = 0,
     on_progress: Progress | None = None,
+    should_stop: Callable[[], bool] = _never,
 ) -> GridRun:
     """Warm up and check every cell, then take the timed runs in shuffled rounds.
 
-    Raises :class:`~scanner.compare.digest.VariantsDisagree` when the results differ. A
-    KeyboardInterrupt stops between runs and returns what was measured (``interrupted``).
+    Raises :class:`~scanner.compare.digest.VariantsDisagree` when the results differ.
+    ``should_stop()`` is asked before every run (the CLI passes "a signal was noted"); when
+    it says so, or a KeyboardInterrupt comes, the grid stops and returns what was measured
+    (``interrupted``). A worker that fails once a stop was asked took the same Ctrl-C (the
+    terminal sends it to the whole process group): that is the stop, not a failure.
     """
     validate_grid(cells)
     checked = _checked_variants(cells)
@@ -245,7 +255,14 @@ def run_grid(
     def one_round(items: list[CellRuns], timed: bool) -> None:
         rng.shuffle(items)
         for item in items:
-            record = executor.run(item.cell)
+            if should_stop():
+                raise _Stopped
+            try:
+                record = executor.run(item.cell)
+            except WorkerFailed:
+                if should_stop():
+                    raise _Stopped from None
+                raise
             (item.runs if timed else item.warmup).append(record)
             progress[0] += 1
             if on_progress:
@@ -261,7 +278,7 @@ def run_grid(
         progress[1] = progress[0] + sum(item.planned for item in state)
         for round_no in range(max(item.planned for item in state)):
             one_round([item for item in state if item.planned > round_no], timed=True)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Stopped):
         grid.interrupted = True
     grid.elapsed_s = time.perf_counter() - started
     check_agreement(((c.cell, r) for c in state for r in [*c.warmup, *c.runs]), checked=checked)

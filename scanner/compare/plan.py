@@ -8,7 +8,7 @@ harness and analyses it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,12 +107,19 @@ def run_comparison(
     title: str,
     notes: Sequence[str] = (),
     on_progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> BenchReport:
-    """Run the grid (identical-result check first) and analyse it."""
+    """Run the grid (identical-result check first) and analyse it; ``should_stop``: see
+    :func:`~scanner.compare.harness.run_grid`."""
     if not cells:
         raise UsageProblem("nothing to run: no cells (check --variants and sizes)")
     grid = run_grid(
-        cells, config.preset, executor_for(config), seed=config.seed, on_progress=on_progress
+        cells,
+        config.preset,
+        executor_for(config),
+        seed=config.seed,
+        on_progress=on_progress,
+        should_stop=should_stop or (lambda: False),
     )
     all_notes = list(notes)
     if config.inline:

@@ -20,9 +20,11 @@ from __future__ import annotations
 import functools
 import os
 import random
+import resource
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,8 +46,10 @@ class CommandRun:
     wall_s: float
     code: int
     peak_rss_kib: int
+    cpu_s: float = 0.0  # user + system CPU of the command and the children it waited for
     stdout: bytes = b""  # with ``capture=True``: the last ``CAPTURE_TAIL`` bytes
     stderr: bytes = b""
+    timed_out: bool = False  # killed after ``timeout_s``
 
     @property
     def peak_rss_mib(self) -> float:
@@ -57,18 +61,28 @@ def run_command(
     argv: Sequence[str],
     *,
     stdin: Path | None = None,
+    input: bytes | None = None,
     env: Mapping[str, str] | None = None,
     cwd: Path | str | None = None,
     capture: bool = False,
     gnu_time: bool = False,
+    pipe: bool = False,
+    timeout_s: float | None = None,
 ) -> CommandRun:
     """Run ``argv`` once; stdout and stderr go to /dev/null unless ``capture`` (then to
     temporary files, never a pipe that a large output could fill while we wait, and their
-    last :data:`CAPTURE_TAIL` bytes are kept)."""
+    last :data:`CAPTURE_TAIL` bytes are kept). ``pipe``: stdout is a pipe that this process
+    reads to the end and drops, as ``| cat >/dev/null`` would (a command may write
+    differently to a pipe than to a file). ``stdin`` (a file) or ``input`` (bytes) feed the
+    command. After ``timeout_s`` the command is killed and ``timed_out`` set. An exception
+    here (a KeyboardInterrupt while waiting) kills the command before it propagates."""
     with tempfile.TemporaryDirectory(prefix="scanner-timing-") as tmp:
-        rss_file = Path(tmp) / "rss"
+        rss_file, in_path = Path(tmp) / "rss", Path(tmp) / "in"
         full = ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *argv] if gnu_time else argv
         out_path, err_path = Path(tmp) / "out", Path(tmp) / "err"
+        if input is not None:
+            in_path.write_bytes(input)
+            stdin = in_path
         with (
             open(stdin, "rb") if stdin is not None else open(os.devnull, "rb") as given,
             open(out_path if capture else os.devnull, "wb") as out,
@@ -76,21 +90,56 @@ def run_command(
         ):
             start = time.perf_counter()
             proc = subprocess.Popen(
-                list(full), stdin=given, stdout=out, stderr=err, env=env, cwd=cwd
+                list(full),
+                stdin=given,
+                stdout=subprocess.PIPE if pipe else out,
+                stderr=err,
+                env=env,
+                cwd=cwd,
             )
-            _, status, usage = os.wait4(proc.pid, 0)
+            timed_out, status, usage = _wait(proc, timeout_s)
             wall = time.perf_counter() - start
         proc.returncode = code = os.waitstatus_to_exitcode(status)
-        peak = int(usage.ru_maxrss)
-        if gnu_time:
-            peak = int(rss_file.read_text().split()[-1])
         return CommandRun(
             wall_s=wall,
             code=code,
-            peak_rss_kib=peak,
+            peak_rss_kib=int(rss_file.read_text().split()[-1]) if gnu_time else usage.ru_maxrss,
+            cpu_s=usage.ru_utime + usage.ru_stime,
             stdout=_tail(out_path) if capture else b"",
             stderr=_tail(err_path) if capture else b"",
+            timed_out=timed_out,
         )
+
+
+def _wait(
+    proc: subprocess.Popen[bytes], timeout_s: float | None
+) -> tuple[bool, int, resource.struct_rusage]:
+    """Drain a piped stdout, then reap with ``wait4`` (the rusage of this child alone);
+    a timer kills the child after ``timeout_s``."""
+    fired = threading.Event()
+
+    def kill() -> None:
+        fired.set()
+        proc.kill()
+
+    timer = threading.Timer(timeout_s, kill) if timeout_s is not None else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+    try:
+        if proc.stdout is not None:
+            with proc.stdout:
+                while proc.stdout.read(1 << 16):
+                    pass
+        _, status, usage = os.wait4(proc.pid, 0)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        if timer is not None:
+            timer.cancel()
+    return fired.is_set(), status, usage
 
 
 def _tail(path: Path) -> bytes:
@@ -123,6 +172,7 @@ class Contender:
     max_runs: int | None = None  # contenders that take minutes per run run fewer times
     times: list[float] = field(default_factory=list)
     peak_rss_kib: list[int] = field(default_factory=list)  # commands only
+    cpu_s: list[float] = field(default_factory=list)  # commands only
     codes: set[int] = field(default_factory=set)  # commands only
     last: object = None  # what the last run returned (a CommandRun for commands)
 
@@ -132,6 +182,7 @@ class Contender:
         if isinstance(out, CommandRun):
             wall = out.wall_s
             self.peak_rss_kib.append(out.peak_rss_kib)
+            self.cpu_s.append(out.cpu_s)
             self.codes.add(out.code)
         self.times.append(wall)
         self.last = out
@@ -145,6 +196,7 @@ class Contender:
         """Forget what was measured (after warm-up rounds)."""
         self.times.clear()
         self.peak_rss_kib.clear()
+        self.cpu_s.clear()
         self.codes.clear()
 
 
@@ -184,16 +236,21 @@ def ratio_table(
     interval: bool = False,
     commands: bool = False,
     rss: bool = False,
+    cpu: bool = False,
 ) -> str:
     """Markdown: median, min, max, runs, and each median against the baseline's
     (``time / baseline``; with ``interval``, the speed-up ``baseline / time`` with a
     bootstrap 95% interval), exit codes where commands ran, and with ``rss`` their median
-    peak RSS (see :func:`run_command` on when ``gnu_time`` is needed for small commands).
+    peak RSS (see :func:`run_command` on when ``gnu_time`` is needed for small commands);
+    with ``cpu`` their median user+system CPU and its ratio to the baseline's (steadier
+    than wall time on a loaded machine: waiting for a CPU is not counted).
     ``commands`` lists every contender's command line below the table."""
     rss = rss and any(c.peak_rss_kib for c in contenders)
+    cpu = cpu and all(c.cpu_s for c in contenders)
     codes = any(c.codes for c in contenders)
     ratio_head = "speed-up vs baseline (95% CI)" if interval else "time vs baseline"
     head = ["contender", "median (s)", "min (s)", "max (s)", "runs", ratio_head]
+    head += ["CPU (s)", "CPU vs baseline"] * cpu
     head += ["peak RSS (MiB)"] * rss + ["exit codes"] * codes
     lines = [_md(head), _md(["---"] + ["---:"] * (len(head) - 2) + ["---"])]
     for c in contenders:
@@ -204,6 +261,9 @@ def ratio_table(
             ratio = f"{c.median / baseline.median:.2f}x"
         cells = [c.name, f"{c.median:.3f}", f"{min(c.times):.3f}", f"{max(c.times):.3f}"]
         cells += [str(len(c.times)), ratio]
+        if cpu:
+            mine = statistics.median(c.cpu_s)
+            cells += [f"{mine:.3f}", f"{mine / statistics.median(baseline.cpu_s):.2f}x"]
         if rss:
             cells.append(
                 f"{statistics.median(c.peak_rss_kib) / _KIB:.1f}" if c.peak_rss_kib else ""
@@ -223,6 +283,11 @@ def before_after_row(
     mb, ma = statistics.median(before), statistics.median(after)
     cells = [*labels, f"{mb:{fmt}} ({min(before):{fmt}})", f"{ma:{fmt}} ({min(after):{fmt}})"]
     return _md([*cells, f"{ma / mb:.3f}"])
+
+
+def labelled(specs: Sequence[str]) -> list[tuple[str, str]]:
+    """``LABEL=PATH`` arguments as (label, path); a bare PATH is its own label."""
+    return [(a, b) if sep else (a, a) for a, sep, b in (s.partition("=") for s in specs)]
 
 
 def _md(cells: Sequence[str]) -> str:

@@ -5,7 +5,6 @@ output is ``scanner.output.sink.atomic_file``; :func:`write_atomic` writes a fin
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 
 from scanner.errors import OperationFailed
@@ -13,7 +12,7 @@ from scanner.errors import OperationFailed
 
 def temp_name(target: Path) -> Path:
     """The temporary file beside ``target`` (hidden, unique, same file system)."""
-    return target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
+    return target.with_name(f".{target.name}.{os.urandom(6).hex()}.tmp")
 
 
 def write_atomic(path: Path, text: str) -> None:

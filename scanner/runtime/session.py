@@ -24,6 +24,7 @@ from anyio.abc import TaskStatus
 from scanner import exit_codes
 from scanner.errors import OperationFailed, ScannerError
 from scanner.runtime import signals as signals_module
+from scanner.runtime.failure import exit_for_failure
 
 
 @dataclass
@@ -145,16 +146,8 @@ def run_async(body: Callable[[Session], Awaitable[int]], *, backend: str = "asyn
             if on_main_thread:
                 for signum, handler in saved.items():
                     signal.signal(signum, handler)
-    except ScannerError as exc:
-        sys.stderr.write(f"scanner: error: {exc}\n")
-        return exc.exit_code
-    except BrokenPipeError:
-        # the reader went away (``| head``): quietly 0, here, before click would turn the
-        # EPIPE into exit 1
-        from scanner.output.pipe import silence_stdout
-
-        silence_stdout()
-        return exit_codes.OK
+    except (ScannerError, BrokenPipeError) as exc:
+        return exit_for_failure(exc)
     if sessions and sessions[0].interrupted_by is not None:
         return 128 + sessions[0].interrupted_by
     late = signals_module.exit_code()  # came after the receiver closed, or before it listened

@@ -5,7 +5,9 @@ an exception thrown at an arbitrary bytecode (inside an import, an import-lock c
 event loop's own machinery) is printed as "Exception ignored" and lost, or ends in a
 traceback. So the start-up path (``scanner.entry``) installs :func:`note`, which only
 records the signal; the command runtime acts on what was recorded as soon as it can (it
-stops before starting any work), and the process exits 130/143 at the end.
+stops before starting any work), and the process exits 130/143 at the end. Commands that
+run no event loop look at :data:`pending` between their steps (``bench`` between runs,
+``lab slowfs`` while mounted).
 """
 
 from __future__ import annotations
@@ -32,19 +34,3 @@ def install() -> None:
 def exit_code() -> int | None:
     """128 + the first recorded signal, or None."""
     return 128 + pending[0] if pending else None
-
-
-def _terminate(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)
-
-
-def raising() -> None:
-    """For commands that stop on ``KeyboardInterrupt``/``SystemExit`` themselves between
-    steps (``bench`` between runs, ``lab slowfs`` while mounted): the raising handlers back,
-    and a signal that came before is raised now."""
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _terminate)
-    if pending:
-        if pending[0] == signal.SIGINT:
-            raise KeyboardInterrupt
-        raise SystemExit(128 + pending[0])

@@ -1,4 +1,5 @@
-"""The output options as the runtime takes them, without typer (for scanner.cli.fast too)."""
+"""The output options as the runtime takes them, and the usage errors of command bodies,
+without typer (for scanner.cli.fast too)."""
 
 from __future__ import annotations
 

@@ -89,3 +89,21 @@ def test_fast_path_runs_without_typer_and_declines_the_rest(tree: Path) -> None:
         ["help", "walk"],
     ):
         assert parse(declined) is None, declined
+
+
+def test_every_fast_flag_is_a_value_less_flag_of_the_typer_command() -> None:
+    """The fast path's flag table cannot drift from the typer declarations (the option
+    groups of scanner.cli._groups): each flag is the typer command's own, a flag that
+    takes no value, and sets the parameter of the same name."""
+    import typer
+
+    from scanner.cli._app import build_app
+    from scanner.cli.fast import _FLAGS
+
+    for name, flags in _FLAGS.items():
+        command = typer.main.get_group(build_app(name)).commands[name]
+        params = {opt: param for param in command.params for opt in param.opts}
+        for flag, keyword in flags.items():
+            param = params.get(flag)
+            assert param is not None and param.name == keyword, (name, flag)
+            assert getattr(param, "is_flag", False), (name, flag)

@@ -24,6 +24,7 @@ import anyio
 from anyio.abc import ObjectSendStream
 
 from scanner.net.config import SweepConfig, open_file_capacity
+from scanner.net.feed import SubmittingProbe, run_fed
 from scanner.net.model import HostResult, HostState, SweepSummary
 from scanner.net.probes import Probe, open_probe
 from scanner.net.ratelimit import TokenBucket
@@ -48,10 +49,14 @@ class _Hosts:
     def __init__(self, cfg: SweepConfig, probe: Probe, *, lookup: LookupFunc) -> None:
         self.cfg = cfg
         self.probe = probe
-        capacity = open_file_capacity()
+        # a probe that holds no descriptor per host (icmp) is not capped by the file limit,
+        # and one that paces its own packets (icmp) needs no token bucket here
+        capacity = open_file_capacity() if getattr(probe, "uses_descriptors", True) else None
         slots = cfg.concurrency if capacity is None else min(cfg.concurrency, capacity)
+        self.slots = slots
         self.probe_slots = anyio.CapacityLimiter(slots)
-        self.bucket = TokenBucket(cfg.rate) if cfg.rate is not None else None
+        paced = getattr(probe, "paces", False)
+        self.bucket = TokenBucket(cfg.rate) if cfg.rate is not None and not paced else None
         self.resolver = Resolver(
             concurrency=cfg.resolve_concurrency,
             timeout=cfg.resolve_timeout,
@@ -66,24 +71,10 @@ class _Hosts:
         if target.kind == "name":
             resolved = await self.resolver.resolve(target.host)
             if resolved.address is None:
-                return HostResult(
-                    target=target.text,
-                    address=None,
-                    state=HostState.UNRESOLVED,
-                    cause=resolved.cause,
-                    sent=0,
-                    attempts=0,
-                    elapsed_s=time.monotonic() - start,
-                )
+                return unresolved_result(target, resolved.cause, time.monotonic() - start)
             address = resolved.address
         elif self.cfg.family and _version(address) != self.cfg.family:
-            return HostResult(
-                target=target.text,
-                address=address,
-                state=HostState.ERROR,
-                cause=f"not an IPv{self.cfg.family} address (-{self.cfg.family} given)",
-                attempts=0,
-            )
+            return wrong_family_result(target, self.cfg.family)
         attempt = 0
         while True:
             attempt += 1
@@ -95,6 +86,30 @@ class _Hosts:
                 break
             await anyio.sleep(min(_MAX_BACKOFF, self.cfg.backoff * 2 ** (attempt - 1)))
         return _with_timing(result, attempt, time.monotonic() - start)
+
+
+def unresolved_result(target: Target, cause: str | None, elapsed: float) -> HostResult:
+    """The result of a name that did not resolve (nothing was sent)."""
+    return HostResult(
+        target=target.text,
+        address=None,
+        state=HostState.UNRESOLVED,
+        cause=cause,
+        sent=0,
+        attempts=0,
+        elapsed_s=elapsed,
+    )
+
+
+def wrong_family_result(target: Target, family: int) -> HostResult:
+    """The result of an address outside the family ``-4``/``-6`` asked for."""
+    return HostResult(
+        target=target.text,
+        address=target.host,
+        state=HostState.ERROR,
+        cause=f"not an IPv{family} address (-{family} given)",
+        attempts=0,
+    )
 
 
 def _version(address: str) -> int:
@@ -126,19 +141,43 @@ async def sweep(
     summary: SweepSummary | None = None,
     lookup: LookupFunc = system_lookup,
     spawner: Spawner | None = None,
+    probe: Probe | None = None,
 ) -> SweepSummary:
     """Probe every target and call ``on_result`` once per host, in completion order.
 
     ``targets`` is pulled lazily (a generator over a /16 is fine); ``summary``, when given,
     is updated in place so a caller can still report counts after a cancellation.
-    ``lookup`` and ``spawner`` replace the system resolver and the child-process runner
-    (tests script them). Per-host failures are results; only bugs and cancellation raise.
+    ``lookup`` and ``spawner`` replace the system resolver and the child-process runner,
+    ``probe`` the probe ``cfg.method`` would open (tests script them). Per-host failures are
+    results; only bugs and cancellation raise.
     """
     summary = summary if summary is not None else SweepSummary()
     summary.started = time.monotonic()
-    async with open_probe(cfg, spawner=spawner) as probe:
-        await _run(targets, cfg, on_result, _Hosts(cfg, probe, lookup=lookup), summary)
+    if probe is not None:
+        await _sweep_with(targets, cfg, on_result, probe, lookup=lookup, summary=summary)
+        return summary
+    async with open_probe(cfg, spawner=spawner) as opened:
+        await _sweep_with(targets, cfg, on_result, opened, lookup=lookup, summary=summary)
     return summary
+
+
+async def _sweep_with(
+    targets: AsyncIterable[Target] | Iterable[Target],
+    cfg: SweepConfig,
+    on_result: OnResult,
+    probe: Probe,
+    *,
+    lookup: LookupFunc,
+    summary: SweepSummary,
+) -> None:
+    hosts = _Hosts(cfg, probe, lookup=lookup)
+    if isinstance(probe, SubmittingProbe):
+        try:
+            await run_fed(targets, on_result, hosts, probe, summary)
+        finally:
+            summary.finished = time.monotonic()
+    else:
+        await _run(targets, cfg, on_result, hosts, summary)
 
 
 async def _run(
@@ -150,7 +189,7 @@ async def _run(
 ) -> None:
     # Tasks in flight: probing, resolving or waiting to retry. Twice the probe slots keeps
     # the slots busy while some hosts back off, and bounds memory whatever the target count.
-    in_flight = anyio.Semaphore(cfg.concurrency * 2)
+    in_flight = anyio.Semaphore(hosts.slots * 2)
     send, receive = anyio.create_memory_object_stream[HostResult](_RESULT_BUFFER)
 
     async def one(target: Target, out: ObjectSendStream[HostResult]) -> None:

@@ -73,8 +73,8 @@ class PingJob:
             self.sweep_summary.finished = time.monotonic()
 
     def summary(self, *, interrupted: bool) -> dict[str, Any]:
-        """Hosts per state, elapsed time and rate."""
-        return self.sweep_summary.as_dict()
+        """Hosts per state, elapsed time and rate, and the probe method that ran."""
+        return {**self.sweep_summary.as_dict(), "method": self.cfg.method.value}
 
     def summary_line(self, *, interrupted: bool) -> str:
         """``20 hosts: 18 alive, 2 unreachable in 1.02 s (19.6 hosts/s)``."""

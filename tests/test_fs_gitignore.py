@@ -56,10 +56,8 @@ async def test_the_hello_example_anchored_and_not(tmp_path: Path) -> None:
     # "hello.*" matches at any depth; "/hello.*" only next to the .gitignore
     files = {"hello.txt": "", "hello.c": "", "a/hello.java": "", "a/other.c": ""}
     top = repo(tmp_path, {**files, ".gitignore": "/hello.*\n"})
-    assert (
-        await kept(top)
-        == git_untracked(top, tmp_path)
-        == names(".gitignore", "a/hello.java", "a/other.c")
+    assert await kept(top) == git_untracked(top, tmp_path) == names(
+        ".gitignore", "a/hello.java", "a/other.c"
     )
     (top / ".gitignore").write_text("hello.*\n")
     assert await kept(top) == git_untracked(top, tmp_path) == names(".gitignore", "a/other.c")
@@ -77,10 +75,8 @@ async def test_a_middle_slash_anchors_like_a_leading_one(tmp_path: Path) -> None
     files = {"doc/frotz/a": "", "x/doc/frotz/b": "", "doc/other": ""}
     for pattern in ("doc/frotz\n", "/doc/frotz\n"):
         top = repo(tmp_path, {**files, ".gitignore": pattern}, name=f"r{len(pattern)}")
-        assert (
-            await kept(top)
-            == git_untracked(top, tmp_path)
-            == names(".gitignore", "x/doc/frotz/b", "doc/other")
+        assert await kept(top) == git_untracked(top, tmp_path) == names(
+            ".gitignore", "x/doc/frotz/b", "doc/other"
         )
 
 
@@ -89,7 +85,9 @@ async def test_star_does_not_cross_a_slash(tmp_path: Path) -> None:
     # is matched, so what is below it is not listed either
     files = {"foo/test.json": "", "foo/bar/hello.c": "", "x/foo/test.json": ""}
     top = repo(tmp_path, {**files, ".gitignore": "foo/*\n"})
-    assert await kept(top) == git_untracked(top, tmp_path) == names(".gitignore", "x/foo/test.json")
+    assert await kept(top) == git_untracked(top, tmp_path) == names(
+        ".gitignore", "x/foo/test.json"
+    )
 
 
 async def test_double_star_forms(tmp_path: Path) -> None:
@@ -129,10 +127,8 @@ async def test_nested_files_exclude_and_negation(tmp_path: Path) -> None:
     top = repo(tmp_path, files)
     (top / ".git" / "info").mkdir(exist_ok=True)
     (top / ".git" / "info" / "exclude").write_text("# objects and archives\n*.[oa]\n")
-    assert (
-        await kept(top)
-        == git_untracked(top, tmp_path)
-        == names(".gitignore", "Documentation/.gitignore", "Documentation/foo.html", "src/keep.c")
+    assert await kept(top) == git_untracked(top, tmp_path) == names(
+        ".gitignore", "Documentation/.gitignore", "Documentation/foo.html", "src/keep.c"
     )
 
 

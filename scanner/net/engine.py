@@ -16,7 +16,14 @@ killed) is ERROR with the cause. Cancelling the sweep kills and reaps every chil
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    Awaitable,
+    Callable,
+    Iterable,
+    Sequence,
+)
 from contextlib import aclosing
 from typing import TYPE_CHECKING
 
@@ -35,6 +42,9 @@ if TYPE_CHECKING:
     from scanner.net.spawn import Spawner
 
 OnResult = Callable[[HostResult], Awaitable[None]]
+#: Takes the results that finished together (a probe without a task per host hands them
+#: over in batches: one write for many hosts).
+OnResults = Callable[[Sequence[HostResult]], Awaitable[None]]
 
 #: Results waiting for the consumer; beyond this, probes wait (bounded memory).
 _RESULT_BUFFER = 256
@@ -142,22 +152,28 @@ async def sweep(
     lookup: LookupFunc = system_lookup,
     spawner: Spawner | None = None,
     probe: Probe | None = None,
+    on_results: OnResults | None = None,
 ) -> SweepSummary:
     """Probe every target and call ``on_result`` once per host, in completion order.
 
     ``targets`` is pulled lazily (a generator over a /16 is fine); ``summary``, when given,
     is updated in place so a caller can still report counts after a cancellation.
     ``lookup`` and ``spawner`` replace the system resolver and the child-process runner,
-    ``probe`` the probe ``cfg.method`` would open (tests script them). Per-host failures are
-    results; only bugs and cancellation raise.
+    ``probe`` the probe ``cfg.method`` would open (tests script them). ``on_results``, when
+    given, takes the place of ``on_result`` where results come in batches. Per-host failures
+    are results; only bugs and cancellation raise.
     """
     summary = summary if summary is not None else SweepSummary()
     summary.started = time.monotonic()
     if probe is not None:
-        await _sweep_with(targets, cfg, on_result, probe, lookup=lookup, summary=summary)
+        await _sweep_with(
+            targets, cfg, on_result, probe, lookup=lookup, summary=summary, on_results=on_results
+        )
         return summary
     async with open_probe(cfg, spawner=spawner) as opened:
-        await _sweep_with(targets, cfg, on_result, opened, lookup=lookup, summary=summary)
+        await _sweep_with(
+            targets, cfg, on_result, opened, lookup=lookup, summary=summary, on_results=on_results
+        )
     return summary
 
 
@@ -169,11 +185,19 @@ async def _sweep_with(
     *,
     lookup: LookupFunc,
     summary: SweepSummary,
+    on_results: OnResults | None,
 ) -> None:
     hosts = _Hosts(cfg, probe, lookup=lookup)
     if isinstance(probe, SubmittingProbe):
+        if on_results is None:
+
+            async def one_by_one(results: Sequence[HostResult]) -> None:
+                for result in results:
+                    await on_result(result)
+
+            on_results = one_by_one
         try:
-            await run_fed(targets, on_result, hosts, probe, summary)
+            await run_fed(targets, on_results, hosts, probe, summary)
         finally:
             summary.finished = time.monotonic()
     else:
@@ -216,4 +240,4 @@ async def _run(
         summary.finished = time.monotonic()
 
 
-__all__ = ["OnResult", "sweep"]
+__all__ = ["OnResult", "OnResults", "sweep"]

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import AsyncIterable, Callable, Iterable
+from collections.abc import AsyncIterable, Callable, Iterable, Sequence
 from contextlib import aclosing
-from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import anyio
@@ -41,8 +40,17 @@ _MAX_BACKOFF = 30.0
 class SubmittingProbe(Protocol):
     """A probe that takes a host and calls back with its result."""
 
-    def submit(self, target: str, address: str, done: Callable[[HostResult], None]) -> None:
-        """Start one attempt; ``done`` gets its result."""
+    def submit(
+        self,
+        target: str,
+        address: str,
+        done: Callable[[HostResult], None],
+        *,
+        attempt: int = 1,
+        started: float | None = None,
+    ) -> None:
+        """Start one attempt; ``done`` gets its result, with ``attempt`` as its attempts and
+        the seconds since ``started`` (``time.monotonic()``) as its elapsed time."""
         ...
 
 
@@ -64,9 +72,9 @@ class _Feed:
             if result.state is HostState.UNREACHABLE and attempt <= self.cfg.retries:
                 self.tg.start_soon(self.retry, target, address, attempt, start)
                 return
-            self.finish(replace(result, attempts=attempt, elapsed_s=_since(start)))
+            self.finish(result)
 
-        self.probe.submit(target.text, address, done)
+        self.probe.submit(target.text, address, done, attempt=attempt, started=start)
 
     async def retry(self, target: Target, address: str, attempt: int, start: float) -> None:
         await anyio.sleep(min(_MAX_BACKOFF, self.cfg.backoff * 2 ** (attempt - 1)))
@@ -74,7 +82,8 @@ class _Feed:
 
     def finish(self, result: HostResult) -> None:
         self.finished.append(result)
-        self.wake_consumer.set()
+        if not self.wake_consumer.is_set():
+            self.wake_consumer.set()
 
     async def resolve(self, target: Target, start: float) -> None:
         from scanner.net.engine import unresolved_result
@@ -110,31 +119,35 @@ class _Feed:
         self.wake_consumer.set()
 
     async def consume(
-        self, on_result: Callable[[HostResult], Awaitable[None]], summary: SweepSummary
+        self,
+        on_results: Callable[[Sequence[HostResult]], Awaitable[None]],
+        summary: SweepSummary,
     ) -> None:
         while True:
-            while self.finished:
-                result = self.finished.popleft()
-                self.in_flight -= 1
+            if self.finished:
+                batch = list(self.finished)
+                self.finished.clear()
+                for result in batch:
+                    summary.add(result)
+                await on_results(batch)
+                self.in_flight -= len(batch)
                 self.wake_feeder.set()
-                summary.add(result)
-                await on_result(result)
+                continue
             if self.fed_all and self.in_flight == 0:
                 return
             self.wake_consumer = anyio.Event()
-            if not self.finished:
-                await self.wake_consumer.wait()
+            await self.wake_consumer.wait()
 
     async def run(
         self,
         targets: AsyncIterable[Target] | Iterable[Target],
-        on_result: Callable[[HostResult], Awaitable[None]],
+        on_results: Callable[[Sequence[HostResult]], Awaitable[None]],
         summary: SweepSummary,
     ) -> None:
         async with anyio.create_task_group() as tg:
             self.tg = tg
             tg.start_soon(self.feed, targets)
-            await self.consume(on_result, summary)
+            await self.consume(on_results, summary)
 
 
 def _since(start: float) -> float:
@@ -143,13 +156,14 @@ def _since(start: float) -> float:
 
 async def run_fed(
     targets: AsyncIterable[Target] | Iterable[Target],
-    on_result: Callable[[HostResult], Awaitable[None]],
+    on_results: Callable[[Sequence[HostResult]], Awaitable[None]],
     hosts: _Hosts,
     probe: SubmittingProbe,
     summary: SweepSummary,
 ) -> None:
-    """Sweep ``targets`` through a submitting probe (see the module docstring)."""
-    await _Feed(hosts, probe).run(targets, on_result, summary)
+    """Sweep ``targets`` through a submitting probe (see the module docstring); results
+    go to ``on_results`` in the batches that finished together."""
+    await _Feed(hosts, probe).run(targets, on_results, summary)
 
 
 __all__ = ["SubmittingProbe", "run_fed"]

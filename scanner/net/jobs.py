@@ -4,7 +4,7 @@ emit each host as it finishes, summarise, choose the exit code."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncIterable, Iterable, Sequence
 from typing import Any
 
 from scanner import exit_codes
@@ -63,8 +63,18 @@ class PingJob:
             if self.only is None or result.state in self.only:
                 await out.emit("host", [result])
 
+        async def on_results(results: Sequence[HostResult]) -> None:
+            kept = [r for r in results if self.only is None or r.state in self.only]
+            if kept:
+                await out.emit("host", kept)
+
         await sweep(
-            self.targets, self.cfg, on_result, summary=self.sweep_summary, lookup=self.lookup
+            self.targets,
+            self.cfg,
+            on_result,
+            summary=self.sweep_summary,
+            lookup=self.lookup,
+            on_results=on_results,
         )
 
     async def end(self, out: RecordStream) -> None:

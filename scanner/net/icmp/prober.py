@@ -35,8 +35,17 @@ import anyio.lowlevel
 
 from scanner.net.config import SweepConfig
 from scanner.net.icmp.access import SocketKind, open_icmp_socket
-from scanner.net.icmp.packet import echo_request, error_cause, parse_icmp, quoted_request
-from scanner.net.model import HostResult, HostState, PingStats
+from scanner.net.icmp.packet import (
+    ECHO_REPLY_V4,
+    ECHO_REPLY_V6,
+    checksum,
+    echo_request,
+    error_cause,
+    parse_icmp,
+    quoted_request,
+)
+from scanner.net.model import HostResult, HostState
+from scanner.quantiles import percentiles
 
 _IP_RECVERR: Final = 11
 _IPV6_RECVERR: Final = 25
@@ -46,6 +55,7 @@ _SOL_RAW: Final = 255
 _ICMP_FILTER: Final = 1
 _ICMP6_FILTER: Final = 1
 _EXTENDED_ERR: Final = struct.Struct("=IBBBBII")  # struct sock_extended_err
+_ID_SEQ: Final = struct.Struct("!HH")
 _ORIGIN_LOCAL: Final = 1
 _ORIGIN_ICMP: Final = 2
 _ORIGIN_ICMP6: Final = 3
@@ -80,6 +90,7 @@ class _Host:
 
     __slots__ = (
         "address",
+        "attempt",
         "count",
         "done",
         "duplicates",
@@ -94,6 +105,7 @@ class _Host:
         "rtts",
         "sent",
         "seqs",
+        "started",
         "started_ns",
         "target",
         "ttl",
@@ -101,9 +113,19 @@ class _Host:
     )
 
     def __init__(
-        self, target: str, address: str, key: bytes, count: int, done: Callable[[HostResult], None]
+        self,
+        target: str,
+        address: str,
+        key: bytes,
+        count: int,
+        done: Callable[[HostResult], None],
+        *,
+        attempt: int = 1,
+        started: float | None = None,
     ) -> None:
         self.target = target
+        self.attempt = attempt
+        self.started = started
         self.address = address
         self.key = key
         self.count = count
@@ -124,40 +146,53 @@ class _Host:
         self.why_expired = "timeout"
 
     def result(self) -> HostResult:
-        """The attempt as the same record a ``ping`` child gives."""
-        received = len(self.rtts)
-        rtts = tuple(self.rtts)
-        stats = PingStats(
+        """The attempt as the same record a ``ping`` child gives (built directly: this runs
+        once per host of a /16, so no intermediate ``PingStats``)."""
+        rtts = self.rtts
+        received = len(rtts)
+        elapsed = 0.0 if self.started is None else round(time.monotonic() - self.started, 6)
+        if not received:
+            if self.local_cause is not None:
+                state, cause = self.local_state, self.local_cause
+            else:
+                state, cause = HostState.UNREACHABLE, self.icmp_cause or self.why_expired
+            return HostResult(
+                self.target, self.address, state, cause, sent=self.sent,
+                attempts=self.attempt, elapsed_s=elapsed,
+            )  # fmt: skip
+        if received == 1:
+            low = avg = high = rtts[0]
+            mdev = 0.0
+        else:
+            low, high = min(rtts), max(rtts)
+            avg = round(sum(rtts) / received, 3)
+            mdev = _mdev(rtts)
+        return HostResult(
+            self.target,
+            self.address,
+            HostState.ALIVE,
+            None,
             sent=self.sent,
             received=received,
-            duplicates=self.duplicates,
-            errors=self.errors,
-            rtts_ms=rtts,
-            rtt_min=min(rtts) if rtts else None,
-            rtt_avg=round(sum(rtts) / received, 3) if rtts else None,
-            rtt_max=max(rtts) if rtts else None,
-            rtt_mdev=_mdev(rtts) if rtts else None,
             loss_pct=_loss(self.sent, received),
-            ttl=self.ttl,
-            summary_seen=True,
-            error_text=self.local_cause or self.icmp_cause,
+            rtt_min=low,
+            rtt_avg=avg,
+            rtt_max=high,
+            rtt_mdev=mdev,
+            percentiles=percentiles(rtts) if received > 1 else None,
+            attempts=self.attempt,
+            elapsed_s=elapsed,
         )
-        if received:
-            state, cause = HostState.ALIVE, None
-        elif self.local_cause is not None:
-            state, cause = self.local_state, self.local_cause
-        elif self.icmp_cause is not None:
-            state, cause = HostState.UNREACHABLE, self.icmp_cause
-        else:
-            state, cause = HostState.UNREACHABLE, self.why_expired
-        return HostResult.from_stats(self.target, self.address, stats, state, cause)
 
 
 def _loss(sent: int, received: int) -> float:
-    return round((sent - received) * 100.0 / sent, 4) if sent else 100.0
+    if sent == received:
+        return 0.0
+    # as the ping parser reads iputils' "%g" (six significant digits)
+    return float(f"{(sent - min(received, sent)) * 100.0 / sent:.6g}") if sent else 100.0
 
 
-def _mdev(values: tuple[float, ...]) -> float:
+def _mdev(values: list[float]) -> float:
     """iputils' mdev: sqrt(mean(x^2) - mean(x)^2)."""
     mean = sum(values) / len(values)
     square = sum(v * v for v in values) / len(values)
@@ -212,6 +247,7 @@ class _Family:
             _install_filter(sock, version)
         _grow_receive_buffer(sock)
         self.ip_header = version == 4 and kind is SocketKind.RAW
+        self.reply_type = ECHO_REPLY_V4 if version == 4 else ECHO_REPLY_V6
         self.sequence = int.from_bytes(os.urandom(2), "big")
         self.pending: dict[tuple[bytes, int], _Host] = {}
         self.incoming: deque[_Host] = deque()
@@ -219,13 +255,15 @@ class _Family:
         self.expiries: list[tuple[float, int, _Host]] = []
         self.tie = 0
         self.kick = anyio.Event()
+        self.deadline = cfg.effective_deadline
 
     # --- the host side ------------------------------------------------------------------
 
     def admit(self, host: _Host) -> None:
         """Queue a host's first request and wake the sender."""
         self.incoming.append(host)
-        self.kick.set()
+        if not self.kick.is_set():
+            self.kick.set()
 
     def finish(self, host: _Host) -> None:
         """The host's attempt is over: forget its requests, hand over its result."""
@@ -242,26 +280,41 @@ class _Family:
         """Send requests as they fall due within the packet budget; expire hosts."""
         while True:
             now = time.monotonic()
-            while self.incoming:
-                self._push(self.sends, now, self.incoming.popleft())
-            budget = self.pacer.available(now)
+            budget = min(self.pacer.available(now), _SEND_BATCH)
             spent = 0
-            budget = min(budget, _SEND_BATCH)
-            while self.sends and self.sends[0][0] <= now and spent < budget:
-                host = heapq.heappop(self.sends)[2]
+            full = False
+            # follow-up requests first (they are older), then hosts just admitted
+            while spent < budget and self.sends and self.sends[0][0] <= now:
+                host = self.sends[0][2]
                 if not host.finished:
+                    if not self._send(host, now):
+                        full = True
+                        break
                     spent += 1
-                    await self._send(host, now)
+                heapq.heappop(self.sends)
+            while not full and spent < budget and self.incoming:
+                host = self.incoming[0]
+                if not self._send(host, now):
+                    full = True
+                    break
+                spent += 1
+                self.incoming.popleft()
             self.pacer.spend(spent)
+            if full:  # the socket's buffer (or the device queue) is full: let it drain
+                with anyio.move_on_after(0.001):
+                    await anyio.wait_writable(self.sock)
+                continue
             now = time.monotonic()
             while self.expiries and self.expiries[0][0] <= now:
                 at, _, host = heapq.heappop(self.expiries)
                 if at >= host.expire_at:
                     self.finish(host)
             delay = math.inf
+            if self.incoming:
+                delay = self.pacer.wait() if spent >= budget else 0.0
             if self.sends:
                 due = self.sends[0][0] - now
-                delay = max(due, self.pacer.wait() if spent >= budget else 0.0)
+                delay = min(delay, max(due, self.pacer.wait() if spent >= budget else 0.0))
             if self.expiries:
                 delay = min(delay, self.expiries[0][0] - now)
             if delay <= 0:
@@ -278,58 +331,58 @@ class _Family:
         self.tie += 1
         heapq.heappush(heap, (at, self.tie, host))
 
-    async def _send(self, host: _Host, now: float) -> None:
-        cfg = self.cfg
-        self.sequence = (self.sequence + 1) & 0xFFFF
-        seq = self.sequence
+    def _send(self, host: _Host, now: float) -> bool:
+        """Send the host's next request; False when the socket cannot take it now."""
+        seq = (self.sequence + 1) & 0xFFFF
         sent_ns = time.perf_counter_ns()
         packet = echo_request(self.version, self.identifier, seq, self.cookie, sent_ns)
-        failure = await self._sendto(packet, host.address)
-        if failure is not None:
-            host.local_cause = failure.strerror or str(failure)
-            if failure.errno not in _UNREACHABLE_ERRNOS:
-                host.local_state = HostState.ERROR
-            self.finish(host)
-            return
+        try:
+            self.sock.sendto(packet, (host.address, 0))
+        except OSError as exc:
+            if exc.errno in _BACKPRESSURE:
+                return False
+            failure: OSError | None = exc
+            if self.kind is SocketKind.DGRAM:
+                # A datagram socket reports an earlier ICMP error (of another host) on the
+                # next send: that send consumed it, so a second try tells
+                try:
+                    self.sock.sendto(packet, (host.address, 0))
+                    failure = None
+                except OSError as again:
+                    if again.errno in _BACKPRESSURE:
+                        return False
+                    failure = again
+            if failure is not None:
+                host.local_cause = failure.strerror or str(failure)
+                if failure.errno not in _UNREACHABLE_ERRNOS:
+                    host.local_state = HostState.ERROR
+                self.finish(host)
+                return True
+        self.sequence = seq
+        self._sent(host, seq, sent_ns, now)
+        return True
+
+    def _sent(self, host: _Host, seq: int, sent_ns: int, now: float) -> None:
+        """Book a request that left: its reply is awaited, the next one or the end timed."""
         if host.sent == 0:
             host.first_sent = now
             host.started_ns = sent_ns
         host.sent += 1
         host.seqs[seq] = sent_ns
         self.pending[(host.key, seq)] = host
-        deadline_at = host.first_sent + cfg.effective_deadline
+        deadline_at = host.first_sent + self.deadline
         if host.sent < host.count:
-            nxt = now + cfg.interval
+            nxt = now + self.cfg.interval
             if nxt < deadline_at:
                 self._push(self.sends, nxt, host)
                 return
         # the last request (or the deadline comes first): wait `timeout` for its reply
-        if now + cfg.timeout <= deadline_at:
-            host.expire_at, host.why_expired = now + cfg.timeout, "timeout"
+        if now + self.cfg.timeout <= deadline_at:
+            host.expire_at, host.why_expired = now + self.cfg.timeout, "timeout"
         else:
             host.expire_at = deadline_at
-            host.why_expired = f"no answer within the {cfg.effective_deadline:g} s deadline"
+            host.why_expired = f"no answer within the {self.deadline:g} s deadline"
         self._push(self.expiries, host.expire_at, host)
-
-    async def _sendto(self, packet: bytes, address: str) -> OSError | None:
-        retried = False
-        while True:
-            try:
-                self.sock.sendto(packet, (address, 0))
-                return None
-            except OSError as exc:
-                if exc.errno == errno.EAGAIN:
-                    await anyio.wait_writable(self.sock)
-                    continue
-                if exc.errno in _BACKPRESSURE:
-                    await anyio.sleep(0.001)
-                    continue
-                # A datagram socket reports an earlier ICMP error (of another host) on the
-                # next send: it is consumed by that attempt, so a second try tells
-                if self.kind is SocketKind.DGRAM and not retried:
-                    retried = True
-                    continue
-                return exc
 
     # --- the receiver -------------------------------------------------------------------
 
@@ -353,32 +406,45 @@ class _Family:
                 self._read_error_queue()
 
     def _received(self, data: bytes, peer: str, now_ns: int) -> None:
-        if self.ip_header and len(data) >= 20:
-            source = data[12:16]
-        else:
-            source = _packed(peer)[1]
+        at = (data[0] & 0x0F) * 4 if self.ip_header and data else 0
+        if len(data) >= at + 16 and data[at] == self.reply_type:
+            # the common case, read inline (a /16 is 65k of them): an echo reply
+            identifier, seq = _ID_SEQ.unpack_from(data, at + 4)
+            if identifier != self.identifier or data[at + 8 : at + 16] != self.cookie:
+                return  # another process's (a datagram socket echoes our cookie too)
+            if self.ip_header:
+                if checksum(data[at:]) != 0:
+                    return  # damaged (the kernel checks it for datagram sockets)
+                source = data[12:16]
+            else:
+                source = _packed(peer)[1]
+            host = self.pending.get((source, seq))
+            if host is not None:
+                self._reply(host, seq, now_ns, data[8] if self.ip_header else None)
+            return
+        source = data[12:16] if self.ip_header and len(data) >= 20 else _packed(peer)[1]
         got = parse_icmp(data, source, version=self.version, ip_header=self.ip_header)
-        if got is None or got.identifier != self.identifier:
+        if got is None or got.is_reply or got.identifier != self.identifier:
             return
         if self.kind is SocketKind.RAW and got.cookie is not None and got.cookie != self.cookie:
             return  # another prober that drew the same identifier
         host = self.pending.get((got.target, got.sequence))
         if host is None:
             return  # late, or not ours
-        if got.cause is not None:
-            host.errors += 1
-            if host.icmp_cause is None:
-                host.icmp_cause = got.cause
-            self._maybe_done(host)
-            return
-        sent_ns = host.seqs.get(got.sequence)
+        host.errors += 1
+        if host.icmp_cause is None:
+            host.icmp_cause = got.cause
+        self._maybe_done(host)
+
+    def _reply(self, host: _Host, seq: int, now_ns: int, ttl: int | None) -> None:
+        sent_ns = host.seqs.get(seq)
         if sent_ns is None:
             host.duplicates += 1
             return
-        host.seqs[got.sequence] = None
+        host.seqs[seq] = None
         host.rtts.append(round((now_ns - sent_ns) / 1e6, 3))
         if host.ttl is None:
-            host.ttl = got.ttl
+            host.ttl = ttl
         self._maybe_done(host)
 
     def _maybe_done(self, host: _Host) -> None:
@@ -455,10 +521,19 @@ class IcmpProber:
         self.families = families
         self.missing = missing
 
-    def submit(self, target: str, address: str, done: Callable[[HostResult], None]) -> None:
+    def submit(
+        self,
+        target: str,
+        address: str,
+        done: Callable[[HostResult], None],
+        *,
+        attempt: int = 1,
+        started: float | None = None,
+    ) -> None:
         """Start one attempt without a task of its own: ``done`` is called (from the
-        sender or the receiver task) with its result. The sweep engine feeds a whole sweep
-        this way; :meth:`probe` is the one-host form."""
+        sender or the receiver task) with its result, which carries ``attempt`` and the
+        seconds since ``started`` (a ``time.monotonic()``). The sweep engine feeds a whole
+        sweep this way; :meth:`probe` is the one-host form."""
         try:
             version, key = _packed(address)
         except OSError:
@@ -469,7 +544,9 @@ class IcmpProber:
             cause = self.missing.get(version, f"no ICMPv{version} socket")
             done(HostResult(target, address, HostState.ERROR, cause, sent=0))
             return
-        family.admit(_Host(target, address, key, self.cfg.count, done))
+        family.admit(
+            _Host(target, address, key, self.cfg.count, done, attempt=attempt, started=started)
+        )
 
     async def probe(self, target: str, address: str) -> HostResult:
         """One attempt: ``cfg.count`` echo requests to ``address``."""

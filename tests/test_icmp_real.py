@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from typing import Any
@@ -129,3 +130,25 @@ def test_records_have_the_same_shape_for_both_methods() -> None:
     assert [list(r) for r in icmp] == [list(r) for r in ping]
     assert sorted(r["target"] for r in icmp[:-1]) == sorted(r["target"] for r in ping[:-1])
     assert all(r["state"] == "alive" and r["received"] == 2 for r in icmp[:-1] + ping[:-1])
+
+
+@needs_raw
+def test_ctrl_c_stops_an_icmp_sweep_and_ends_with_the_summary() -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-m", "scanner", "ping", "--jsonl", "--yes", "127.0.0.0/16"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert child.stdout is not None
+    first = child.stdout.readline()  # the sweep is under way (1,000 requests/s: a minute)
+    child.send_signal(signal.SIGINT)
+    rest = child.stdout.read()  # through the same buffer as the first line
+    assert child.wait(timeout=60) == 130
+    child.stdout.close()
+    assert child.stderr is not None
+    child.stderr.close()
+    recs = [json.loads(line) for line in (first + rest).decode().splitlines()]
+    assert recs[-1]["record"] == "summary" and recs[-1]["interrupted"] is True
+    assert recs[-1]["total"] == len(recs) - 1 < 65_534
+    assert all(r["record"] == "host" for r in recs[:-1])

@@ -53,6 +53,14 @@ class SubmittingProbe(Protocol):
         the seconds since ``started`` (``time.monotonic()``) as its elapsed time."""
         ...
 
+    def crowded(self) -> bool:
+        """True when hosts submitted but not yet started pile up (the feeder then waits)."""
+        ...
+
+    async def room(self) -> None:
+        """Wait until the probe is not :meth:`crowded`."""
+        ...
+
 
 class _Feed:
     """One sweep's hosts in flight and its finished results."""
@@ -104,6 +112,8 @@ class _Feed:
                 while self.in_flight >= self.hosts.slots:
                     self.wake_feeder = anyio.Event()
                     await self.wake_feeder.wait()
+                if self.probe.crowded():
+                    await self.probe.room()
                 self.in_flight += 1
                 start = time.monotonic()
                 if target.kind == "name":
@@ -124,6 +134,9 @@ class _Feed:
         summary: SweepSummary,
     ) -> None:
         while True:
+            # the writer's emit is shielded (a batch is written whole): without this, a
+            # cancelled sweep would go on draining results that keep coming
+            await anyio.lowlevel.checkpoint_if_cancelled()
             if self.finished:
                 batch = list(self.finished)
                 self.finished.clear()

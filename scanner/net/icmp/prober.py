@@ -64,6 +64,12 @@ _DRAIN: Final = 512
 #: Requests sent in a row before the sender lets the receiver drain the socket: on loopback
 #: every reply is queued while ``sendto`` runs, and a full receive buffer drops replies.
 _SEND_BATCH: Final = 64
+#: Hosts admitted but not yet sent, per family, beyond which the engine's feeder waits
+#: (:meth:`IcmpProber.room`): the packet budget, not the host slots, sets the pace, and
+#: memory holds the hosts awaiting a reply, not a queue of hosts not yet started.
+_BACKLOG: Final = 1024
+#: Expiry-heap size from which finished hosts are swept out of it.
+_COMPACT_AT: Final = 4096
 #: Receive buffer asked for (the kernel caps it at net.core.rmem_max unless we may force
 #: it): room for thousands of replies between two reads.
 _RCVBUF: Final = 4 << 20
@@ -254,7 +260,9 @@ class _Family:
         self.sends: list[tuple[float, int, _Host]] = []
         self.expiries: list[tuple[float, int, _Host]] = []
         self.tie = 0
+        self.live = 0  # hosts admitted and not finished
         self.kick = anyio.Event()
+        self.drained = anyio.Event()  # set when the admission queue is short again
         self.deadline = cfg.effective_deadline
 
     # --- the host side ------------------------------------------------------------------
@@ -262,6 +270,7 @@ class _Family:
     def admit(self, host: _Host) -> None:
         """Queue a host's first request and wake the sender."""
         self.incoming.append(host)
+        self.live += 1
         if not self.kick.is_set():
             self.kick.set()
 
@@ -270,9 +279,17 @@ class _Family:
         if host.finished:
             return
         host.finished = True
+        self.live -= 1
         for seq in host.seqs:
             self.pending.pop((host.key, seq), None)
         host.done(host.result())
+        # A host that answered stays in the expiry heap until its timeout comes (a heap
+        # cannot drop an entry cheaply): at 100,000 requests/s that is 100,000 finished
+        # hosts held for a second. Rebuilt without them once they are most of it, so
+        # memory follows the hosts in flight, not the rate.
+        if len(self.expiries) > _COMPACT_AT and len(self.expiries) > 4 * self.live:
+            self.expiries = [e for e in self.expiries if not e[2].finished]
+            heapq.heapify(self.expiries)
 
     # --- the sender ---------------------------------------------------------------------
 
@@ -299,6 +316,8 @@ class _Family:
                     break
                 spent += 1
                 self.incoming.popleft()
+            if len(self.incoming) < _BACKLOG and not self.drained.is_set():
+                self.drained.set()
             self.pacer.spend(spent)
             if full:  # the socket's buffer (or the device queue) is full: let it drain
                 with anyio.move_on_after(0.001):
@@ -547,6 +566,17 @@ class IcmpProber:
         family.admit(
             _Host(target, address, key, self.cfg.count, done, attempt=attempt, started=started)
         )
+
+    def crowded(self) -> bool:
+        """True when a family has many hosts admitted and not yet sent (see :meth:`room`)."""
+        return any(len(f.incoming) >= _BACKLOG for f in self.families.values())
+
+    async def room(self) -> None:
+        """Wait until every family's admission queue is short again."""
+        for family in self.families.values():
+            while len(family.incoming) >= _BACKLOG:
+                family.drained = anyio.Event()
+                await family.drained.wait()
 
     async def probe(self, target: str, address: str) -> HostResult:
         """One attempt: ``cfg.count`` echo requests to ``address``."""

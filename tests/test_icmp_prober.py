@@ -257,3 +257,19 @@ def test_pacer_spends_the_rate_and_says_how_long_to_wait() -> None:
     assert pacer.wait() == pytest.approx(0.001)
     assert pacer.available(0.005) == 5
     assert pacer.available(10.0) == 10  # saved up to 10 ms worth, no more
+
+
+async def test_a_sweep_larger_than_the_admission_backlog_gets_every_host_once() -> None:
+    # 4,094 hosts: the feeder waits whenever 1,024 are admitted and unsent, and the fake
+    # network's socket fills up now and then (the sender waits for it to drain)
+    results: list[HostResult] = []
+
+    async def on_result(result: HostResult) -> None:
+        results.append(result)
+
+    cfg = cfg_for(concurrency=8192)
+    async with fake_prober(answer, concurrency=8192) as (prober, _):
+        summary = await sweep(expand([parse_target_spec("127.0.0.0/20")]), cfg, on_result,
+                              probe=prober)  # fmt: skip
+    assert summary.alive == summary.total == 4094
+    assert len({r.target for r in results}) == 4094

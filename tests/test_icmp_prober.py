@@ -273,3 +273,26 @@ async def test_a_sweep_larger_than_the_admission_backlog_gets_every_host_once() 
                               probe=prober)  # fmt: skip
     assert summary.alive == summary.total == 4094
     assert len({r.target for r in results}) == 4094
+
+
+async def test_names_resolve_through_the_fed_sweep() -> None:
+    async def lookup(host: str, family: int) -> list[str]:
+        if host == "here.test":
+            return ["127.0.0.5"]
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    results: list[HostResult] = []
+
+    async def on_result(result: HostResult) -> None:
+        results.append(result)
+
+    cfg = cfg_for()
+    async with fake_prober(answer) as (prober, _):
+        specs = [parse_target_spec(s) for s in ("here.test", "nowhere.test")]
+        summary = await sweep(expand(specs), cfg, on_result, probe=prober, lookup=lookup)
+    got = {r.target: r for r in results}
+    assert (summary.alive, summary.unresolved) == (1, 1)
+    assert got["here.test"].address == "127.0.0.5" and got["here.test"].state is HostState.ALIVE
+    assert got["nowhere.test"].state is HostState.UNRESOLVED
+    assert got["nowhere.test"].cause == "Name or service not known"
+    assert got["nowhere.test"].attempts == 0

@@ -110,8 +110,12 @@ class FakeIcmpSocket(socket.socket):
         source, _, data = frame.partition(_SEP)
         return data, (source.decode(), 0)
 
-    def recvmsg(self, *args: Any) -> Any:
-        """The error queue (``MSG_ERRQUEUE``): (data, ancdata, flags, original destination)."""
+    def recvmsg(self, bufsize: int, ancbufsize: int = 0, flags: int = 0) -> Any:
+        """A framed packet without ancillary data, or with ``MSG_ERRQUEUE`` the error
+        queue: (data, ancdata, flags, original destination)."""
+        if not flags & socket.MSG_ERRQUEUE:
+            data, peer = self.recvfrom(bufsize)
+            return data, [], 0, peer
         if not self.errqueue:
             raise BlockingIOError(errno.EAGAIN, "empty")
         data, ancdata, peer = self.errqueue.popleft()

@@ -18,12 +18,14 @@ returns our own request (identifier and sequence) and the original destination.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import heapq
 import math
 import os
 import socket
 import struct
+import sys
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -56,6 +58,10 @@ _ICMP_FILTER: Final = 1
 _ICMP6_FILTER: Final = 1
 _EXTENDED_ERR: Final = struct.Struct("=IBBBBII")  # struct sock_extended_err
 _ID_SEQ: Final = struct.Struct("!HH")
+_TIMESPEC: Final = struct.Struct("@qq")  # struct timespec (64-bit)
+#: SO_TIMESTAMPNS (Linux): each packet comes with the kernel's receive time.
+_SO_TIMESTAMPNS: Final = getattr(socket, "SO_TIMESTAMPNS", 35 if sys.platform == "linux" else 0)
+_ANC_SPACE: Final = socket.CMSG_SPACE(_TIMESPEC.size)
 _ORIGIN_LOCAL: Final = 1
 _ORIGIN_ICMP: Final = 2
 _ORIGIN_ICMP6: Final = 3
@@ -252,6 +258,10 @@ class _Family:
             self.identifier = int.from_bytes(os.urandom(2), "big")
             _install_filter(sock, version)
         _grow_receive_buffer(sock)
+        if _SO_TIMESTAMPNS:
+            # without it, RTTs include the wait for the receiver task to be scheduled
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
         self.ip_header = version == 4 and kind is SocketKind.RAW
         self.reply_type = ECHO_REPLY_V4 if version == 4 else ECHO_REPLY_V6
         self.sequence = int.from_bytes(os.urandom(2), "big")
@@ -353,7 +363,7 @@ class _Family:
     def _send(self, host: _Host, now: float) -> bool:
         """Send the host's next request; False when the socket cannot take it now."""
         seq = (self.sequence + 1) & 0xFFFF
-        sent_ns = time.perf_counter_ns()
+        sent_ns = time.time_ns()  # the clock of the kernel's receive timestamps
         packet = echo_request(self.version, self.identifier, seq, self.cookie, sent_ns)
         try:
             self.sock.sendto(packet, (host.address, 0))
@@ -413,12 +423,19 @@ class _Family:
             await anyio.wait_readable(sock)
             for _ in range(_DRAIN):
                 try:
-                    data, peer = sock.recvfrom(2048)
+                    data, ancdata, _, peer = sock.recvmsg(2048, _ANC_SPACE)
                 except BlockingIOError:
                     break
                 except OSError:
                     break  # a datagram socket's pending error: read from the error queue
-                self._received(data, peer[0], time.perf_counter_ns())
+                # the kernel's receive time when it gave one (SO_TIMESTAMPNS): an RTT
+                # without the wait for this task to be scheduled, as ping reports it
+                if ancdata and len(ancdata[0][2]) >= _TIMESPEC.size:
+                    seconds, nanos = _TIMESPEC.unpack_from(ancdata[0][2])
+                    now_ns = seconds * 1_000_000_000 + nanos
+                else:
+                    now_ns = time.time_ns()
+                self._received(data, peer[0], now_ns)
             else:
                 await anyio.lowlevel.checkpoint()
             if dgram:

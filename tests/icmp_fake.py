@@ -167,6 +167,9 @@ class FakeNetwork:
     ) -> None:
         """A datagram socket's error-queue entry for ``request``, and its pending error."""
         ee = struct.pack("=IBBBBII", errno.EHOSTUNREACH, origin, kind, code, 0, 0, 0)
-        level = 0 if version == 4 else 41
-        self.sockets[version].errqueue.append((request, [(level, 11, ee + b"\0" * 16)], dst))
+        level, kind_of = (0, 11) if version == 4 else (41, 25)  # IP_RECVERR, IPV6_RECVERR
+        stamp = (1, 35, b"\0" * 16)  # a receive timestamp may come first (SO_TIMESTAMPNS)
+        self.sockets[version].errqueue.append(
+            (request, [stamp, (level, kind_of, ee + b"\0" * 16)], dst)
+        )
         self.ends[version].send(RAISE)

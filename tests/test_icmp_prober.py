@@ -147,19 +147,27 @@ async def test_datagram_socket_matches_the_identifier_the_kernel_wrote() -> None
     assert (result.state, result.received) == (HostState.ALIVE, 2)
 
 
-async def test_datagram_socket_reads_errors_from_the_error_queue() -> None:
+@pytest.mark.parametrize(
+    ("address", "origin", "kind", "code", "cause"),
+    [
+        ("198.18.1.5", 2, 3, 10, "Destination Host Prohibited"),  # origin ICMP
+        ("2001:db8::5", 3, 1, 3, "Destination unreachable: Address unreachable"),  # ICMP6
+    ],
+)
+async def test_datagram_socket_reads_errors_from_the_error_queue(
+    address: str, origin: int, kind: int, code: int, cause: str
+) -> None:
     holder: list[FakeNetwork] = []
+    version = 6 if ":" in address else 4
 
     def queue(dst: str, request: bytes) -> Sequence[tuple[str, bytes]]:
-        holder[0].queue_error(
-            4, request, dst, origin=2, kind=3, code=10
-        )  # origin ICMP, host prohibited
+        holder[0].queue_error(version, request, dst, origin=origin, kind=kind, code=code)
         return []
 
     async with fake_prober(queue, kind=SocketKind.DGRAM, timeout=30.0) as (prober, net):
         holder.append(net)
-        result = await prober.probe("198.18.1.5", "198.18.1.5")
-    assert (result.state, result.cause) == (HostState.UNREACHABLE, "Destination Host Prohibited")
+        result = await prober.probe(address, address)
+    assert (result.state, result.cause) == (HostState.UNREACHABLE, cause)
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,7 @@ from scanner.quantiles import percentiles
 _IP_RECVERR: Final = 11
 _IPV6_RECVERR: Final = 25
 _SOL_IPV6: Final = 41
+_RECVERR: Final = {(socket.SOL_IP, _IP_RECVERR), (_SOL_IPV6, _IPV6_RECVERR)}
 _MSG_ERRQUEUE: Final = 0x2000
 _SOL_RAW: Final = 255
 _ICMP_FILTER: Final = 1
@@ -430,7 +431,7 @@ class _Family:
                     break  # a datagram socket's pending error: read from the error queue
                 # the kernel's receive time when it gave one (SO_TIMESTAMPNS): an RTT
                 # without the wait for this task to be scheduled, as ping reports it
-                if ancdata and len(ancdata[0][2]) >= _TIMESPEC.size:
+                if ancdata and ancdata[0][1] == _SO_TIMESTAMPNS and len(ancdata[0][2]) >= 16:
                     seconds, nanos = _TIMESPEC.unpack_from(ancdata[0][2])
                     now_ns = seconds * 1_000_000_000 + nanos
                 else:
@@ -500,8 +501,9 @@ class _Family:
             host = self.pending.get((_packed(peer[0])[1], quoted[1]))
             if host is None:
                 continue
-            for _level, _type, cdata in ancdata:
-                if len(cdata) < _EXTENDED_ERR.size:
+            for level, kind_of, cdata in ancdata:
+                # only the extended error (a timestamp may come along: SO_TIMESTAMPNS)
+                if (level, kind_of) not in _RECVERR or len(cdata) < _EXTENDED_ERR.size:
                     continue
                 err, origin, kind, code, _, _, _ = _EXTENDED_ERR.unpack_from(cdata)
                 if origin in (_ORIGIN_ICMP, _ORIGIN_ICMP6):

@@ -164,14 +164,14 @@ def _ports(values: list[str]) -> tuple[int, ...]:
     return tuple(dict.fromkeys(ports))
 
 
-def _choose_method(method: str, icmp_socket: str, *, quiet: bool) -> ProbeMethod:
+def _choose_method(method: str, icmp_socket: str, *, family: int, quiet: bool) -> ProbeMethod:
     """``--method`` as the sweep runs it; auto's choice is noted on stderr."""
     import sys
 
     from scanner.net.config import ProbeMethod
     from scanner.net.icmp.method import choose_method
 
-    choice = choose_method(ProbeMethod(method), icmp_socket)
+    choice = choose_method(ProbeMethod(method), icmp_socket, family=family)
     if choice.note and not quiet:
         sys.stderr.write(f"scanner: {choice.note}\n")
     return choice.method
@@ -268,7 +268,7 @@ def ping_command(
         )
     if method == "auto" and (ping != "ping" or spawner != "auto"):
         method = "ping"  # options that only the ping method reads choose it
-    chosen = _choose_method(method, icmp_socket, quiet=quiet)
+    chosen = _choose_method(method, icmp_socket, family=6 if ipv6 else 4, quiet=quiet)
     cfg = SweepConfig(
         method=chosen,
         icmp_socket=icmp_socket,

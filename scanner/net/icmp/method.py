@@ -18,12 +18,15 @@ class MethodChoice:
     note: str | None
 
 
-def choose_method(method: ProbeMethod, icmp_socket: str = "auto") -> MethodChoice:
+def choose_method(
+    method: ProbeMethod, icmp_socket: str = "auto", *, family: int = 0
+) -> MethodChoice:
     """Resolve ``auto``; check that ``icmp`` can run (``OperationFailed``, exit 4, with what
-    is missing when it cannot). ``ping`` and ``tcp`` pass through."""
+    is missing when it cannot): the ICMPv6 socket decides for ``family`` 6, else the ICMPv4
+    one. ``ping`` and ``tcp`` pass through."""
     if method not in (ProbeMethod.AUTO, ProbeMethod.ICMP):
         return MethodChoice(method, None)
-    access = detect_access(4, icmp_socket)
+    access = detect_access(6 if family == 6 else 4, icmp_socket)
     if access.kind is not None:
         note = f"method icmp ({access.why})" if method is ProbeMethod.AUTO else None
         return MethodChoice(ProbeMethod.ICMP, note)

@@ -74,7 +74,9 @@ async def open_probe(cfg: SweepConfig, *, spawner: Spawner | None = None) -> Asy
 
         from scanner.net.icmp.method import choose_method
 
-        cfg = replace(cfg, method=choose_method(cfg.method, cfg.icmp_socket).method)
+        cfg = replace(
+            cfg, method=choose_method(cfg.method, cfg.icmp_socket, family=cfg.family).method
+        )
     if spawner is not None and cfg.method is ProbeMethod.PING:
         from scanner.net.probes.ping import open_ping_probe
 

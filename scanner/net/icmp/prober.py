@@ -335,6 +335,8 @@ class _Family:
                     await anyio.wait_writable(self.sock)
                 continue
             now = time.monotonic()
+            if self.expiries and self.expiries[0][0] <= now:
+                self._drain()  # replies already here count, however late this task runs
             while self.expiries and self.expiries[0][0] <= now:
                 at, _, host = heapq.heappop(self.expiries)
                 if at >= host.expire_at:
@@ -351,9 +353,8 @@ class _Family:
                 await anyio.lowlevel.checkpoint()
                 continue
             if self.kick.is_set():
+                # hosts admitted before this round are in `incoming` and in `delay` already
                 self.kick = anyio.Event()
-                if self.incoming:
-                    continue
             with anyio.move_on_after(delay):
                 await self.kick.wait()
 
@@ -418,29 +419,36 @@ class _Family:
 
     async def receiver(self) -> None:
         """Read replies and errors as they come; match each to its request."""
-        sock = self.sock
-        dgram = self.kind is SocketKind.DGRAM
         while True:
-            await anyio.wait_readable(sock)
-            for _ in range(_DRAIN):
-                try:
-                    data, ancdata, _, peer = sock.recvmsg(2048, _ANC_SPACE)
-                except BlockingIOError:
-                    break
-                except OSError:
-                    break  # a datagram socket's pending error: read from the error queue
-                # the kernel's receive time when it gave one (SO_TIMESTAMPNS): an RTT
-                # without the wait for this task to be scheduled, as ping reports it
-                if ancdata and ancdata[0][1] == _SO_TIMESTAMPNS and len(ancdata[0][2]) >= 16:
-                    seconds, nanos = _TIMESPEC.unpack_from(ancdata[0][2])
-                    now_ns = seconds * 1_000_000_000 + nanos
-                else:
-                    now_ns = time.time_ns()
-                self._received(data, peer[0], now_ns)
+            await anyio.wait_readable(self.sock)
+            if self._drain():
+                await anyio.lowlevel.checkpoint()  # more to read: let the sender run first
+
+    def _drain(self) -> bool:
+        """Read what the socket holds (at most :data:`_DRAIN` packets; True when more may
+        be waiting). The sender calls it too before it expires hosts: on a starved machine
+        a reply may sit in the buffer past its host's timeout, and it still counts."""
+        sock = self.sock
+        for _ in range(_DRAIN):
+            try:
+                data, ancdata, _, peer = sock.recvmsg(2048, _ANC_SPACE)
+            except BlockingIOError:
+                break
+            except OSError:
+                break  # a datagram socket's pending error: read from the error queue
+            # the kernel's receive time when it gave one (SO_TIMESTAMPNS): an RTT
+            # without the wait for this task to be scheduled, as ping reports it
+            if ancdata and ancdata[0][1] == _SO_TIMESTAMPNS and len(ancdata[0][2]) >= 16:
+                seconds, nanos = _TIMESPEC.unpack_from(ancdata[0][2])
+                now_ns = seconds * 1_000_000_000 + nanos
             else:
-                await anyio.lowlevel.checkpoint()
-            if dgram:
-                self._read_error_queue()
+                now_ns = time.time_ns()
+            self._received(data, peer[0], now_ns)
+        else:
+            return True
+        if self.kind is SocketKind.DGRAM:
+            self._read_error_queue()
+        return False
 
     def _received(self, data: bytes, peer: str, now_ns: int) -> None:
         at = (data[0] & 0x0F) * 4 if self.ip_header and data else 0

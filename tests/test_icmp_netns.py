@@ -33,11 +33,14 @@ _OK, _WHY = netns_available()
 pytestmark = [pytest.mark.netns, pytest.mark.skipif(not _OK, reason=_WHY)]
 
 ALIVE = ("198.19.0.1", "198.19.0.3", "198.19.0.8", "198.19.100.7")
-TARGETS = ("198.19.0.1-10", "198.19.100.7", "198.19.255.1-3")
+#: Two hosts behind the unreachable route: the kernel limits the errors of such a route to
+#: a burst of 5 per source (net.ipv4.route.error_cost/error_burst, not per namespace, so not
+#: the lab's to change), and the first test sweeps them twice (icmp, then ping) in a second.
+TARGETS = ("198.19.0.1-10", "198.19.100.7", "198.19.255.1-2")
 EXPECTED = {
     **{f"198.19.0.{i}": "unreachable" for i in range(1, 11)},
     **dict.fromkeys(ALIVE, "alive"),
-    **{f"198.19.255.{i}": "unreachable" for i in range(1, 4)},
+    **{f"198.19.255.{i}": "unreachable" for i in range(1, 3)},
 }
 
 

@@ -15,7 +15,8 @@ import pytest
 from scanner.net.config import ProbeMethod, SweepConfig
 from scanner.net.engine import sweep
 from scanner.net.icmp.access import SocketKind
-from scanner.net.icmp.prober import IcmpProber, Pacer, open_icmp_prober
+from scanner.net.icmp.pacer import Pacer
+from scanner.net.icmp.prober import IcmpProber, open_icmp_prober
 from scanner.net.model import HostResult, HostState
 from scanner.net.targets import expand, parse_target_spec
 from tests.icmp_fake import FakeNetwork, echo_reply_for, error_for

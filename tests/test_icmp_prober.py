@@ -15,7 +15,8 @@ import pytest
 from scanner.net.config import ProbeMethod, SweepConfig
 from scanner.net.engine import sweep
 from scanner.net.icmp.access import SocketKind
-from scanner.net.icmp.prober import IcmpProber, Pacer, open_icmp_prober
+from scanner.net.icmp.pacer import Pacer
+from scanner.net.icmp.prober import IcmpProber, open_icmp_prober
 from scanner.net.model import HostResult, HostState
 from scanner.net.targets import expand, parse_target_spec
 from tests.icmp_fake import FakeNetwork, echo_reply_for, error_for
@@ -32,7 +33,9 @@ def answer(dst: str, request: bytes) -> Sequence[tuple[str, bytes]]:
 
 
 def cfg_for(**kwargs: object) -> SweepConfig:
-    base: dict[str, object] = {"method": ProbeMethod.ICMP, "timeout": 0.3, "interval": 0.01}
+    # a long timeout: hosts that answer never wait for it, and a starved machine cannot turn
+    # a slow fake network into a lost reply; tests of silence give a short one
+    base: dict[str, object] = {"method": ProbeMethod.ICMP, "timeout": 5.0, "interval": 0.01}
     base.update(kwargs)
     return SweepConfig(**base)  # type: ignore[arg-type]
 
@@ -111,7 +114,7 @@ async def test_other_processes_traffic_is_ignored() -> None:
             ("127.0.0.99", reply),
         ]
 
-    async with fake_prober(foreign) as (prober, _):
+    async with fake_prober(foreign, timeout=0.3) as (prober, _):
         result = await prober.probe("127.0.0.9", "127.0.0.9")
     assert result.state is HostState.UNREACHABLE
     assert (result.cause, result.sent, result.received) == ("timeout", 1, 0)
@@ -226,8 +229,8 @@ async def test_sweep_retries_a_silent_host_through_the_engine() -> None:
     async def on_result(result: HostResult) -> None:
         results.append(result)
 
-    cfg = cfg_for(retries=2, backoff=0.01, timeout=0.1)
-    async with fake_prober(second_time, retries=2, backoff=0.01, timeout=0.1) as (prober, _):
+    cfg = cfg_for(retries=2, backoff=0.01, timeout=1.0)
+    async with fake_prober(second_time, retries=2, backoff=0.01, timeout=1.0) as (prober, _):
         targets = expand([parse_target_spec("127.0.0.1-3")])
         summary = await sweep(targets, cfg, on_result, probe=prober)
     got = {r.target: r for r in results}
@@ -275,8 +278,10 @@ async def test_a_sweep_larger_than_the_admission_backlog_gets_every_host_once() 
     async def on_result(result: HostResult) -> None:
         results.append(result)
 
-    cfg = cfg_for(concurrency=8192)
-    async with fake_prober(answer, concurrency=8192) as (prober, _):
+    # every host answers: a long timeout costs nothing, and a starved test machine cannot
+    # turn a slow fake network into a lost host
+    cfg = cfg_for(concurrency=8192, timeout=30.0)
+    async with fake_prober(answer, concurrency=8192, timeout=30.0) as (prober, _):
         summary = await sweep(expand([parse_target_spec("127.0.0.0/20")]), cfg, on_result,
                               probe=prober)  # fmt: skip
     assert summary.alive == summary.total == 4094

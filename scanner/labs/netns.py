@@ -189,6 +189,7 @@ def netns_routed_lab(alive: Sequence[str] = ("198.19.0.1",)) -> Iterator[RoutedL
             "net.ipv4.ip_forward=1",
             "net.ipv4.icmp_ratelimit=0",
             "net.ipv4.icmp_msgs_per_sec=100000",
+            "net.ipv4.icmp_msgs_burst=10000",
         ):
             subprocess.run(
                 ["ip", "netns", "exec", pair.far, "sysctl", "-qw", setting],

@@ -102,6 +102,21 @@ def cases(tree: Path, archive: Path, out: Path) -> list[tuple[list[str], tuple[i
         (["ping", "-m", "tcp", "-p", "9", "127.0.0.1"], (OK, PARTIAL)),
         (["ping", "-c", "2", "-i", "10ms", "-t", "500ms", "127.0.0.1"], (OK,)),
         (["ping", "-a", "127.0.0.1-2"], (OK,)),
+        (["ping", "-m", "ping", "-c", "2", "-i", "10ms", "--replies", "127.0.0.1"], (OK,)),
+        (["ping", "-m", "auto", "127.0.0.1"], (OK,)),
+        (["ping", "-l", "-i", "50ms", "--deadline", "200ms", "127.0.0.1"], (OK,)),
+        (["ping", "-m", "tcp", "-p", "9", "-c", "2", "-i", "10ms", "127.0.0.1"], (OK, PARTIAL)),
+    ]
+    # icmp needs an ICMP socket (ping_group_range or CAP_NET_RAW): else one line, exit 4
+    icmp = ["ping", "-m", "icmp"]
+    runs += [
+        ([*icmp, "127.0.0.1", "::1"], (OK, FAILURE)),
+        ([*icmp, "--icmp-socket", "dgram", "127.0.0.1"], (OK, FAILURE)),
+        ([*icmp, "--icmp-socket", "raw", "127.0.0.1"], (OK, FAILURE)),
+        ([*icmp, "-c", "2", "-i", "10ms", "--replies", "--jsonl", "127.0.0.1"], (OK, FAILURE)),
+        ([*icmp, "-l", "-i", "50ms", "--deadline", "200ms", "127.0.0.1"], (OK, FAILURE)),
+    ]
+    runs += [
         # the bench defaults: variants whose dependency is missing are skipped with a note
         (["bench", "walk", t, "--quick", "-j", "1"], (OK,)),
         (["bench", "zip", t, "--quick", "-j", "1"], (OK,)),

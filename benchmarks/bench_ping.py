@@ -68,7 +68,7 @@ def table(title: str, group: Sequence[Contender], baseline: str) -> str:
 
 def scanner_argv(*args: str) -> list[str]:
     """``python -m scanner ping ...`` with this interpreter."""
-    return [sys.executable, "-m", "scanner", "ping", "-q", *args]
+    return [sys.executable, "-m", "scanner", "ping", "-q", "-m", "ping", *args]
 
 
 def loopback_groups(hosts_file: Path) -> tuple[list[Contender], list[Contender]]:

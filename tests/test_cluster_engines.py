@@ -33,8 +33,9 @@ from scanner.labs.fakeping import (
     Kind,
     write_fake_ping,
 )
-from scanner.net.config import SweepConfig
+from scanner.net.config import ProbeMethod, SweepConfig
 from scanner.net.engine import sweep
+from scanner.net.icmp.access import detect_access
 from scanner.net.model import HostResult, HostState
 from scanner.net.targets import TargetSpec, expand, parse_target_spec, spans
 
@@ -146,6 +147,29 @@ async def test_a_sweep_on_a_cluster_gives_the_same_host_states(
     assert len(single) == 6 + 126 - 16 + 1 + 1
     assert single["127.0.0.2"][1] is HostState.UNREACHABLE
     assert single["127.0.0.5"][1] is HostState.ERROR
+
+
+@pytest.mark.skipif(
+    detect_access(4).kind is None, reason="no ICMP socket may be opened (ping_group_range, root)"
+)
+async def test_an_icmp_sweep_on_a_cluster_gives_the_same_host_states(local2: Cluster) -> None:
+    # the icmp prober in each worker's thread (the fed path, not a task per host)
+    specs = [parse_target_spec(s) for s in ("127.0.0.1-40", "::1")]
+    cfg = SweepConfig(method=ProbeMethod.ICMP, timeout=0.5, count=2, interval=0.01)
+    single: list[HostResult] = []
+    spread: list[HostResult] = []
+
+    async def keep_single(result: HostResult) -> None:
+        single.append(result)
+
+    async def keep_spread(result: HostResult) -> None:
+        spread.append(result)
+
+    await sweep(expand(specs), cfg, keep_single)
+    shares = ShareConfig(block_addresses=8, names_per_block=1)
+    await sweep_on_cluster(local2, specs, cfg, keep_spread, shares=shares)
+    assert states(spread) == states(single)
+    assert len(single) == 41 and all(r.state is HostState.ALIVE for r in single)
 
 
 def test_blocks_cover_the_targets_exactly_once() -> None:

@@ -6,18 +6,20 @@ covered in test_compare_harness.py and by the CLI test.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from scanner.compare.harness import PRESETS, InlineExecutor, run_grid
-from scanner.compare.labs import fake_ping_sizes, loopback_targets, tree_sizes
+from scanner.compare.labs import fake_ping_sizes, loopback_sizes, loopback_targets, tree_sizes
 from scanner.compare.plan import BenchConfig, build_cells
 from scanner.compare.results import analyze
 from scanner.compare.variants.zip import corpus_sizes
 from scanner.compare.workload import load_workload
 from scanner.errors import UsageProblem
+from scanner.net.icmp.access import detect_access
 
 ONE = replace(PRESETS["quick"], runs=1)
 CONFIG = BenchConfig(concurrency=(3,), preset=ONE)
@@ -76,7 +78,7 @@ def test_zip_variants_agree(tmp_path: Path) -> None:
 def test_ping_variants_agree_on_the_fake_ping() -> None:
     with fake_ping_sizes([12], latency_ms=1) as sizes:
         summaries = _run_all_variants(
-            "ping", [(n, dict(p)) for n, p in sizes], left_out=frozenset({"fping"})
+            "ping", [(n, dict(p)) for n, p in sizes], left_out=frozenset({"fping", "icmp"})
         )
     # 127.1.0.10 is the silent host
     assert summaries["sequential"] == {"hosts": 12, "alive": 11, "unreachable": 1}
@@ -148,3 +150,13 @@ def test_zip_anchors_survive_every_hostile_case(tmp_path: Path) -> None:
     assert summaries["zipfile"]["archives"] == summaries["sequential"]["archives"]
     assert summaries["zipfile"]["errors"] > 0  # zipfile gives up where the reader reports
     assert summaries["sequential"]["findings"] > 0
+
+
+@pytest.mark.skipif(
+    detect_access(4).kind is None, reason="no ICMP socket may be opened here (not root)"
+)
+def test_icmp_variant_agrees_with_the_ping_schedulers_on_loopback() -> None:
+    sizes = loopback_sizes([12])
+    left_out = frozenset() if shutil.which("fping") else frozenset({"fping"})
+    summaries = _run_all_variants("ping", [(n, dict(p)) for n, p in sizes], left_out=left_out)
+    assert summaries["icmp"] == summaries["sequential"] == {"hosts": 12, "alive": 12}

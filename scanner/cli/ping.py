@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from scanner.cli._options import CsvOpt, JsonlOpt, JsonOpt, OutputOpt, QuietOpt, duration
+
+if TYPE_CHECKING:
+    from scanner.net.config import ProbeMethod
 
 #: Sweeps over this many hosts need --yes (fping has no such guard; a typo in a prefix
 #: length should not ping a /8).
@@ -103,9 +106,13 @@ RateOpt = Annotated[
     float | None,
     typer.Option(
         "--rate",
-        help="At most this many echo requests per second over the whole sweep.",
+        help="At most this many echo requests per second over the whole sweep (icmp: "
+        "default 1000, at most 100000; ping, tcp: unlimited by default).",
         show_default=False,
     ),
+]
+IcmpSocketOpt = Annotated[
+    str, typer.Option("--icmp-socket", hidden=True, help="auto, dgram or raw (--method icmp).")
 ]
 RetriesOpt = Annotated[
     int, typer.Option("--retries", "-r", help="Retry hosts that did not answer.", min=0)
@@ -126,9 +133,10 @@ MethodOpt = Annotated[
     typer.Option(
         "--method",
         "-m",
-        help="icmp (the system ping) or tcp (connect: each port open, closed or filtered; "
-        "the host is up when any port answered).",
-        metavar="icmp|tcp",
+        help="auto (icmp where an ICMP socket may be opened, else ping), icmp (our own "
+        "ICMP sockets), ping (one system ping per host) or tcp (connect: each port open, "
+        "closed or filtered; the host is up when any port answered).",
+        metavar="auto|icmp|ping|tcp",
     ),
 ]
 PortOpt = Annotated[
@@ -180,6 +188,19 @@ def _ports(values: list[str]) -> tuple[int, ...]:
     return tuple(dict.fromkeys(ports))
 
 
+def _choose_method(method: str, icmp_socket: str, *, family: int, quiet: bool) -> ProbeMethod:
+    """``--method`` as the sweep runs it; auto's choice is noted on stderr."""
+    import sys
+
+    from scanner.net.config import ProbeMethod
+    from scanner.net.icmp.method import choose_method
+
+    choice = choose_method(ProbeMethod(method), icmp_socket, family=family)
+    if choice.note and not quiet:
+        sys.stderr.write(f"scanner: {choice.note}\n")
+    return choice.method
+
+
 def ping_command(
     targets: TargetsArg = None,
     *,
@@ -199,12 +220,13 @@ def ping_command(
     backoff: BackoffOpt = 0.5,
     ipv4: V4Opt = False,
     ipv6: V6Opt = False,
-    method: MethodOpt = "icmp",
+    method: MethodOpt = "auto",
     port: PortOpt = None,
     loop: LoopOpt = False,
     replies: RepliesOpt = None,
     ping: PingOpt = "ping",
     spawner: SpawnerOpt = "auto",
+    icmp_socket: IcmpSocketOpt = "auto",
     backend: BackendOpt = "asyncio",
     json: JsonOpt = False,
     jsonl: JsonlOpt = False,
@@ -219,9 +241,11 @@ def ping_command(
     killed; what finished is printed).
     """
     import sys
+    from dataclasses import replace
 
     from scanner.cli._output import output_for, usage
     from scanner.net.config import ProbeMethod, SweepConfig, default_concurrency
+    from scanner.net.icmp.slots import icmp_concurrency
     from scanner.net.jobs import PingJob
     from scanner.net.targets import count_targets, expand, parse_target_file, parse_target_spec
     from scanner.net.views import ALIVE_ONLY, NOT_ALIVE
@@ -232,8 +256,10 @@ def ping_command(
         raise usage("choose one of --alive, --unreachable")
     if ipv4 and ipv6:
         raise usage("choose one of -4, -6")
-    if method not in ("icmp", "tcp"):
-        raise usage(f"--method must be icmp or tcp, not {method!r}")
+    if method not in ("auto", "icmp", "ping", "tcp"):
+        raise usage(f"--method must be auto, icmp, ping or tcp, not {method!r}")
+    if icmp_socket not in ("auto", "dgram", "raw"):
+        raise usage("--icmp-socket must be auto, dgram or raw")
     if port and method != "tcp":
         raise usage("--port needs --method tcp")
     if loop and count != 1:
@@ -270,8 +296,12 @@ def ping_command(
             f"this sweep covers {total:,} hosts, more than --max-hosts {max_hosts:,}; "
             "add --yes to run it"
         )
+    if method == "auto" and (ping != "ping" or spawner != "auto"):
+        method = "ping"  # options that only the ping method reads choose it
+    chosen = _choose_method(method, icmp_socket, family=6 if ipv6 else 4, quiet=quiet)
     cfg = SweepConfig(
-        method=ProbeMethod(method),
+        method=chosen,
+        icmp_socket=icmp_socket,
         ports=_ports(port) if port else (80, 443),
         count=count,
         interval=interval,
@@ -286,6 +316,8 @@ def ping_command(
         concurrency=default_concurrency() if jobs is None else jobs,
         loop=loop,
     )
+    if chosen is ProbeMethod.ICMP and jobs is None:  # after the values are checked
+        cfg = replace(cfg, concurrency=icmp_concurrency(rate, count, interval, timeout))
     only = ALIVE_ONLY if alive else NOT_ALIVE if unreachable else None
     if replies is None:  # fping prints them with -c; here only where a person reads them
         replies = out.fmt is Format.TEXT and out.terminal and only is None and count > 1

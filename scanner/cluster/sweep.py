@@ -6,7 +6,8 @@ cuts them into blocks (:mod:`scanner.cluster.blocks`); each task runs the sweep 
 (:func:`scanner.cluster.tasks.sweep_block`). What changes with the scale:
 
 * ``--rate`` stays a whole-sweep limit: each block gets ``rate / worker threads`` (at most
-  that many blocks probe at once: one per worker thread), so the sum never exceeds it;
+  that many blocks probe at once: one per worker thread), so the sum never exceeds it (the
+  ``icmp`` method's default rate is divided the same way);
 * ``-j`` is per block, that is per worker thread (each node's own process and descriptor
   budget);
 * a block that keeps killing workers is split until the target that does is found, which
@@ -32,7 +33,7 @@ from scanner.cluster.connect import Cluster
 from scanner.cluster.spec import ShareConfig
 from scanner.cluster.tasks import sweep_block
 from scanner.cluster.waiter import Quarantine, TaskFailed, Waiter, isolate
-from scanner.net.config import SweepConfig
+from scanner.net.config import ProbeMethod, SweepConfig
 from scanner.net.engine import OnResult
 from scanner.net.model import HostResult, HostState, SweepSummary
 from scanner.net.targets import Target, TargetSpec, spans
@@ -52,7 +53,10 @@ class ClusterSweep:
         self.cluster = cluster
         self.shares = shares or ShareConfig()
         threads = cluster.threads()
-        self.cfg = cfg if cfg.rate is None else replace(cfg, rate=cfg.rate / threads)
+        rate = cfg.rate
+        if rate is None and cfg.method in (ProbeMethod.ICMP, ProbeMethod.AUTO):
+            rate = cfg.icmp_rate  # icmp paces itself by default: that, too, is for the sweep
+        self.cfg = cfg if rate is None else replace(cfg, rate=rate / threads)
         self.on_result = on_result
         self.summary = summary
         #: blocks whose task kept killing workers (run again alone, split)

@@ -86,48 +86,62 @@ def _delete(name: str) -> None:
     subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=30, check=False)
 
 
+@dataclass(frozen=True)
+class _Pair:
+    near: str
+    far: str
+    near_if: str
+    far_if: str
+
+
+@contextmanager
+def _namespace_pair() -> Iterator[_Pair]:
+    """Two fresh namespaces joined by a veth pair (links down, no addresses); both are
+    deleted on exit, also when setup or the body fails."""
+    tag = uuid.uuid4().hex[:8]
+    pair = _Pair(f"scn{tag}n", f"scn{tag}f", f"scn{tag}a", f"scn{tag}b")  # <= 15 characters
+    created: list[str] = []
+    try:
+        for name in (pair.near, pair.far):
+            _ip("netns", "add", name)
+            created.append(name)
+        _ip("-n", pair.near, "link", "add", pair.near_if, "type", "veth", "peer", pair.far_if,
+            "netns", pair.far)  # fmt: skip
+        yield pair
+    finally:
+        for name in reversed(created):
+            _delete(name)
+
+
+def _near_side(pair: _Pair, address: str, *more: str) -> None:
+    lines = ["link set lo up", f"addr add {address}/24 dev {pair.near_if}"]
+    lines += [f"link set {pair.near_if} up", *more]
+    _ip("-n", pair.near, "-batch", "-", stdin="\n".join(lines) + "\n")
+
+
 @contextmanager
 def netns_lab(alive: int = 126, *, prefix: str = LAB_PREFIX) -> Iterator[NetnsLab]:
     """Create the lab with far-side hosts ``prefix.2`` .. ``prefix.(alive+1)``; delete it on
     exit. ``alive`` may be 0 (only the near address answers) up to 253."""
     if not 0 <= alive <= 253:
         raise ValueError("alive must be 0..253")
-    tag = uuid.uuid4().hex[:8]
-    near, far = f"scn{tag}n", f"scn{tag}f"
-    near_if, far_if = f"scn{tag}a", f"scn{tag}b"  # interface names: 15 characters at most
     near_address = f"{prefix}.1"
     alive_hosts = tuple(f"{prefix}.{i}" for i in range(2, alive + 2))
     dead_hosts = tuple(f"{prefix}.{i}" for i in range(alive + 2, 255))
-    created: list[str] = []
-    try:
-        for name in (near, far):
-            _ip("netns", "add", name)
-            created.append(name)
-        _ip("-n", near, "link", "add", near_if, "type", "veth", "peer", far_if, "netns", far)
-        _ip(
-            "-n",
-            near,
-            "-batch",
-            "-",
-            stdin=(
-                f"link set lo up\naddr add {near_address}/24 dev {near_if}\nlink set {near_if} up\n"
-            ),
-        )
+    with _namespace_pair() as pair:
+        _near_side(pair, near_address)
         far_cmds = ["link set lo up"]
-        far_cmds += [f"addr add {a}/24 dev {far_if}" for a in alive_hosts]
-        far_cmds.append(f"link set {far_if} up")
-        _ip("-n", far, "-batch", "-", stdin="\n".join(far_cmds) + "\n")
+        far_cmds += [f"addr add {a}/24 dev {pair.far_if}" for a in alive_hosts]
+        far_cmds.append(f"link set {pair.far_if} up")
+        _ip("-n", pair.far, "-batch", "-", stdin="\n".join(far_cmds) + "\n")
         yield NetnsLab(
-            near=near,
-            far=far,
+            near=pair.near,
+            far=pair.far,
             prefix=prefix,
             near_address=near_address,
             alive=alive_hosts,
             dead=dead_hosts,
         )
-    finally:
-        for name in reversed(created):
-            _delete(name)
 
 
 def lab_namespaces() -> list[str]:
@@ -135,3 +149,59 @@ def lab_namespaces() -> list[str]:
     done = subprocess.run(["ip", "netns", "list"], capture_output=True, timeout=30, check=False)
     names = [line.split()[0] for line in done.stdout.decode().splitlines() if line.strip()]
     return [n for n in names if n.startswith("scn")]
+
+
+#: The routed lab's far block: a /16 behind the far namespace (RFC 2544's second /16).
+ROUTED_BLOCK = "198.19.0.0/16"
+#: The part of the routed block the far namespace refuses with ICMP host unreachable.
+ROUTED_UNREACHABLE = "198.19.255.0/24"
+
+
+@dataclass(frozen=True)
+class RoutedLab(NetnsLab):
+    """A lab where the far namespace is a router for :data:`ROUTED_BLOCK`: ``alive`` are its
+    own addresses there, :data:`ROUTED_UNREACHABLE` is answered with ICMP "Destination Host
+    Unreachable" (an ``unreachable`` route), and the rest of the /16 is a ``blackhole``
+    (silently dropped): a /16 with a few hosts alive and one neighbour entry only."""
+
+    unreachable_block: str = ROUTED_UNREACHABLE
+
+
+@contextmanager
+def netns_routed_lab(alive: Sequence[str] = ("198.19.0.1",)) -> Iterator[RoutedLab]:
+    """Create the routed lab (see :class:`RoutedLab`); delete it on exit. ``alive`` are
+    addresses inside :data:`ROUTED_BLOCK` (outside :data:`ROUTED_UNREACHABLE`)."""
+    near_address, gateway = f"{LAB_PREFIX}.1", f"{LAB_PREFIX}.2"
+    with _namespace_pair() as pair:
+        _near_side(pair, near_address, f"route add {ROUTED_BLOCK} via {gateway}")
+        far_cmds = [
+            "link set lo up",
+            f"addr add {gateway}/24 dev {pair.far_if}",
+            f"link set {pair.far_if} up",
+            *(f"addr add {a}/32 dev lo" for a in alive),
+            f"route add blackhole {ROUTED_BLOCK}",
+            f"route add unreachable {ROUTED_UNREACHABLE}",
+        ]
+        _ip("-n", pair.far, "-batch", "-", stdin="\n".join(far_cmds) + "\n")
+        # a router answers with ICMP errors only while forwarding; no rate limit on them,
+        # so every probe of an unreachable host gets its answer
+        for setting in (
+            "net.ipv4.ip_forward=1",
+            "net.ipv4.icmp_ratelimit=0",
+            "net.ipv4.icmp_msgs_per_sec=100000",
+            "net.ipv4.icmp_msgs_burst=10000",
+        ):
+            subprocess.run(
+                ["ip", "netns", "exec", pair.far, "sysctl", "-qw", setting],
+                capture_output=True,
+                timeout=30,
+                check=True,
+            )
+        yield RoutedLab(
+            near=pair.near,
+            far=pair.far,
+            prefix=LAB_PREFIX,
+            near_address=near_address,
+            alive=tuple(alive),
+            dead=(),
+        )

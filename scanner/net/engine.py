@@ -7,6 +7,10 @@ global token bucket (``--rate``), and every result goes through one channel to a
 consumer that calls ``on_result``, so output is never interleaved. A host that did not
 answer is retried after a backoff *without* holding a probe slot.
 
+A probe that takes hosts without a task each (:class:`~scanner.net.feed.SubmittingProbe`,
+the ``icmp`` prober) is fed by :mod:`scanner.net.feed` instead, with the same semantics and
+hooks; its results come in batches (``on_results``). Loop mode always runs a task per host.
+
 Every request a probe reports (:mod:`scanner.net.replies`) goes through the same channel as
 a ``Reply`` record, numbered per host (and port) with the running figures, to ``on_reply``;
 each host's :class:`~scanner.net.replies.HostTally` sits in ``live`` until its result is
@@ -22,7 +26,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    Awaitable,
+    Callable,
+    Iterable,
+    Sequence,
+)
 from contextlib import aclosing
 from typing import TYPE_CHECKING
 
@@ -30,10 +41,20 @@ import anyio
 from anyio.abc import ObjectSendStream
 
 from scanner.net.config import SweepConfig, open_file_capacity
+from scanner.net.feed import SubmittingProbe, run_fed
 from scanner.net.model import HostResult, HostState, SweepSummary
 from scanner.net.probes import Probe, open_probe
 from scanner.net.ratelimit import TokenBucket
-from scanner.net.replies import REPLY, TIMEOUT, HostTally, Reply, Request, report, reporting_to
+from scanner.net.replies import (
+    REPLY,
+    TIMEOUT,
+    HostTally,
+    LiveHost,
+    Reply,
+    Request,
+    report,
+    reporting_to,
+)
 from scanner.net.resolve import LookupFunc, Resolver, system_lookup
 from scanner.net.targets import Target
 
@@ -42,6 +63,9 @@ if TYPE_CHECKING:
 
 OnResult = Callable[[HostResult], Awaitable[None]]
 OnReply = Callable[[Reply], Awaitable[None]]
+#: Takes the results that finished together (a probe without a task per host hands them
+#: over in batches: one write for many hosts).
+OnResults = Callable[[Sequence[HostResult]], Awaitable[None]]
 
 #: Results waiting for the consumer; beyond this, probes wait (bounded memory).
 _RESULT_BUFFER = 256
@@ -58,10 +82,14 @@ class _Hosts:
     def __init__(self, cfg: SweepConfig, probe: Probe, *, lookup: LookupFunc) -> None:
         self.cfg = cfg
         self.probe = probe
-        capacity = open_file_capacity()
+        # a probe that holds no descriptor per host (icmp) is not capped by the file limit,
+        # and one that paces its own packets (icmp) needs no token bucket here
+        capacity = open_file_capacity() if getattr(probe, "uses_descriptors", True) else None
         slots = cfg.concurrency if capacity is None else min(cfg.concurrency, capacity)
+        self.slots = slots
         self.probe_slots = anyio.CapacityLimiter(slots)
-        self.bucket = TokenBucket(cfg.rate) if cfg.rate is not None else None
+        paced = getattr(probe, "paces", False)
+        self.bucket = TokenBucket(cfg.rate) if cfg.rate is not None and not paced else None
         self.resolver = Resolver(
             concurrency=cfg.resolve_concurrency,
             timeout=cfg.resolve_timeout,
@@ -76,24 +104,10 @@ class _Hosts:
         if target.kind == "name":
             resolved = await self.resolver.resolve(target.host)
             if resolved.address is None:
-                return HostResult(
-                    target=target.text,
-                    address=None,
-                    state=HostState.UNRESOLVED,
-                    cause=resolved.cause,
-                    sent=0,
-                    attempts=0,
-                    elapsed_s=time.monotonic() - start,
-                )
+                return unresolved_result(target, resolved.cause, time.monotonic() - start)
             address = resolved.address
         elif self.cfg.family and _version(address) != self.cfg.family:
-            return HostResult(
-                target=target.text,
-                address=address,
-                state=HostState.ERROR,
-                cause=f"not an IPv{self.cfg.family} address (-{self.cfg.family} given)",
-                attempts=0,
-            )
+            return wrong_family_result(target, self.cfg.family)
         tally.address = address
         if self.cfg.loop:
             result, rounds = await self.loop(target.text, address, tally)
@@ -146,6 +160,30 @@ class _Hosts:
         return result
 
 
+def unresolved_result(target: Target, cause: str | None, elapsed: float) -> HostResult:
+    """The result of a name that did not resolve (nothing was sent)."""
+    return HostResult(
+        target=target.text,
+        address=None,
+        state=HostState.UNRESOLVED,
+        cause=cause,
+        sent=0,
+        attempts=0,
+        elapsed_s=elapsed,
+    )
+
+
+def wrong_family_result(target: Target, family: int) -> HostResult:
+    """The result of an address outside the family ``-4``/``-6`` asked for."""
+    return HostResult(
+        target=target.text,
+        address=target.host,
+        state=HostState.ERROR,
+        cause=f"not an IPv{family} address (-{family} given)",
+        attempts=0,
+    )
+
+
 def _version(address: str) -> int:
     return 6 if ":" in address else 4
 
@@ -176,7 +214,9 @@ async def sweep(
     lookup: LookupFunc = system_lookup,
     spawner: Spawner | None = None,
     on_reply: OnReply | None = None,
-    live: dict[int, HostTally] | None = None,
+    live: dict[int, LiveHost] | None = None,
+    probe: Probe | None = None,
+    on_results: OnResults | None = None,
 ) -> SweepSummary:
     """Probe every target and call ``on_result`` once per host, in completion order.
 
@@ -184,27 +224,62 @@ async def sweep(
     is updated in place so a caller can still report counts after a cancellation.
     ``on_reply`` gets every request the probes report, as it is reported; ``live``, when
     given, holds the tally of every host not yet passed to ``on_result`` (what a cancelled
-    sweep was still probing). ``lookup`` and ``spawner`` replace the system resolver and
-    the child-process runner (tests script them). Per-host failures are results; only bugs
-    and cancellation raise.
+    sweep was still probing). ``on_results``, when given, takes the place of ``on_result``
+    where results come in batches (a :class:`~scanner.net.feed.SubmittingProbe`).
+    ``lookup`` and ``spawner`` replace the system resolver and the child-process runner,
+    ``probe`` the probe ``cfg.method`` would open (tests script them). Per-host failures
+    are results; only bugs and cancellation raise.
     """
     summary = summary if summary is not None else SweepSummary()
     summary.started = time.monotonic()
-    hooks = _Hooks(on_result, on_reply, live if live is not None else {})
-    async with open_probe(cfg.round_config(), spawner=spawner) as probe:
-        await _run(targets, cfg, hooks, _Hosts(cfg, probe, lookup=lookup), summary)
+    hooks = Hooks(on_result, on_reply, live if live is not None else {}, on_results)
+    if probe is not None:
+        await _sweep_with(targets, cfg, hooks, probe, lookup=lookup, summary=summary)
+        return summary
+    async with open_probe(cfg.round_config(), spawner=spawner) as opened:
+        await _sweep_with(targets, cfg, hooks, opened, lookup=lookup, summary=summary)
     return summary
 
 
-class _Hooks:
-    """Where one sweep's results and replies go."""
+class Hooks:
+    """Where one sweep's results and replies go, and the tallies of its hosts in flight."""
 
     def __init__(
-        self, on_result: OnResult, on_reply: OnReply | None, live: dict[int, HostTally]
+        self,
+        on_result: OnResult,
+        on_reply: OnReply | None,
+        live: dict[int, LiveHost],
+        on_results: OnResults | None = None,
     ) -> None:
         self.on_result = on_result
         self.on_reply = on_reply
         self.live = live
+        self.on_results = on_results if on_results is not None else self._one_by_one
+
+    async def _one_by_one(self, results: Sequence[HostResult]) -> None:
+        for result in results:
+            await self.on_result(result)
+
+
+async def _sweep_with(
+    targets: AsyncIterable[Target] | Iterable[Target],
+    cfg: SweepConfig,
+    hooks: Hooks,
+    probe: Probe,
+    *,
+    lookup: LookupFunc,
+    summary: SweepSummary,
+) -> None:
+    hosts = _Hosts(cfg, probe, lookup=lookup)
+    # a loop's rounds are the task-per-host loop's (its hosts never finish, and a round
+    # of one request costs a task either way)
+    if isinstance(probe, SubmittingProbe) and not cfg.loop:
+        try:
+            await run_fed(targets, hooks, hosts, probe, summary)
+        finally:
+            summary.finished = time.monotonic()
+    else:
+        await _run(targets, cfg, hooks, hosts, summary)
 
 
 _Item = tuple[int, HostResult | Reply]
@@ -213,7 +288,7 @@ _Item = tuple[int, HostResult | Reply]
 async def _run(
     targets: AsyncIterable[Target] | Iterable[Target],
     cfg: SweepConfig,
-    hooks: _Hooks,
+    hooks: Hooks,
     hosts: _Hosts,
     summary: SweepSummary,
 ) -> None:
@@ -221,13 +296,14 @@ async def _run(
     # the slots busy while some hosts back off, and bounds memory whatever the target count.
     # A looping host never ends: every host must be in flight at once (fping -l keeps
     # every host's figures too), so only the probe slots bound the work.
-    in_flight = anyio.Semaphore(cfg.concurrency * 2 if not cfg.loop else _LOOP_HOSTS)
+    in_flight = anyio.Semaphore(hosts.slots * 2 if not cfg.loop else _LOOP_HOSTS)
     send, receive = anyio.create_memory_object_stream[_Item](_RESULT_BUFFER)
     keys = iter(range(1 << 62))
 
     async def one(target: Target, out: ObjectSendStream[_Item]) -> None:
         key = next(keys)
-        tally = hooks.live[key] = HostTally(target.text)
+        tally = HostTally(target.text)
+        hooks.live[key] = tally
 
         async def sink(request: Request) -> None:
             reply = tally.add(request)
@@ -264,4 +340,12 @@ async def _run(
         summary.finished = time.monotonic()
 
 
-__all__ = ["OnReply", "OnResult", "sweep"]
+__all__ = [
+    "Hooks",
+    "OnReply",
+    "OnResult",
+    "OnResults",
+    "sweep",
+    "unresolved_result",
+    "wrong_family_result",
+]

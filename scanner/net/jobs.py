@@ -4,14 +4,14 @@ emit each host as it finishes, summarise, choose the exit code."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncIterable, Iterable, Sequence
 from typing import Any
 
 from scanner import exit_codes
 from scanner.net.config import SweepConfig
 from scanner.net.engine import sweep
 from scanner.net.model import HostResult, HostState, SweepSummary
-from scanner.net.replies import HostTally, Reply
+from scanner.net.replies import LiveHost, Reply
 from scanner.net.resolve import LookupFunc, system_lookup
 from scanner.net.targets import Target
 from scanner.net.views import PingView, progress_line, summary_line
@@ -52,7 +52,7 @@ class PingJob:
         #: Write a ``reply`` record (a line in text) per request as it is answered or lost.
         self.replies = replies
         #: Hosts still being probed (what an interrupted run reports from their replies).
-        self.live: dict[int, HostTally] = {}
+        self.live: dict[int, LiveHost] = {}
 
     def streams(self, fmt: Format) -> bool:
         """Every format streams its hosts."""
@@ -68,6 +68,16 @@ class PingJob:
         async def on_reply(reply: Reply) -> None:
             await out.emit("reply", [reply])
 
+        async def on_results(results: Sequence[HostResult]) -> None:
+            kept = [
+                record
+                for result in results
+                if self.only is None or result.state in self.only
+                for record in result.records()
+            ]
+            if kept:
+                await out.emit("host", kept)
+
         await sweep(
             self.targets,
             self.cfg,
@@ -76,6 +86,7 @@ class PingJob:
             lookup=self.lookup,
             on_reply=on_reply if self.replies else None,
             live=self.live,
+            on_results=on_results,
         )
 
     async def _emit(self, out: RecordStream, result: HostResult) -> None:
@@ -96,8 +107,8 @@ class PingJob:
         self.live.clear()
 
     def summary(self, *, interrupted: bool) -> dict[str, Any]:
-        """Hosts per state, elapsed time and rate."""
-        return self.sweep_summary.as_dict()
+        """Hosts per state, elapsed time and rate, and the probe method that ran."""
+        return {**self.sweep_summary.as_dict(), "method": self.cfg.method.value}
 
     def summary_line(self, *, interrupted: bool) -> str:
         """``20 hosts: 18 alive, 2 unreachable in 1.02 s (19.6 hosts/s)``."""

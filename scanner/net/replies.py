@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from scanner.net.model import HostResult, HostState, PortResult, PortState
 from scanner.net.rttstats import loss_pct, rtt_figures
@@ -115,6 +115,11 @@ async def report(request: Request) -> None:
         await sink(request)
 
 
+def reporting() -> bool:
+    """True when :func:`report` goes somewhere (a probe may skip building its requests)."""
+    return _SINK.get() is not None
+
+
 @contextmanager
 def reporting_to(sink: ReplySink) -> Iterator[None]:
     """Send the requests :func:`report` sees in this task (and the tasks it starts) to
@@ -155,6 +160,35 @@ class RequestCounts:
             self.last_cause = request.cause
 
 
+class LiveHost(Protocol):
+    """A host not handed over yet, as an interrupted sweep sums it up."""
+
+    @property
+    def sent(self) -> int:
+        """Requests answered or lost so far (0: nothing to sum up)."""
+        ...
+
+    def result(self) -> HostResult:
+        """The host as far as its requests went."""
+        ...
+
+
+class Settled:
+    """A host whose result is known but was not handed over when the sweep stopped."""
+
+    def __init__(self, result: HostResult) -> None:
+        self._result = result
+
+    @property
+    def sent(self) -> int:
+        """The result's requests."""
+        return self._result.sent
+
+    def result(self) -> HostResult:
+        """The result."""
+        return self._result
+
+
 class HostTally:
     """Everything reported for one host: numbers the requests and folds them into a result."""
 
@@ -171,10 +205,17 @@ class HostTally:
         """Requests reported so far (over every port)."""
         return sum(s.sent for s in self._series.values())
 
+    def count(self, request: Request) -> RequestCounts:
+        """Count ``request`` (no reply record: where none is written); its series."""
+        series = self._series.get(request.port)
+        if series is None:
+            series = self._series[request.port] = RequestCounts()
+        series.add(request)
+        return series
+
     def add(self, request: Request) -> Reply:
         """Count ``request``; its reply record."""
-        series = self._series.setdefault(request.port, RequestCounts())
-        series.add(request)
+        series = self.count(request)
         timed = len(series.rtts)
         return Reply(
             target=self.target,
@@ -321,12 +362,15 @@ def host_from_ports(
 __all__ = [
     "REPLY_RECORD_FIELDS",
     "HostTally",
+    "LiveHost",
     "Reply",
     "ReplySink",
     "Request",
     "RequestCounts",
+    "Settled",
     "host_from_ports",
     "port_result",
     "report",
+    "reporting",
     "reporting_to",
 ]

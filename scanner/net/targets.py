@@ -24,6 +24,7 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import re
+import socket
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final, Literal, TextIO
@@ -370,7 +371,9 @@ def _name_key(name: str) -> str:
 
 
 def _address_text(version: int, n: int, zone: str | None) -> str:
-    text = (ipaddress.IPv4Address(n) if version == 4 else ipaddress.IPv6Address(n)).compressed
+    if version == 4:  # what IPv4Address(n).compressed says, 5x faster (a /16 is 65k calls)
+        return socket.inet_ntoa(n.to_bytes(4, "big"))
+    text = ipaddress.IPv6Address(n).compressed
     return text if zone is None else f"{text}%{zone}"
 
 

@@ -9,6 +9,12 @@ command, one ``ping`` child, ``parse_ping_output`` + ``classify`` to read it.
 * ``thread-per-host``: the ``threading.Thread`` style of the classic examples: a new thread
   per host, at most the cap alive at once (a ``BoundedSemaphore``).
 * ``sequential``: one host after the other.
+* ``icmp``: the engine with the ``icmp`` probe (``scanner.net.icmp``: echo requests over
+  this process's own ICMP sockets, one sender and one receiver task per family, no child
+  at all) on asyncio, the cap as its hosts in flight, at the highest ``--rate``: the same
+  engine, the same host results, another probe. Real-ping labs only (the fake ``ping``
+  models latency and dead hosts that real packets to 127.1.x.y would not see), and only
+  where an ICMP socket may be opened.
 
 External anchors: ``xargs -P <cap>`` running the same ping argv once per host, and
 ``fping`` (one process, its own event loop; real ``ping`` labs only, since it sends real
@@ -31,9 +37,9 @@ from functools import partial
 from typing import Any
 
 from scanner.compare.variants._external import missing_tool, tool_output, which
-from scanner.compare.variants._loops import run_on, scheduler_variants
+from scanner.compare.variants._loops import run_on, scheduler_variants, warm_backend
 from scanner.compare.workload import Variant, Workload
-from scanner.net.config import SweepConfig
+from scanner.net.config import MAX_RATE, ProbeMethod, SweepConfig
 from scanner.net.engine import sweep
 from scanner.net.model import HostResult, HostState
 from scanner.net.ping_cmd import PingFlavor, detect_flavor, ping_argv
@@ -112,6 +118,26 @@ def _anyio(backend: str, job: PingInput, concurrency: int) -> list[HostResult]:
     cfg = replace(job.cfg, concurrency=concurrency, ping=job.ping_path)
     run_on(backend, partial(sweep, job.targets, cfg, collect))
     return results
+
+
+def _icmp(job: PingInput, concurrency: int) -> list[HostResult]:
+    results: list[HostResult] = []
+
+    async def collect(result: HostResult) -> None:
+        results.append(result)
+
+    cfg = replace(job.cfg, method=ProbeMethod.ICMP, concurrency=concurrency, rate=MAX_RATE)
+    run_on("asyncio", partial(sweep, job.targets, cfg, collect))
+    return results
+
+
+def _icmp_unavailable(params: Mapping[str, Any]) -> str | None:
+    if str(params.get("ping", "ping")) != "ping":
+        return "icmp sends real packets; it only runs in the real-ping labs"
+    from scanner.net.icmp.access import detect_access
+
+    access = detect_access(4)
+    return None if access.kind is not None else f"no ICMP socket: {access.why}"
 
 
 def _threads(job: PingInput, concurrency: int) -> list[HostResult]:
@@ -215,6 +241,14 @@ WORKLOAD = Workload(
             threads=_threads,
             classic=("thread-per-host", _thread_per_host),
             sequential=_sequential,
+        ),
+        "icmp": Variant(
+            "icmp",
+            _icmp,
+            "async",
+            description="anyio engine, ICMP socket probe",
+            warm=partial(warm_backend, "asyncio"),
+            unavailable=_icmp_unavailable,
         ),
         "xargs -P": Variant(
             "xargs -P",

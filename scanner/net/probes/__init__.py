@@ -48,6 +48,12 @@ def _open_ping(cfg: SweepConfig) -> AbstractAsyncContextManager[Probe]:
     return open_ping_probe(cfg)
 
 
+def _open_icmp(cfg: SweepConfig) -> AbstractAsyncContextManager[Probe]:
+    from scanner.net.icmp.probe import open_icmp_probe
+
+    return open_icmp_probe(cfg)
+
+
 def _open_tcp(cfg: SweepConfig) -> AbstractAsyncContextManager[Probe]:
     from scanner.net.probes.tcp import open_tcp_probe
 
@@ -56,7 +62,8 @@ def _open_tcp(cfg: SweepConfig) -> AbstractAsyncContextManager[Probe]:
 
 #: The opener of each probe method (imported lazily: a TCP sweep never loads the spawner).
 OPENERS: dict[ProbeMethod, Opener] = {
-    ProbeMethod.ICMP: _open_ping,
+    ProbeMethod.ICMP: _open_icmp,
+    ProbeMethod.PING: _open_ping,
     ProbeMethod.TCP: _open_tcp,
 }
 
@@ -64,8 +71,17 @@ OPENERS: dict[ProbeMethod, Opener] = {
 @asynccontextmanager
 async def open_probe(cfg: SweepConfig, *, spawner: Spawner | None = None) -> AsyncIterator[Probe]:
     """The probe ``cfg.method`` names, ready for the length of the block. ``spawner``
-    replaces the child-process runner of the ``ping`` probe (tests script it)."""
-    if spawner is not None and cfg.method is ProbeMethod.ICMP:
+    replaces the child-process runner of the ``ping`` probe (tests script it); ``auto``
+    becomes ``icmp`` or ``ping`` as :func:`scanner.net.icmp.choose_method` decides."""
+    if cfg.method is ProbeMethod.AUTO:
+        from dataclasses import replace
+
+        from scanner.net.icmp.method import choose_method
+
+        cfg = replace(
+            cfg, method=choose_method(cfg.method, cfg.icmp_socket, family=cfg.family).method
+        )
+    if spawner is not None and cfg.method is ProbeMethod.PING:
         from scanner.net.probes.ping import open_ping_probe
 
         async with open_ping_probe(cfg, spawner=spawner) as probe:

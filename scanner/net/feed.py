@@ -1,0 +1,285 @@
+"""The sweep loop for probes that take hosts without a task each (the ``icmp`` prober).
+
+A ``ping`` child or a TCP connect needs a task to wait on; an echo request does not: the
+prober's own sender and receiver tasks carry every host, and call back when one is done.
+Starting a task, a cancel scope and a channel send per host cost more CPU than the packet
+itself (about 250 us a host against fping's 13 us), so for such a probe the engine feeds
+hosts straight in: IP literals are submitted from the feeding loop, names are resolved in a
+task each first (as in the task-per-host loop), finished results queue for the single
+consumer, and a host that did not answer is resubmitted after its backoff. The semantics
+are the engine's: at most ``slots`` hosts in flight (queued results included: memory stays
+bounded), the family filter, retries, attempts and elapsed time per host.
+
+The engine's hooks too. With ``hooks.on_reply`` the probe calls ``on_request`` with each
+request as it is answered or lost: from a host's first one until the consumer takes its
+result, the host has a :class:`~scanner.net.replies.HostTally` in ``hooks.live``, and the
+consumer counts each request there as it writes its ``Reply`` record (before the results
+that finished with them). Without it nothing per request is built (that costs a third more
+CPU on a loopback /16): the probe's handles of the hosts in flight are kept instead, and
+only a sweep that stops early turns them into tallies in ``hooks.live`` (what an
+interrupted sweep sums up), with the results finished but not handed over.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import deque
+from collections.abc import AsyncIterable, Callable, Iterable
+from contextlib import aclosing
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import anyio
+import anyio.lowlevel
+
+from scanner.net.model import HostResult, HostState, SweepSummary
+from scanner.net.replies import HostTally, Request, Settled
+from scanner.net.targets import Target
+
+if TYPE_CHECKING:
+    from scanner.net.engine import Hooks, _Hosts
+
+#: Targets pulled between two checkpoints of the feeding loop.
+_FEED_BATCH = 256
+#: Longest wait between retries of one host (as the task-per-host loop).
+_MAX_BACKOFF = 30.0
+
+
+class InFlight(Protocol):
+    """One attempt a :class:`SubmittingProbe` took."""
+
+    def settled(self) -> list[Request]:
+        """Its requests answered or lost so far."""
+        ...
+
+
+class _Flying:
+    """A host submitted and not finished (kept without ``on_request``)."""
+
+    __slots__ = ("address", "attempt", "attempts", "start", "target")
+
+    def __init__(self, target: str, address: str, start: float) -> None:
+        self.target = target
+        self.address = address
+        self.start = start
+        self.attempt = 0
+        self.attempts: list[InFlight] = []
+
+
+@runtime_checkable
+class SubmittingProbe(Protocol):
+    """A probe that takes a host and calls back with its result."""
+
+    def submit(
+        self,
+        target: str,
+        address: str,
+        done: Callable[[HostResult], None],
+        *,
+        attempt: int = 1,
+        started: float | None = None,
+        on_request: Callable[[Request], None] | None = None,
+    ) -> InFlight | None:
+        """Start one attempt; ``done`` gets its result, with ``attempt`` as its attempts and
+        the seconds since ``started`` (``time.monotonic()``) as its elapsed time;
+        ``on_request``, when given, each request as it is answered or lost (in sending
+        order, before ``done``). The attempt's handle; None when ``done`` was called
+        already."""
+        ...
+
+    def crowded(self) -> bool:
+        """True when hosts submitted but not yet started pile up (the feeder then waits)."""
+        ...
+
+    async def room(self) -> None:
+        """Wait until the probe is not :meth:`crowded`."""
+        ...
+
+
+class _Feed:
+    """One sweep's hosts in flight and its finished results."""
+
+    def __init__(self, hosts: _Hosts, probe: SubmittingProbe, hooks: Hooks) -> None:
+        self.hosts = hosts
+        self.probe = probe
+        self.hooks = hooks
+        self.cfg = hosts.cfg
+        self.in_flight = 0
+        self.keys = itertools.count()
+        self.finished: deque[tuple[int, HostResult]] = deque()
+        #: Requests reported and not written yet (only with ``hooks.on_reply``), with the
+        #: tally of their host: the consumer counts each as it writes it, so a sweep
+        #: cancelled in between sums its hosts up from the requests it showed.
+        self.replies: deque[tuple[HostTally, Request]] = deque()
+        #: Hosts in flight, without ``hooks.on_reply`` (see the module docstring).
+        self.flying: dict[int, _Flying] | None = None if hooks.on_reply else {}
+        self.wake_consumer = anyio.Event()
+        self.wake_feeder = anyio.Event()
+        self.fed_all = False
+
+    def submit(self, key: int, target: Target, address: str, attempt: int, start: float) -> None:
+        def done(result: HostResult) -> None:
+            if result.state is HostState.UNREACHABLE and attempt <= self.cfg.retries:
+                self.tg.start_soon(self.retry, key, target, address, attempt, start)
+                return
+            self.finish(key, result)
+
+        flying = self.flying
+        if flying is None:  # reply records
+            on_request = self._reporter(key, target.text, address, attempt, start)
+            self.probe.submit(
+                target.text, address, done, attempt=attempt, started=start, on_request=on_request
+            )
+            return
+        handle = self.probe.submit(target.text, address, done, attempt=attempt, started=start)
+        if handle is not None:
+            host = flying.get(key)
+            if host is None:
+                host = flying[key] = _Flying(target.text, address, start)
+            host.attempt = attempt
+            host.attempts.append(handle)
+
+    def _reporter(
+        self, key: int, target: str, address: str, attempt: int, start: float
+    ) -> Callable[[Request], None]:
+        live = self.hooks.live
+        replies = self.replies
+
+        def on_request(request: Request) -> None:
+            tally = live.get(key)
+            if not isinstance(tally, HostTally):  # made at the host's first request
+                tally = HostTally(target, address)
+                tally.started = start
+                live[key] = tally
+            tally.attempts = attempt
+            replies.append((tally, request))
+            if not self.wake_consumer.is_set():
+                self.wake_consumer.set()
+
+        return on_request
+
+    async def retry(
+        self, key: int, target: Target, address: str, attempt: int, start: float
+    ) -> None:
+        await anyio.sleep(min(_MAX_BACKOFF, self.cfg.backoff * 2 ** (attempt - 1)))
+        self.submit(key, target, address, attempt + 1, start)
+
+    def finish(self, key: int, result: HostResult) -> None:
+        if self.flying is not None:
+            self.flying.pop(key, None)
+        self.finished.append((key, result))
+        if not self.wake_consumer.is_set():
+            self.wake_consumer.set()
+
+    async def resolve(self, key: int, target: Target, start: float) -> None:
+        from scanner.net.engine import unresolved_result
+
+        resolved = await self.hosts.resolver.resolve(target.host)
+        if resolved.address is None:
+            self.finish(key, unresolved_result(target, resolved.cause, _since(start)))
+            return
+        self.submit(key, target, resolved.address, 1, start)
+
+    async def feed(self, targets: AsyncIterable[Target] | Iterable[Target]) -> None:
+        from scanner.net.engine import _iterate, _version, wrong_family_result
+
+        family = self.cfg.family
+        pulled = 0
+        async with aclosing(_iterate(targets)) as pull:
+            async for target in pull:
+                while self.in_flight >= self.hosts.slots:
+                    self.wake_feeder = anyio.Event()
+                    await self.wake_feeder.wait()
+                if self.probe.crowded():
+                    await self.probe.room()
+                self.in_flight += 1
+                start = time.monotonic()
+                key = next(self.keys)
+                if target.kind == "name":
+                    self.tg.start_soon(self.resolve, key, target, start)
+                elif family and _version(target.host) != family:
+                    self.finish(key, wrong_family_result(target, family))
+                else:
+                    self.submit(key, target, target.host, 1, start)
+                pulled += 1
+                if pulled % _FEED_BATCH == 0:
+                    await anyio.lowlevel.checkpoint()
+        self.fed_all = True
+        self.wake_consumer.set()
+
+    async def consume(self, summary: SweepSummary) -> None:
+        hooks = self.hooks
+        live = hooks.live
+        while True:
+            # the writer's emit is shielded (a batch is written whole): without this, a
+            # cancelled sweep would go on draining results that keep coming
+            await anyio.lowlevel.checkpoint_if_cancelled()
+            if self.replies:  # before the results: a host's replies come before its line
+                assert hooks.on_reply is not None  # only queued when there is one
+                while self.replies:
+                    tally, request = self.replies.popleft()
+                    await hooks.on_reply(tally.add(request))
+                continue
+            if self.finished:
+                batch = []
+                for key, result in self.finished:
+                    live.pop(key, None)
+                    summary.add(result)
+                    batch.append(result)
+                self.finished.clear()
+                await hooks.on_results(batch)
+                self.in_flight -= len(batch)
+                self.wake_feeder.set()
+                continue
+            if self.fed_all and self.in_flight == 0:
+                return
+            self.wake_consumer = anyio.Event()
+            await self.wake_consumer.wait()
+
+    async def run(
+        self, targets: AsyncIterable[Target] | Iterable[Target], summary: SweepSummary
+    ) -> None:
+        try:
+            async with anyio.create_task_group() as tg:
+                self.tg = tg
+                tg.start_soon(self.feed, targets)
+                await self.consume(summary)
+        finally:
+            self.hand_over()
+
+    def hand_over(self) -> None:
+        """Put what a sweep that stopped early still holds into ``hooks.live``: the results
+        not handed over, and the hosts in flight as their settled requests show them."""
+        live = self.hooks.live
+        for key, result in self.finished:
+            live.setdefault(key, Settled(result))  # a tally of its written replies stays
+        self.finished.clear()
+        for key, host in (self.flying or {}).items():
+            tally = HostTally(host.target, host.address)
+            tally.started = host.start
+            tally.attempts = host.attempt
+            for handle in host.attempts:
+                for request in handle.settled():
+                    tally.count(request)
+            live[key] = tally
+        self.flying = None
+
+
+def _since(start: float) -> float:
+    return round(time.monotonic() - start, 6)
+
+
+async def run_fed(
+    targets: AsyncIterable[Target] | Iterable[Target],
+    hooks: Hooks,
+    hosts: _Hosts,
+    probe: SubmittingProbe,
+    summary: SweepSummary,
+) -> None:
+    """Sweep ``targets`` through a submitting probe (see the module docstring); results
+    go to ``hooks.on_results`` in the batches that finished together, replies (with
+    ``hooks.on_reply``) one by one before them."""
+    await _Feed(hosts, probe, hooks).run(targets, summary)
+
+
+__all__ = ["InFlight", "SubmittingProbe", "run_fed"]

@@ -1,0 +1,426 @@
+"""The ICMP echo prober: one socket, one sender task and one receiver task per address family.
+
+A host attempt (:meth:`IcmpProber.probe`, called by the sweep engine like any probe) hands a
+:class:`Attempt` to its family and waits for it to finish. The **sender** owns every time in
+the sweep: a heap of requests due (the first at once, the next ``interval`` after the
+previous one actually left), the whole-sweep packet budget (``rate`` per second, shared by
+both families) and a heap of expiries (``timeout`` after a host's last request, or its
+``deadline``). The **receiver** waits for the socket to become readable
+(``anyio.wait_readable``: no thread, on asyncio and trio alike), drains it, and matches each
+reply or ICMP error to ``(address, sequence)`` of a request in flight, checking the
+identifier (and, on raw sockets, the payload cookie and checksum): other processes' traffic
+matches nothing, and a second reply to one request is a duplicate, never a second reply.
+
+Each request's outcome goes to the attempt's ``on_request`` callback when it has one (reply
+lines, loop mode, the summary of an interrupted host): in sending order, as ``ping``'s lines
+come, so a request that a later one's answer overtook is reported lost then (as a ``ping``
+that skips a sequence number), and those still unanswered when the host ends at its end.
+
+With a datagram socket the kernel rewrites the identifier to the socket's port, so that port
+is the identifier matched; errors come from the socket's error queue (``IP_RECVERR``), which
+returns our own request (identifier and sequence) and the original destination.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import heapq
+import math
+import os
+import socket
+import struct
+import sys
+import time
+from collections import deque
+from typing import Final
+
+import anyio
+import anyio.lowlevel
+
+from scanner.net.config import SweepConfig
+from scanner.net.icmp.access import SocketKind
+from scanner.net.icmp.attempt import Attempt, packed_address
+from scanner.net.icmp.pacer import Pacer
+from scanner.net.icmp.packet import (
+    ECHO_REPLY_V4,
+    ECHO_REPLY_V6,
+    checksum,
+    echo_request,
+    error_cause,
+    parse_icmp,
+    quoted_request,
+)
+from scanner.net.model import HostState
+from scanner.net.replies import REPLY, UNREACHABLE, Request
+
+_IP_RECVERR: Final = 11
+_IPV6_RECVERR: Final = 25
+_SOL_IPV6: Final = 41
+_RECVERR: Final = {(socket.SOL_IP, _IP_RECVERR), (_SOL_IPV6, _IPV6_RECVERR)}
+_MSG_ERRQUEUE: Final = 0x2000
+_SOL_RAW: Final = 255
+_ICMP_FILTER: Final = 1
+_ICMP6_FILTER: Final = 1
+_EXTENDED_ERR: Final = struct.Struct("=IBBBBII")  # struct sock_extended_err
+_ID_SEQ: Final = struct.Struct("!HH")
+_TIMESPEC: Final = struct.Struct("@qq")  # struct timespec (64-bit)
+#: SO_TIMESTAMPNS (Linux): each packet comes with the kernel's receive time.
+_SO_TIMESTAMPNS: Final = getattr(socket, "SO_TIMESTAMPNS", 35 if sys.platform == "linux" else 0)
+_ANC_SPACE: Final = socket.CMSG_SPACE(_TIMESPEC.size)
+_ORIGIN_LOCAL: Final = 1
+_ORIGIN_ICMP: Final = 2
+_ORIGIN_ICMP6: Final = 3
+#: Packets read per wake-up before the receiver lets the sender run.
+_DRAIN: Final = 512
+#: Requests sent in a row before the sender lets the receiver drain the socket: on loopback
+#: every reply is queued while ``sendto`` runs, and a full receive buffer drops replies.
+_SEND_BATCH: Final = 64
+#: Hosts admitted but not yet sent, per family, beyond which the engine's feeder waits
+#: (:meth:`IcmpProber.room`): the packet budget, not the host slots, sets the pace, and
+#: memory holds the hosts awaiting a reply, not a queue of hosts not yet started.
+BACKLOG: Final = 1024
+#: Expiry-heap size from which finished hosts are swept out of it.
+_COMPACT_AT: Final = 4096
+#: Receive buffer asked for (the kernel caps it at net.core.rmem_max unless we may force
+#: it): room for thousands of replies between two reads.
+_RCVBUF: Final = 4 << 20
+#: errnos of a send that say the host cannot be reached (a state, not a failure of ours).
+_UNREACHABLE_ERRNOS: Final = {
+    errno.EHOSTUNREACH,
+    errno.ENETUNREACH,
+    errno.EHOSTDOWN,
+    errno.ENETDOWN,
+}
+#: errnos of a send worth waiting out: the socket's or the device's queue is full.
+_BACKPRESSURE: Final = {errno.EAGAIN, errno.ENOBUFS}
+
+
+class Family:
+    """One address family's socket, its sender and its receiver."""
+
+    def __init__(
+        self, version: int, sock: socket.socket, kind: SocketKind, cfg: SweepConfig, pacer: Pacer
+    ) -> None:
+        self.version = version
+        self.sock = sock
+        self.kind = kind
+        self.cfg = cfg
+        self.pacer = pacer
+        self.cookie = os.urandom(8)
+        if kind is SocketKind.DGRAM:
+            sock.bind(("0.0.0.0", 0) if version == 4 else ("::", 0))
+            self.identifier = sock.getsockname()[1]  # the kernel puts its "port" there
+            level, option = (
+                (socket.SOL_IP, _IP_RECVERR) if version == 4 else (_SOL_IPV6, _IPV6_RECVERR)
+            )
+            sock.setsockopt(level, option, 1)
+        else:
+            self.identifier = int.from_bytes(os.urandom(2), "big")
+            _install_filter(sock, version)
+        _grow_receive_buffer(sock)
+        if _SO_TIMESTAMPNS:
+            # without it, RTTs include the wait for the receiver task to be scheduled
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+        self.ip_header = version == 4 and kind is SocketKind.RAW
+        self.reply_type = ECHO_REPLY_V4 if version == 4 else ECHO_REPLY_V6
+        self.sequence = int.from_bytes(os.urandom(2), "big")
+        self.pending: dict[tuple[bytes, int], Attempt] = {}
+        self.incoming: deque[Attempt] = deque()
+        self.sends: list[tuple[float, int, Attempt]] = []
+        self.expiries: list[tuple[float, int, Attempt]] = []
+        self.tie = 0
+        self.live = 0  # hosts admitted and not finished
+        self.kick = anyio.Event()
+        self.drained = anyio.Event()  # set when the admission queue is short again
+        self.deadline = cfg.effective_deadline
+
+    # --- the host side ------------------------------------------------------------------
+
+    def admit(self, host: Attempt) -> None:
+        """Queue a host's first request and wake the sender."""
+        self.incoming.append(host)
+        self.live += 1
+        if not self.kick.is_set():
+            self.kick.set()
+
+    def finish(self, host: Attempt) -> None:
+        """The host's attempt is over: forget its requests, hand over its result."""
+        if host.finished:
+            return
+        host.finished = True
+        self.live -= 1
+        for seq in host.seqs:
+            self.pending.pop((host.key, seq), None)
+        host.settle_rest()
+        host.done(host.result())
+        # A host that answered stays in the expiry heap until its timeout comes (a heap
+        # cannot drop an entry cheaply): at 100,000 requests/s that is 100,000 finished
+        # hosts held for a second. Rebuilt without them once they are most of it, so
+        # memory follows the hosts in flight, not the rate.
+        if len(self.expiries) > _COMPACT_AT and len(self.expiries) > 4 * self.live:
+            self.expiries = [e for e in self.expiries if not e[2].finished]
+            heapq.heapify(self.expiries)
+
+    # --- the sender ---------------------------------------------------------------------
+
+    async def sender(self) -> None:
+        """Send requests as they fall due within the packet budget; expire hosts."""
+        while True:
+            now = time.monotonic()
+            budget = min(self.pacer.available(now), _SEND_BATCH)
+            spent = 0
+            full = False
+            # follow-up requests first (they are older), then hosts just admitted
+            while spent < budget and self.sends and self.sends[0][0] <= now:
+                host = self.sends[0][2]
+                if not host.finished:
+                    if not self._send(host, now):
+                        full = True
+                        break
+                    spent += 1
+                heapq.heappop(self.sends)
+            while not full and spent < budget and self.incoming:
+                host = self.incoming[0]
+                if not self._send(host, now):
+                    full = True
+                    break
+                spent += 1
+                self.incoming.popleft()
+            if len(self.incoming) < BACKLOG and not self.drained.is_set():
+                self.drained.set()
+            self.pacer.spend(spent)
+            if full:  # the socket's buffer (or the device queue) is full: let it drain
+                with anyio.move_on_after(0.001):
+                    await anyio.wait_writable(self.sock)
+                continue
+            now = time.monotonic()
+            if self.expiries and self.expiries[0][0] <= now:
+                self._drain()  # replies already here count, however late this task runs
+            while self.expiries and self.expiries[0][0] <= now:
+                at, _, host = heapq.heappop(self.expiries)
+                if at >= host.expire_at:
+                    self.finish(host)
+            delay = math.inf
+            if self.incoming:
+                delay = self.pacer.wait() if spent >= budget else 0.0
+            if self.sends:
+                due = self.sends[0][0] - now
+                delay = min(delay, max(due, self.pacer.wait() if spent >= budget else 0.0))
+            if self.expiries:
+                delay = min(delay, self.expiries[0][0] - now)
+            if delay <= 0:
+                await anyio.lowlevel.checkpoint()
+                continue
+            if self.kick.is_set():
+                # hosts admitted before this round are in `incoming` and in `delay` already
+                self.kick = anyio.Event()
+            with anyio.move_on_after(delay):
+                await self.kick.wait()
+
+    def _push(self, heap: list[tuple[float, int, Attempt]], at: float, host: Attempt) -> None:
+        self.tie += 1
+        heapq.heappush(heap, (at, self.tie, host))
+
+    def _send(self, host: Attempt, now: float) -> bool:
+        """Send the host's next request; False when the socket cannot take it now."""
+        seq = (self.sequence + 1) & 0xFFFF
+        sent_ns = time.time_ns()  # the clock of the kernel's receive timestamps
+        packet = echo_request(self.version, self.identifier, seq, self.cookie, sent_ns)
+        try:
+            self.sock.sendto(packet, (host.address, 0))
+        except OSError as exc:
+            if exc.errno in _BACKPRESSURE:
+                return False
+            failure: OSError | None = exc
+            if self.kind is SocketKind.DGRAM:
+                # A datagram socket reports an earlier ICMP error (of another host) on the
+                # next send: that send consumed it, so a second try tells
+                try:
+                    self.sock.sendto(packet, (host.address, 0))
+                    failure = None
+                except OSError as again:
+                    if again.errno in _BACKPRESSURE:
+                        return False
+                    failure = again
+            if failure is not None:
+                host.local_cause = failure.strerror or str(failure)
+                if failure.errno not in _UNREACHABLE_ERRNOS:
+                    host.local_state = HostState.ERROR
+                self.finish(host)
+                return True
+        self.sequence = seq
+        self._sent(host, seq, sent_ns, now)
+        return True
+
+    def _sent(self, host: Attempt, seq: int, sent_ns: int, now: float) -> None:
+        """Book a request that left: its reply is awaited, the next one or the end timed."""
+        if host.sent == 0:
+            host.first_sent = now
+            host.started_ns = sent_ns
+        if host.on_request is not None:
+            host.order[seq] = host.sent
+        host.sent += 1
+        host.seqs[seq] = sent_ns
+        self.pending[(host.key, seq)] = host
+        deadline_at = host.first_sent + self.deadline
+        if host.sent < host.count:
+            nxt = now + self.cfg.interval
+            if nxt < deadline_at:
+                self._push(self.sends, nxt, host)
+                return
+        # the last request (or the deadline comes first): wait `timeout` for its reply
+        if now + self.cfg.timeout <= deadline_at:
+            host.expire_at, host.why_expired = now + self.cfg.timeout, "timeout"
+        else:
+            host.expire_at = deadline_at
+            host.why_expired = f"no answer within the {self.deadline:g} s deadline"
+        self._push(self.expiries, host.expire_at, host)
+
+    # --- the receiver -------------------------------------------------------------------
+
+    async def receiver(self) -> None:
+        """Read replies and errors as they come; match each to its request."""
+        while True:
+            await anyio.wait_readable(self.sock)
+            if self._drain():
+                await anyio.lowlevel.checkpoint()  # more to read: let the sender run first
+
+    def _drain(self) -> bool:
+        """Read what the socket holds (at most :data:`_DRAIN` packets; True when more may
+        be waiting). The sender calls it too before it expires hosts: on a starved machine
+        a reply may sit in the buffer past its host's timeout, and it still counts."""
+        sock = self.sock
+        for _ in range(_DRAIN):
+            try:
+                data, ancdata, _, peer = sock.recvmsg(2048, _ANC_SPACE)
+            except BlockingIOError:
+                break
+            except OSError:
+                break  # a datagram socket's pending error: read from the error queue
+            # the kernel's receive time when it gave one (SO_TIMESTAMPNS): an RTT
+            # without the wait for this task to be scheduled, as ping reports it
+            if ancdata and ancdata[0][1] == _SO_TIMESTAMPNS and len(ancdata[0][2]) >= 16:
+                seconds, nanos = _TIMESPEC.unpack_from(ancdata[0][2])
+                now_ns = seconds * 1_000_000_000 + nanos
+            else:
+                now_ns = time.time_ns()
+            self._received(data, peer[0], now_ns)
+        else:
+            return True
+        if self.kind is SocketKind.DGRAM:
+            self._read_error_queue()
+        return False
+
+    def _received(self, data: bytes, peer: str, now_ns: int) -> None:
+        at = (data[0] & 0x0F) * 4 if self.ip_header and data else 0
+        if len(data) >= at + 16 and data[at] == self.reply_type:
+            # the common case, read inline (a /16 is 65k of them): an echo reply
+            identifier, seq = _ID_SEQ.unpack_from(data, at + 4)
+            if identifier != self.identifier or data[at + 8 : at + 16] != self.cookie:
+                return  # another process's (a datagram socket echoes our cookie too)
+            if self.ip_header:
+                if checksum(data[at:]) != 0:
+                    return  # damaged (the kernel checks it for datagram sockets)
+                source = data[12:16]
+            else:
+                source = packed_address(peer)[1]
+            host = self.pending.get((source, seq))
+            if host is not None:
+                ttl = data[8] if self.ip_header else None
+                self._reply(host, seq, now_ns, ttl, len(data) - at)
+            return
+        source = data[12:16] if self.ip_header and len(data) >= 20 else packed_address(peer)[1]
+        got = parse_icmp(data, source, version=self.version, ip_header=self.ip_header)
+        if got is None or got.is_reply or got.identifier != self.identifier:
+            return
+        if self.kind is SocketKind.RAW and got.cookie is not None and got.cookie != self.cookie:
+            return  # another prober that drew the same identifier
+        host = self.pending.get((got.target, got.sequence))
+        if host is None:
+            return  # late, or not ours
+        self._error(host, got.sequence, got.cause)
+
+    def _reply(self, host: Attempt, seq: int, now_ns: int, ttl: int | None, size: int) -> None:
+        sent_ns = host.seqs.get(seq)
+        if sent_ns is None:
+            host.duplicates += 1
+            return
+        host.seqs[seq] = None
+        rtt = round((now_ns - sent_ns) / 1e6, 3)
+        host.rtts.append(rtt)
+        if host.ttl is None:
+            host.ttl = ttl
+        if host.on_request is not None:
+            host.settle(seq, Request(REPLY, True, rtt, size=size))
+        self._maybe_done(host)
+
+    def _error(self, host: Attempt, seq: int, cause: str | None) -> None:
+        """An ICMP error (or a local one from the error queue) for request ``seq``."""
+        host.errors += 1
+        if host.icmp_cause is None:
+            host.icmp_cause = cause
+        if host.on_request is not None:
+            host.settle(seq, Request(UNREACHABLE, False, cause=cause))
+        self._maybe_done(host)
+
+    def _maybe_done(self, host: Attempt) -> None:
+        # finished when every request is out and each has its answer (reply or error)
+        if host.sent == host.count and len(host.rtts) + host.errors >= host.count:
+            self.finish(host)
+
+    def _read_error_queue(self) -> None:
+        for _ in range(_DRAIN):
+            try:
+                data, ancdata, _, peer = self.sock.recvmsg(512, 512, _MSG_ERRQUEUE)
+            except OSError:
+                return  # EAGAIN: the queue is empty
+            quoted = quoted_request(data)
+            if quoted is None or quoted[0] != self.identifier or not peer:
+                continue
+            host = self.pending.get((packed_address(peer[0])[1], quoted[1]))
+            if host is None:
+                continue
+            for level, kind_of, cdata in ancdata:
+                # only the extended error (a timestamp may come along: SO_TIMESTAMPNS)
+                if (level, kind_of) not in _RECVERR or len(cdata) < _EXTENDED_ERR.size:
+                    continue
+                err, origin, kind, code, _, _, _ = _EXTENDED_ERR.unpack_from(cdata)
+                if origin in (_ORIGIN_ICMP, _ORIGIN_ICMP6):
+                    cause = error_cause(self.version, kind, code)
+                else:
+                    cause = os.strerror(err)
+                self._error(host, quoted[1], cause)
+                break
+
+
+def _grow_receive_buffer(sock: socket.socket) -> None:
+    for option in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
+        if option is None:
+            continue
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, option, _RCVBUF)
+            return
+        except OSError:
+            continue
+
+
+def _install_filter(sock: socket.socket, version: int) -> None:
+    """Let through only echo replies and the errors that may quote a request, so a raw
+    socket is not woken by every other ICMP packet of the host (our own requests on
+    loopback among them). Best effort: without it the parser drops them anyway."""
+    try:
+        if version == 4:
+            allowed = (1 << 0) | (1 << 3) | (1 << 11)
+            sock.setsockopt(_SOL_RAW, _ICMP_FILTER, struct.pack("=I", ~allowed & 0xFFFFFFFF))
+        else:
+            words = [0xFFFFFFFF] * 8  # a set bit blocks the type
+            for kind in (1, 3, 129):
+                words[kind >> 5] &= ~(1 << (kind & 31))
+            sock.setsockopt(socket.IPPROTO_ICMPV6, _ICMP6_FILTER, struct.pack("=8I", *words))
+    except OSError:
+        pass
+
+
+__all__ = ["BACKLOG", "Family"]

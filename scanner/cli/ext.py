@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from scanner.cli._cluster_options import ClusterFileOpt, ClusterOpt, ShareSecondsOpt
 from scanner.cli._options import CsvOpt, JsonlOpt, JsonOpt, OutputOpt, QuietOpt
 from scanner.cli._walk_options import (
     CaseOpt,
@@ -31,6 +32,9 @@ def ext_command(
     follow: FollowOpt = False,
     one_file_system: OneFsOpt = False,
     workers: WorkersOpt = None,
+    cluster: ClusterOpt = None,
+    cluster_file: ClusterFileOpt = None,
+    share_seconds: ShareSecondsOpt = None,
     json: JsonOpt = False,
     jsonl: JsonlOpt = False,
     csv: CsvOpt = False,
@@ -42,6 +46,7 @@ def ext_command(
     read."""
     import typer
 
+    from scanner.cli._cluster_options import cluster_choice, on_cluster
     from scanner.cli._options import output_for
     from scanner.cli._walk_options import ext_sort, walk_config
     from scanner.fs.jobs import ExtJob
@@ -49,6 +54,7 @@ def ext_command(
     from scanner.runtime.command import execute
 
     out = output_for(json, jsonl, csv, output, quiet, default=Format.TABLE)
+    choice = cluster_choice(cluster, cluster_file, share_seconds)
     config = walk_config(
         paths,
         max_depth=max_depth,
@@ -62,4 +68,4 @@ def ext_command(
         largest=0,
     )
     job = ExtJob(config, order=ext_sort(sort), top=top, echo_errors=not quiet)
-    raise typer.Exit(execute(job, out))
+    raise typer.Exit(execute(on_cluster(job, choice), out))

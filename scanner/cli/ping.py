@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from scanner.cli._cluster_options import ClusterFileOpt, ClusterOpt, ShareSecondsOpt
 from scanner.cli._options import CsvOpt, JsonlOpt, JsonOpt, OutputOpt, QuietOpt, duration
 
 #: Sweeps over this many hosts need --yes (fping has no such guard; a typo in a prefix
@@ -180,6 +181,9 @@ def ping_command(
     ping: PingOpt = "ping",
     spawner: SpawnerOpt = "auto",
     backend: BackendOpt = "asyncio",
+    cluster: ClusterOpt = None,
+    cluster_file: ClusterFileOpt = None,
+    share_seconds: ShareSecondsOpt = None,
     json: JsonOpt = False,
     jsonl: JsonlOpt = False,
     csv: CsvOpt = False,
@@ -194,6 +198,7 @@ def ping_command(
     """
     import sys
 
+    from scanner.cli._cluster_options import cluster_choice, ping_on_cluster
     from scanner.cli._options import output_for, usage
     from scanner.net.config import ProbeMethod, SweepConfig, default_concurrency
     from scanner.net.jobs import PingJob
@@ -213,6 +218,7 @@ def ping_command(
     if backend not in ("asyncio", "trio"):
         raise usage("--backend must be asyncio or trio")
     out = output_for(json, jsonl, csv, output, quiet, default=Format.TEXT)
+    choice = cluster_choice(cluster, cluster_file, share_seconds)
 
     specs = [parse_target_spec(t) for t in targets or []]
     for name in file or []:
@@ -256,4 +262,5 @@ def ping_command(
         concurrency=default_concurrency() if jobs is None else jobs,
     )
     only = ALIVE_ONLY if alive else NOT_ALIVE if unreachable else None
-    return execute(PingJob(expand(specs, excludes), cfg, only=only), out, backend=backend)
+    job = PingJob(expand(specs, excludes), cfg, only=only)
+    return execute(ping_on_cluster(job, choice, specs, excludes), out, backend=backend)

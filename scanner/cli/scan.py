@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from scanner.cli._cluster_options import ClusterFileOpt, ClusterOpt, ShareSecondsOpt
 from scanner.cli._options import CsvOpt, JsonlOpt, JsonOpt, OutputOpt, QuietOpt
 from scanner.cli._walk_options import (
     CaseOpt,
@@ -49,6 +50,9 @@ def scan_command(
     follow: FollowOpt = False,
     one_file_system: OneFsOpt = False,
     workers: WorkersOpt = None,
+    cluster: ClusterOpt = None,
+    cluster_file: ClusterFileOpt = None,
+    share_seconds: ShareSecondsOpt = None,
     json: JsonOpt = False,
     jsonl: JsonlOpt = False,
     csv: CsvOpt = False,
@@ -58,6 +62,7 @@ def scan_command(
     """Report on the trees below PATHs: totals (files, dirs, bytes, errors, elapsed,
     entries/s), extensions, the largest files, the errors and the zip archives found (count,
     sizes, findings by severity). Exit 1 when some entries or archives could not be read."""
+    from scanner.cli._cluster_options import cluster_choice, on_cluster
     from scanner.cli._options import output_for
     from scanner.cli._walk_options import ext_sort, walk_config
     from scanner.output.formats import Format
@@ -65,6 +70,7 @@ def scan_command(
     from scanner.scan import ScanJob, ScanOptions
 
     out = output_for(json, jsonl, csv, output, quiet, default=Format.TABLE)
+    choice = cluster_choice(cluster, cluster_file, share_seconds)
     config = walk_config(
         paths,
         max_depth=max_depth,
@@ -84,4 +90,4 @@ def scan_command(
         # the report lists the errors too; a terminal user still hears of them as they happen
         echo_errors=not quiet and out.fmt is not Format.JSONL,
     )
-    raise typer.Exit(execute(job, out))
+    raise typer.Exit(execute(on_cluster(job, choice), out))

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from scanner.cli._cluster_options import ClusterFileOpt, ClusterOpt, ShareSecondsOpt
 from scanner.cli._options import CsvOpt, JsonlOpt, JsonOpt, OutputOpt, QuietOpt
 from scanner.cli._walk_options import (
     ExcludeOpt,
@@ -42,6 +43,9 @@ def walk_command(
     follow: FollowOpt = False,
     one_file_system: OneFsOpt = False,
     workers: WorkersOpt = None,
+    cluster: ClusterOpt = None,
+    cluster_file: ClusterFileOpt = None,
+    share_seconds: ShareSecondsOpt = None,
     null: NullOpt = False,
     json: JsonOpt = False,
     jsonl: JsonlOpt = False,
@@ -53,6 +57,7 @@ def walk_command(
     escaped on a terminal), NUL-separated with -0, or records with type, size and mtime
     (--jsonl, --json, --csv). A summary goes to stderr. Exit 1 when some entries could not
     be read."""
+    from scanner.cli._cluster_options import cluster_choice, on_cluster
     from scanner.cli._options import output_for, usage
     from scanner.cli._walk_options import walk_config
     from scanner.fs.jobs import WalkJob
@@ -60,6 +65,7 @@ def walk_command(
     from scanner.runtime.command import execute
 
     out = output_for(json, jsonl, csv, output, quiet, default=Format.TEXT)
+    choice = cluster_choice(cluster, cluster_file, share_seconds)
     if null and out.fmt is not Format.TEXT:
         raise usage("-0 prints plain paths: it cannot be combined with --json, --jsonl, --csv")
     with_metadata = out.fmt is not Format.TEXT
@@ -79,4 +85,4 @@ def walk_command(
     )
     echo = out.fmt is Format.TEXT and not quiet  # errors on stderr, as find prints them
     job = WalkJob(config, separator="\0" if null else "\n", echo_errors=echo)
-    raise typer.Exit(execute(job, out))
+    raise typer.Exit(execute(on_cluster(job, choice), out))

@@ -4,12 +4,12 @@ emit each host as it finishes, summarise, choose the exit code."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from typing import Any
 
 from scanner import exit_codes
 from scanner.net.config import SweepConfig
-from scanner.net.engine import sweep
+from scanner.net.engine import OnResult, sweep
 from scanner.net.model import HostResult, HostState, SweepSummary
 from scanner.net.resolve import LookupFunc, system_lookup
 from scanner.net.targets import Target
@@ -47,6 +47,10 @@ class PingJob:
         self.lookup = lookup
         self.view = PingView(count=cfg.count, bare=only is not None)
         self.sweep_summary = SweepSummary()
+        #: What sweeps (None: the sweep engine in this process over ``targets``); a
+        #: cluster's sweep (``scanner.cluster.jobs``) is set here. Called with the result
+        #: consumer; it fills ``sweep_summary``.
+        self.sweeper: Callable[[OnResult], Awaitable[object]] | None = None
 
     def streams(self, fmt: Format) -> bool:
         """Every format streams its hosts."""
@@ -63,6 +67,9 @@ class PingJob:
             if self.only is None or result.state in self.only:
                 await out.emit("host", [result])
 
+        if self.sweeper is not None:
+            await self.sweeper(on_result)
+            return
         await sweep(
             self.targets, self.cfg, on_result, summary=self.sweep_summary, lookup=self.lookup
         )

@@ -263,22 +263,26 @@ def test_cluster_usage_problems_exit_3(argv: list[str], tmp_path: Path) -> None:
     assert run.stderr.count("\n") == 1, run.stderr
 
 
-def test_without_dask_cluster_is_one_line_and_exit_4(tmp_path: Path) -> None:
-    # Dask hidden from the child: what a plain `pip install scanner` gives
+def without_dask(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the CLI with Dask hidden: what a plain ``pip install scanner`` gives."""
     code = (
-        "import sys; sys.modules['distributed'] = None; sys.modules['dask'] = None\n"
-        "import runpy\n"
-        f"sys.argv = ['scanner', 'ext', {str(tmp_path)!r}, '--cluster', 'local:2']\n"
+        "import runpy, sys\n"
+        "sys.modules['distributed'] = None; sys.modules['dask'] = None\n"
+        f"sys.argv = ['scanner', *{list(args)!r}]\n"
         "runpy.run_module('scanner', run_name='__main__')\n"
     )
-    run = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", code],
         check=False,
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
     )
+
+
+def test_without_dask_cluster_is_one_line_and_exit_4(tmp_path: Path) -> None:
+    run = without_dask("ext", str(tmp_path), "--cluster", "local:2")
     assert run.returncode == exit_codes.FAILURE, run.stderr
     assert run.stderr == (
         "scanner: error: --cluster needs Dask (no module named 'distributed'): "
@@ -298,3 +302,21 @@ def test_without_cluster_nothing_imports_dask(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     imported = {line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines()}
     assert not {m for m in imported if m.split(".")[0] in ("dask", "distributed")}
+
+
+def test_bench_has_a_cluster_variant_with_the_engine_result(tree: Path, tmp_path: Path) -> None:
+    lab = tree / "twins"
+    argv = ["bench", "walk", str(lab), "--variant", "anyio-asyncio", "--variant", "cluster"]
+    run = scanner(*argv, "-j", "1", "-r", "1", "-w", "1", "--json", "-q")
+    assert run.returncode == 0, run.stderr
+    cells = {c["variant"]: c["digest"] for c in json.loads(run.stdout)["cells"]}
+    assert cells["cluster"] == cells["anyio-asyncio"]
+
+
+def test_bench_leaves_the_cluster_variant_out_without_dask(tree: Path) -> None:
+    argv = ["bench", "walk", str(tree / "twins"), "--variant", "cluster", "--variant"]
+    run = without_dask(*argv, "sequential", "-r", "1", "-w", "1", "--json", "-q")
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert [c["variant"] for c in report["cells"]] == ["sequential"]
+    assert any("cluster left out: Dask is not installed" in note for note in report["notes"])

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import anyio
 import anyio.to_thread
@@ -44,7 +44,23 @@ if TYPE_CHECKING:
     from scanner.output.formats import Format
     from scanner.output.stream import RecordStream
     from scanner.output.writers import View
-    from scanner.runtime.command import Job
+
+
+class Job(Protocol):
+    """What is wrapped: a command's job (``scanner.runtime.command.Job``, a layer above,
+    which the wrapper implements in turn)."""
+
+    @property
+    def view(self) -> View: ...
+    @property
+    def streamed(self) -> str | None: ...
+    def streams(self, fmt: Format) -> bool: ...
+    def progress(self) -> str: ...
+    async def run(self, out: RecordStream) -> None: ...
+    async def end(self, out: RecordStream) -> None: ...
+    def summary(self, *, interrupted: bool) -> dict[str, Any]: ...
+    def summary_line(self, *, interrupted: bool) -> str: ...
+    def exit_code(self) -> int: ...
 
 
 @asynccontextmanager

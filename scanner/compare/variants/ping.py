@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
+from scanner.compare.variants._cluster import cluster_variant, sweep_on_local_cluster
 from scanner.compare.variants._external import missing_tool, tool_output, which
 from scanner.compare.variants._loops import run_on, scheduler_variants
 from scanner.compare.workload import Variant, Workload
@@ -216,6 +217,7 @@ WORKLOAD = Workload(
             classic=("thread-per-host", _thread_per_host),
             sequential=_sequential,
         ),
+        "cluster": cluster_variant(sweep_on_local_cluster),
         "xargs -P": Variant(
             "xargs -P",
             _xargs,

@@ -19,38 +19,22 @@ if TYPE_CHECKING:
     from scanner.net.targets import TargetSpec
     from scanner.runtime.command import Job
 
-_PANEL = "Cluster (pip install 'scanner[cluster]')"
-
 ClusterOpt = Annotated[
     str | None,
     typer.Option(
         "--cluster",
-        metavar="local[:N]|tcp://HOST:PORT",
-        help="Run the work on a Dask cluster: local[:N] starts N worker processes on this "
-        "machine (default: the usable CPUs), tcp://HOST:PORT uses a running scheduler "
-        "(dask scheduler + dask worker; same scanner and same paths on every node).",
-        rich_help_panel=_PANEL,
+        metavar="SPEC",
+        # short: every tree command's --help must fit a screen (details in the README)
+        help="Run on Dask: local[:N] (N processes here) or tcp://HOST:PORT.",
     ),
 ]
 ClusterFileOpt = Annotated[
     str | None,
-    typer.Option(
-        "--cluster-file",
-        metavar="FILE",
-        help="Use the scheduler named in FILE (dask scheduler --scheduler-file, dask-mpi, "
-        "dask-jobqueue).",
-        rich_help_panel=_PANEL,
-    ),
+    typer.Option("--cluster-file", metavar="FILE", help="A Dask scheduler file (dask-mpi)."),
 ]
 ShareSecondsOpt = Annotated[
     float | None,
-    typer.Option(
-        "--share-seconds",
-        metavar="SECONDS",
-        help="How long a cluster task reads its share of directories before it hands the "
-        "rest back (default 0.25).",
-        rich_help_panel=_PANEL,
-    ),
+    typer.Option("--share-seconds", metavar="S", help="Seconds per cluster task (0.25)."),
 ]
 
 

@@ -4,7 +4,7 @@ archives, inspect them concurrently, emit each report as it completes, choose th
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import CancelledError
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
@@ -13,12 +13,13 @@ from typing import Any
 import anyio
 import anyio.from_thread
 from anyio.from_thread import BlockingPortal
+from anyio.streams.memory import MemoryObjectReceiveStream
 
 from scanner import exit_codes
 from scanner.archives._unit import error_report, inspect_one
 from scanner.archives.config import EngineConfig, ProcessPolicy, ZipConfig
 from scanner.archives.detect import find_archives
-from scanner.archives.engine import ArchiveEngine
+from scanner.archives.engine import ArchiveEngine, OnReport
 from scanner.archives.model import ArchiveReport, ArchiveSummary, Candidate, Member, Severity
 from scanner.archives.views import View, ZipView, walk_reports
 from scanner.errors import ItemError
@@ -104,6 +105,13 @@ class _ListingSink:
         done.cancel()
 
 
+#: Inspects a stream of candidates, each report to ``on_report``: (cfg, engine config,
+#: on_report, candidates).
+Inspector = Callable[
+    [ZipConfig, EngineConfig, OnReport, MemoryObjectReceiveStream[Candidate]], Awaitable[object]
+]
+
+
 class ZipJob:
     """One ``scanner zip`` run."""
 
@@ -136,6 +144,9 @@ class ZipJob:
         #: reports keep none), from worker threads only (a process cannot call back).
         self.stream_members = stream_members
         self.totals = ArchiveSummary()
+        #: What inspects the candidates (None: the archive engine in this process); a
+        #: cluster's engine (``scanner.cluster.jobs``) is set here.
+        self.inspector: Inspector | None = None
 
     def streams(self, fmt: Format) -> bool:
         """Reports stream, except into a table or a document."""
@@ -183,7 +194,10 @@ class ZipJob:
                     tg.start_soon(
                         lambda: find_archives(self.paths, send, on_error, sniff=self.sniff)
                     )
-                    await ArchiveEngine(self.cfg, engine, on_report, work).run(receive)
+                    if self.inspector is not None:
+                        await self.inspector(self.cfg, engine, on_report, receive)
+                    else:
+                        await ArchiveEngine(self.cfg, engine, on_report, work).run(receive)
             finally:
                 if sink is not None:
                     sink.stop()

@@ -67,3 +67,19 @@ class TreeOptions(OptionGroup):
     gitignore: bool = False
     disk_usage: bool = False
     pseudo_fs: bool = False
+
+
+class ClusterOptions(OptionGroup):
+    """--cluster, --cluster-file and --share-seconds as typed (see
+    ``_cluster_options.cluster_options``)."""
+
+    cluster: str | None = None
+    cluster_file: str | None = None
+    share_seconds: float | None = None
+
+    def choice(self) -> Any:
+        """The cluster asked for and its share settings, or None (``_cluster.cluster_choice``:
+        usage problems for stray options, exit 4 without Dask)."""
+        from scanner.cli._cluster import cluster_choice
+
+        return cluster_choice(self.cluster, self.cluster_file, self.share_seconds)

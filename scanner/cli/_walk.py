@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from scanner.cli._groups import DataOptions, TreeOptions
+    from scanner.cli._groups import ClusterOptions, DataOptions, TreeOptions
     from scanner.fs.config import WalkConfig
     from scanner.fs.extensions import ExtSort
     from scanner.fs.sorting import EntrySort
@@ -100,9 +100,11 @@ def run_walk(
     sort: str | None = None,
     reverse: bool = False,
     null: bool = False,
+    clu: ClusterOptions | None = None,
 ) -> int:
     """``scanner walk``: stream the entries below ``paths`` (sorted at the end with
     ``sort``); the exit code."""
+    from scanner.cli._cluster import on_cluster
     from scanner.cli._output import bad_value, usage
     from scanner.fs.jobs import WalkJob
     from scanner.output.formats import Format
@@ -111,6 +113,7 @@ def run_walk(
     out = data.output_for(default=Format.TEXT)
     if null and out.fmt is not Format.TEXT:
         raise usage("-0 prints plain paths: it cannot be combined with --json, --jsonl, --csv")
+    choice = None if clu is None else clu.choice()
     order = entry_sort(sort)
     if reverse and order is None:
         raise bad_value("--reverse reverses a --sort order: add --sort path|size|mtime")
@@ -129,7 +132,7 @@ def run_walk(
     job = WalkJob(
         config, separator="\0" if null else "\n", echo_errors=echo, sort=order, reverse=reverse
     )
-    return execute(job, out)
+    return execute(on_cluster(job, choice), out)
 
 
 def run_ext(
@@ -142,13 +145,16 @@ def run_ext(
     compound: bool = False,
     case_sensitive: bool = False,
     max_depth: int | None = None,
+    clu: ClusterOptions | None = None,
 ) -> int:
     """``scanner ext``: files and bytes per extension below ``paths``; the exit code."""
+    from scanner.cli._cluster import on_cluster
     from scanner.fs.jobs import ExtJob
     from scanner.output.formats import Format
     from scanner.runtime.command import execute
 
     out = data.output_for(default=Format.TABLE)
+    choice = None if clu is None else clu.choice()
     config = walk_config(
         paths,
         tree,
@@ -158,4 +164,4 @@ def run_ext(
         largest=0,
     )
     job = ExtJob(config, order=ext_sort(sort), top=top, echo_errors=not out.quiet)
-    return execute(job, out)
+    return execute(on_cluster(job, choice), out)

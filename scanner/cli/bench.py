@@ -59,7 +59,7 @@ _PathOpt = Path | None
 _COMMON: dict[str, tuple[Any, Any]] = {
     "variants": (
         Annotated[list[str] | None, typer.Option("--variant", help="Run only this variant "
-            "(repeatable): anyio-asyncio, anyio-trio, threads, thread-per-worker/-host, "
+            "(repeatable): anyio-asyncio, anyio-trio, threads, thread-per-worker/-host, cluster, "
             "sequential.")], None),
     "concurrency": (
         Annotated[str | None, typer.Option("--concurrency", "-j", metavar="N[,N...]",

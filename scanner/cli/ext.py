@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from scanner.cli._groups import DataOptions, TreeOptions
+from scanner.cli._cluster_options import cluster_options
+from scanner.cli._groups import ClusterOptions, DataOptions, TreeOptions
 from scanner.cli._options import data_options
 from scanner.cli._walk_options import (
     CaseOpt,
@@ -16,6 +17,7 @@ from scanner.cli._walk_options import (
 
 
 @tree_options
+@cluster_options
 @data_options
 def ext_command(
     paths: PathsArg = None,
@@ -26,6 +28,7 @@ def ext_command(
     case_sensitive: CaseOpt = False,
     max_depth: MaxDepthOpt = None,
     tree: TreeOptions,
+    clu: ClusterOptions,
     data: DataOptions,
 ) -> None:
     """Count files and bytes per extension below PATHs (case-folded; .bashrc has none),
@@ -44,5 +47,6 @@ def ext_command(
         compound=compound,
         case_sensitive=case_sensitive,
         max_depth=max_depth,
+        clu=clu,
     )
     raise typer.Exit(code)

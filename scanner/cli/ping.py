@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from scanner.cli._cluster_options import ClusterFileOpt, ClusterOpt, ShareSecondsOpt
 from scanner.cli._options import CsvOpt, JsonlOpt, JsonOpt, OutputOpt, QuietOpt, duration
 
 if TYPE_CHECKING:
@@ -228,6 +229,9 @@ def ping_command(
     spawner: SpawnerOpt = "auto",
     icmp_socket: IcmpSocketOpt = "auto",
     backend: BackendOpt = "asyncio",
+    cluster: ClusterOpt = None,
+    cluster_file: ClusterFileOpt = None,
+    share_seconds: ShareSecondsOpt = None,
     json: JsonOpt = False,
     jsonl: JsonlOpt = False,
     csv: CsvOpt = False,
@@ -243,6 +247,7 @@ def ping_command(
     import sys
     from dataclasses import replace
 
+    from scanner.cli._cluster import cluster_choice, ping_on_cluster
     from scanner.cli._output import output_for, usage
     from scanner.net.config import ProbeMethod, SweepConfig, default_concurrency
     from scanner.net.icmp.slots import icmp_concurrency
@@ -269,6 +274,7 @@ def ping_command(
     if backend not in ("asyncio", "trio"):
         raise usage("--backend must be asyncio or trio")
     out = output_for(json, jsonl, csv, output, quiet, default=Format.TEXT)
+    choice = cluster_choice(cluster, cluster_file, share_seconds)
 
     specs = [parse_target_spec(t) for t in targets or []]
     for name in file or []:
@@ -319,9 +325,13 @@ def ping_command(
     if chosen is ProbeMethod.ICMP and jobs is None:  # after the values are checked
         cfg = replace(cfg, concurrency=icmp_concurrency(rate, count, interval, timeout))
     only = ALIVE_ONLY if alive else NOT_ALIVE if unreachable else None
+    if choice is not None and (loop or replies):
+        # a cluster's blocks return whole hosts: no reply stream comes back from them
+        raise usage("--loop and --replies run in this process: drop --cluster for them")
     if replies is None:  # fping prints them with -c; here only where a person reads them
         replies = out.fmt is Format.TEXT and out.terminal and only is None and count > 1
+        replies &= choice is None
         # a loop's only news until Ctrl-C, on a terminal or not (--json/--csv have no place)
         replies |= loop and only is None and out.fmt in (Format.TEXT, Format.JSONL)
     job = PingJob(expand(specs, excludes), cfg, only=only, replies=replies)
-    return execute(job, out, backend=backend)
+    return execute(ping_on_cluster(job, choice, specs, excludes), out, backend=backend)

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from scanner.cli._groups import DataOptions, TreeOptions
+from scanner.cli._cluster_options import cluster_options
+from scanner.cli._groups import ClusterOptions, DataOptions, TreeOptions
 from scanner.cli._options import data_options
 from scanner.cli._walk_options import (
     CaseOpt,
@@ -31,6 +32,7 @@ IntoArchivesOpt = Annotated[
 
 
 @tree_options
+@cluster_options
 @data_options
 def scan_command(
     paths: PathsArg = None,
@@ -44,17 +46,20 @@ def scan_command(
     case_sensitive: CaseOpt = False,
     max_depth: MaxDepthOpt = None,
     tree: TreeOptions,
+    clu: ClusterOptions,
     data: DataOptions,
 ) -> None:
     """Report on the trees below PATHs: totals (files, dirs, bytes, errors, elapsed,
     entries/s), extensions, the largest files, the errors and the zip archives found (count,
     sizes, findings by severity). Exit 1 when some entries or archives could not be read."""
+    from scanner.cli._cluster import on_cluster
     from scanner.cli._walk import ext_sort, walk_config
     from scanner.output.formats import Format
     from scanner.runtime.command import execute
     from scanner.scan import ScanJob, ScanOptions
 
     out = data.output_for(default=Format.TABLE)
+    choice = clu.choice()
     config = walk_config(
         paths,
         tree,
@@ -70,4 +75,4 @@ def scan_command(
         # the report lists the errors too; a terminal user still hears of them as they happen
         echo_errors=not out.quiet and out.fmt is not Format.JSONL,
     )
-    raise typer.Exit(execute(job, out))
+    raise typer.Exit(execute(on_cluster(job, choice), out))

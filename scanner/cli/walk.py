@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from scanner.cli._groups import DataOptions, TreeOptions
+from scanner.cli._cluster_options import cluster_options
+from scanner.cli._groups import ClusterOptions, DataOptions, TreeOptions
 from scanner.cli._options import data_options
 from scanner.cli._walk_options import MaxDepthOpt, PathsArg, tree_options
 
@@ -34,6 +35,7 @@ ReverseOpt = Annotated[bool, typer.Option("--reverse", help="Reverse the --sort 
 
 
 @tree_options
+@cluster_options
 @data_options
 def walk_command(
     paths: PathsArg = None,
@@ -44,6 +46,7 @@ def walk_command(
     sort: EntrySortOpt = None,
     reverse: ReverseOpt = False,
     null: NullOpt = False,
+    clu: ClusterOptions,
     data: DataOptions,
 ) -> None:
     """List entries below PATHs as found, like find and fd: a path per line, or records
@@ -60,5 +63,6 @@ def walk_command(
         sort=sort,
         reverse=reverse,
         null=null,
+        clu=clu,
     )
     raise typer.Exit(code)

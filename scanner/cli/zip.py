@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from scanner.archives.config import ZipConfig
+from scanner.cli._cluster_options import ClusterFileOpt, ClusterOpt, ShareSecondsOpt
 from scanner.cli._options import CsvOpt, JsonlOpt, JsonOpt, OutputOpt, QuietOpt, duration
 
 #: The audit thresholds' defaults, shown in --help (each documented with its source there).
@@ -103,6 +104,9 @@ def zip_command(
     max_depth: MaxDepthOpt = _DEFAULTS.max_nested_depth,
     workers: WorkersOpt = 4,
     deadline: DeadlineOpt = 60.0,
+    cluster: ClusterOpt = None,
+    cluster_file: ClusterFileOpt = None,
+    share_seconds: ShareSecondsOpt = None,
     json: JsonOpt = False,
     jsonl: JsonlOpt = False,
     csv: CsvOpt = False,
@@ -122,6 +126,7 @@ def zip_command(
     from scanner.archives.jobs import ZipJob
     from scanner.archives.model import Severity
     from scanner.archives.views import View, ZipView
+    from scanner.cli._cluster import cluster_choice, on_cluster
     from scanner.cli._output import output_for, usage
     from scanner.output.formats import Format
     from scanner.runtime.command import execute
@@ -153,6 +158,7 @@ def zip_command(
     out = output_for(
         json, jsonl, csv, output, quiet, default=Format.TABLE if table else Format.TEXT
     )
+    choice = cluster_choice(cluster, cluster_file, share_seconds)
     text = out.fmt in (Format.TEXT, Format.TABLE)
     view = (
         View.NAMES
@@ -164,8 +170,9 @@ def zip_command(
         else View.ARCHIVES
     )
     # a listing into lines, JSONL or CSV streams its members as the reader finds them; a JSON
-    # document nests them in their archive, so it keeps them
-    stream = listing and out.fmt is not Format.JSON
+    # document nests them in their archive, so it keeps them; so does a cluster's task,
+    # which cannot call back
+    stream = listing and out.fmt is not Format.JSON and choice is None
     cfg = replace(
         _DEFAULTS,
         keep_members=listing and not stream,
@@ -196,4 +203,4 @@ def zip_command(
         warn_errors=text,
         stream_members=stream,
     )
-    return execute(job, out)
+    return execute(on_cluster(job, choice), out)

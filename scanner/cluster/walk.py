@@ -33,7 +33,8 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Final
 
 import anyio
@@ -269,23 +270,41 @@ async def walk_on_cluster(
     and counts as it completes. Raises ``ClusterLost`` when the scheduler goes away (its
     ``report`` attribute holds what was merged).
 
-    Given a :class:`ClusterSpec`, the cluster is started (and closed at the end) here; a
-    ``local`` one starts in a worker thread while this process already reads the first
-    directories, so the second or so an embedded cluster takes to start is not lost."""
+    Given a :class:`ClusterSpec`, the cluster is started (and closed at the end) here
+    (:func:`cluster_executor`)."""
+    async with cluster_executor(cluster, shares) as executor:
+        walker = Walker(config, on_batch, executor=executor)
+        try:
+            return await walker.run()
+        except ClusterLost as exc:
+            exc.report = walker.report
+            raise
+
+
+@asynccontextmanager
+async def cluster_executor(
+    cluster: Cluster | ClusterSpec, shares: ShareConfig | None = None
+) -> AsyncIterator[ClusterExecutor]:
+    """A :class:`ClusterExecutor` for walks run inside the block (the tree engine's
+    ``executor``). Given a :class:`ClusterSpec`, the cluster is started here and closed on
+    exit; a ``local`` one starts in a worker thread while the walk already reads the first
+    directories in this process, so the second or so an embedded cluster takes to start is
+    not lost. A scheduler is reached first (the client may not see the file system, nor
+    should it read it)."""
     if isinstance(cluster, Cluster):
-        return await _walk(Walker(config, on_batch, executor=ClusterExecutor(cluster, shares)))
+        yield ClusterExecutor(cluster, shares)
+        return
     spec = cluster
     if spec.kind != "local":
-        # the client may not see the file system, nor should it read it: connect first
         started = await anyio.to_thread.run_sync(connect, spec)
         try:
-            return await walk_on_cluster(started, config, on_batch, shares=shares)
+            yield ClusterExecutor(started, shares)
         finally:
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(started.close)
+        return
     require_dask_installed()
     executor = ClusterExecutor(None, shares)
-    walker = Walker(config, on_batch, executor=executor)
     up: list[Cluster] = []
 
     async def start() -> None:
@@ -295,7 +314,9 @@ async def walk_on_cluster(
     try:
         async with anyio.create_task_group() as tg:
             tg.start_soon(start)
-            report = await _walk(walker)
+            # a walk that ends before the cluster is up waits for it, to close it (a
+            # thread starting it cannot be cancelled)
+            yield executor
     except ExceptionGroup as group:
         if len(group.exceptions) == 1:
             raise group.exceptions[0] from None
@@ -304,12 +325,3 @@ async def walk_on_cluster(
         with anyio.CancelScope(shield=True):
             for started in up:
                 await anyio.to_thread.run_sync(started.close)
-    return report
-
-
-async def _walk(walker: Walker) -> WalkReport:
-    try:
-        return await walker.run()
-    except ClusterLost as exc:
-        exc.report = walker.report
-        raise

@@ -57,7 +57,7 @@ class Group:
 
 
 def _style_rank(c: CellReport) -> tuple[int, str, int]:
-    order = {"async": 0, "threads": 1, "sequential": 2, "anchor": 3}
+    order = {"async": 0, "threads": 1, "sequential": 2, "anchor": 3, "cluster": 4}
     return (order.get(c.style, 9), c.cell.variant, c.cell.concurrency)
 
 

@@ -18,7 +18,7 @@ from scanner.errors import UsageProblem
 VariantFn = Callable[[Any, int], Any]
 
 #: Scheduling styles, in the order tables list them.
-STYLES = ("async", "threads", "sequential", "anchor")
+STYLES = ("async", "threads", "sequential", "anchor", "cluster")
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,12 +4,12 @@ emit each host as it finishes, summarise, choose the exit code."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterable, Iterable, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from scanner import exit_codes
 from scanner.net.config import SweepConfig
-from scanner.net.engine import sweep
+from scanner.net.engine import OnResult, sweep
 from scanner.net.model import HostResult, HostState, SweepSummary
 from scanner.net.replies import LiveHost, Reply
 from scanner.net.resolve import LookupFunc, system_lookup
@@ -53,6 +53,10 @@ class PingJob:
         self.replies = replies
         #: Hosts still being probed (what an interrupted run reports from their replies).
         self.live: dict[int, LiveHost] = {}
+        #: What sweeps (None: the sweep engine in this process over ``targets``); a
+        #: cluster's sweep (``scanner.cluster.jobs``) is set here. Called with the result
+        #: consumer; it fills ``sweep_summary``.
+        self.sweeper: Callable[[OnResult], Awaitable[object]] | None = None
 
     def streams(self, fmt: Format) -> bool:
         """Every format streams its hosts."""
@@ -78,6 +82,9 @@ class PingJob:
             if kept:
                 await out.emit("host", kept)
 
+        if self.sweeper is not None:
+            await self.sweeper(lambda result: self._emit(out, result))
+            return
         await sweep(
             self.targets,
             self.cfg,

@@ -36,6 +36,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
+from scanner.compare.variants._cluster import cluster_variant, sweep_on_local_cluster
 from scanner.compare.variants._external import missing_tool, tool_output, which
 from scanner.compare.variants._loops import run_on, scheduler_variants, warm_backend
 from scanner.compare.workload import Variant, Workload
@@ -250,6 +251,7 @@ WORKLOAD = Workload(
             warm=partial(warm_backend, "asyncio"),
             unavailable=_icmp_unavailable,
         ),
+        "cluster": cluster_variant(sweep_on_local_cluster),
         "xargs -P": Variant(
             "xargs -P",
             _xargs,

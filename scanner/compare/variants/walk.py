@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
+from scanner.compare.variants._cluster import cluster_variant, walk_on_local_cluster
 from scanner.compare.variants._external import missing_tool, tool_output, which
 from scanner.compare.variants._loops import run_on, scheduler_variants
 from scanner.compare.workload import Variant, Workload
@@ -227,6 +228,7 @@ WORKLOAD = Workload(
             classic=("thread-per-worker", _thread_per_worker),
             sequential=_sequential,
         ),
+        "cluster": cluster_variant(walk_on_local_cluster, starts_itself=True),
         "os.walk": Variant("os.walk", _os_walk, "anchor", checked=False, concurrent=False),
         "find": Variant(
             "find",

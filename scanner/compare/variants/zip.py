@@ -33,6 +33,7 @@ from scanner.archives.config import EngineConfig, ProcessPolicy, ZipConfig
 from scanner.archives.engine import inspect_paths
 from scanner.archives.kinds import ARCHIVE_EXTENSIONS, extension_of
 from scanner.archives.model import ArchiveReport, Candidate
+from scanner.compare.variants._cluster import cluster_variant, inspect_on_local_cluster
 from scanner.compare.variants._external import missing_tool, tool_output, which
 from scanner.compare.variants._loops import run_on, scheduler_variants
 from scanner.compare.workload import Variant, Workload
@@ -198,6 +199,7 @@ WORKLOAD = Workload(
             classic=("thread-per-worker", _thread_per_worker),
             sequential=_sequential,
         ),
+        "cluster": cluster_variant(inspect_on_local_cluster),
         "zipinfo": Variant(
             "zipinfo",
             _zipinfo,

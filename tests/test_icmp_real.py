@@ -55,9 +55,13 @@ def scanner_in_netns(
     first), optionally as another user."""
     argv = [*(user or []), sys.executable, "-m", "scanner", "ping", *args]
     script = f'ip link set lo up && {setup or "true"} && exec "$@"'
+    # another user cannot write coverage's data files beside the repository (CI runs the
+    # suite under coverage, which follows subprocesses through these variables)
+    env = {k: v for k, v in os.environ.items() if not (user and k.startswith("COVERAGE"))}
     return subprocess.run(
         ["unshare", "-n", "sh", "-c", script, "sh", *argv],
         cwd=REPO,
+        env=env,
         capture_output=True,
         timeout=60,
         check=False,

@@ -66,6 +66,7 @@ def cases(tree: Path, archive: Path, out: Path) -> list[tuple[list[str], tuple[i
             (["ext", *fmt, t], (OK,)),
             (["scan", *fmt, t], (OK,)),
             (["zip", *fmt, t], (OK,)),
+            (["du", *fmt, t], (OK,)),
             (["ping", *fmt, "127.0.0.1"], (OK,)),
         ]
     runs += [
@@ -74,6 +75,18 @@ def cases(tree: Path, archive: Path, out: Path) -> list[tuple[list[str], tuple[i
         (["ext", "--sort", "bytes", "--top", "1", t], (OK,)),
         (["ext", "--sort", "name", t], (OK,)),
         (["scan", "--into-archives", t], (OK,)),
+        # the fd/find filters and the choices of the tree commands
+        (["walk", "-e", "txt", "-g", "f1*", "-S", "+1b", "--changed-within", "1d", t], (OK,)),
+        (["walk", "--regex", "^f[0-9]$", "--ignore-case", "--full-path", t], (OK,)),
+        (["walk", "--changed-before", "2100-01-01 00:00:00", "--gitignore", t], (OK,)),
+        (["walk", "--sort", "path", t], (OK,)),
+        (["walk", "--sort", "size", "--reverse", t], (OK,)),
+        (["walk", "--sort", "mtime", "--json", t], (OK,)),
+        (["ext", "--disk-usage", "--pseudo-fs", t], (OK,)),
+        (["scan", "--disk-usage", "-e", "txt", t], (OK,)),
+        (["du", "--depth", "2", "--sort", "files", "--disk-usage", t], (OK,)),
+        (["du", "-o", str(out / "du.txt"), t], (OK,)),
+        (["walk", "--size", "1Q", t], (USAGE,)),
         (["zip", "--list", a], (OK,)),
         (["zip", "--names", a], (OK,)),
         (["zip", "--findings", t], (OK,)),

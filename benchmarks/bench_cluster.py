@@ -37,9 +37,7 @@ import resource
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,48 +45,13 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(REPO))
 
-from scanner.compare.stats import speedup, summarize  # noqa: E402
-
-
-@dataclass
-class Contender:
-    """One side of a comparison and its wall times."""
-
-    name: str
-    run: Callable[[], object]
-    times: list[float] = field(default_factory=list)
-    last: object = None
-
-    @property
-    def median(self) -> float:
-        """Median wall time (s)."""
-        return summarize(self.times).median
-
-
-def alternate(contenders: Sequence[Contender], rounds: int) -> None:
-    """Run every contender once per round, rotating the order each round."""
-    for r in range(rounds):
-        k = r % len(contenders)
-        for c in [*contenders[k:], *contenders[:k]]:
-            t0 = time.perf_counter()
-            c.last = c.run()
-            c.times.append(time.perf_counter() - t0)
+from scanner.compare.stats import summarize  # noqa: E402
+from scanner.compare.timing import Contender, alternate, ratio_table  # noqa: E402
 
 
 def table(contenders: Sequence[Contender], baseline: Contender) -> str:
-    """A markdown table: medians and the speed-up over ``baseline`` with its interval."""
-    lines = [
-        "| contender | median (s) | min (s) | runs | speed-up vs first (95% CI) |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for c in contenders:
-        s = summarize(c.times)
-        up = speedup(baseline.times, c.times)
-        lines.append(
-            f"| {c.name} | {s.median:.3f} | {s.min:.3f} | {s.n} | "
-            f"{up.ratio:.2f}x ({up.low:.2f}-{up.high:.2f}) |"
-        )
-    return "\n".join(lines)
+    """The markdown table with the speed-up over ``baseline`` and its interval."""
+    return ratio_table(contenders, baseline, interval=True)
 
 
 # --- ext: the whole-process contender --------------------------------------------------

@@ -31,7 +31,8 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-from benchmarks.bench_ping import ENV, REPO, Contender, measure, table
+from benchmarks.bench_ping import ENV, REPO, table, tool
+from scanner.compare.timing import Contender, alternate
 
 LAB_ALIVE = ("198.19.0.1", "198.19.7.7", "198.19.100.100", "198.19.200.2", "198.19.254.254")
 FPING_LAB = ("fping", "-q", "-i", "0", "-r", "0", "-t", "1000", "-g", "198.19.0.0/16")
@@ -50,11 +51,11 @@ def icmp(*args: str) -> list[str]:
 
 
 def loopback_16() -> list[Contender]:
-    group = [Contender("scanner ping -m icmp --rate 100000 127.0.0.0/16", icmp("127.0.0.0/16"))]
+    group = [tool("scanner ping -m icmp --rate 100000 127.0.0.0/16", icmp("127.0.0.0/16"))]
     if shutil.which("fping"):
         group.insert(
             0,
-            Contender(
+            tool(
                 "fping -i 0 -r 0 -g 127.0.0.0/16",
                 ["fping", "-q", "-i", "0", "-r", "0", "-g", "127.0.0.0/16"],
             ),
@@ -64,9 +65,9 @@ def loopback_16() -> list[Contender]:
 
 def loopback_20() -> list[Contender]:
     return [
-        Contender("scanner ping -m ping 127.0.0.0/20", scanner("-m", "ping", "127.0.0.0/20")),
-        Contender("scanner ping -m icmp --rate 100000 127.0.0.0/20", icmp("127.0.0.0/20")),
-        Contender(
+        tool("scanner ping -m ping 127.0.0.0/20", scanner("-m", "ping", "127.0.0.0/20")),
+        tool("scanner ping -m icmp --rate 100000 127.0.0.0/20", icmp("127.0.0.0/20")),
+        tool(
             "scanner ping -m icmp 127.0.0.0/20 (default rate 1000/s)",
             scanner("-m", "icmp", "127.0.0.0/20"),
         ),
@@ -75,7 +76,7 @@ def loopback_20() -> list[Contender]:
 
 def lab_group(near_exec: list[str], rate: str) -> list[Contender]:
     group = [
-        Contender(
+        tool(
             f"scanner ping -m icmp --rate {rate} -t 1 198.19.0.0/16",
             [*near_exec, *scanner("-m", "icmp", "--rate", rate, "-t", "1", "198.19.0.0/16")],
         )
@@ -83,7 +84,7 @@ def lab_group(near_exec: list[str], rate: str) -> list[Contender]:
     if shutil.which("fping"):
         group.insert(
             0,
-            Contender(
+            tool(
                 "fping -i 0 -r 0 -t 1000 -g 198.19.0.0/16",
                 [*near_exec, *FPING_LAB],
             ),
@@ -111,11 +112,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     out: list[str] = []
     if "1" not in args.skip:
         group = loopback_16()
-        measure(group, args.rounds)
+        alternate(group, args.rounds, warmup=1)
         out.append(table("1. 127.0.0.0/16, 65,534 loopback hosts", group, group[0].name))
     if "2" not in args.skip:
         group = loopback_20()
-        measure(group, args.rounds)
+        alternate(group, args.rounds, warmup=1)
         out.append(table("2. 127.0.0.0/20, 4,094 loopback hosts", group, group[0].name))
     if "3" not in args.skip:
         from scanner.labs.netns import netns_available, netns_routed_lab
@@ -126,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             with netns_routed_lab(LAB_ALIVE) as lab:
                 group = lab_group(["ip", "netns", "exec", lab.near], args.lab_rate)
-                measure(group, args.rounds)
+                alternate(group, args.rounds, warmup=1)
                 title = f"3. Routed namespace lab, 198.19.0.0/16, {len(LAB_ALIVE)} alive"
                 out.append(table(title, group, group[0].name))
     if "4" not in args.skip:

@@ -26,30 +26,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # run as a script from a checkout
+    sys.path.insert(0, str(REPO))
+
+from scanner.compare.timing import Contender, alternate, command, ratio_table  # noqa: E402
+
 LOOPBACK_RANGE = "127.0.1.1-127.0.4.232"  # exactly 1,000 hosts
-
-
-@dataclass
-class Contender:
-    """One command line to time."""
-
-    name: str
-    argv: list[str]
-    stdin: Path | None = None
-    times: list[float] = field(default_factory=list)
-    codes: set[int] = field(default_factory=set)
 
 
 def loopback_hosts() -> list[str]:
@@ -66,55 +55,15 @@ def loopback_hosts() -> list[str]:
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def time_once(c: Contender) -> None:
-    """Run one contender once, output discarded, and record its wall time."""
-    stdin = c.stdin.open("rb") if c.stdin is not None else subprocess.DEVNULL
-    try:
-        start = time.perf_counter()
-        done = subprocess.run(
-            c.argv,
-            stdin=stdin,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            check=False,
-            env=ENV,
-            cwd=REPO,
-        )
-        c.times.append(time.perf_counter() - start)
-        c.codes.add(done.returncode)
-    finally:
-        if c.stdin is not None:
-            stdin.close()  # type: ignore[union-attr]
-
-
-def measure(group: Sequence[Contender], rounds: int, warmup: int = 1) -> None:
-    """Interleaved rounds in a shuffled order; the first ``warmup`` rounds are discarded."""
-    order = list(group)
-    for round_no in range(warmup + rounds):
-        random.shuffle(order)
-        for c in order:
-            time_once(c)
-        if round_no < warmup:
-            for c in group:
-                c.times.clear()
+def tool(name: str, argv: list[str], stdin: Path | None = None) -> Contender:
+    """A whole-process contender run from the repository with :data:`ENV`."""
+    return command(name, argv, stdin=stdin, env=ENV, cwd=REPO)
 
 
 def table(title: str, group: Sequence[Contender], baseline: str) -> str:
-    """Markdown: median, min, max, ratio to the baseline's median, exit codes seen."""
-    base = statistics.median(next(c for c in group if c.name == baseline).times)
-    lines = [
-        f"#### {title}",
-        "",
-        "| command | median s | min s | max s | vs baseline | exit codes |",
-        "|---|---:|---:|---:|---:|---|",
-    ]
-    for c in group:
-        med = statistics.median(c.times)
-        lines.append(
-            f"| `{c.name}` | {med:.3f} | {min(c.times):.3f} | {max(c.times):.3f} | "
-            f"{med / base:.2f}x | {','.join(map(str, sorted(c.codes)))} |"
-        )
-    return "\n".join(lines) + "\n"
+    """Markdown: the group's table against the contender named ``baseline``."""
+    base = next(c for c in group if c.name == baseline)
+    return f"#### {title}\n\n" + ratio_table(group, base)
 
 
 def scanner_argv(*args: str) -> list[str]:
@@ -125,30 +74,30 @@ def scanner_argv(*args: str) -> list[str]:
 def loopback_groups(hosts_file: Path) -> tuple[list[Contender], list[Contender]]:
     """Group 1 (against xargs and fping) and group 2 (spawn paths)."""
     ping = shutil.which("ping") or "ping"
-    xargs = Contender(
+    xargs = tool(
         "xargs -P64 ping -c1 -W1", ["xargs", "-P64", "-n1", ping, "-c1", "-W1"], stdin=hosts_file
     )
     tools = [
         xargs,
-        Contender("scanner ping -f hosts", scanner_argv("-f", str(hosts_file))),
-        Contender("scanner ping -j64 -f hosts", scanner_argv("-j", "64", "-f", str(hosts_file))),
+        tool("scanner ping -f hosts", scanner_argv("-f", str(hosts_file))),
+        tool("scanner ping -j64 -f hosts", scanner_argv("-j", "64", "-f", str(hosts_file))),
         # the fixed cost of the process (interpreter, typer/pydantic, imports, ping -V)
-        Contender("scanner ping 127.0.0.1 (1 host)", scanner_argv("127.0.0.1")),
+        tool("scanner ping 127.0.0.1 (1 host)", scanner_argv("127.0.0.1")),
     ]
     if shutil.which("fping"):
         tools.append(
-            Contender(
+            tool(
                 "fping -r0 -t1000 -f hosts", ["fping", "-q", "-r0", "-t1000", "-f", str(hosts_file)]
             )
         )
         tools.append(
-            Contender(
+            tool(
                 "fping -r0 -t1000 -i1 -f hosts",
                 ["fping", "-q", "-r0", "-t1000", "-i1", "-f", str(hosts_file)],
             )
         )
     spawners = [
-        Contender(
+        tool(
             f"--spawner {kind}{' --backend trio' if backend == 'trio' else ''}",
             scanner_argv("--spawner", kind, "--backend", backend, "-f", str(hosts_file)),
         )
@@ -168,25 +117,25 @@ def lab_group(near_exec: list[str], hosts_file: Path) -> list[Contender]:
     """Group 3: every command inside the near namespace."""
     ping = shutil.which("ping") or "ping"
     group = [
-        Contender(
+        tool(
             "xargs -P64 ping -c1 -W1",
             [*near_exec, "xargs", "-P64", "-n1", ping, "-c1", "-W1"],
             stdin=hosts_file,
         ),
-        Contender(
+        tool(
             "xargs -P256 ping -c1 -W1",
             [*near_exec, "xargs", "-P256", "-n1", ping, "-c1", "-W1"],
             stdin=hosts_file,
         ),
-        Contender("scanner ping 198.18.0.1-254", [*near_exec, *scanner_argv("198.18.0.1-254")]),
-        Contender(
+        tool("scanner ping 198.18.0.1-254", [*near_exec, *scanner_argv("198.18.0.1-254")]),
+        tool(
             "scanner ping -j64 198.18.0.1-254",
             [*near_exec, *scanner_argv("-j", "64", "198.18.0.1-254")],
         ),
     ]
     if shutil.which("fping"):
         group.append(
-            Contender(
+            tool(
                 "fping -r0 -t1000 -g 198.18.0.1 198.18.0.254",
                 [*near_exec, "fping", "-q", "-r0", "-t1000", "-g", "198.18.0.1", "198.18.0.254"],
             )
@@ -208,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         hosts_file = Path(tmp) / "hosts"
         hosts_file.write_text("\n".join(loopback_hosts()) + "\n")
         tools, spawners = loopback_groups(hosts_file)
-        measure(tools + spawners, args.rounds)
+        alternate(tools + spawners, args.rounds, warmup=1)
         out.append(table("1,000 loopback hosts, whole process", tools, "xargs -P64 ping -c1 -W1"))
         out.append(table("Child-process paths, 1,000 loopback hosts", spawners, "--spawner anyio"))
         raw["loopback"] = {c.name: c.times for c in tools + spawners}
@@ -223,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 lab_file = Path(tmp) / "lab-hosts"
                 lab_file.write_text("\n".join(f"{lab.prefix}.{i}" for i in range(1, 255)) + "\n")
                 group = lab_group(["ip", "netns", "exec", lab.near], lab_file)
-                measure(group, args.lab_rounds)
+                alternate(group, args.lab_rounds, warmup=1)
                 out.append(
                     table(
                         "Namespace lab: 254 hosts, 127 alive, 127 silent (1 s timeout)",

@@ -27,22 +27,24 @@ Run with ``flock /tmp/scanner-bench.lock`` so that timing runs never overlap::
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
 import stat
-import statistics
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(REPO))
+
+from scanner.compare.timing import Contender, alternate, command, ratio_table  # noqa: E402
 
 ExtCounts = dict[str, tuple[int, int]]
 
@@ -81,60 +83,11 @@ def engine_count(root: str, workers: int | None = None) -> ExtCounts:
     return report.extensions.as_dict()
 
 
-@dataclass
-class Timings:
-    """Wall times of one contender."""
-
-    name: str
-    command: str
-    times: list[float] = field(default_factory=list)
-    # contenders that take minutes per run (os.walk on the slow file system) run fewer times
-    max_runs: int | None = None
-
-    @property
-    def median(self) -> float:
-        """Median wall time (s)."""
-        return statistics.median(self.times)
-
-
-def _timed(fn: Callable[[], object]) -> tuple[float, object]:
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, out
-
-
 def _run(argv: Sequence[str]) -> str:
     proc = subprocess.run(argv, capture_output=True, text=True, check=False)
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{argv[0]} failed ({proc.returncode}): {proc.stderr[-500:]}")
     return proc.stdout
-
-
-def _alternate(contenders: list[tuple[Timings, Callable[[], object]]], rounds: int) -> None:
-    """Run every contender once per round, rotating the order each round."""
-    for r in range(rounds):
-        k = r % len(contenders)
-        for timings, fn in contenders[k:] + contenders[:k]:
-            if timings.max_runs is not None and len(timings.times) >= timings.max_runs:
-                continue
-            elapsed, _ = _timed(fn)
-            timings.times.append(elapsed)
-
-
-def _table(rows: list[Timings], baseline: Timings) -> str:
-    lines = [
-        "| contender | median (s) | min (s) | runs | vs baseline |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for t in rows:
-        ratio = t.median / baseline.median
-        lines.append(
-            f"| {t.name} | {t.median:.3f} | {min(t.times):.3f} | {len(t.times)} | {ratio:.2f}x |"
-        )
-    lines.append("")
-    lines.append("Commands:")
-    lines += [f"- {t.name}: `{t.command}`" for t in rows]
-    return "\n".join(lines)
 
 
 def _ext_json_counts(text: str) -> ExtCounts:
@@ -143,21 +96,20 @@ def _ext_json_counts(text: str) -> ExtCounts:
     return {r["ext"]: (r["files"], r["bytes"]) for r in rows}
 
 
-def _tools(root: str) -> list[tuple[Timings, Callable[[], object]]]:
+def _tools(root: str) -> list[Contender]:
     """find and fd doing the same I/O (a stat per file) and fd doing a names-only listing."""
-    out: list[tuple[Timings, Callable[[], object]]] = []
-    find_argv = ["find", root, "-type", "f", "-printf", "%s %f\\n"]
-    out.append((Timings("find -printf (stat per file)", " ".join(find_argv)),
-                lambda: _run(find_argv)))  # fmt: skip
+    out = [
+        command("find -printf (stat per file)", ["find", root, "-type", "f", "-printf", "%s %f\\n"])
+    ]
     fd = shutil.which("fdfind") or shutil.which("fd")
     if fd is not None:
         # --size forces a stat per file, the I/O of an extension count
-        fd_stat = [fd, "-u", "-t", "f", "--size", "-100000g", ".", root]
-        fd_names = [fd, "-u", ".", root]
-        out.append((Timings("fd --size (stat per file)", " ".join(fd_stat)),
-                    lambda: _run(fd_stat)))  # fmt: skip
-        out.append((Timings("fd (names only, d_type)", " ".join(fd_names)),
-                    lambda: _run(fd_names)))  # fmt: skip
+        out.append(
+            command(
+                "fd --size (stat per file)", [fd, "-u", "-t", "f", "--size", "-100000g", ".", root]
+            )
+        )
+        out.append(command("fd (names only, d_type)", [fd, "-u", ".", root]))
     return out
 
 
@@ -172,10 +124,11 @@ def bench_warm(args: argparse.Namespace) -> None:
     expected = oswalk_count(root)  # also warms the cache
     assert engine_count(root) == expected, "engine and os.walk disagree"
 
-    engine = Timings("engine in-process (scanner.fs.walk)", "anyio.run(walk, WalkConfig(...))")
-    oswalk = Timings("os.walk + lstat + Counter in-process", "oswalk_count(root)")
-    _alternate([(engine, lambda: engine_count(root)), (oswalk, lambda: oswalk_count(root))],
-               args.rounds)  # fmt: skip
+    engine = Contender("engine in-process (scanner.fs.walk)", lambda: engine_count(root),
+                       "anyio.run(walk, WalkConfig(...))")  # fmt: skip
+    oswalk = Contender("os.walk + lstat + Counter in-process", lambda: oswalk_count(root),
+                       "oswalk_count(root)")  # fmt: skip
+    alternate([engine, oswalk], args.rounds)
 
     py = sys.executable
     ext_argv = [py, "-m", "scanner", "ext", "--json", "-q", root]
@@ -183,17 +136,16 @@ def bench_warm(args: argparse.Namespace) -> None:
     got_ext = _ext_json_counts(_run(ext_argv))
     got_script = {k: (v[0], v[1]) for k, v in json.loads(_run(script_argv)).items()}
     assert got_ext == expected == got_script, "whole-process results disagree"
-    ext_proc = Timings("`scanner ext` whole process", " ".join(ext_argv))
-    script_proc = Timings("os.walk script whole process", " ".join(script_argv))
-    procs = [(ext_proc, lambda: _run(ext_argv)), (script_proc, lambda: _run(script_argv))]
+    ext_proc = command("`scanner ext` whole process", ext_argv)
+    script_proc = command("os.walk script whole process", script_argv)
     tools = _tools(root)
-    _alternate(procs + tools, args.rounds)
+    alternate([ext_proc, script_proc, *tools], args.rounds)
 
     print(f"## warm tree, {manifest.files:,} files, {args.rounds} alternating rounds\n")
     print("In-process:\n")
-    print(_table([engine, oswalk], oswalk))
+    print(ratio_table([engine, oswalk], oswalk, commands=True))
     print("\nWhole process:\n")
-    print(_table([ext_proc, script_proc] + [t for t, _ in tools], script_proc))
+    print(ratio_table([ext_proc, script_proc, *tools], script_proc, commands=True))
     print(
         f"\nengine / os.walk (in-process): {engine.median / oswalk.median:.2f}x"
         f"   scanner ext / os.walk script (whole process): "
@@ -223,14 +175,13 @@ def bench_features(args: argparse.Namespace) -> None:
     }
     for cfg in variants.values():
         anyio.run(walk, cfg)  # warm-up, and every variant runs once before timing
-    rows = [Timings(name, repr(cfg)) for name, cfg in variants.items()]
-    contenders: list[tuple[Timings, Callable[[], object]]] = [
-        (t, lambda cfg=cfg: anyio.run(walk, cfg))  # type: ignore[misc]
-        for t, cfg in zip(rows, variants.values(), strict=True)
+    rows = [
+        Contender(name, functools.partial(anyio.run, walk, cfg), repr(cfg))
+        for name, cfg in variants.items()
     ]
-    _alternate(contenders, args.rounds)
+    alternate(rows, args.rounds)
     print(f"## issue 12 options, warm tree of {manifest.files:,} files, {args.rounds} rounds\n")
-    print(_table(rows, rows[0]).split("\n\nCommands:")[0])
+    print(ratio_table(rows, rows[0]))
 
 
 def bench_slowfs(args: argparse.Namespace) -> None:
@@ -247,36 +198,25 @@ def bench_slowfs(args: argparse.Namespace) -> None:
             f"slowfs at {root}, {args.latency * 1000:.1f} ms per metadata call",
             file=sys.stderr,
         )
-        engine = Timings("engine (adaptive)", "anyio.run(walk, WalkConfig(roots=(mnt,)))")
-        oswalk = Timings("os.walk + lstat + Counter", "oswalk_count(mnt)", max_runs=args.slow_runs)
         expected: list[ExtCounts] = []
-
-        def run_engine() -> None:
-            expected.append(engine_count(root))
-
-        def run_oswalk() -> None:
-            expected.append(oswalk_count(root))
-
-        contenders: list[tuple[Timings, Callable[[], object]]] = [
-            (engine, run_engine),
-            (oswalk, run_oswalk),
-        ]
+        engine = Contender("engine (adaptive)", lambda: expected.append(engine_count(root)),
+                           "anyio.run(walk, WalkConfig(roots=(mnt,)))")  # fmt: skip
+        oswalk = Contender("os.walk + lstat + Counter", lambda: expected.append(oswalk_count(root)),
+                           "oswalk_count(mnt)", max_runs=args.slow_runs)  # fmt: skip
+        contenders = [engine, oswalk]
         fd = shutil.which("fdfind") or shutil.which("fd")
         if fd is not None:
             fd_argv = [fd, "-u", "-t", "f", "--size", "-100000g", ".", root]
             fd64_argv = [fd, "-u", "-j", "64", "-t", "f", "--size", "-100000g", ".", root]
-            fd_default = Timings(
-                "fd --size (default threads)", " ".join(fd_argv), max_runs=args.slow_runs
-            )
-            contenders.append((fd_default, lambda: _run(fd_argv)))
             contenders.append(
-                (Timings("fd --size -j 64", " ".join(fd64_argv)), lambda: _run(fd64_argv))
+                command("fd --size (default threads)", fd_argv, max_runs=args.slow_runs)
             )
-        _alternate(contenders, args.rounds)
+            contenders.append(command("fd --size -j 64", fd64_argv))
+        alternate(contenders, args.rounds)
         assert all(e == expected[0] for e in expected), "engine and os.walk disagree"
     print(f"## slowfs, {manifest.files:,} files, {args.latency * 1000:.1f} ms per call\n")
-    print(_table([t for t, _ in contenders], oswalk))
-    for t, _ in contenders[2:]:
+    print(ratio_table(contenders, oswalk, commands=True))
+    for t in contenders[2:]:
         print(f"\nengine vs {t.name}: {t.median / engine.median:.1f}x faster")
     print(f"engine vs os.walk: {oswalk.median / engine.median:.1f}x faster")
     if lab.stats:

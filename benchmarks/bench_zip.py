@@ -33,10 +33,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -45,7 +43,8 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO))
 
-from benchmarks.bench_ping import Contender, measure, table  # noqa: E402
+from benchmarks.bench_ping import table, tool  # noqa: E402
+from scanner.compare.timing import alternate, command, median_of, ratio_table  # noqa: E402
 
 MIB = 1024 * 1024
 SCANNER = [sys.executable, "-m", "scanner"]
@@ -86,17 +85,6 @@ def prepare(workdir: Path) -> dict[str, Path]:
     return paths
 
 
-def median_of(fn: Callable[[], object], runs: int) -> float:
-    """Median wall time of ``fn`` over ``runs`` calls (after one warm-up call)."""
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 # ----------------------------------------------------------------------------- 1. list
 def release_venv(workdir: Path) -> Path:
     """A venv with ``pip install REPO`` (not editable), rebuilt when the sources changed."""
@@ -128,20 +116,20 @@ def bench_list(paths: dict[str, Path], rounds: int) -> str:
     bin_dir = release_venv(paths["big"].parent)
     scanner = [str(bin_dir / "scanner")]
     group = [
-        Contender("zipinfo -1 members100k.zip", ["zipinfo", "-1", big]),
-        Contender("scanner zip --names members100k.zip", [*scanner, "zip", "--names", big]),
-        Contender(
+        tool("zipinfo -1 members100k.zip", ["zipinfo", "-1", big]),
+        tool("scanner zip --names members100k.zip", [*scanner, "zip", "--names", big]),
+        tool(
             "scanner zip --names members100k.zip (dev venv, editable)",
             [*SCANNER, "zip", "--names", big],
         ),
-        Contender("unzip -l members100k.zip", ["unzip", "-l", big]),
-        Contender("scanner zip --list members100k.zip", [*scanner, "zip", "--list", big]),
-        Contender("python -c pass", [str(bin_dir / "python"), "-c", "pass"]),
-        Contender("scanner --version", [*scanner, "--version"]),
-        Contender("scanner zip --names one.zip", [*scanner, "zip", "--names", tiny]),
-        Contender("scanner zip --list one.zip", [*scanner, "zip", "--list", tiny]),
+        tool("unzip -l members100k.zip", ["unzip", "-l", big]),
+        tool("scanner zip --list members100k.zip", [*scanner, "zip", "--list", big]),
+        tool("python -c pass", [str(bin_dir / "python"), "-c", "pass"]),
+        tool("scanner --version", [*scanner, "--version"]),
+        tool("scanner zip --names one.zip", [*scanner, "zip", "--names", tiny]),
+        tool("scanner zip --list one.zip", [*scanner, "zip", "--list", tiny]),
     ]
-    measure(group, rounds)
+    alternate(group, rounds, warmup=1)
     out = [table("1. Listing a 100,000-member archive (whole process)", group, group[0].name)]
     out.append(list_breakdown(big, rounds))
     return "\n".join(out)
@@ -231,20 +219,20 @@ def bench_tree(paths: dict[str, Path], rounds: int) -> str:
     tree = str(paths["tree"])
     loop = f'for f in $(find {tree} -name "*.zip"); do zipinfo "$f"; done'
     group = [
-        Contender("sh: for f in $(find); do zipinfo $f; done", ["sh", "-c", loop]),
-        Contender(
+        tool("sh: for f in $(find); do zipinfo $f; done", ["sh", "-c", loop]),
+        tool(
             "python: os.walk + zipfile.ZipFile(...).infolist()",
             [sys.executable, "-c", ZIPFILE_SCRIPT, tree],
         ),
-        Contender("scanner zip --jsonl tree500", [*SCANNER, "zip", "-q", "--jsonl", tree]),
-        Contender(
+        tool("scanner zip --jsonl tree500", [*SCANNER, "zip", "-q", "--jsonl", tree]),
+        tool(
             "scanner zip -j1 --jsonl tree500", [*SCANNER, "zip", "-q", "-j", "1", "--jsonl", tree]
         ),
-        Contender(
+        tool(
             "scanner zip --list --jsonl tree500", [*SCANNER, "zip", "-q", "--list", "--jsonl", tree]
         ),
     ]
-    measure(group, rounds)
+    alternate(group, rounds, warmup=1)
     return (
         table("2. 500 small archives in a tree (whole process)", group, group[0].name)
         + "\n"
@@ -293,26 +281,6 @@ def tree_in_process(tree: str, runs: int) -> str:
 
 
 # ----------------------------------------------------------------------- 3. verify RSS
-def peak_rss(argv: Sequence[str]) -> tuple[float, float, int]:
-    """(peak RSS in MiB, wall seconds, exit code) of one run, from GNU time's ``%M``.
-
-    Not ``wait4`` from this process: on Linux a child's ``ru_maxrss`` starts at the RSS of
-    the forked parent, so a large benchmark process would inflate every figure.
-    """
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
-        start = time.perf_counter()
-        done = subprocess.run(
-            ["/usr/bin/time", "-q", "-f", "%M", "-o", out.name, *argv],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd=REPO,
-            check=False,
-        )
-        wall = time.perf_counter() - start
-        kib = int(out.read().split()[-1])
-    return kib / 1024, wall, done.returncode
-
-
 def bench_verify(paths: dict[str, Path], rounds: int) -> str:
     bz2 = str(paths["bz2"])
     testzip = f"import zipfile; print(zipfile.ZipFile({bz2!r}).testzip())"
@@ -325,19 +293,12 @@ def bench_verify(paths: dict[str, Path], rounds: int) -> str:
         ),
         ("python: zipfile.ZipFile(...).testzip()", [sys.executable, "-c", testzip]),
     ]
-    lines = [
-        "#### 3. Peak memory of `--verify` on a 200 MiB bzip2 member",
-        "",
-        "| command | peak RSS MiB (max of runs) | median s | exit codes |",
-        "|---|---:|---:|---|",
-    ]
-    for name, argv in contenders:
-        results = [peak_rss(argv) for _ in range(max(1, rounds // 2))]
-        rss = max(r[0] for r in results)
-        wall = statistics.median(r[1] for r in results)
-        codes = ",".join(sorted({str(r[2]) for r in results}))
-        lines.append(f"| `{name}` | {rss:.1f} | {wall:.2f} | {codes} |")
-    return "\n".join(lines) + "\n"
+    # GNU time's %M: wait4 from this (large) process would report at least its own size
+    group = [command(name, argv, cwd=REPO, gnu_time=True) for name, argv in contenders]
+    alternate(group, max(1, rounds // 2))
+    return "#### 3. Peak memory of `--verify` on a 200 MiB bzip2 member\n\n" + ratio_table(
+        group, group[-1]
+    )
 
 
 # ------------------------------------------------------------------------ 4. processes

@@ -36,12 +36,15 @@ import argparse
 import os
 import statistics
 import struct
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # run as a script from a checkout
+    sys.path.insert(0, str(REPO))
+
+from scanner.compare.timing import run_command  # noqa: E402
+
 MIB = 1024 * 1024
 
 #: What the measured child runs: argv = archive, mode, keep ("0"/"1").
@@ -158,19 +161,11 @@ def write_archive(path: Path, members: int, *, ascii_names: bool = False) -> Non
 def peak(argv: list[str], root: Path) -> tuple[float, float, str]:
     """(peak RSS MiB, seconds, stdout) of one run under GNU time, importing ``scanner`` from
     the checkout at ``root`` (its working directory: ``-c`` puts it first on sys.path)."""
-    start = time.perf_counter()
     env = {**os.environ, "PYTHONPATH": str(root)}
-    ran = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", *argv],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=root,
-        check=True,
-    )
-    seconds = time.perf_counter() - start
-    kib = int(ran.stderr.strip().splitlines()[-1])
-    return kib / 1024, seconds, ran.stdout.strip()
+    ran = run_command(argv, env=env, cwd=root, capture=True, gnu_time=True)
+    if ran.code != 0:
+        raise SystemExit(f"{argv} failed ({ran.code}): {ran.stderr[-500:]!r}")
+    return ran.peak_rss_mib, ran.wall_s, ran.stdout.decode().strip()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -230,19 +225,8 @@ def main(argv: list[str] | None = None) -> None:
             secs = statistics.median(r[1] for r in cmd_runs)
             print(f"| {label}: `scanner zip {view}` | command | no | {rss:.1f} | {secs:.2f} | |")
     for tool in (["zipinfo", "-1"], ["unzip", "-l"]):  # on the non-ASCII archive
-        tool_runs: list[tuple[float, float]] = []
-        for _ in range(args.runs):
-            start = time.perf_counter()
-            ran = subprocess.run(
-                ["/usr/bin/time", "-f", "%M", *tool, str(archive)],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-                check=False,
-            )
-            tool_runs.append(
-                (int(ran.stderr.strip().splitlines()[-1]) / 1024, time.perf_counter() - start)
-            )
+        ran = [run_command([*tool, str(archive)], gnu_time=True) for _ in range(args.runs)]
+        tool_runs = [(r.peak_rss_mib, r.wall_s) for r in ran]
         rss = max(r[0] for r in tool_runs)
         secs = statistics.median(r[1] for r in tool_runs)
         print(f"| `{' '.join(tool)}` | - | - | {rss:.1f} | {secs:.2f} | |")

@@ -28,12 +28,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # run as a script from a checkout
+    sys.path.insert(0, str(REPO))
+
+from scanner.compare.timing import run_command  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -58,21 +61,9 @@ def measure(
     """Run ``python -m scanner ARGS`` once in ``cwd`` (whose ``scanner`` is the one run);
     stdout to a temporary file (the summary is read from its last line when it is JSON
     Lines), stderr kept for the exit summary."""
-    with tempfile.TemporaryFile() as out:
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            [*prefix, sys.executable, "-m", "scanner", *args],
-            stdout=out,
-            stderr=subprocess.PIPE,
-            cwd=cwd,
-        )
-        assert proc.stderr is not None
-        err = proc.stderr.read().decode(errors="replace")
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(max(0, os.fstat(out.fileno()).st_size - 4096))
-        tail = out.read().decode(errors="replace").splitlines()
+    ran = run_command([*prefix, sys.executable, "-m", "scanner", *args], cwd=cwd, capture=True)
+    err = ran.stderr.decode(errors="replace")
+    tail = ran.stdout[-4096:].decode(errors="replace").splitlines()
     summary = err.strip().splitlines()[-1] if err.strip() else ""
     if tail and tail[-1].startswith("{"):
         try:
@@ -82,7 +73,7 @@ def measure(
             )
         except ValueError:
             pass
-    return Soak(name, items, wall, usage.ru_maxrss / 1024, proc.returncode, summary)
+    return Soak(name, items, ran.wall_s, ran.peak_rss_mib, ran.code, summary)
 
 
 def flat_directory(path: Path, count: int) -> Path:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -32,6 +31,7 @@ if str(REPO) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO))
 
 from benchmarks.soak import flat_directory, measure  # noqa: E402
+from scanner.compare.timing import before_after_row  # noqa: E402
 
 TREE = "/tmp/scanner-bench/tree-200k"
 FLAT = "/tmp/scanner-soak/flat-1000000"
@@ -59,12 +59,6 @@ print(json.dumps(out))
 """
 
 
-def _row(labels: Sequence[str], before: Sequence[float], after: Sequence[float], fmt: str) -> str:
-    mb, ma = statistics.median(before), statistics.median(after)
-    cells = [*labels, f"{mb:{fmt}} ({min(before):{fmt}})", f"{ma:{fmt}} ({min(after):{fmt}})"]
-    return "| " + " | ".join(cells) + f" | {ma / mb:.3f} |"
-
-
 def bench_time(before: str, after: str, rounds: int) -> None:
     """In-process walk times of both checkouts, alternating processes."""
     work = json.dumps([["tree 200k", TREE, 3], ["one dir 1M", FLAT, 1]])
@@ -83,7 +77,7 @@ def bench_time(before: str, after: str, rounds: int) -> None:
     for key in times["before"]:
         assert len(files[key]) == 1, files[key]  # both found the same files every time
         label = f"{key} ({next(iter(files[key])):,} files)"
-        print(_row([label], times["before"][key], times["after"][key], ".3f"))
+        print(before_after_row([label], times["before"][key], times["after"][key], ".3f"))
 
 
 def bench_rss(before: str, after: str, rounds: int) -> None:
@@ -103,7 +97,7 @@ def bench_rss(before: str, after: str, rounds: int) -> None:
         for i, label in enumerate(("peak RSS (MiB)", "wall (s)")):
             b = [x[i] for x in runs["before"]]
             a = [x[i] for x in runs["after"]]
-            print(_row([command[0], label], b, a, ".0f" if i == 0 else ".2f"))
+            print(before_after_row([command[0], label], b, a, ".0f" if i == 0 else ".2f"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

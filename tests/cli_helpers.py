@@ -47,3 +47,17 @@ def run_cli(
         check=False,
     )
     return Ran(proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace"))
+
+
+def drain_pty(master: int) -> bytes:
+    """Everything written to a pseudo-terminal until its last writer closed it."""
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the other side is closed and drained
+            break
+        if not chunk:
+            break
+        seen += chunk
+    return seen

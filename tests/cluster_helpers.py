@@ -27,6 +27,7 @@ import anyio
 from scanner.cluster import Cluster, ClusterSpec, ShareConfig, open_cluster, walk_on_cluster
 from scanner.fs import Entry, WalkBatch, WalkConfig, walk
 from scanner.fs.model import WalkReport
+from scanner.fs.size_filter import SizeFilter
 
 REPO = Path(__file__).resolve().parent.parent
 #: Root without the capabilities that let it read any directory (chmod 000 then denies).
@@ -36,8 +37,40 @@ NO_DAC = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
 def digest(report: WalkReport, entries: list[Entry]) -> dict[str, Any]:
     """Everything a walk reports, in a form that compares and prints as JSON."""
     t = report.totals
+    dirs = report.dirs
     return {
-        "totals": [t.files, t.dirs, t.symlinks, t.other, t.bytes, t.errors],
+        "totals": [
+            t.files,
+            t.dirs,
+            t.symlinks,
+            t.other,
+            t.bytes,
+            t.errors,
+            t.ignored,
+            t.disk_bytes,
+        ],
+        "notes": [
+            report.reached_twice,
+            sorted([m.path, m.fstype] for m in report.skipped_mounts),
+            sorted([m.root, m.into] for m in report.merged_roots),
+        ],
+        "dirs": None
+        if dirs is None
+        else sorted(
+            [
+                r.path,
+                r.depth,
+                r.parent,
+                r.files,
+                r.dirs,
+                r.symlinks,
+                r.other,
+                r.bytes,
+                r.disk_bytes,
+                r.errors,
+            ]
+            for r in dirs.records.values()
+        ),
         "extensions": {k: list(v) for k, v in sorted(report.extensions.as_dict().items())},
         # a file with several names is listed under whichever name was counted first
         # (walk order, in one process too): compared by size and inode
@@ -75,18 +108,44 @@ async def walk_digest(
     return digest(report, entries)
 
 
+#: A mount table naming this directory (relative to the first root) a pseudo file system.
+PSEUDO_DIR = "lab/proc"
+MOUNTINFO = "mountinfo.txt"
+
 CONFIGS: dict[str, dict[str, Any]] = {
     "count": {},
     "list": {"listing": True, "stat_listed": True},
-    "follow": {"follow": True, "listing": True},
+    "follow": {"follow": True, "listing": True, "dir_totals": 1, "disk_usage": True},
     "one-fs": {"one_file_system": True},
     "visible": {"hidden": False, "excludes": ("*.log",), "listing": True},
+    "du": {"dir_totals": 2, "disk_usage": True},
+    "filters": {
+        "include_extensions": frozenset({"txt", "bin"}),
+        "sizes": (SizeFilter.parse("+1k"),),
+        "listing": True,
+        "gitignore": True,
+    },
+    # the mount table (MOUNTINFO in the first root) makes PSEUDO_DIR a "proc" mount
+    "pseudo": {"listing": True},
 }
 
 
 def config(name: str, roots: tuple[str, ...]) -> WalkConfig:
     """One of the walk configurations the tests compare."""
-    return WalkConfig(roots=roots, **CONFIGS[name])
+    extra: dict[str, Any] = {}
+    if name == "pseudo":
+        extra["mountinfo"] = os.path.join(roots[0], MOUNTINFO)
+    return WalkConfig(roots=roots, **CONFIGS[name], **extra)
+
+
+def write_mountinfo(top: Path) -> None:
+    """The mount table of the "pseudo" config: PSEUDO_DIR below ``top`` is a proc mount
+    (the directory is created, with a file in it that the walk must not count)."""
+    proc = top / PSEUDO_DIR
+    proc.mkdir(parents=True, exist_ok=True)
+    (proc / "kcore").write_bytes(b"x" * 100)
+    line = f"36 35 0:5 / {proc} rw,nosuid - proc proc rw\n"
+    (top / MOUNTINFO).write_text(line)
 
 
 @dataclass

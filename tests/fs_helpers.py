@@ -110,3 +110,36 @@ def find_paths(root: Path, *expr: str) -> dict[bytes, tuple[str, int, int]]:
         fields[i + 3]: (fields[i].decode(), int(fields[i + 1]), int(fields[i + 2]))
         for i in range(0, len(fields), 4)
     }
+
+
+# --- du and find as references (scanner du) ----------------------------------------
+
+#: A plain C locale for du and find (byte order, no translations).
+C = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"}
+
+
+def du_disk(path: str) -> int:
+    """``du -s -B1 PATH``: allocated bytes of everything below, each inode once."""
+    out = subprocess.run(["du", "-s", "-B1", "-0", path], capture_output=True, check=True, env=C)
+    return int(out.stdout.split(b"\t", 1)[0])
+
+
+def du_files_apparent(path: str) -> int:
+    """The regular files among ``du -a --apparent-size -B1 PATH``'s lines, added up: du
+    decides which names of a hard-linked inode count (one), the test only keeps files."""
+    out = subprocess.run(["du", "-a", "--apparent-size", "-B1", "-0", path],
+                         capture_output=True, check=True, env=C).stdout  # fmt: skip
+    total = 0
+    for line in out.split(b"\0"):
+        if line:
+            size, name = line.split(b"\t", 1)
+            if stat.S_ISREG(os.lstat(name).st_mode):
+                total += int(size)
+    return total
+
+
+def count_types(path: str) -> tuple[int, int, int]:
+    """Files, directories and symlinks below ``path`` (``find -mindepth 1``)."""
+    out = subprocess.run(["find", path, "-mindepth", "1", "-printf", r"%y\0"],
+                         capture_output=True, check=True, env=C).stdout.split(b"\0")  # fmt: skip
+    return out.count(b"f"), out.count(b"d"), out.count(b"l")

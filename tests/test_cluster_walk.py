@@ -34,11 +34,13 @@ from scanner.labs.tree import TreeSpec, generate_tree
 from tests.cluster_helpers import (
     CONFIGS,
     NO_DAC,
+    PSEUDO_DIR,
     REPO,
     DaskProcesses,
     config,
     dask_processes,
     walk_digest,
+    write_mountinfo,
 )
 
 pytestmark = pytest.mark.anyio
@@ -63,6 +65,11 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         with open(twins / "a" / f"x{i}.bin", "wb") as fh:
             fh.truncate(1000 + i)
         os.link(twins / "a" / f"x{i}.bin", twins / "b" / f"x{i}.bin")
+    # --gitignore rules at two levels, and a mount table that makes a directory a pseudo
+    # file system (the "filters" and "pseudo" configs)
+    (top / "lab" / ".gitignore").write_text("*.png\nconf*/\n")
+    (top / ".ignore").write_text("huge/f1*\n")
+    write_mountinfo(top)
     for locked in (top / "lab" / "locked", top / "closed" / "shut"):
         locked.mkdir(parents=True)
         (locked / "hidden.txt").write_text("x")
@@ -118,9 +125,25 @@ async def test_local_cluster_gives_the_single_process_result(
     shares = ShareConfig(share_seconds=share_seconds, first_seconds=share_seconds)
     single = await walk_digest(cfg)
     assert await walk_digest(cfg, local2, shares) == single
-    assert single["totals"][0] > 3000
+    assert single["totals"][0] > 1000
     if cfg.follow:
         assert any(e[1] == "loop" for e in single["errors"])
+        assert single["notes"][0] > 0  # directories reached twice, read once
+    if name == "pseudo":
+        assert single["notes"][1] == [[str(tree / PSEUDO_DIR), "proc"]]
+    if cfg.gitignore:
+        assert single["totals"][6] > 0  # ignored
+    if cfg.dir_totals is not None:
+        assert single["dirs"]
+
+
+async def test_overlapping_roots_are_merged_as_in_one_process(tree: Path, local2: Cluster) -> None:
+    roots = (str(tree / "twins"), str(tree), str(tree / "lab"), str(tree / "twins" / "a"))
+    for name in ("list", "du"):
+        cfg = config(name, roots)
+        single = await walk_digest(cfg)
+        assert await walk_digest(cfg, local2, ShareConfig(share_seconds=0.01)) == single
+        assert len(single["notes"][2]) == 3
 
 
 @pytest.mark.parametrize("name", ["count", "list", "follow"])

@@ -15,7 +15,7 @@ def test_bench_lab_walk_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     ran = run_cli(
-        "bench", "lab", "walk", "--sizes", "150,300", "--runs", "1", "-j", "2",
+        "bench", "lab", "walk", "--sizes", "150,200,300", "--runs", "1", "-j", "2",
         "--variant", "anyio-asyncio", "--variant", "sequential",
         "--dir", str(tmp_path / "labs"), "--json", "--quiet",
         "--export-csv", str(out / "r.csv"), "--export-markdown", str(out / "r.md"),
@@ -26,13 +26,15 @@ def test_bench_lab_walk_end_to_end(tmp_path: Path) -> None:
     assert doc["command"] == "bench"
     assert json.loads((out / "r.json").read_text())["cells"] == doc["cells"]
     cells = {(c["variant"], c["size"]): c for c in doc["cells"]}
-    assert set(cells) == {(v, n) for v in ("anyio-asyncio", "sequential") for n in (150, 300)}
+    assert set(cells) == {
+        (v, n) for v in ("anyio-asyncio", "sequential") for n in (150, 200, 300)
+    }
     assert cells[("anyio-asyncio", 300)]["concurrency"] == 2
     assert cells[("sequential", 300)]["concurrency"] == 1
     assert cells[("anyio-asyncio", 300)]["result"]["files"] >= 300
     assert {s["axis"] for s in doc["scaling"]} == {"size"}
     rows = list(csv.DictReader(io.StringIO((out / "r.csv").read_text())))
-    assert len(rows) == 4
+    assert len(rows) == 6
     assert "| anyio-asyncio | 2 |" in (out / "r.md").read_text()
     assert sorted(p.name for p in out.iterdir()) == ["r.csv", "r.json", "r.md"]
 

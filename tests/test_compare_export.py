@@ -26,8 +26,8 @@ FAKE = "tests.compare_fake:WORKLOAD"
 def report() -> BenchReport:
     cells = [
         Cell(FAKE, variant, "numbers", size, conc, {})
-        for size in (200, 2000)
-        for variant, conc in (("sequential", 1), ("threads", 2), ("threads", 4))
+        for size in (200, 1000, 2000)  # a fit needs three points
+        for variant, conc in (("sequential", 1), ("threads", 2), ("threads", 4), ("threads", 8))
     ]
     grid = run_grid(cells, replace(PRESETS["quick"], runs=3), InlineExecutor(), seed=7)
     return analyze(grid, title="fake", notes=["a note"], resamples=200)
@@ -46,7 +46,7 @@ def test_json_document_schema(report: BenchReport, tmp_path: Path) -> None:
     assert doc["preset"]["runs"] == 3
     assert doc["seed"] == 7
     assert doc["notes"] == ["a note"]
-    assert len(doc["cells"]) == 6
+    assert len(doc["cells"]) == 12
     cell = next(c for c in doc["cells"] if c["variant"] == "threads" and c["size"] == 200)
     for key in ("median", "mad", "mean", "stddev", "min", "max", "q1", "q3", "iqr", "n"):
         assert key in cell["wall_s"]
@@ -66,7 +66,7 @@ def test_json_document_schema(report: BenchReport, tmp_path: Path) -> None:
 def test_csv_rows(report: BenchReport, tmp_path: Path) -> None:
     rows = list(csv.reader(io.StringIO(to_csv(report))))
     assert tuple(rows[0]) == HEADER
-    assert len(rows) == 7
+    assert len(rows) == 13
     by_name = [dict(zip(HEADER, r, strict=True)) for r in rows[1:]]
     assert {r["schema_version"] for r in by_name} == {str(BENCH_SCHEMA_VERSION)}
     seq = next(r for r in by_name if r["variant"] == "sequential")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import stat
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -28,11 +27,9 @@ from scanner.fs.views import (
 )
 from scanner.labs.tree import TreeManifest, TreeSpec, generate_tree
 from scanner.output.shorten import middle as shorten_middle
-from tests.fs_helpers import make_files
+from tests.fs_helpers import C, count_types, du_disk, du_files_apparent, make_files
 
 pytestmark = pytest.mark.anyio
-
-C = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"}
 
 
 @pytest.fixture(scope="module")
@@ -40,33 +37,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, TreeMa
     root = tmp_path_factory.mktemp("du") / "tree"
     spec = TreeSpec(files=2500, seed=5, hardlinks=40, symlinks=15, odd_names=25, large_files=1)
     yield root, generate_tree(root, spec)
-
-
-def du_disk(path: str) -> int:
-    """``du -s -B1 PATH``: allocated bytes of everything below, each inode once."""
-    out = subprocess.run(["du", "-s", "-B1", "-0", path], capture_output=True, check=True, env=C)
-    return int(out.stdout.split(b"\t", 1)[0])
-
-
-def du_files_apparent(path: str) -> int:
-    """The regular files among ``du -a --apparent-size -B1 PATH``'s lines, added up: du
-    decides which names of a hard-linked inode count (one), the test only keeps files."""
-    out = subprocess.run(["du", "-a", "--apparent-size", "-B1", "-0", path],
-                         capture_output=True, check=True, env=C).stdout  # fmt: skip
-    total = 0
-    for line in out.split(b"\0"):
-        if line:
-            size, name = line.split(b"\t", 1)
-            if stat.S_ISREG(os.lstat(name).st_mode):
-                total += int(size)
-    return total
-
-
-def count_types(path: str) -> tuple[int, int, int]:
-    """Files, directories and symlinks below ``path`` (``find -mindepth 1``)."""
-    out = subprocess.run(["find", path, "-mindepth", "1", "-printf", r"%y\0"],
-                         capture_output=True, check=True, env=C).stdout.split(b"\0")  # fmt: skip
-    return out.count(b"f"), out.count(b"d"), out.count(b"l")
 
 
 def check_against_du(dirs: DirTotals) -> int:

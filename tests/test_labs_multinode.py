@@ -72,6 +72,12 @@ async def test_nodes_with_mounts_of_their_own_give_the_single_process_result(
     for key in ("entries", "errors"):
         for item in got[key]:
             item[0] = os.path.join(source.root, item[0][rel:])
+    for record in got["dirs"] or []:  # path, depth, parent, ...
+        record[0] = os.path.join(source.root, record[0][rel:]).rstrip("/")
+        if record[2] is not None:
+            record[2] = os.path.join(source.root, record[2][rel:]).rstrip("/")
+    if got["dirs"] is not None:
+        got["dirs"] = sorted(got["dirs"])
     got["entries"] = sorted(got["entries"])
     got["errors"] = sorted(got["errors"])
     got["largest"] = expected["largest"] if _same_sizes(got, expected) else got["largest"]

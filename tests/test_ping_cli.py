@@ -28,7 +28,7 @@ from scanner.net.views import NOT_ALIVE
 from scanner.output.formats import Format
 from scanner.runtime.command import Output, run_job
 from scanner.runtime.session import Session
-from tests.cli_helpers import REPO, run_cli
+from tests.cli_helpers import REPO, drain_pty, run_cli
 from tests.test_ping_sweep import assert_no_leftovers, read_pids
 
 needs_ping = pytest.mark.skipif(shutil.which("ping") is None, reason="no system ping")
@@ -98,6 +98,8 @@ def test_jsonl_records_are_stable_and_versioned(fake: Path) -> None:
         "address": "127.0.0.5",
         "state": "unreachable",
         "cause": "timeout",
+        "port": None,
+        "port_state": None,
         "sent": 2,
         "received": 0,
         "loss_pct": 100.0,
@@ -210,6 +212,7 @@ def test_tcp_method_against_a_listener_and_a_closed_port() -> None:
     hosts = {r["target"]: r for r in records(ran.out) if r["record"] == "host"}
     assert hosts["127.0.0.1"]["state"] == "alive"  # accepted on the first port
     assert hosts["127.0.0.2"]["state"] == "alive"  # refused: the host answered
+    assert hosts["127.0.0.2"]["port_state"] == "closed"
 
 
 def _can_unshare() -> bool:
@@ -388,15 +391,7 @@ def test_progress_on_a_terminal_only_when_results_go_to_a_file(
         out = out_path.read_bytes() if to_file else piped
         os.close(slave)
         slave = -1
-        seen = b""
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # EIO: the other side is closed and drained
-                break
-            if not chunk:
-                break
-            seen += chunk
+        seen = drain_pty(master)
     finally:
         if slave >= 0:
             os.close(slave)

@@ -88,6 +88,8 @@ def test_tcp_probe_rst_is_up_silence_is_down(lab: NetnsLab) -> None:
     assert hosts["198.18.0.2"]["state"] == "alive"
     assert hosts["198.18.0.30"]["state"] == "unreachable"
     assert hosts["198.18.0.30"]["cause"] == "timeout"
+    assert (hosts["198.18.0.2"]["port"], hosts["198.18.0.2"]["port_state"]) == (9, "closed")
+    assert hosts["198.18.0.30"]["port_state"] == "filtered"
 
 
 @pytest.mark.skipif(shutil.which("fping") is None, reason="fping not installed")

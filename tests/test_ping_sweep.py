@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import errno
 import os
 import shutil
 import socket
@@ -382,62 +381,6 @@ async def test_family_preference(tmp_path: Path) -> None:
     assert got["::1"].state is HostState.ERROR
     assert got["::1"].cause == "not an IPv4 address (-4 given)"
     assert got["127.0.0.1"].state is HostState.ALIVE
-
-
-# --- TCP probe ---------------------------------------------------------------------------
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def test_tcp_probe_listener_and_refused_port_are_both_up() -> None:
-    async with await anyio.create_tcp_listener(local_host="127.0.0.1") as listener:
-        port = listener.extra(anyio.abc.SocketAttribute.local_port)
-
-        async def accept_one() -> None:
-            async def handler(stream: anyio.abc.SocketStream) -> None:
-                await stream.aclose()
-
-            await listener.serve(handler)
-
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(accept_one)
-            for ports in ((port,), (closed_port(),), (closed_port(), port)):
-                cfg = SweepConfig(method=ProbeMethod.TCP, ports=ports, timeout=2.0)
-                results, _ = await run(targets("127.0.0.1", "::1"), cfg)
-                got = by_target(results)
-                assert got["127.0.0.1"].state is HostState.ALIVE
-                assert got["127.0.0.1"].sent == 1  # the first port answered
-                assert got["127.0.0.1"].rtt_avg is not None
-                # nothing listens on ::1 at that port: refused, so up as well
-                assert got["::1"].state is HostState.ALIVE
-            tg.cancel_scope.cancel()
-
-
-async def test_tcp_probe_errors_keep_their_cause(monkeypatch: pytest.MonkeyPatch) -> None:
-    from scanner.net.probes import tcp
-
-    async def unreachable(host: str, port: int) -> object:
-        raise OSError(errno.EHOSTUNREACH, "No route to host")
-
-    monkeypatch.setattr(anyio, "connect_tcp", unreachable)
-    outcome = await tcp.tcp_probe("127.0.0.1", [80, 443], 1.0)
-    assert (outcome.state, outcome.cause, outcome.tried) == (
-        HostState.UNREACHABLE,
-        "No route to host",
-        2,
-    )
-
-    async def never(host: str, port: int) -> object:
-        await anyio.sleep(60)
-        raise AssertionError
-
-    monkeypatch.setattr(anyio, "connect_tcp", never)
-    outcome = await tcp.tcp_probe("127.0.0.1", [80], 0.05)
-    assert (outcome.state, outcome.cause) == (HostState.UNREACHABLE, "timeout")
 
 
 # --- configuration -----------------------------------------------------------------------

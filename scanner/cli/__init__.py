@@ -37,6 +37,12 @@ COMMANDS: dict[str, tuple[str, str, bool, str]] = {
         False,
         "Totals, extensions, largest files, archives.",
     ),
+    "du": (
+        "scanner.cli.du",
+        "du_command",
+        False,
+        "Biggest directories by bytes and files (du, dust).",
+    ),
     "zip": (
         "scanner.cli.zip",
         "zip_command",

@@ -24,7 +24,7 @@ OutputOpt = Annotated[
     typer.Option(
         "--output",
         "-o",
-        help="Write the data to FILE (atomically: complete or not at all) instead of stdout.",
+        help="Write the data to FILE (atomically), not stdout.",
         dir_okay=False,
     ),
 ]

@@ -184,7 +184,7 @@ def _run(
     state = {"done": 0, "total": 0, "cell": ""}
 
     def on_progress(done: int, total: int, cell: Cell) -> None:
-        state.update(done=done, total=total, cell=cell.key)
+        state.update(done=done, total=total, cell=cell.label)
 
     def describe() -> str:
         return f"bench: run {state['done']}/{state['total']}  {state['cell']}"

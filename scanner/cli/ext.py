@@ -6,18 +6,16 @@ from scanner.cli._options import CsvOpt, JsonlOpt, JsonOpt, OutputOpt, QuietOpt
 from scanner.cli._walk_options import (
     CaseOpt,
     CompoundOpt,
-    ExcludeOpt,
-    FollowOpt,
-    HiddenOpt,
     MaxDepthOpt,
-    OneFsOpt,
     PathsArg,
     SortOpt,
     TopOpt,
-    WorkersOpt,
+    TreeOptions,
+    tree_options,
 )
 
 
+@tree_options
 def ext_command(
     paths: PathsArg = None,
     *,
@@ -26,11 +24,7 @@ def ext_command(
     compound: CompoundOpt = False,
     case_sensitive: CaseOpt = False,
     max_depth: MaxDepthOpt = None,
-    hidden: HiddenOpt = True,
-    exclude: ExcludeOpt = None,
-    follow: FollowOpt = False,
-    one_file_system: OneFsOpt = False,
-    workers: WorkersOpt = None,
+    tree: TreeOptions,
     json: JsonOpt = False,
     jsonl: JsonlOpt = False,
     csv: CsvOpt = False,
@@ -51,12 +45,8 @@ def ext_command(
     out = output_for(json, jsonl, csv, output, quiet, default=Format.TABLE)
     config = walk_config(
         paths,
+        tree,
         max_depth=max_depth,
-        hidden=hidden,
-        exclude=exclude,
-        follow=follow,
-        one_file_system=one_file_system,
-        workers=workers,
         compound_extensions=compound,
         case_sensitive=case_sensitive,
         largest=0,

@@ -55,7 +55,12 @@ UnreachableOpt = Annotated[
         "--unreachable", "-u", help="Print only the targets that are not alive (fping -u)."
     ),
 ]
-CountOpt = Annotated[int, typer.Option("--count", "-c", help="Echo requests per host.", min=1)]
+CountOpt = Annotated[
+    int,
+    typer.Option(
+        "--count", "-c", help="Echo requests per host (connects per port for tcp).", min=1
+    ),
+]
 JobsOpt = Annotated[
     int | None,
     typer.Option(
@@ -83,7 +88,7 @@ IntervalOpt = Annotated[
         "-i",
         parser=duration(),
         metavar="DURATION",
-        help="Time between requests to one host (-c > 1).",
+        help="Time between requests to one host (-c > 1, -l).",
     ),
 ]
 DeadlineOpt = Annotated[
@@ -93,7 +98,7 @@ DeadlineOpt = Annotated[
         parser=duration(bare_max=None),
         metavar="DURATION",
         help="Time one host may take before its probe is stopped "
-        "(default: (count - 1) x interval + timeout + 2 s).",
+        "(default: (count - 1) x interval + timeout + 2 s); with -l, how long to loop.",
         show_default=False,
     ),
 ]
@@ -129,7 +134,8 @@ MethodOpt = Annotated[
         "--method",
         "-m",
         help="auto (icmp where an ICMP socket may be opened, else ping), icmp (our own "
-        "ICMP sockets), ping (one system ping per host) or tcp (connect; refused is up).",
+        "ICMP sockets), ping (one system ping per host) or tcp (connect: each port open, "
+        "closed or filtered; the host is up when any port answered).",
         metavar="auto|icmp|ping|tcp",
     ),
 ]
@@ -139,7 +145,25 @@ PortOpt = Annotated[
         "--port",
         "-p",
         metavar="P[,P...]",
-        help="Ports for --method tcp, tried in order (default: 80,443).",
+        help="Ports for --method tcp, each connected to -c times (default: 80,443).",
+        show_default=False,
+    ),
+]
+LoopOpt = Annotated[
+    bool,
+    typer.Option(
+        "--loop",
+        "-l",
+        help="Probe the targets again every -i until Ctrl-C (or --deadline), a line per "
+        "reply; Ctrl-C prints each host's summary (fping -l).",
+    ),
+]
+RepliesOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--replies/--no-replies",
+        help="A line per request as it is answered or lost, fping -c style (--jsonl: reply "
+        "records). Default: on with -l, and for text on a terminal with -c > 1.",
         show_default=False,
     ),
 ]
@@ -198,6 +222,8 @@ def ping_command(
     ipv6: V6Opt = False,
     method: MethodOpt = "auto",
     port: PortOpt = None,
+    loop: LoopOpt = False,
+    replies: RepliesOpt = None,
     ping: PingOpt = "ping",
     spawner: SpawnerOpt = "auto",
     icmp_socket: IcmpSocketOpt = "auto",
@@ -236,6 +262,10 @@ def ping_command(
         raise usage("--icmp-socket must be auto, dgram or raw")
     if port and method != "tcp":
         raise usage("--port needs --method tcp")
+    if loop and count != 1:
+        raise usage("choose one of --count, --loop")
+    if loop and retries:
+        raise usage("--retries has no meaning with --loop (every round probes again)")
     if backend not in ("asyncio", "trio"):
         raise usage("--backend must be asyncio or trio")
     out = output_for(json, jsonl, csv, output, quiet, default=Format.TEXT)
@@ -284,8 +314,14 @@ def ping_command(
         ping=ping,
         spawner=spawner,
         concurrency=default_concurrency() if jobs is None else jobs,
+        loop=loop,
     )
     if chosen is ProbeMethod.ICMP and jobs is None:  # after the values are checked
         cfg = replace(cfg, concurrency=icmp_concurrency(rate, count, interval, timeout))
     only = ALIVE_ONLY if alive else NOT_ALIVE if unreachable else None
-    return execute(PingJob(expand(specs, excludes), cfg, only=only), out, backend=backend)
+    if replies is None:  # fping prints them with -c; here only where a person reads them
+        replies = out.fmt is Format.TEXT and out.terminal and only is None and count > 1
+        # a loop's only news until Ctrl-C, on a terminal or not (--json/--csv have no place)
+        replies |= loop and only is None and out.fmt in (Format.TEXT, Format.JSONL)
+    job = PingJob(expand(specs, excludes), cfg, only=only, replies=replies)
+    return execute(job, out, backend=backend)

@@ -10,15 +10,12 @@ from scanner.cli._options import CsvOpt, JsonlOpt, JsonOpt, OutputOpt, QuietOpt
 from scanner.cli._walk_options import (
     CaseOpt,
     CompoundOpt,
-    ExcludeOpt,
-    FollowOpt,
-    HiddenOpt,
     MaxDepthOpt,
-    OneFsOpt,
     PathsArg,
     SortOpt,
     TopOpt,
-    WorkersOpt,
+    TreeOptions,
+    tree_options,
 )
 
 LargestOpt = Annotated[
@@ -33,6 +30,7 @@ IntoArchivesOpt = Annotated[
 ]
 
 
+@tree_options
 def scan_command(
     paths: PathsArg = None,
     *,
@@ -44,11 +42,7 @@ def scan_command(
     compound: CompoundOpt = False,
     case_sensitive: CaseOpt = False,
     max_depth: MaxDepthOpt = None,
-    hidden: HiddenOpt = True,
-    exclude: ExcludeOpt = None,
-    follow: FollowOpt = False,
-    one_file_system: OneFsOpt = False,
-    workers: WorkersOpt = None,
+    tree: TreeOptions,
     json: JsonOpt = False,
     jsonl: JsonlOpt = False,
     csv: CsvOpt = False,
@@ -67,12 +61,8 @@ def scan_command(
     out = output_for(json, jsonl, csv, output, quiet, default=Format.TABLE)
     config = walk_config(
         paths,
+        tree,
         max_depth=max_depth,
-        hidden=hidden,
-        exclude=exclude,
-        follow=follow,
-        one_file_system=one_file_system,
-        workers=workers,
         compound_extensions=compound,
         case_sensitive=case_sensitive,
         largest=largest,

@@ -1,9 +1,10 @@
 """Device numbers that mean the same on every node.
 
-A walk compares ``st_dev`` values in three places: ``--one-file-system`` (a subdirectory on
+A walk compares ``st_dev`` values in four places: ``--one-file-system`` (a subdirectory on
 another device than its root is not entered), ``--follow`` loop detection (the
-(st_dev, st_ino) of a directory's ancestors) and hard links (a multi-link inode's bytes
-count once). ``st_dev`` is a number the *kernel of one node* gives a mount: two nodes that
+(st_dev, st_ino) of a directory's ancestors) and directories reached twice (claimed by the
+client), and hard links (a multi-link inode's bytes count once, in the totals and in the
+per-directory totals). ``st_dev`` is a number the *kernel of one node* gives a mount: two nodes that
 mount the same NFS export at the same path usually see different numbers (mounts get
 anonymous device numbers in mount order), and so do the workers of the multi-node lab (one
 FUSE mount each). Inode numbers do pass through (NFS file ids; FUSE ``use_ino``).
@@ -65,12 +66,20 @@ class DeviceMap:
         return [self._task(t, self._to_local) for t in tasks]
 
     def canonize(self, res: BatchResult) -> BatchResult:
-        """A result for the wire: its frontier and hard-link keys in canonical numbers."""
+        """A result for the wire: its frontier, deferred directories and hard-link keys in
+        canonical numbers."""
         to = self._to_canon
         if not to:
             return res
         if any(t.dev is not None or t.ancestors is not None for t in res.frontier):
             res.frontier = [self._task(t, to) for t in res.frontier]
+        if res.deferred:
+            res.deferred = [
+                ((to.get(dev, dev), ino), self._task(task, to), record)
+                for (dev, ino), task, record in res.deferred
+            ]
         if res.links:
-            res.links = [(to.get(d, d), ino, size, path) for d, ino, size, path in res.links]
+            res.links = [(to.get(d, d), *rest) for d, *rest in res.links]  # type: ignore[misc]
+        if res.dir_links:
+            res.dir_links = [(to.get(d, d), *rest) for d, *rest in res.dir_links]  # type: ignore[misc]
         return res

@@ -42,6 +42,11 @@ from scanner.fs.tuner import Tuner
 _NO_LIMIT: Final = sys.maxsize
 #: Tuners kept per worker process (one per walk config seen recently).
 _KEPT_TUNERS: Final = 4
+#: The list fields of ``BatchResult`` a share gathers from its batches.
+_LISTS: Final = (
+    "errors", "entries", "frontier", "links", "deferred", "skipped_mounts", "merged_roots",
+    "dir_new", "dir_links",
+)  # fmt: skip
 _tuners: OrderedDict[WalkConfig, Tuner] = OrderedDict()
 _tuners_lock = threading.Lock()
 
@@ -112,8 +117,9 @@ class ShareExecutor:
 
 
 def add_result(into: BatchResult, res: BatchResult, largest: int) -> None:
-    """Add everything ``res`` found to ``into`` (its frontier too; ``largest`` bounds the
-    heap of largest files)."""
+    """Add everything ``res`` found to ``into`` (its frontier and deferred directories too;
+    ``largest`` bounds the heap of largest files). Every field of ``BatchResult`` that a
+    work unit fills is added here: a share must hand back all its batches found."""
     into.totals.add(res.totals)
     for ext, (files, nbytes) in res.extensions.items():
         slot = into.extensions.get(ext)
@@ -128,10 +134,16 @@ def add_result(into: BatchResult, res: BatchResult, largest: int) -> None:
             heapq.heappush(heap, item)
         elif item > heap[0]:
             heapq.heapreplace(heap, item)
-    into.errors += res.errors
-    into.entries += res.entries
-    into.frontier += res.frontier
-    into.links += res.links
+    for name in _LISTS:
+        getattr(into, name).extend(getattr(res, name))
+    for owner, counts in res.dir_counts.items():
+        have = into.dir_counts.get(owner)
+        if have is None:
+            into.dir_counts[owner] = list(counts)
+        else:
+            for i, n in enumerate(counts):
+                have[i] += n
+    into.reached_twice += res.reached_twice
     into.dirs_read += res.dirs_read
     into.calls += res.calls
     into.wall += res.wall
@@ -139,13 +151,20 @@ def add_result(into: BatchResult, res: BatchResult, largest: int) -> None:
 
 
 def read_share(
-    tasks: list[DirTask], cfg: WalkConfig, seconds: float, max_entries: int = _NO_LIMIT
+    tasks: list[DirTask],
+    cfg: WalkConfig,
+    seconds: float,
+    max_entries: int = _NO_LIMIT,
+    state: SharedState | None = None,
 ) -> BatchResult:
     """Read ``tasks`` for about ``seconds`` (and about ``max_entries`` listed entries: a
-    directory is always finished) with the anyio engine; the result holds what was read
-    and, as ``frontier``, the directories not reached (none of them open)."""
+    directory is always finished) with the anyio engine, its work units sharing ``state``
+    (the walk's roots and pseudo mounts); the result holds what was read and, as
+    ``frontier``, the directories not reached (none of them open)."""
     executor = ShareExecutor(tasks, cfg, seconds, max_entries)
     walker = Walker(cfg, executor=executor)
+    if state is not None:
+        walker.shared = state
     walker.tuner = _tuner_for(cfg)
     anyio.run(walker.run)
     res = executor.found

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from scanner.cluster.claims import WorkerState, worker_state
 from scanner.cluster.devices import DeviceMap
 from scanner.cluster.faults import maybe_die
 from scanner.cluster.share import read_share
 from scanner.cluster.wire import PackedResult, TaskRow, pack_result, unpack_tasks
 from scanner.fs._unit import root_tasks
-from scanner.fs.batch import SharedState
 from scanner.fs.config import WalkConfig
 
 if TYPE_CHECKING:
@@ -36,26 +36,27 @@ def _needs_devices(cfg: WalkConfig) -> bool:
 
 def walk_roots(cfg: WalkConfig) -> PackedResult:
     """Stat the roots of a walk (on a worker: the client may not see the file system)."""
-    res = root_tasks(cfg, SharedState())
+    res = root_tasks(cfg, WorkerState())
     maybe_die("roots", cfg.roots)
-    if _needs_devices(cfg) or res.links:
+    if _needs_devices(cfg) or res.links or res.dir_links:
         res = DeviceMap(cfg.roots).canonize(res)
     return pack_result(res)
 
 
 def walk_share(
-    rows: list[TaskRow], cfg: WalkConfig, seconds: float, max_entries: int
+    rows: list[TaskRow], cfg: WalkConfig, seconds: float, max_entries: int, walk_id: str = ""
 ) -> PackedResult:
     """Read directories from ``rows`` for about ``seconds`` (``max_entries`` listed) with the
-    anyio engine
-    (:mod:`scanner.cluster.share`); the result holds what was read and, as its frontier,
-    the directories not reached (none of them open)."""
+    anyio engine (:mod:`scanner.cluster.share`), as part of walk ``walk_id``; the result
+    holds what was read and, as its frontier, the directories not reached (none of them
+    open); under ``--follow`` the directories reached are deferred to the client
+    (:mod:`scanner.cluster.claims`)."""
     tasks = unpack_tasks(rows)
     devices = DeviceMap(cfg.roots) if _needs_devices(cfg) else None
     if devices is not None:
         tasks = devices.localize(tasks)
-    res = read_share(tasks, cfg, seconds, max_entries)
-    if res.links and devices is None:
+    res = read_share(tasks, cfg, seconds, max_entries, worker_state(cfg, walk_id))
+    if (res.links or res.dir_links) and devices is None:
         devices = DeviceMap(cfg.roots)
     # the test hook kills the worker here, after the work and before the result is
     # returned: the worst moment, everything read and nothing merged

@@ -11,7 +11,8 @@ thread in flight, so a worker never waits for the client.
 
 What the executor adds on the way back, in the thread that waited for the task:
 
-* hard links counted once across workers (:class:`~scanner.cluster.links.LinkLedger`);
+* hard links counted once across workers (:class:`~scanner.cluster.links.LinkLedger`),
+  and under ``--follow`` each directory read once (:class:`~scanner.cluster.claims.DirClaims`);
 * faults: Dask re-runs the task of a worker that died (its result arrives once: tasks write
   nothing); a share that keeps killing workers (Dask gives up with ``KilledWorker``) is
   run again alone (nothing else in flight: Dask blames every task queued on a dying
@@ -31,12 +32,14 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Final
 
 import anyio
 import anyio.to_thread
 
+from scanner.cluster.claims import DirClaims, WorkerState
 from scanner.cluster.connect import Cluster, ClusterLost, connect, require_dask_installed
 from scanner.cluster.devices import DeviceMap
 from scanner.cluster.links import LinkLedger
@@ -62,6 +65,11 @@ class ClusterExecutor:
     def __init__(self, cluster: Cluster | None, shares: ShareConfig | None = None) -> None:
         self.shares = shares or ShareConfig()
         self.ledger = LinkLedger()
+        #: directories reached under --follow (each read once, whichever worker met it)
+        self.claims = DirClaims()
+        #: names this walk to the workers, which keep its roots for its later shares
+        self.walk_id = uuid.uuid4().hex
+        self._local_state: WorkerState | None = None
         #: shares that kept killing workers (run again alone, split)
         self.suspects = 0
         #: batches read in this process while the cluster was starting
@@ -124,16 +132,24 @@ class ClusterExecutor:
     ) -> BatchResult:
         """The work unit in this process, finishing every directory it opens (what it
         leaves goes to the cluster later), its devices named as the workers name them."""
+        # a state of its own, as a worker's: what it reaches and counts is settled in
+        # canonical device numbers, with the workers' results
+        if self._local_state is None:
+            self._local_state = WorkerState(parent=shared)
+        state = self._local_state
         if tasks is None:
-            res = root_tasks(config, shared)
+            res = root_tasks(config, state)
         else:
+            # the frontier is in canonical device numbers, as the workers get it
+            if self._devices is not None:
+                tasks = self._devices.localize(tasks)
             seconds = budget.max_seconds if budget is not None else self.shares.first_seconds
-            res = scan_batch(tasks, config, whole_directories(seconds), shared)
+            res = scan_batch(tasks, config, whole_directories(seconds), state)
             with self._lock:
                 self.local_batches += 1
         if self._devices is None:
             self._devices = DeviceMap(config.roots)
-        return self._settle(self._devices.canonize(res), config)
+        return self._settle(self._devices.canonize(res), config, roots=tasks is None)
 
     def _roots(self, config: WalkConfig, shared: SharedState) -> BatchResult:
         assert self._waiter is not None
@@ -143,7 +159,8 @@ class ClusterExecutor:
             )
         except TaskFailed as exc:
             return _errors([_error(root, exc) for root in config.roots])
-        return self._settle(BatchResult() if packed is None else unpack_result(packed), config)
+        res = BatchResult() if packed is None else unpack_result(packed)
+        return self._settle(res, config, roots=True)
 
     def _share(self, tasks: list[DirTask], config: WalkConfig, shared: SharedState) -> BatchResult:
         with self._lock:
@@ -182,6 +199,7 @@ class ClusterExecutor:
                 config,
                 seconds,
                 self.shares.share_entries,
+                self.walk_id,
                 name="walk",
                 stopped=_flag(shared),
                 grace=2 * seconds + 1.0,
@@ -193,7 +211,9 @@ class ClusterExecutor:
         # None: abandoned after a stop, its directories were not read
         return BatchResult(frontier=list(tasks)) if packed is None else unpack_result(packed)
 
-    def _settle(self, res: BatchResult, config: WalkConfig) -> BatchResult:
+    def _settle(self, res: BatchResult, config: WalkConfig, *, roots: bool = False) -> BatchResult:
+        if config.follow:
+            self.claims.settle(res, roots=roots)
         if res.links:
             with self._lock:
                 self.ledger.settle(res, compound=config.compound_extensions)

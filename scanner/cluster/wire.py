@@ -14,24 +14,32 @@ from itertools import starmap
 from typing import TypeAlias
 
 from scanner.fs.batch import BatchResult, DirTask
+from scanner.fs.ignore import IgnoreStack
 from scanner.fs.model import Entry
 
 #: ``Entry`` fields in order: path, name, type, depth, size, mtime.
 EntryRow: TypeAlias = tuple[str, str, str, int, int | None, float | None]
-#: ``DirTask`` fields in order, without ``open`` (an open directory never travels).
-TaskRow: TypeAlias = tuple[str, int, int, int | None, frozenset[tuple[int, int]] | None]
+#: ``DirTask`` fields in order, without ``open`` (an open directory never travels): path,
+#: depth, rel_start, dev, ancestors, owner (per-directory totals), ignore (--gitignore rules).
+TaskRow: TypeAlias = tuple[
+    str, int, int, int | None, frozenset[tuple[int, int]] | None, str | None, IgnoreStack | None
+]
 #: A batch result without its entries and frontier, and those as rows.
 PackedResult: TypeAlias = tuple[BatchResult, list[EntryRow], list[TaskRow]]
 
 
 def pack_tasks(tasks: list[DirTask]) -> list[TaskRow]:
-    """Directory tasks for the wire (none may be open)."""
-    return [(t.path, t.depth, t.rel_start, t.dev, t.ancestors) for t in tasks]
+    """Directory tasks for the wire (none may be open). The ignore rules of sibling
+    directories are one object, which pickle writes once per share."""
+    return [(t.path, t.depth, t.rel_start, t.dev, t.ancestors, t.owner, t.ignore) for t in tasks]
 
 
 def unpack_tasks(rows: list[TaskRow]) -> list[DirTask]:
     """Directory tasks from the wire."""
-    return list(starmap(DirTask, rows))
+    return [
+        DirTask(path, depth, rel, dev, ancestors, None, owner, ignore)
+        for path, depth, rel, dev, ancestors, owner, ignore in rows
+    ]
 
 
 def pack_result(res: BatchResult) -> PackedResult:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from scanner.compare.results import BenchReport, CellReport
-from scanner.compare.stats import Speedup
+from scanner.compare.results import SHORT_RUN_S, BenchReport, CellReport
+from scanner.compare.stats import OUTLIER_THRESHOLD, UNSTABLE_RSD, Speedup
 
 #: Columns of the comparison table, in order.
 COLUMNS = (
@@ -60,16 +61,124 @@ def _style_rank(c: CellReport) -> tuple[int, str, int]:
     return (order.get(c.style, 9), c.cell.variant, c.cell.concurrency)
 
 
+def _swept(report: BenchReport) -> set[tuple[str, str]]:
+    """The (workload, scenario) pairs measured at more than one size."""
+    sizes: dict[tuple[str, str], set[int]] = {}
+    for c in report.cells:
+        sizes.setdefault((c.cell.workload, c.cell.scenario), set()).add(c.cell.size)
+    return {pair for pair, found in sizes.items() if len(found) > 1}
+
+
 def groups(report: BenchReport) -> Iterator[Group]:
-    """Groups in first-seen order (workload, scenario, size), variants sorted by style."""
+    """Groups in first-seen order (workload, scenario, size), variants sorted by style.
+
+    The title names the size only where the report has several (a single size is in the
+    result summary already, and ``bench walk DIR`` has none)."""
+    swept = _swept(report)
     seen: dict[tuple[str, str, int], list[CellReport]] = {}
     for c in report.cells:
         seen.setdefault(c.cell.group, []).append(c)
     for (workload, scenario, size), cells in seen.items():
         cells.sort(key=_style_rank)
         summary = ", ".join(f"{k} {v}" for k, v in cells[0].summary.items())
-        title = f"{workload} · {scenario} · size {size:,}"
+        title = f"{workload} · {scenario}"
+        if (workload, scenario) in swept:
+            title += f" · size {size:,}"
         yield Group(title=f"{title} ({summary})" if summary else title, cells=cells)
+
+
+def label(c: CellReport, *, size: bool = False) -> str:
+    """``anyio-asyncio c=8`` (``sequential`` alone: it always runs at 1), with ``n=SIZE``
+    when ``size`` is asked for and the cell has one."""
+    text = c.cell.variant
+    if c.style not in ("sequential", "anchor") or c.cell.concurrency != 1:
+        text += f" c={c.cell.concurrency}"
+    return f"{text} n={c.cell.size:,}" if size and c.cell.size else text
+
+
+def ratio_spread(fast: CellReport, slow: CellReport) -> tuple[float, float]:
+    """The ratio of medians slow/fast and its ± as hyperfine computes it: each side's
+    relative standard deviation, propagated."""
+    ratio = slow.wall.median / fast.wall.median
+    rel = [s.stddev / s.mean if s.mean > 0 else 0.0 for s in (fast.wall, slow.wall)]
+    return ratio, ratio * math.hypot(*rel)
+
+
+#: Whose fastest cell is compared with whose in the one-line verdict, in this order.
+_VERDICT_STYLES = ("async", "threads", "sequential")
+
+
+def verdict(group: Group) -> str | None:
+    """hyperfine's one line for a group: the fastest cell of the first two styles present
+    (the anyio engine, threads, sequential), e.g. ``anyio-asyncio c=8 ran 1.80x ± 0.10
+    faster than threads c=8``; None when fewer than two styles ran."""
+    best: dict[str, CellReport] = {}
+    for c in group.cells:
+        if c.style in _VERDICT_STYLES and (
+            c.style not in best or c.wall.median < best[c.style].wall.median
+        ):
+            best[c.style] = c
+    present = [best[s] for s in _VERDICT_STYLES if s in best]
+    if len(present) < 2:
+        return None
+    fast, slow = sorted(present[:2], key=lambda c: c.wall.median)
+    ratio, spread = ratio_spread(fast, slow)
+    return f"{label(fast)} ran {ratio:.2f}x ± {spread:.2f} faster than {label(slow)}"
+
+
+#: What a kind of warning says when many cells share it (the cells' own texts stay in the
+#: JSON and CSV exports).
+_FOLDED = {
+    "not significant": "speedup against sequential within noise (95% interval contains 1; "
+    "n.s. in the table)",
+    "outliers": f"statistical outliers (modified z-score > {OUTLIER_THRESHOLD:g}); consider "
+    "re-running on a quieter system",
+    "slow first run": "the first run was much slower than the rest (caches not yet warm?)",
+    "short runs": f"runs take less than {SHORT_RUN_S * 1e3:g} ms, so fixed costs dominate; "
+    "compare at a larger size",
+}
+#: Cells named in a folded warning before ``+N more``.
+_NAMED = 3
+
+
+def warning_lines(report: BenchReport) -> list[str]:
+    """The cells' warnings, one line per kind: a kind that one cell has is shown whole, a
+    kind that several share is folded into one line with their count."""
+    swept = _swept(report)
+    kinds: dict[str, list[tuple[CellReport, str]]] = {}
+    for c in report.cells:
+        for w in c.warnings:
+            kind, _, detail = w.partition(": ")
+            kinds.setdefault(kind, []).append((c, detail))
+    lines = []
+    for kind, hits in kinds.items():
+        names = [label(c, size=(c.cell.workload, c.cell.scenario) in swept) for c, _ in hits]
+        if len(hits) == 1:
+            lines.append(f"{names[0]}: {kind}: {hits[0][1]}")
+            continue
+        shown = ", ".join(names[:_NAMED])
+        if len(names) > _NAMED:
+            shown += f", +{len(names) - _NAMED} more"
+        cells = [c for c, _ in hits]
+        lines.append(
+            f"{kind} in {len(hits)} of {len(report.cells)} cells ({shown}): "
+            f"{_folded(kind, cells, hits[0][1])}"
+        )
+    return lines
+
+
+def _folded(kind: str, cells: list[CellReport], first: str) -> str:
+    if kind == "unstable":
+        rsd = sorted(100 * c.wall.stddev / c.wall.mean for c in cells if c.wall.mean > 0)
+        return f"stddev {rsd[0]:.0f}-{rsd[-1]:.0f}% of the mean (above {100 * UNSTABLE_RSD:.0f}%)"
+    return _FOLDED.get(kind, first)
+
+
+def scaling_at(axis: str, fixed: int) -> str:
+    """Where a scaling curve was taken: ``c=8`` along sizes, ``n=1,000`` along caps."""
+    if axis == "size":
+        return f"c={fixed}"
+    return f"n={fixed:,}" if fixed else "-"
 
 
 def row(c: CellReport) -> list[str]:

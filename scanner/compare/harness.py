@@ -150,7 +150,7 @@ class ProcessExecutor:
                 check=False,
             )
         except subprocess.TimeoutExpired as exc:
-            raise WorkerFailed(f"{cell.key}: worker timed out after {exc.timeout} s") from exc
+            raise WorkerFailed(f"{cell.label}: worker timed out after {exc.timeout} s") from exc
         elapsed = time.perf_counter() - start
         lines = proc.stdout.strip().splitlines()
         try:
@@ -159,7 +159,7 @@ class ProcessExecutor:
             data = {}
         if proc.returncode != 0 or "error" in data or "metrics" not in data:
             detail = data.get("error") or proc.stderr.strip()[-2000:] or f"exit {proc.returncode}"
-            raise WorkerFailed(f"{cell.key}: worker failed: {detail}")
+            raise WorkerFailed(f"{cell.label}: worker failed: {detail}")
         return replace(RunRecord.from_dict(data), process_s=elapsed)
 
 

@@ -36,6 +36,12 @@ class Cell:
         """A stable, readable identifier."""
         return f"{self.workload}/{self.scenario}/{self.size}/{self.variant}/c{self.concurrency}"
 
+    @property
+    def label(self) -> str:
+        """What people read: ``anyio-asyncio c=8``, with ``n=SIZE`` when there is a size."""
+        text = f"{self.variant} c={self.concurrency}"
+        return f"{text} n={self.size:,}" if self.size else text
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (what the worker receives)."""
         data = asdict(self)

@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from scanner.compare.format import groups
+from scanner.compare.format import groups, label, scaling_at, seconds
 from scanner.compare.results import BenchReport
 from scanner.errors import OperationFailed
 
@@ -38,23 +38,67 @@ def _pyplot() -> Any:
     return plt
 
 
+#: Colours by variant: tab10 and two more, told apart also in grey print by the markers.
+PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+    "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#000000", "#a6761d",
+)  # fmt: skip
+#: Markers and line styles by concurrency cap, so that one variant's caps differ too.
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
+LINES = ("-", "--", ":", "-.")
+
+
+class SeriesStyle:
+    """One colour per variant, one marker and line style per cap (per size along the
+    concurrency axis), the same in every panel of a report."""
+
+    def __init__(self, report: BenchReport) -> None:
+        variants = list(dict.fromkeys(c.cell.variant for c in report.cells))
+        self._colour = {v: PALETTE[i % len(PALETTE)] for i, v in enumerate(variants)}
+        self._rank = {
+            "size": {
+                cap: i for i, cap in enumerate(sorted({c.cell.concurrency for c in report.cells}))
+            },
+            "concurrency": {
+                n: i for i, n in enumerate(sorted({c.cell.size for c in report.cells}))
+            },
+        }
+
+    def colour(self, variant: str) -> str:
+        """The variant's colour."""
+        return self._colour.get(variant, "#444444")
+
+    def line(self, variant: str, axis: str, fixed: int) -> dict[str, Any]:
+        """matplotlib keywords of one curve (``fixed``: its cap or its size)."""
+        i = self._rank.get(axis, {}).get(fixed, 0)
+        return {
+            "color": self.colour(variant),
+            "marker": MARKERS[i % len(MARKERS)],
+            "linestyle": LINES[i % len(LINES)],
+        }
+
+
 def plot_boxes(report: BenchReport, path: Path) -> None:
     """One box plot per group (workload, scenario, size), one box per variant, in table
-    order from the top."""
+    order from the top, each box in its variant's colour."""
     plt = _pyplot()
     found = list(groups(report))
     if not found:
         raise OperationFailed("nothing to plot: the report has no measured cells")
+    style = SeriesStyle(report)
     cols = min(2, len(found))
     rows = math.ceil(len(found) / cols)
     tallest = max(len(g.cells) for g in found)
-    height = max(2.4, 0.32 * tallest + 1.2)
+    height = max(2.4, 0.34 * tallest + 1.3)
     fig, axes = plt.subplots(rows, cols, figsize=(7 * cols, height * rows), squeeze=False)
     for ax, group in zip(axes.flat, found, strict=False):
         cells = list(reversed(group.cells))  # boxplot draws its first box at the bottom
-        labels = [f"{c.cell.variant} (c={c.cell.concurrency})" for c in cells]
-        _horizontal_boxes(ax, [c.values for c in cells])
-        ax.set_yticks(range(1, len(labels) + 1), labels, fontsize=8)
+        boxes = _horizontal_boxes(ax, [c.values for c in cells])
+        for box, median, c in zip(boxes["boxes"], boxes["medians"], cells, strict=True):
+            box.set_facecolor(style.colour(c.cell.variant))
+            box.set_alpha(0.55)
+            median.set_color("black")
+        ax.set_yticks(range(1, len(cells) + 1), [label(c) for c in cells], fontsize=8)
         ax.set_xscale("log")
         ax.set_xlabel("wall time (s, log)")
         ax.set_title(group.title.split(" (")[0], fontsize=9)
@@ -65,42 +109,56 @@ def plot_boxes(report: BenchReport, path: Path) -> None:
     _save(fig, plt, path)
 
 
-def _horizontal_boxes(ax: Any, data: list[list[float]]) -> None:
+def _horizontal_boxes(ax: Any, data: list[list[float]]) -> Any:
     # matplotlib 3.10 replaced vert=False by orientation= and deprecated the former
     try:
-        ax.boxplot(data, orientation="horizontal")
+        return ax.boxplot(data, orientation="horizontal", patch_artist=True)
     except TypeError:
-        ax.boxplot(data, vert=False)
+        return ax.boxplot(data, vert=False, patch_artist=True)
 
 
 def plot_scaling(report: BenchReport, path: Path) -> None:
-    """Scaling curves on log-log axes, one panel per workload/scenario/axis."""
+    """Scaling curves on log-log axes, one panel per workload/scenario/axis, the legend
+    beside the panel (never over the data)."""
     plt = _pyplot()
     panels: dict[tuple[str, str, str], list[Any]] = {}
     for s in report.scaling:
         panels.setdefault((s.workload, s.scenario, s.axis), []).append(s)
     if not panels:
-        raise OperationFailed("nothing to plot: no scaling sweep (give several sizes)")
-    cols = min(2, len(panels))
-    rows = math.ceil(len(panels) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(7 * cols, 4.2 * rows), squeeze=False)
+        raise OperationFailed("nothing to plot: no scaling sweep (give three or more sizes)")
+    style = SeriesStyle(report)
+    rows = len(panels)
+    fig, axes = plt.subplots(rows, 1, figsize=(9.5, 4.2 * rows), squeeze=False)
     for ax, ((workload, scenario, axis), curves) in zip(axes.flat, panels.items(), strict=False):
         for s in curves:
             xs = [x for x, _ in s.points]
             ys = [y for _, y in s.points]
-            tag = f"c={s.fixed}" if axis == "size" else f"n={s.fixed:,}"
-            ax.plot(xs, ys, marker="o", label=f"{s.variant} {tag} (slope {s.fit.slope:.2f})")
+            tag = scaling_at(axis, s.fixed) if s.fixed else ""
+            ax.plot(
+                xs, ys, label=f"{s.variant} {tag} (slope {s.fit.slope:.2f})".replace("  ", " "),
+                markersize=6, linewidth=1.5, **style.line(s.variant, axis, s.fixed),
+            )  # fmt: skip
         ax.set_xscale("log")
         ax.set_yscale("log")
+        _plain_ticks(ax, sorted({x for s in curves for x, _ in s.points}))
         ax.set_xlabel("files / archives / hosts" if axis == "size" else "concurrency")
         ax.set_ylabel("median wall time (s)")
         ax.set_title(f"{workload} · {scenario}: time vs {axis}", fontsize=9)
         ax.grid(which="both", alpha=0.3)
-        ax.legend(fontsize=7)
-    for ax in list(axes.flat)[len(panels) :]:
-        ax.set_visible(False)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     fig.tight_layout()
     _save(fig, plt, path)
+
+
+def _plain_ticks(ax: Any, xs: list[int]) -> None:
+    """Ticks at the measured x values with plain numbers, times as the table writes them
+    (``2×10⁰`` and ``6×10⁻²`` are hard to read)."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    ax.set_xticks(xs, [f"{x:,}" for x in xs])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: seconds(y)))
+    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def plot_report(report: BenchReport, path: Path) -> list[Path]:
@@ -120,7 +178,7 @@ def _save(fig: Any, plt: Any, path: Path) -> None:
 
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}{path.suffix}")
     try:
-        fig.savefig(tmp, dpi=110)
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")  # the legends sit outside
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

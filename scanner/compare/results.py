@@ -124,8 +124,8 @@ def _short_run_warning(values: Sequence[float]) -> list[str]:
     if statistics.median(values) >= SHORT_RUN_S:
         return []
     return [
-        f"runs take less than {SHORT_RUN_S * 1e3:g} ms: fixed costs dominate; "
-        "compare at a larger size"
+        f"short runs: runs take less than {SHORT_RUN_S * 1e3:g} ms, so fixed costs "
+        "dominate; compare at a larger size"
     ]
 
 
@@ -141,7 +141,7 @@ def _with_speedups(cells: list[CellReport], resamples: int, seed: int) -> list[C
         warnings = list(c.warnings)
         if not sp.significant:
             warnings.append(
-                f"speedup {sp.ratio:.2f}x against sequential is not significant "
+                f"not significant: speedup {sp.ratio:.2f}x against sequential "
                 f"({100 * sp.confidence:.0f}% interval {sp.low:.2f}-{sp.high:.2f} contains 1)"
             )
         out.append(_replace_cell(c, speedup=sp, warnings=warnings))
@@ -154,8 +154,13 @@ def _replace_cell(c: CellReport, **changes: Any) -> CellReport:
     return replace(c, **changes)
 
 
+#: A log-log line through two points always fits (R² 1): a fit needs at least this many.
+MIN_FIT_POINTS = 3
+
+
 def scaling_fits(cells: Sequence[CellReport]) -> list[Scaling]:
-    """Fits along size (per variant and concurrency) and concurrency (per variant and size)."""
+    """Fits along size (per variant and concurrency) and concurrency (per variant and size),
+    where the axis has at least :data:`MIN_FIT_POINTS` distinct values."""
     by_size: dict[tuple[str, str, str, int], list[tuple[int, float]]] = defaultdict(list)
     by_conc: dict[tuple[str, str, str, int], list[tuple[int, float]]] = defaultdict(list)
     for c in cells:
@@ -171,11 +176,23 @@ def scaling_fits(cells: Sequence[CellReport]) -> list[Scaling]:
     for axis, table in (("size", by_size), ("concurrency", by_conc)):
         for (workload, scenario, variant, fixed), points in sorted(table.items()):
             points.sort()
-            if len({x for x, _ in points}) < 2:
+            if len({x for x, _ in points}) < MIN_FIT_POINTS:
                 continue
             fit = loglog_fit([float(x) for x, _ in points], [y for _, y in points])
             out.append(Scaling(workload, scenario, variant, axis, fixed, points, fit))
     return out
+
+
+def _fit_notes(cells: Sequence[CellReport]) -> list[str]:
+    sizes: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for c in cells:
+        sizes[(c.cell.workload, c.cell.scenario)].add(c.cell.size)
+    return [
+        f"{workload} · {scenario}: no scaling fit from {len(found)} sizes "
+        f"(a line through two points always fits); give {MIN_FIT_POINTS} or more"
+        for (workload, scenario), found in sizes.items()
+        if 1 < len(found) < MIN_FIT_POINTS
+    ]
 
 
 def analyze(
@@ -208,7 +225,7 @@ def analyze(
         machine=machine_metadata(backends=backends, child_watchers=watchers),
         cells=cells,
         scaling=scaling_fits(cells),
-        notes=list(notes),
+        notes=[*notes, *_fit_notes(cells)],
         interrupted=grid.interrupted,
         elapsed_s=grid.elapsed_s,
     )

@@ -4,7 +4,8 @@
 * :func:`modified_z_scores` / :func:`outliers`: Iglewicz and Hoaglin's modified z-score,
   ``0.6745 * (x - median) / MAD``, an outlier above 3.5. When the MAD is 0 (more than half the
   values equal), the mean absolute deviation scaled by 1.253314 stands in for it.
-* :func:`stability_warnings`: outliers, a slow first run, a stddev above 10% of the mean.
+* :func:`stability_warnings`: outliers, a slow first run, a stddev above 10% of the mean;
+  each warning reads ``KIND: detail`` so that a report can fold one kind over many cells.
 * :func:`speedup`: the ratio of medians (baseline / candidate, so > 1 means faster than the
   baseline) with a seeded percentile-bootstrap confidence interval; "not significant" when the
   interval contains 1.
@@ -116,10 +117,13 @@ def stability_warnings(
         scores = modified_z_scores(values)
         count = sum(1 for z in scores if abs(z) > threshold)
     if count and scores[0] > threshold:
-        found.append("the first run was significantly slower than the rest (caches not yet warm?)")
+        found.append(
+            "slow first run: the first run was significantly slower than the rest "
+            "(caches not yet warm?)"
+        )
     if count:
         found.append(
-            f"{count} statistical outlier(s) (modified z-score > {threshold:g}); "
+            f"outliers: {count} statistical outlier(s) (modified z-score > {threshold:g}); "
             "consider re-running on a quieter system"
         )
     summary = summarize(values)

@@ -7,22 +7,24 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from scanner.compare.format import COLUMNS, groups, row
+from scanner.compare.format import COLUMNS, groups, row, scaling_at, verdict, warning_lines
 from scanner.compare.results import BenchReport
 
 
 def render(report: BenchReport) -> RenderableType:
-    """One rich table per group, followed by scaling slopes and warnings."""
+    """One rich table per group with hyperfine's one-line verdict under it, then scaling
+    slopes, notes and the warnings (one line per kind)."""
     parts: list[RenderableType] = []
     for group in groups(report):
         table = Table(title=group.title, title_justify="left", title_style="bold")
         for i, name in enumerate(COLUMNS):
             table.add_column(name, justify="left" if i == 0 else "right", no_wrap=True)
         for c in group.cells:
-            cells = row(c)
-            style = "yellow" if c.warnings else None
-            table.add_row(*cells, style=style)
+            table.add_row(*row(c), style="yellow" if c.warnings else None)
         parts.append(table)
+        line = verdict(group)
+        if line:
+            parts.append(Text(line, style="bold"))
     if report.scaling:
         table = Table(
             title="Scaling: time ∝ x^slope (log-log fit of medians)", title_justify="left"
@@ -30,20 +32,18 @@ def render(report: BenchReport) -> RenderableType:
         for name in ("workload", "variant", "axis", "at", "points", "slope", "R²"):
             table.add_column(name, justify="left" if name in ("workload", "variant") else "right")
         for s in report.scaling:
-            at = f"c{s.fixed}" if s.axis == "size" else f"n={s.fixed:,}"
             table.add_row(
                 f"{s.workload} · {s.scenario}",
                 s.variant,
                 s.axis,
-                at,
-                f"{s.points[0][0]:,}..{s.points[-1][0]:,}",
+                scaling_at(s.axis, s.fixed),
+                f"{s.points[0][0]:,}..{s.points[-1][0]:,} ({len(s.points)})",
                 f"{s.fit.slope:.2f}",
                 f"{s.fit.r2:.3f}",
             )
         parts.append(table)
     for note in report.notes:
         parts.append(Text(f"note: {note}", style="dim"))
-    for c in report.cells:
-        for w in c.warnings:
-            parts.append(Text(f"warning: {c.cell.key}: {w}", style="yellow"))
+    for line in warning_lines(report):
+        parts.append(Text(f"warning: {line}", style="yellow"))
     return RichGroup(*parts)

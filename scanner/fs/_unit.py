@@ -43,7 +43,7 @@ from scanner.fs.filters import Excluder, compile_excludes
 from scanner.fs.ignore import IgnoreStack, load_level, stack_above
 from scanner.fs.model import Entry, SkippedMount
 from scanner.fs.mounts import pseudo_mounts_below
-from scanner.fs.roots import resolve_roots
+from scanner.fs.roots import reached_plainly, resolve_roots
 
 _KIND_OF_MODE = {
     stat.S_IFREG: "f",
@@ -288,11 +288,13 @@ def _scan(
                                     if first_link(st.st_dev, st.st_ino):
                                         counted = True
                                         nbytes += size
+                                        blocks = st.st_blocks * 512 if disk_usage else 0
+                                        disk += blocks
                                         # for a merge across processes (scanner.cluster)
                                         path = prefix + name
-                                        multi_links.append((st.st_dev, st.st_ino, size, path))
-                                        if disk_usage:
-                                            disk += st.st_blocks * 512
+                                        multi_links.append(
+                                            (st.st_dev, st.st_ino, size, path, blocks)
+                                        )
                                         if du:
                                             ml_bytes += size
                                             ml_disk += st.st_blocks * 512 if disk_usage else 0
@@ -350,8 +352,8 @@ def _scan(
                                     stack.append(DirTask(prefix + name, depth, rel_start))
                                 else:
                                     sub = _subdir(entry, prefix + name, task, st, res,
-                                                  shared=shared, ign=ign, du_depth=du_depth,
-                                                  one_fs=one_fs)  # fmt: skip
+                                                  cfg=cfg, shared=shared, ign=ign,
+                                                  du_depth=du_depth, one_fs=one_fs)  # fmt: skip
                                     if sub is not None:
                                         stack.append(sub)
                         elif kind == "l":
@@ -477,6 +479,7 @@ def _blocks(
     if owner is not None:
         res.dir_links.append((st.st_dev, st.st_ino, 0, blocks, owner))
     if first_link(st.st_dev, st.st_ino):
+        res.links.append((st.st_dev, st.st_ino, 0, None, blocks))
         return st, blocks, blocks if owner is not None else 0
     return st, 0, 0
 
@@ -488,6 +491,7 @@ def _subdir(
     st: os.stat_result | None,
     res: BatchResult,
     *,
+    cfg: WalkConfig,
     shared: SharedState,
     ign: IgnoreStack | None,
     du_depth: int | None,
@@ -495,7 +499,9 @@ def _subdir(
 ) -> DirTask | None:
     """A subdirectory to enter when an option needs more than its path: None for a pseudo
     file system or another device's mount point (counted, not entered), a loop back to an
-    ancestor (recorded) or a directory already reached (--follow)."""
+    ancestor (recorded) or a directory already reached (--follow: a linked directory that
+    the walk reaches without links is read there, whatever the order; otherwise the first
+    name met reads it, and a cluster's client decides which that was)."""
     if shared.skip_dirs:
         fstype = shared.skip_dirs.get(path)
         if fstype is not None:
@@ -512,16 +518,41 @@ def _subdir(
             if key in ancestors:
                 res.errors.append(_loop_error(path))
                 return None
-            if not shared.first_dir(*key):
+            if entry.is_symlink() and reached_plainly(cfg, shared.roots, shared.pseudo, path):
+                res.reached_twice += 1
+                return None
+            first = shared.first_dir(*key)
+            if first is None:
+                task, record = _dir_task(path, parent, ancestors | {key}, ign, du_depth)
+                res.deferred.append((key, task, record))
+                return None
+            if not first:
                 res.reached_twice += 1
                 return None
             ancestors = ancestors | {key}
+    task, record = _dir_task(path, parent, ancestors, ign, du_depth)
+    if record is not None:
+        res.dir_new.append(record)
+    return task
+
+
+def _dir_task(
+    path: str,
+    parent: DirTask,
+    ancestors: frozenset[tuple[int, int]] | None,
+    ign: IgnoreStack | None,
+    du_depth: int | None,
+) -> tuple[DirTask, tuple[str, str | None, int] | None]:
+    """The task of a subdirectory, and its per-directory totals record (path, parent
+    record, depth) when it gets one."""
     depth = parent.depth + 1
     owner = parent.owner
+    record = None
     if du_depth is not None and depth <= du_depth:
-        res.dir_new.append((path, owner, depth))
+        record = (path, owner, depth)
         owner = path
-    return DirTask(path, depth, parent.rel_start, parent.dev, ancestors, None, owner, ign)
+    task = DirTask(path, depth, parent.rel_start, parent.dev, ancestors, None, owner, ign)
+    return task, record
 
 
 def _listed(
@@ -588,6 +619,8 @@ def root_tasks(cfg: WalkConfig, shared: SharedState) -> BatchResult:
             continue
         _file_root(cfg, shared, res, root.path, st)
     shared.skip_dirs = skip
+    shared.roots = roots
+    shared.pseudo = pseudo
     res.totals.errors = len(res.errors)
     res.wall = perf_counter() - t0
     res.cpu = thread_time() - c0
@@ -614,10 +647,12 @@ def _file_root(
     if not count:
         return
     first = st.st_nlink < 2 or shared.first_link(st.st_dev, st.st_ino)
-    if first and st.st_nlink > 1 and kind == "f":
-        res.links.append((st.st_dev, st.st_ino, st.st_size, root))
-    if cfg.disk_usage and first:
-        res.totals.disk_bytes += st.st_blocks * 512
+    blocks = st.st_blocks * 512 if cfg.disk_usage else 0
+    if first and st.st_nlink > 1:
+        path = root if kind == "f" else None
+        res.links.append((st.st_dev, st.st_ino, st.st_size if path else 0, path, blocks))
+    if first:
+        res.totals.disk_bytes += blocks
     if kind != "f":
         res.totals.other += 1
         return

@@ -35,6 +35,8 @@ from scanner.fs.model import (
     Totals,
     WalkReport,
 )
+from scanner.fs.mounts import Mount
+from scanner.fs.roots import Root
 
 
 class OpenDir:
@@ -132,11 +134,19 @@ class BatchResult:
     entries: list[Entry] = field(default_factory=list)
     # directories left unread when the budget ran out: the new frontier
     frontier: list[DirTask] = field(default_factory=list)
-    # (st_dev, st_ino, size, path) of every multi-link file whose bytes this batch counted
-    # (the first of its names that ``SharedState.first_link`` saw). Rare, so cheap; a
+    # (st_dev, st_ino, size, path, disk bytes) of every multi-link inode whose bytes this
+    # batch counted (the first of its names that ``SharedState.first_link`` saw; path None
+    # for what is not a regular file: only its disk bytes count). Rare, so cheap; a
     # scheduler whose work units do not share one ``SharedState`` (a cluster's workers)
     # settles the inodes counted by several of them at merge (``scanner.cluster.links``).
-    links: list[tuple[int, int, int, str]] = field(default_factory=list)
+    links: list[tuple[int, int, int, str | None, int]] = field(default_factory=list)
+    # --follow, when ``SharedState.first_dir`` leaves the decision to whoever merges (a
+    # cluster's client, which alone sees every directory reached): the (st_dev, st_ino) of
+    # a directory reached, its task, and its per-directory totals record (path, parent,
+    # depth) or None. Read only if its key was not reached before; never set in one process.
+    deferred: list[tuple[tuple[int, int], DirTask, tuple[str, str | None, int] | None]] = field(
+        default_factory=list
+    )
     dirs_read: int = 0
     # per-directory totals: (path, parent record, depth) of each directory record found,
     # counts added to each record by this batch (``dirtotals.COUNTS`` order), and the
@@ -172,6 +182,10 @@ class SharedState:
         # mount points below the roots not to enter, as the walk spells their paths
         # (pseudo file systems, with their type; set once by ``root_tasks``)
         self.skip_dirs: dict[str, str] = {}
+        # the roots walked (overlaps merged) and the pseudo mounts avoided, set once by
+        # ``root_tasks``: --follow asks whether a linked directory is reached without links
+        self.roots: list[Root] = []
+        self.pseudo: list[Mount] = []
 
     def first_link(self, dev: int, ino: int) -> bool:
         """True the first time an inode is seen (its bytes count), False after."""
@@ -182,9 +196,11 @@ class SharedState:
             self._inodes.add(key)
             return True
 
-    def first_dir(self, dev: int, ino: int) -> bool:
+    def first_dir(self, dev: int, ino: int) -> bool | None:
         """True the first time a directory is reached (under --follow, where a directory
-        can be reached twice: it is read the first time only)."""
+        can be reached twice: it is read the first time only). None (a subclass: a
+        cluster's worker, which does not see what the others reached): not known here,
+        the work unit defers the directory to whoever merges (``BatchResult.deferred``)."""
         key = (dev, ino)
         with self._lock:
             if key in self._dirs:

@@ -102,7 +102,10 @@ class WalkConfig:
     # A glob on the name, as ``find -name`` (``*`` matches a leading dot too); with ``regex``
     # a Python regular expression searched in the name (fd's default). ``full_path``
     # matches the path as walked instead (``find -path`` / fd ``--full-path``).
+    # ``patterns`` holds more of the same kind (repeated ``-g``/``--regex``): an entry
+    # passes when any of them matches (``find \( -name A -o -name B \)``).
     pattern: str | None = None
+    patterns: tuple[str, ...] = ()
     regex: bool = False
     ignore_case: bool = False
     full_path: bool = False
@@ -166,6 +169,11 @@ class WalkConfig:
         entry_filter(self)  # a bad --regex is a usage problem now, not in a worker
 
     @property
+    def all_patterns(self) -> tuple[str, ...]:
+        """``pattern`` and ``patterns`` together (any may match), in the order given."""
+        return self.patterns if self.pattern is None else (self.pattern, *self.patterns)
+
+    @property
     def filtered(self) -> bool:
         """Whether an fd/find filter selects what is counted and listed."""
         return entry_filter(self) is not None
@@ -177,7 +185,7 @@ def entry_filter(cfg: WalkConfig) -> EntryFilter | None:
     return compile_filter(
         extensions=cfg.include_extensions,
         case_sensitive=cfg.case_sensitive,
-        pattern=cfg.pattern,
+        patterns=cfg.all_patterns,
         regex=cfg.regex,
         ignore_case=cfg.ignore_case,
         full_path=cfg.full_path,

@@ -129,7 +129,7 @@ def compile_filter(
     *,
     extensions: frozenset[str],
     case_sensitive: bool,
-    pattern: str | None,
+    patterns: tuple[str, ...],
     regex: bool,
     ignore_case: bool,
     full_path: bool,
@@ -138,25 +138,17 @@ def compile_filter(
     older_than: float | None,
 ) -> EntryFilter | None:
     """The filter for a config's fields, or None when none is set (the hot loop then
-    tests nothing)."""
-    if not (extensions or pattern is not None or sizes) and newer_than is None and (
-        older_than is None
-    ):
+    tests nothing). Any of ``patterns`` may match."""
+    if not (extensions or patterns or sizes) and newer_than is None and older_than is None:
         return None
     ext = None
     if extensions:
         flags = re.DOTALL | (0 if case_sensitive else re.IGNORECASE)
         ext = re.compile(extension_regex(extensions), flags).fullmatch
     name = None
-    if pattern is not None:
+    if patterns:
         flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
-        if regex:
-            try:
-                name = re.compile(pattern, flags).search
-            except re.error as exc:
-                raise UsageProblem(f"--regex {pattern!r}: {exc}") from None
-        else:
-            name = re.compile(name_glob_regex(pattern), flags).fullmatch
+        name = _name_matcher(patterns, regex=regex, flags=flags)
     return EntryFilter(
         ext=ext,
         name=name,
@@ -165,3 +157,25 @@ def compile_filter(
         newer_ns=None if newer_than is None else to_ns(newer_than),
         older_ns=None if older_than is None else to_ns(older_than),
     )
+
+
+def _name_matcher(patterns: tuple[str, ...], *, regex: bool, flags: int) -> Matcher:
+    """One matcher for globs (``fullmatch``) or regular expressions (``search``): one
+    alternation, or one pattern after another when they cannot be joined (a regex with
+    its own global flags, such as ``(?i)``, must come first in a pattern)."""
+    if not regex:
+        joined = "|".join(f"(?:{name_glob_regex(p)})" for p in patterns)
+        return re.compile(joined, flags).fullmatch
+    compiled = []
+    for p in patterns:
+        try:
+            compiled.append(re.compile(p, flags))
+        except re.error as exc:
+            raise UsageProblem(f"--regex {p!r}: {exc}") from None
+    if len(compiled) == 1:
+        return compiled[0].search
+    try:
+        return re.compile("|".join(f"(?:{p})" for p in patterns), flags).search
+    except re.error:
+        searches = [c.search for c in compiled]
+        return lambda text: next((m for s in searches if (m := s(text)) is not None), None)

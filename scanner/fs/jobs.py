@@ -1,4 +1,4 @@
-"""The jobs ``scanner walk`` and ``scanner ext`` run on the command runtime
+"""The jobs ``scanner walk``, ``ext`` and ``du`` run on the command runtime
 (``scanner.runtime.command``): walk, emit records as batches arrive, and what is known only
 at the end."""
 
@@ -12,7 +12,8 @@ from scanner.fs.config import WalkConfig
 from scanner.fs.engine import BatchConsumer, Walker
 from scanner.fs.executor import BatchExecutor
 from scanner.fs.extensions import ExtSort
-from scanner.fs.model import WalkBatch, WalkReport
+from scanner.fs.model import Entry, WalkBatch, WalkReport
+from scanner.fs.sorting import EntrySort, sort_entries
 from scanner.output.formats import Format
 from scanner.output.stream import RecordStream
 
@@ -79,12 +80,16 @@ class TreeJob:
             await out.emit("kept_errors", self.report.errors)
 
     def summary(self, *, interrupted: bool) -> dict[str, Any]:
-        """Totals, timing, roots."""
-        return views.summary_fields(self.report)
+        """Totals, timing, roots; what the options skipped, merged or measured."""
+        return views.summary_fields(self.report, self.config)
 
     def summary_line(self, *, interrupted: bool) -> str:
-        """``scanner: scanned 12 files, 3 dirs in 0.01 s ...``."""
-        return views.summary_line(self.report)
+        """``scanner: scanned 12 files, 3 dirs in 0.01 s ...``, then a line per note
+        (``--gitignore: 12 entries ignored``, the filters, merged roots, skipped mounts)."""
+        notes = views.walk_notes(self.report, self.config)
+        return views.summary_line(self.report, self.config) + "".join(
+            f"scanner: {note}\n" for note in notes
+        )
 
     def exit_code(self) -> int:
         """1 when some entries could not be read."""
@@ -92,7 +97,8 @@ class TreeJob:
 
 
 class WalkJob(TreeJob):
-    """``scanner walk``: entries stream as they are found."""
+    """``scanner walk``: entries stream as they are found; with ``sort`` they are held
+    until the walk ends (or is interrupted) and emitted in that order."""
 
     streamed = "entries"
 
@@ -103,13 +109,38 @@ class WalkJob(TreeJob):
         separator: str = "\n",
         echo_errors: bool = False,
         executor: BatchExecutor | None = None,
+        sort: EntrySort | None = None,
+        reverse: bool = False,
     ) -> None:
         super().__init__(config, echo_errors=echo_errors, executor=executor)
         self.view = views.WalkView(separator=separator)
+        self.sort = sort
+        self.reverse = reverse
+        self._held: list[Entry] = []
 
     def streams(self, fmt: Format) -> bool:
-        """A listing streams in every format."""
-        return True
+        """A listing streams in every format; a sorted one only its errors (JSONL)."""
+        return self.sort is None or super().streams(fmt)
+
+    def consumer(self, out: RecordStream) -> BatchConsumer:
+        """Stream each batch, or hold its entries for the sorted listing."""
+        stream = super().consumer(out)
+        if self.sort is None:
+            return stream
+        held = self._held
+
+        async def on_batch(batch: WalkBatch) -> None:
+            held.extend(batch.entries)
+            await stream(WalkBatch([], batch.errors, batch.totals))
+
+        return on_batch
+
+    async def end(self, out: RecordStream) -> None:
+        """The sorted listing (what was read, when interrupted), then the kept errors."""
+        if self.sort is not None and self._held:
+            await out.emit("entry", sort_entries(self._held, self.sort, reverse=self.reverse))
+            self._held = []
+        await super().end(out)
 
 
 class ExtJob(TreeJob):
@@ -139,3 +170,34 @@ class ExtJob(TreeJob):
             await out.emit("others", [table.others])
         await out.emit("ext_table", [table])
         await super().end(out)
+
+
+class DuJob(TreeJob):
+    """``scanner du``: per-directory totals at the end (``config.dir_totals`` set), ordered
+    as the tree, biggest first by ``by`` among siblings; errors as found."""
+
+    def __init__(
+        self,
+        config: WalkConfig,
+        *,
+        by: str = "bytes",
+        top: int = 10,
+        echo_errors: bool = False,
+        executor: BatchExecutor | None = None,
+    ) -> None:
+        if config.dir_totals is None:
+            raise ValueError("a du job needs per-directory totals (config.dir_totals)")
+        super().__init__(config, echo_errors=echo_errors, executor=executor)
+        self.view = views.DuView(by=by, top=top)
+
+    async def end(self, out: RecordStream) -> None:
+        """The records (tree order), the tree for a terminal, then the kept errors."""
+        dirs = self.report.dirs if self.walker is not None else None
+        if dirs is not None:
+            await out.emit("dir", views.tree_order(dirs, by=self.view.by))
+            await out.emit("du_tree", [dirs])
+        await super().end(out)
+
+    def summary(self, *, interrupted: bool) -> dict[str, Any]:
+        """The walk's summary and the depth of the records."""
+        return {**super().summary(interrupted=interrupted), "depth": self.config.dir_totals}

@@ -119,6 +119,24 @@ def _covers(cfg: WalkConfig, outer: Root, inner: Root, pseudo: list[Mount]) -> b
     return True
 
 
+def reached_plainly(cfg: WalkConfig, roots: list[Root], pseudo: list[Mount], path: str) -> bool:
+    """Whether the directory a followed symlink at ``path`` leads to is one the walk reaches
+    without following any link: one of the ``roots`` (as walked), or inside one whose walk
+    covers it (as for overlapping roots). ``--follow`` then reads it there, under its own
+    path, and never through a link: which name a directory is read under does not depend
+    on the order the walk meets its names in (nor on how a cluster's workers are
+    scheduled)."""
+    real = os.path.realpath(path)
+    for root in roots:
+        if not root.is_dir:
+            continue
+        if real == root.real:
+            return True
+        if _inside(real, root.real) and _covers(cfg, root, Root(path, real, root.st), pseudo):
+            return True
+    return False
+
+
 def resolve_roots(
     cfg: WalkConfig, errors: list[ItemError]
 ) -> tuple[list[Root], list[tuple[Root, MergedRoot]], list[Mount]]:

@@ -115,9 +115,11 @@ def totals_fields(totals: Totals) -> dict[str, int]:
     }
 
 
-def summary_fields(report: WalkReport) -> dict[str, Any]:
-    """The summary of a walk: totals, timing, whether it was interrupted."""
-    return {
+def summary_fields(report: WalkReport, config: WalkConfig | None = None) -> dict[str, Any]:
+    """The summary of a walk: totals, timing, whether it was interrupted; with the config,
+    what its options measured (``disk_bytes``), skipped (``gitignored``) or chose
+    (``filters``), and the ``notes`` the stderr summary prints."""
+    fields: dict[str, Any] = {
         "roots": [json_path_fields(r)["path"] for r in report.roots],
         **totals_fields(report.totals),
         "elapsed_s": round(report.elapsed, 6),
@@ -125,6 +127,16 @@ def summary_fields(report: WalkReport) -> dict[str, Any]:
         "interrupted": report.interrupted,
         "peak_workers": report.stats.peak_workers,
     }
+    if config is None:
+        return fields
+    if config.disk_usage:
+        fields["disk_bytes"] = report.totals.disk_bytes
+    if config.gitignore:
+        fields["gitignored"] = report.totals.ignored
+    if config.filtered:
+        fields["filters"] = filter_description(config)
+    fields["notes"] = walk_notes(report, config)
+    return fields
 
 
 def ext_row_fields(row: ExtRow) -> dict[str, Any]:
@@ -260,8 +272,9 @@ def errors_table(
     return out
 
 
-def summary_line(report: WalkReport) -> str:
-    """One line for stderr: totals, rate, errors, and whether it was interrupted."""
+def summary_line(report: WalkReport, config: WalkConfig | None = None) -> str:
+    """One line for stderr: totals, rate, errors, and whether it was interrupted (and the
+    allocated size when the config counts it)."""
     t = report.totals
     parts = [f"{t.files:,} files", f"{t.dirs:,} dirs"]
     if t.symlinks:
@@ -270,6 +283,8 @@ def summary_line(report: WalkReport) -> str:
         parts.append(f"{t.other:,} other")
     if t.bytes:
         parts.append(human_bytes(t.bytes))
+    if config is not None and config.disk_usage:
+        parts.append(f"{human_bytes(t.disk_bytes)} on disk")
     head = "interrupted after" if report.interrupted else "scanned"
     return (
         f"scanner: {head} {', '.join(parts)} in {report.elapsed:.2f} s "
@@ -471,11 +486,12 @@ def filter_description(config: WalkConfig) -> str:
     parts = []
     if config.include_extensions:
         parts.append("extension " + ", ".join(sorted(config.include_extensions)))
-    if config.pattern is not None:
+    if config.all_patterns:
         kind = "regex" if config.regex else "glob"
         where = "path" if config.full_path else "name"
         case = ", any case" if config.ignore_case else ""
-        parts.append(f"{where} {kind} {display_name(config.pattern)!r}{case}")
+        shown = " or ".join(repr(display_name(p)) for p in config.all_patterns)
+        parts.append(f"{where} {kind} {shown}{case}")
     for s in config.sizes:
         word = {"min": "at least", "max": "at most", "eq": "exactly"}[s.op]
         parts.append(f"size {word} {s.bytes:,} B")
@@ -500,13 +516,17 @@ class DuRow:
     share: float
 
 
-def du_rows(dirs: DirTotals, *, by: str = "bytes", max_children: int = 10) -> list[DuRow]:
-    """The tree of records as rows, biggest children first, at most ``max_children`` per
-    directory (the rest folded into one "… N more" row with their sum)."""
+def du_rows(
+    dirs: DirTotals, *, by: str = "bytes", max_children: int = 10, size: str | None = None
+) -> list[DuRow]:
+    """The tree of records as rows, biggest children first by ``by``, at most
+    ``max_children`` per directory (the rest folded into one "… N more" row with their
+    sum); the rows' size is the ``size`` field (default: ``by``)."""
     rows: list[DuRow] = []
+    size_field = size or by
 
     def size_of(rec: DirTotal) -> int:
-        return int(getattr(rec, by) or 0)
+        return int(getattr(rec, size_field) or 0)
 
     def add(rec: DirTotal, lead: str, glyph: str, name: str, whole: int) -> None:
         size = size_of(rec)
@@ -544,11 +564,12 @@ def du_tree_table(
 ) -> Table:
     """The du tree for a terminal: size, files, share of the root, a bar, and the tree of
     names (a root's path, then names relative to their parent), shortened in the middle to
-    fit ``width`` columns."""
+    fit ``width`` columns. Sizes are allocated bytes when ``dirs`` measured them, else
+    apparent ones; siblings are ordered by ``by`` (default: the size)."""
     from rich.table import Table
 
-    key = by or ("disk_bytes" if dirs.disk_usage else "bytes")
-    rows = du_rows(dirs, by=key, max_children=max_children)
+    key = "disk_bytes" if dirs.disk_usage else "bytes"
+    rows = du_rows(dirs, by=by or key, max_children=max_children, size=key)
     bar_width = 12 if width < 100 else 20
     # size 10, files 9, share 6, the bar, and one space between columns
     name_width = max(12, width - (10 + 9 + 6 + bar_width + 4))
@@ -578,3 +599,69 @@ def du_tree_table(
 def du_line(rec: DirTotal, by: str = "bytes") -> str:
     """A record as ``du`` prints it to a pipe: the size in bytes, a tab, the path."""
     return f"{int(getattr(rec, by) or 0)}\t{rec.path}"
+
+
+def tree_order(dirs: DirTotals, *, by: str = "bytes") -> list[DirTotal]:
+    """Every record, each directory before its children and siblings biggest first by
+    ``by`` (the order of the du tree, without folding)."""
+    out: list[DirTotal] = []
+    stack = list(reversed(dirs.roots))
+    while stack:
+        rec = stack.pop()
+        out.append(rec)
+        stack.extend(reversed(dirs.children(rec.path, by=by)))
+    return out
+
+
+class DuView:
+    """``scanner du``: ``dir`` records (one per directory kept, in tree order), the tree with
+    bars for a terminal, ``size<TAB>path`` lines (du's own) on a pipe or in a file."""
+
+    command = "du"
+    sorted_lists: frozenset[str] = frozenset()
+
+    def __init__(self, *, by: str = "bytes", top: int = 10) -> None:
+        # what orders siblings and fills the bars: bytes, disk_bytes or files
+        self.by = by
+        # children shown per directory in the tree (the rest folded into one row)
+        self.top = top
+
+    def fields(self, kind: str, item: Any) -> dict[str, Any]:
+        """A directory's totals, or an error."""
+        return dir_total_fields(item) if kind == "dir" else error_fields(item)
+
+    def jsonl_record(self, kind: str) -> bool:
+        """``dir`` and ``error`` records."""
+        return kind in ("dir", "error")
+
+    def text(self, kind: str, items: Sequence[Any], *, terminal: bool) -> str:
+        """``SIZE<TAB>PATH`` per directory, as du prints them (the size in bytes: apparent,
+        or allocated with --disk-usage; with --sort files, the file count)."""
+        if kind != "dir":
+            return ""
+        if terminal:
+            return "".join(f"{int(getattr(r, self.by) or 0)}\t{display_name(r.path)}\n"
+                           for r in items)  # fmt: skip
+        return "".join(du_line(r, self.by) + "\n" for r in items)
+
+    def csv_header(self) -> Sequence[str]:
+        """One row per directory."""
+        return DIR_CSV_HEADER
+
+    def csv_rows(self, kind: str, items: Sequence[Any]) -> Sequence[Sequence[Any]]:
+        """The directories (errors are in the summary and on stderr)."""
+        return [dir_total_csv_row(r) for r in items] if kind == "dir" else []
+
+    def json_key(self, kind: str) -> tuple[str, bool] | None:
+        """``dirs``, then the kept ``errors``."""
+        return {"dir": ("dirs", True), "kept_errors": ("errors", True)}.get(kind)
+
+    def tables(
+        self, records: Sequence[tuple[str, Any]], *, width: int | None
+    ) -> list[RenderableType]:
+        """The tree with bars, fitted to the terminal (``width`` None: as wide as needed)."""
+        return [
+            du_tree_table(item, width=width or 1 << 16, by=self.by, max_children=self.top)
+            for kind, item in records
+            if kind == "du_tree"
+        ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from scanner.errors import UsageProblem
@@ -30,7 +30,7 @@ class ProbeMethod(enum.StrEnum):
     AUTO = "auto"  # icmp where this process may open an ICMP socket, else ping
     ICMP = "icmp"  # echo requests over our own ICMP sockets (scanner.net.icmp)
     PING = "ping"  # one system ``ping`` per host (no privileges needed)
-    TCP = "tcp"  # a TCP connect to each port; refused counts as up
+    TCP = "tcp"  # TCP connects to each port: open, closed (refused: up) or filtered
 
 
 #: Echo requests per second of an ``icmp`` sweep when ``rate`` is not given: gentle on a
@@ -67,9 +67,9 @@ class SweepConfig:
     """How to sweep. Times are seconds; validation happens in ``__post_init__``."""
 
     method: ProbeMethod = ProbeMethod.PING
-    #: TCP ports tried in order for ``method=TCP``; the first answer (accept or refuse) wins.
+    #: TCP ports for ``method=TCP``, each connected to ``count`` times, in this order.
     ports: tuple[int, ...] = (80, 443)
-    #: Echo requests per host (``ping -c``).
+    #: Echo requests per host (``ping -c``); connects per port for ``method=TCP``.
     count: int = 1
     #: Seconds between echo requests of one host when ``count`` > 1 (``ping -i``).
     interval: float = 1.0
@@ -81,7 +81,7 @@ class SweepConfig:
     #: Probes running at once (``-j``).
     concurrency: int = field(default_factory=default_concurrency)
     #: Echo requests per second over the whole sweep (None: unlimited). A host with
-    #: ``count`` N spends N tokens; a TCP probe one per port it may try (SYNs sent).
+    #: ``count`` N spends N tokens; a TCP probe N per port (SYNs sent).
     rate: float | None = None
     #: Further attempts for a host that did not answer (unreachable), after a backoff.
     retries: int = 0
@@ -98,6 +98,9 @@ class SweepConfig:
     spawner: str = "auto"
     #: The ICMP socket kind of ``method=ICMP``: auto (datagram, else raw), dgram or raw.
     icmp_socket: str = "auto"
+    #: Probe every host again and again, one request (per port) a round, ``interval``
+    #: apart, until cancelled or until ``deadline`` (then the whole run's length per host).
+    loop: bool = False
 
     def __post_init__(self) -> None:
         problems = []
@@ -128,10 +131,18 @@ class SweepConfig:
             problems.append("a TCP probe needs at least one port")
         if any(not 0 < p < 65536 for p in self.ports):
             problems.append("ports must be 1-65535")
+        if self.loop and self.count != 1:
+            problems.append("loop mode sends one request a round: count must be 1")
+        if self.loop and self.retries:
+            problems.append("loop mode does not retry: it probes again each round")
         if self.spawner not in SPAWNER_KINDS:
             problems.append(f"spawner must be one of {', '.join(SPAWNER_KINDS)}")
         if problems:
             raise UsageProblem("; ".join(problems))
+
+    def round_config(self) -> SweepConfig:
+        """What the probe of one loop round is given (no loop, no whole-run deadline)."""
+        return replace(self, loop=False, deadline=None) if self.loop else self
 
     @property
     def effective_deadline(self) -> float:
@@ -139,7 +150,8 @@ class SweepConfig:
         if self.deadline is not None:
             return self.deadline
         if self.method is ProbeMethod.TCP:
-            return self.timeout * len(self.ports) + 1.0
+            rounds = self.count
+            return rounds * len(self.ports) * self.timeout + (rounds - 1) * self.interval + 1.0
         # the last request goes out after (count-1) intervals and waits `timeout`; the margin
         # covers process start-up on a loaded machine
         return (self.count - 1) * self.interval + self.timeout + 2.0
@@ -147,7 +159,7 @@ class SweepConfig:
     @property
     def tokens_per_probe(self) -> int:
         """Rate-limit tokens one probe spends."""
-        return len(self.ports) if self.method is ProbeMethod.TCP else self.count
+        return self.count * (len(self.ports) if self.method is ProbeMethod.TCP else 1)
 
     @property
     def icmp_rate(self) -> float:

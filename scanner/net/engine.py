@@ -7,6 +7,11 @@ global token bucket (``--rate``), and every result goes through one channel to a
 consumer that calls ``on_result``, so output is never interleaved. A host that did not
 answer is retried after a backoff *without* holding a probe slot.
 
+Every request a probe reports (:mod:`scanner.net.replies`) goes through the same channel as
+a ``Reply`` record, numbered per host (and port) with the running figures, to ``on_reply``;
+each host's :class:`~scanner.net.replies.HostTally` sits in ``live`` until its result is
+consumed, so a caller can still report the hosts a cancelled sweep was probing.
+
 Every failure is a result: a name that does not resolve is UNRESOLVED with the resolver's
 cause, a ``ping`` that cannot be started, prints garbage or hangs past its deadline (it is
 killed) is ERROR with the cause. Cancelling the sweep kills and reaps every child
@@ -15,6 +20,7 @@ killed) is ERROR with the cause. Cancelling the sweep kills and reaps every chil
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import (
     AsyncGenerator,
@@ -35,6 +41,7 @@ from scanner.net.feed import SubmittingProbe, run_fed
 from scanner.net.model import HostResult, HostState, SweepSummary
 from scanner.net.probes import Probe, open_probe
 from scanner.net.ratelimit import TokenBucket
+from scanner.net.replies import REPLY, TIMEOUT, HostTally, Reply, Request, report, reporting_to
 from scanner.net.resolve import LookupFunc, Resolver, system_lookup
 from scanner.net.targets import Target
 
@@ -45,11 +52,14 @@ OnResult = Callable[[HostResult], Awaitable[None]]
 #: Takes the results that finished together (a probe without a task per host hands them
 #: over in batches: one write for many hosts).
 OnResults = Callable[[Sequence[HostResult]], Awaitable[None]]
+OnReply = Callable[[Reply], Awaitable[None]]
 
 #: Results waiting for the consumer; beyond this, probes wait (bounded memory).
 _RESULT_BUFFER = 256
 #: Longest wait between retries of one host.
 _MAX_BACKOFF = 30.0
+#: Hosts in flight in loop mode (each holds a task and its tally, no descriptor).
+_LOOP_HOSTS = 1 << 24
 
 
 class _Hosts:
@@ -74,8 +84,8 @@ class _Hosts:
             lookup=lookup,
         )
 
-    async def host(self, target: Target) -> HostResult:
-        """The final result for one target."""
+    async def host(self, target: Target, tally: HostTally) -> HostResult:
+        """The final result for one target (its requests are counted in ``tally``)."""
         start = time.monotonic()
         address = target.host
         if target.kind == "name":
@@ -85,17 +95,56 @@ class _Hosts:
             address = resolved.address
         elif self.cfg.family and _version(address) != self.cfg.family:
             return wrong_family_result(target, self.cfg.family)
+        tally.address = address
+        if self.cfg.loop:
+            result, rounds = await self.loop(target.text, address, tally)
+            return _with_timing(result, rounds, time.monotonic() - start)
         attempt = 0
         while True:
             attempt += 1
-            async with self.probe_slots:
-                if self.bucket is not None:
-                    await self.bucket.acquire(self.cfg.tokens_per_probe)
-                result = await self.probe.probe(target.text, address)
+            result = await self.attempt(target.text, address, tally)
             if result.state is not HostState.UNREACHABLE or attempt > self.cfg.retries:
                 break
             await anyio.sleep(min(_MAX_BACKOFF, self.cfg.backoff * 2 ** (attempt - 1)))
         return _with_timing(result, attempt, time.monotonic() - start)
+
+    async def loop(self, text: str, address: str, tally: HostTally) -> tuple[HostResult, int]:
+        """Rounds ``interval`` apart until the deadline (or cancellation); the host as all its
+        rounds show it, and the round count. A host that cannot be probed at all (an error
+        that sent nothing) is not tried again."""
+        cfg = self.cfg
+        first = anyio.current_time()
+        last: HostResult | None = None
+        rounds = 0
+        with anyio.CancelScope(deadline=first + (cfg.deadline or math.inf)):
+            while True:
+                last = await self.attempt(text, address, tally)
+                rounds += 1
+                if not tally.sent and not last.sent:
+                    break
+                await anyio.sleep_until(first + rounds * cfg.interval)
+        if last is not None and not tally.sent:
+            return last, rounds
+        if not tally.sent:  # the deadline came before the first round ended
+            cause = "no answer before the deadline"
+            return HostResult(text, address, HostState.UNREACHABLE, cause, attempts=0), 0
+        return tally.result(), rounds
+
+    async def attempt(self, text: str, address: str, tally: HostTally) -> HostResult:
+        """One probe call under a slot and the rate limit. A probe that reported none of
+        its requests gets its single request reported for it (reply lines for any probe)."""
+        before = tally.sent
+        tally.attempts += 1
+        async with self.probe_slots:
+            if self.bucket is not None:
+                await self.bucket.acquire(self.cfg.tokens_per_probe)
+            result = await self.probe.probe(text, address)
+        if tally.sent == before and result.sent == 1 and not result.ports:
+            answered = result.state is HostState.ALIVE
+            outcome = REPLY if answered else TIMEOUT
+            rtt = result.rtt_avg if answered else None
+            await report(Request(outcome, answered, rtt, cause=result.cause))
+        return result
 
 
 def unresolved_result(target: Target, cause: str | None, elapsed: float) -> HostResult:
@@ -151,6 +200,8 @@ async def sweep(
     summary: SweepSummary | None = None,
     lookup: LookupFunc = system_lookup,
     spawner: Spawner | None = None,
+    on_reply: OnReply | None = None,
+    live: dict[int, HostTally] | None = None,
     probe: Probe | None = None,
     on_results: OnResults | None = None,
 ) -> SweepSummary:
@@ -158,29 +209,46 @@ async def sweep(
 
     ``targets`` is pulled lazily (a generator over a /16 is fine); ``summary``, when given,
     is updated in place so a caller can still report counts after a cancellation.
-    ``lookup`` and ``spawner`` replace the system resolver and the child-process runner,
-    ``probe`` the probe ``cfg.method`` would open (tests script them). ``on_results``, when
-    given, takes the place of ``on_result`` where results come in batches. Per-host failures
-    are results; only bugs and cancellation raise.
+    ``on_reply`` gets every request the probes report, as it is reported; ``live``, when
+    given, holds the tally of every host not yet passed to ``on_result`` (what a cancelled
+    sweep was still probing). ``lookup`` and ``spawner`` replace the system resolver and
+    the child-process runner, ``probe`` the probe ``cfg.method`` would open (tests script
+    them). ``on_results``, when given, takes the place of ``on_result`` where results come
+    in batches (a probe that takes hosts without a task each: ``scanner.net.feed``, used
+    when neither reply lines nor loop mode are asked for). Per-host failures are results;
+    only bugs and cancellation raise.
     """
     summary = summary if summary is not None else SweepSummary()
     summary.started = time.monotonic()
+    hooks = _Hooks(on_result, on_reply, live if live is not None else {})
     if probe is not None:
-        await _sweep_with(
-            targets, cfg, on_result, probe, lookup=lookup, summary=summary, on_results=on_results
-        )
+        await _sweep_with(targets, cfg, hooks, probe, lookup=lookup, summary=summary,
+                          on_results=on_results)  # fmt: skip
         return summary
-    async with open_probe(cfg, spawner=spawner) as opened:
-        await _sweep_with(
-            targets, cfg, on_result, opened, lookup=lookup, summary=summary, on_results=on_results
-        )
+    async with open_probe(cfg.round_config(), spawner=spawner) as opened:
+        await _sweep_with(targets, cfg, hooks, opened, lookup=lookup, summary=summary,
+                          on_results=on_results)  # fmt: skip
     return summary
+
+
+class _Hooks:
+    """Where one sweep's results and replies go."""
+
+    def __init__(
+        self, on_result: OnResult, on_reply: OnReply | None, live: dict[int, HostTally]
+    ) -> None:
+        self.on_result = on_result
+        self.on_reply = on_reply
+        self.live = live
+
+
+_Item = tuple[int, HostResult | Reply]
 
 
 async def _sweep_with(
     targets: AsyncIterable[Target] | Iterable[Target],
     cfg: SweepConfig,
-    on_result: OnResult,
+    hooks: _Hooks,
     probe: Probe,
     *,
     lookup: LookupFunc,
@@ -188,8 +256,10 @@ async def _sweep_with(
     on_results: OnResults | None,
 ) -> None:
     hosts = _Hosts(cfg, probe, lookup=lookup)
-    if isinstance(probe, SubmittingProbe):
+    # reply lines and loop mode need a task per host (its tally, its rounds)
+    if isinstance(probe, SubmittingProbe) and hooks.on_reply is None and not cfg.loop:
         if on_results is None:
+            on_result = hooks.on_result
 
             async def one_by_one(results: Sequence[HostResult]) -> None:
                 for result in results:
@@ -201,25 +271,38 @@ async def _sweep_with(
         finally:
             summary.finished = time.monotonic()
     else:
-        await _run(targets, cfg, on_result, hosts, summary)
+        await _run(targets, cfg, hooks, hosts, summary)
 
 
 async def _run(
     targets: AsyncIterable[Target] | Iterable[Target],
     cfg: SweepConfig,
-    on_result: OnResult,
+    hooks: _Hooks,
     hosts: _Hosts,
     summary: SweepSummary,
 ) -> None:
     # Tasks in flight: probing, resolving or waiting to retry. Twice the probe slots keeps
     # the slots busy while some hosts back off, and bounds memory whatever the target count.
-    in_flight = anyio.Semaphore(hosts.slots * 2)
-    send, receive = anyio.create_memory_object_stream[HostResult](_RESULT_BUFFER)
+    # A looping host never ends: every host must be in flight at once (fping -l keeps
+    # every host's figures too), so only the probe slots bound the work.
+    in_flight = anyio.Semaphore(hosts.slots * 2 if not cfg.loop else _LOOP_HOSTS)
+    send, receive = anyio.create_memory_object_stream[_Item](_RESULT_BUFFER)
+    keys = iter(range(1 << 62))
 
-    async def one(target: Target, out: ObjectSendStream[HostResult]) -> None:
+    async def one(target: Target, out: ObjectSendStream[_Item]) -> None:
+        key = next(keys)
+        tally = hooks.live[key] = HostTally(target.text)
+
+        async def sink(request: Request) -> None:
+            reply = tally.add(request)
+            if hooks.on_reply is not None:
+                await out.send((key, reply))
+
         try:
             async with out:
-                await out.send(await hosts.host(target))
+                with reporting_to(sink):
+                    result = await hosts.host(target, tally)
+                await out.send((key, result))
         finally:
             in_flight.release()
 
@@ -233,11 +316,16 @@ async def _run(
         async with anyio.create_task_group() as tg:
             tg.start_soon(produce)
             async with receive:
-                async for result in receive:
-                    summary.add(result)
-                    await on_result(result)
+                async for key, item in receive:
+                    if isinstance(item, Reply):
+                        assert hooks.on_reply is not None  # only sent when there is one
+                        await hooks.on_reply(item)
+                        continue
+                    hooks.live.pop(key, None)
+                    summary.add(item)
+                    await hooks.on_result(item)
     finally:
         summary.finished = time.monotonic()
 
 
-__all__ = ["OnResult", "OnResults", "sweep"]
+__all__ = ["OnReply", "OnResult", "OnResults", "sweep"]

@@ -11,6 +11,7 @@ from scanner import exit_codes
 from scanner.net.config import SweepConfig
 from scanner.net.engine import sweep
 from scanner.net.model import HostResult, HostState, SweepSummary
+from scanner.net.replies import HostTally, Reply
 from scanner.net.resolve import LookupFunc, system_lookup
 from scanner.net.targets import Target
 from scanner.net.views import PingView, progress_line, summary_line
@@ -39,6 +40,7 @@ class PingJob:
         *,
         only: frozenset[HostState] | None = None,
         lookup: LookupFunc = system_lookup,
+        replies: bool = False,
     ) -> None:
         self.targets = targets
         self.cfg = cfg
@@ -47,6 +49,10 @@ class PingJob:
         self.lookup = lookup
         self.view = PingView(count=cfg.count, bare=only is not None)
         self.sweep_summary = SweepSummary()
+        #: Write a ``reply`` record (a line in text) per request as it is answered or lost.
+        self.replies = replies
+        #: Hosts still being probed (what an interrupted run reports from their replies).
+        self.live: dict[int, HostTally] = {}
 
     def streams(self, fmt: Format) -> bool:
         """Every format streams its hosts."""
@@ -59,28 +65,46 @@ class PingJob:
     async def run(self, out: RecordStream) -> None:
         """The sweep; results in completion order."""
 
-        async def on_result(result: HostResult) -> None:
-            if self.only is None or result.state in self.only:
-                await out.emit("host", [result])
+        async def on_reply(reply: Reply) -> None:
+            await out.emit("reply", [reply])
 
         async def on_results(results: Sequence[HostResult]) -> None:
-            kept = [r for r in results if self.only is None or r.state in self.only]
+            kept = [
+                record
+                for result in results
+                if self.only is None or result.state in self.only
+                for record in result.records()
+            ]
             if kept:
                 await out.emit("host", kept)
 
         await sweep(
             self.targets,
             self.cfg,
-            on_result,
+            lambda result: self._emit(out, result),
             summary=self.sweep_summary,
             lookup=self.lookup,
+            on_reply=on_reply if self.replies else None,
+            live=self.live,
             on_results=on_results,
         )
 
+    async def _emit(self, out: RecordStream, result: HostResult) -> None:
+        if self.only is None or result.state in self.only:
+            await out.emit("host", result.records())
+
     async def end(self, out: RecordStream) -> None:
-        """Nothing is known only at the end."""
+        """After an interruption: the hosts still being probed, as far as their requests
+        went (fping's summary on Ctrl-C); hosts with no request answered or lost yet are
+        left out."""
         if self.sweep_summary.finished is None:  # stopped before the sweep started
             self.sweep_summary.finished = time.monotonic()
+        for tally in self.live.values():
+            if tally.sent:
+                result = tally.result()
+                self.sweep_summary.add(result)
+                await self._emit(out, result)
+        self.live.clear()
 
     def summary(self, *, interrupted: bool) -> dict[str, Any]:
         """Hosts per state, elapsed time and rate, and the probe method that ran."""

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from scanner.net.rttstats import RttFigures
 from scanner.output.schema import record
 from scanner.quantiles import percentiles
 
@@ -23,6 +24,15 @@ class HostState(enum.StrEnum):
     UNREACHABLE = "unreachable"  # no reply: timeout, or an ICMP error from a router
     UNRESOLVED = "unresolved"  # the name did not resolve to an address
     ERROR = "error"  # we could not tell: ping failed to run, crashed, or printed garbage
+
+
+class PortState(enum.StrEnum):
+    """What TCP connects to one port found (nmap's words)."""
+
+    OPEN = "open"  # a connect completed
+    CLOSED = "closed"  # refused (RST): the host is up, nothing listens on the port
+    FILTERED = "filtered"  # no answer within the timeout, or an ICMP unreachable
+    ERROR = "error"  # the connect could not be tried (a local error), see the cause
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +70,8 @@ HOST_RECORD_FIELDS: Final[tuple[str, ...]] = (
     "address",
     "state",
     "cause",
+    "port",  # --method tcp: one record per host and port; null for the other methods
+    "port_state",
     "sent",
     "received",
     "loss_pct",
@@ -101,6 +113,8 @@ class HostResult:
     percentiles: dict[str, float] | None = field(default=None, hash=False, compare=True)
     attempts: int = 1
     elapsed_s: float = 0.0
+    #: ``--method tcp``: what each port said, in the order given (empty for other methods).
+    ports: tuple[PortResult, ...] = field(default=(), hash=False, compare=True)
 
     @classmethod
     def from_stats(
@@ -145,6 +159,8 @@ class HostResult:
             "address": self.address,
             "state": self.state.value,
             "cause": self.cause,
+            "port": None,
+            "port_state": None,
             "sent": self.sent,
             "received": self.received,
             "loss_pct": self.loss_pct,
@@ -166,6 +182,77 @@ class HostResult:
         ``schema_version``; missing values are ``null``, never absent.
         """
         return record("host", **self.as_row())
+
+    def records(self) -> list[HostResult | PortRow]:
+        """The output records of this host: itself, or one :class:`PortRow` per port."""
+        if not self.ports:
+            return [self]
+        return [PortRow(self, port) for port in self.ports]
+
+
+@dataclass(frozen=True, slots=True)
+class PortResult:
+    """What ``sent`` TCP connects to one port of a host found. ``received`` counts answers
+    (accepted or refused); RTTs are milliseconds rounded to the microsecond, like ping's."""
+
+    port: int
+    state: PortState
+    cause: str | None = None  # why the port is not open ("Connection refused", "timeout")
+    sent: int = 0
+    received: int = 0
+    loss_pct: float = 100.0
+    rtt: RttFigures = field(default_factory=RttFigures, hash=False)
+
+    @property
+    def rtt_min(self) -> float | None:
+        """Fastest answer (ms)."""
+        return self.rtt.rtt_min
+
+    @property
+    def rtt_avg(self) -> float | None:
+        """Mean answer (ms)."""
+        return self.rtt.rtt_avg
+
+    @property
+    def rtt_max(self) -> float | None:
+        """Slowest answer (ms)."""
+        return self.rtt.rtt_max
+
+
+@dataclass(frozen=True, slots=True)
+class PortRow:
+    """One output record of a TCP probe: the host's fields, with the counts, RTTs and cause
+    of one of its ports (the host's ``state`` stays the host's: alive when any port
+    answered)."""
+
+    host: HostResult
+    port: PortResult
+
+    @property
+    def target(self) -> str:
+        """The host's target (what ``--alive`` prints)."""
+        return self.host.target
+
+    def as_row(self) -> dict[str, Any]:
+        """The keys of :meth:`HostResult.as_row`, filled from the port."""
+        port = self.port
+        pct = port.rtt.percentiles or {}
+        return {
+            **self.host.as_row(),
+            "cause": port.cause if port.state is not PortState.OPEN else self.host.cause,
+            "port": port.port,
+            "port_state": port.state.value,
+            "sent": port.sent,
+            "received": port.received,
+            "loss_pct": port.loss_pct,
+            "rtt_min_ms": port.rtt_min,
+            "rtt_avg_ms": port.rtt_avg,
+            "rtt_max_ms": port.rtt_max,
+            "rtt_mdev_ms": port.rtt.rtt_mdev,
+            "p50_ms": pct.get("p50"),
+            "p90_ms": pct.get("p90"),
+            "p99_ms": pct.get("p99"),
+        }
 
 
 @dataclass

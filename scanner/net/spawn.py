@@ -26,7 +26,7 @@ import math
 import os
 import signal
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
 
@@ -52,6 +52,10 @@ class Completed:
     truncated: bool = False  # output passed MAX_OUTPUT and the child was killed
 
 
+#: Called with each chunk of a child's output as it is read (reply lines as they arrive).
+OnOutput = Callable[[bytes], Awaitable[None]]
+
+
 class Spawner(Protocol):
     """Runs one child to completion, killing it at the deadline."""
 
@@ -62,6 +66,11 @@ class Spawner(Protocol):
     ) -> Completed:
         """Run ``argv`` (never through a shell); ``deadline`` is seconds from now."""
         ...
+
+
+def streams_output(spawner: Spawner) -> bool:
+    """True when ``spawner.run`` takes ``on_output`` (ours do; a scripted one may not)."""
+    return bool(getattr(spawner, "streams_output", False))
 
 
 def _kill_group(pid: int) -> None:
@@ -104,6 +113,7 @@ class PosixSpawner:
     """
 
     name = "posix"
+    streams_output = True
 
     def __init__(self, threads: int = 0) -> None:
         from scanner.net import _libc_spawn
@@ -142,9 +152,15 @@ class PosixSpawner:
         self.close()
 
     async def run(
-        self, argv: Sequence[str], *, env: Mapping[str, str] | None, deadline: float | None
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None,
+        deadline: float | None,
+        on_output: OnOutput | None = None,
     ) -> Completed:
-        """Spawn ``argv[0]`` (a path: no PATH search here) and collect its output."""
+        """Spawn ``argv[0]`` (a path: no PATH search here) and collect its output (each
+        chunk also to ``on_output`` as it is read)."""
         out_r, out_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
         # The child's end must be blocking: ping writes with plain write(2).
         os.set_blocking(out_w, True)
@@ -168,7 +184,11 @@ class PosixSpawner:
                 eof = False
                 while not eof:
                     await anyio.wait_readable(out_r)
+                    seen = len(out)
                     eof, budget = _read_available(out_r, out, budget)
+                    if on_output is not None:
+                        for chunk in out[seen:]:
+                            await on_output(chunk)
                     if budget < 0:
                         truncated = True
                         break
@@ -238,11 +258,18 @@ class AnyioSpawner:
     """``anyio.open_process``: the portable path (Windows, macOS, no pidfd)."""
 
     name = "anyio"
+    streams_output = True
 
     async def run(
-        self, argv: Sequence[str], *, env: Mapping[str, str] | None, deadline: float | None
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None,
+        deadline: float | None,
+        on_output: OnOutput | None = None,
     ) -> Completed:
-        """Start ``argv`` with anyio and collect its output."""
+        """Start ``argv`` with anyio and collect its output (each chunk also to
+        ``on_output`` as it is read)."""
         import subprocess
 
         # Shielded: cancelled half-way, asyncio would kill the child alone (not its group) and
@@ -272,6 +299,8 @@ class AnyioSpawner:
                             _terminate(process)
                             break
                         out.append(chunk)
+                        if on_output is not None:
+                            await on_output(chunk)
                 code = await process.wait()
                 finished = True
             if not finished:

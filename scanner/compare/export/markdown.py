@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scanner.compare.format import COLUMNS, groups, row
+from scanner.compare.format import COLUMNS, groups, row, scaling_at, verdict, warning_lines
 from scanner.compare.results import BenchReport
 from scanner.output.atomic import write_atomic
 
@@ -39,6 +39,9 @@ def to_markdown(report: BenchReport, *, heading_level: int = 3) -> str:
         lines += [f"{h} {group.title}", "", _md_row(list(COLUMNS)), _md_row(align)]
         lines += [_md_row(row(c)) for c in group.cells]
         lines.append("")
+        line = verdict(group)
+        if line:
+            lines += [line, ""]
     if report.scaling:
         lines += [
             f"{h} Scaling (log-log fit of the median: time ∝ x^slope)",
@@ -47,14 +50,13 @@ def to_markdown(report: BenchReport, *, heading_level: int = 3) -> str:
             _md_row(["---", "---", "---", "--:", "--:", "--:", "--:"]),
         ]
         for s in report.scaling:
-            at = f"conc. {s.fixed}" if s.axis == "size" else f"size {s.fixed:,}"
             lines.append(
                 _md_row(
                     [
                         f"{s.workload} · {s.scenario}",
                         s.variant,
                         s.axis,
-                        at,
+                        scaling_at(s.axis, s.fixed),
                         f"{s.points[0][0]:,}..{s.points[-1][0]:,} ({len(s.points)})",
                         f"{s.fit.slope:.2f}",
                         f"{s.fit.r2:.3f}",
@@ -62,11 +64,11 @@ def to_markdown(report: BenchReport, *, heading_level: int = 3) -> str:
                 )
             )
         lines.append("")
-    warned = [(c.cell.key, w) for c in report.cells for w in c.warnings]
+    warned = warning_lines(report)
     if report.notes or warned:
         lines += [f"{h} Notes and warnings", ""]
         lines += [f"- {note}" for note in report.notes]
-        lines += [f"- `{key}`: {w}" for key, w in warned]
+        lines += [f"- warning: {w}" for w in warned]
         lines.append("")
     lines.append(
         f"Measured on {machine_line(report)}; preset {report.preset['name']}, seed "

@@ -7,7 +7,11 @@ stream — and the comparison module's schedulers call the same probes, so every
 reads a host the same way.
 
 Adding a probe method is one module here with an ``open_*`` async context manager, plus one
-line in :data:`OPENERS`.
+line in :data:`OPENERS`. A probe reports each request as it is answered or lost with
+``await scanner.net.replies.report(Request(...))`` (reply lines, loop mode, the summary of a
+host interrupted mid-probe); the engine numbers them and keeps the running figures. A loop
+(``cfg.loop``) is the engine's: probes are opened with :meth:`SweepConfig.round_config` and
+called once a round.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import shutil
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 import anyio
 import anyio.to_thread
@@ -24,7 +25,15 @@ from scanner.net.config import SweepConfig
 from scanner.net.model import HostResult, HostState
 from scanner.net.ping_cmd import PingFlavor, detect_flavor, ping_argv
 from scanner.net.ping_parse import classify, parse_ping_output
-from scanner.net.spawn import Completed, Spawner, make_spawner, use_pidfd_child_watcher
+from scanner.net.ping_replies import LiveReplies
+from scanner.net.replies import report
+from scanner.net.spawn import (
+    Completed,
+    Spawner,
+    make_spawner,
+    streams_output,
+    use_pidfd_child_watcher,
+)
 from scanner.net.targets import TargetError
 
 
@@ -124,10 +133,20 @@ class PingProbe:
         except (TargetError, ValueError) as exc:
             return error_result(target, address, str(exc))
         deadline = cfg.effective_deadline
+        live = LiveReplies(self.flavor)
+        spawner = self.spawner
+        run = partial(spawner.run, argv, env=self.env, deadline=deadline)
+        if streams_output(spawner):  # reply records as the lines arrive
+
+            async def on_output(chunk: bytes) -> None:
+                for request in live.feed(chunk):
+                    await report(request)
+
+            run = partial(run, on_output=on_output)
         pause = 0.005
         while True:
             try:
-                done = await self.spawner.run(argv, env=self.env, deadline=deadline)
+                done = await run()
                 break
             except OSError as exc:
                 # out of descriptors (something else holds them): wait for running probes
@@ -137,7 +156,11 @@ class PingProbe:
                     pause *= 2
                     continue
                 return error_result(target, address, f"cannot run {argv[0]}: {exc.strerror or exc}")
-        return read_completed(target, address, done, self.flavor, deadline)
+        result = read_completed(target, address, done, self.flavor, deadline)
+        settled = [] if streams_output(spawner) else live.feed(done.output)
+        for request in settled + live.finish(result.sent):
+            await report(request)
+        return result
 
 
 @asynccontextmanager

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 
 from scanner.net.model import HostResult, HostState
+from scanner.net.replies import TIMEOUT
 from scanner.quantiles import percentiles
 
 
@@ -36,6 +37,8 @@ class Attempt:
         "key",
         "local_cause",
         "local_state",
+        "notify",
+        "outcomes",
         "rtts",
         "sent",
         "seqs",
@@ -78,6 +81,23 @@ class Attempt:
         self.started_ns = 0
         self.expire_at = math.inf
         self.why_expired = "timeout"
+        #: What became of each request, in order, when someone reads them live (reply
+        #: lines, ``-l``): (outcome, RTT, cause); ``notify`` is called after each.
+        self.outcomes: list[tuple[str, float | None, str | None]] | None = None
+        self.notify: Callable[[], None] | None = None
+
+    def note(self, outcome: str, rtt: float | None, cause: str | None) -> None:
+        """Record what became of one request (only when someone reads them)."""
+        if self.outcomes is not None:
+            self.outcomes.append((outcome, rtt, cause))
+            if self.notify is not None:
+                self.notify()
+
+    def note_unanswered(self) -> None:
+        """At the end: the requests that got neither a reply nor an error timed out."""
+        if self.outcomes is not None:
+            for _ in range(self.sent - len(self.rtts) - self.errors):
+                self.note(TIMEOUT, None, self.why_expired)
 
     def result(self) -> HostResult:
         """The attempt as the same record a ``ping`` child gives (built directly: this runs

@@ -47,6 +47,7 @@ from scanner.net.icmp.packet import (
     quoted_request,
 )
 from scanner.net.model import HostState
+from scanner.net.replies import REPLY, UNREACHABLE
 
 _IP_RECVERR: Final = 11
 _IPV6_RECVERR: Final = 25
@@ -147,6 +148,7 @@ class Family:
         self.live -= 1
         for seq in host.seqs:
             self.pending.pop((host.key, seq), None)
+        host.note_unanswered()
         host.done(host.result())
         # A host that answered stays in the expiry heap until its timeout comes (a heap
         # cannot drop an entry cheaply): at 100,000 requests/s that is 100,000 finished
@@ -333,6 +335,7 @@ class Family:
         host.errors += 1
         if host.icmp_cause is None:
             host.icmp_cause = got.cause
+        host.note(UNREACHABLE, None, got.cause)
         self._maybe_done(host)
 
     def _reply(self, host: Attempt, seq: int, now_ns: int, ttl: int | None) -> None:
@@ -341,7 +344,9 @@ class Family:
             host.duplicates += 1
             return
         host.seqs[seq] = None
-        host.rtts.append(round((now_ns - sent_ns) / 1e6, 3))
+        rtt = round((now_ns - sent_ns) / 1e6, 3)
+        host.rtts.append(rtt)
+        host.note(REPLY, rtt, None)
         if host.ttl is None:
             host.ttl = ttl
         self._maybe_done(host)
@@ -375,6 +380,7 @@ class Family:
                 host.errors += 1
                 if host.icmp_cause is None:
                     host.icmp_cause = cause
+                host.note(UNREACHABLE, None, cause)
                 self._maybe_done(host)
                 break
 

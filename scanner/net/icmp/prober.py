@@ -19,6 +19,10 @@ from scanner.net.icmp.attempt import Attempt, packed_address
 from scanner.net.icmp.family import BACKLOG, Family
 from scanner.net.icmp.pacer import Pacer
 from scanner.net.model import HostResult, HostState
+from scanner.net.replies import REPLY, Request, report
+
+#: Bytes of an echo reply to our requests (ICMP header and the 16-byte payload).
+_SIZE = 24
 
 
 class IcmpProber:
@@ -74,17 +78,39 @@ class IcmpProber:
                 await family.drained.wait()
 
     async def probe(self, target: str, address: str) -> HostResult:
-        """One attempt: ``cfg.count`` echo requests to ``address``."""
+        """One attempt: ``cfg.count`` echo requests to ``address``, each reported as it is
+        answered or lost (``scanner.net.replies.report``: reply lines, ``-l``)."""
         got: list[HostResult] = []
-        finished = anyio.Event()
+        outcomes: list[tuple[str, float | None, str | None]] = []
+        wake = [anyio.Event()]
+
+        def changed() -> None:
+            wake[0].set()
 
         def done(result: HostResult) -> None:
             got.append(result)
-            finished.set()
+            changed()
 
-        self.submit(target, address, done)
-        await finished.wait()
-        return got[0]
+        version = 6 if ":" in address else 4
+        if version not in self.families:
+            self.submit(target, address, done)
+            return got[0]
+        _, key = packed_address(address)
+        attempt = Attempt(target, address, key, self.cfg.count, done)
+        attempt.outcomes, attempt.notify = outcomes, changed
+        self.families[version].admit(attempt)
+        reported = 0
+        while True:
+            await wake[0].wait()
+            wake[0] = anyio.Event()
+            while reported < len(outcomes):
+                outcome, rtt, cause = outcomes[reported]
+                reported += 1
+                answered = outcome == REPLY
+                await report(Request(outcome, answered, rtt, size=_SIZE if answered else None,
+                                     cause=cause))  # fmt: skip
+            if got:
+                return got[0]
 
 
 @asynccontextmanager

@@ -12,6 +12,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -141,34 +142,71 @@ def test_loop_usage_errors(args: list[str], message: str) -> None:
     assert message in ran.err
 
 
-class _Broken:
-    """A probe that cannot probe (sends nothing), counting its calls."""
+class _Scripted:
+    """A probe with a fixed answer that notes which addresses it was called for."""
 
-    name = "broken"
-    calls = 0
+    name = "scripted"
+
+    def __init__(self, state: HostState, cause: str | None = None) -> None:
+        self.state = state
+        self.cause = cause
+        self.calls: list[str] = []
 
     async def probe(self, target: str, address: str) -> HostResult:
-        _Broken.calls += 1
-        return HostResult(target, address, HostState.ERROR, "no such tool", sent=0)
+        self.calls.append(address)
+        if self.state is HostState.ERROR:
+            return HostResult(target, address, self.state, self.cause, sent=0)
+        return HostResult(target, address, self.state, sent=1, received=1, rtt_avg=0.1)
 
 
-@asynccontextmanager
-async def _open_broken(cfg: SweepConfig) -> AsyncIterator[_Broken]:
-    yield _Broken()
+async def loop_with(
+    monkeypatch: pytest.MonkeyPatch, probe: _Scripted, spec: str, **cfg: Any
+) -> tuple[list[HostResult], int]:
+    """Loop over ``spec`` with ``probe``: the results, and how many distinct hosts had been
+    probed when the first result came."""
+
+    @asynccontextmanager
+    async def opener(_: SweepConfig) -> AsyncIterator[_Scripted]:
+        yield probe
+
+    monkeypatch.setitem(probes.OPENERS, ProbeMethod.TCP, opener)
+    results: list[HostResult] = []
+    started: list[int] = []
+
+    async def on_result(result: HostResult) -> None:
+        started.append(len(set(probe.calls)))
+        results.append(result)
+
+    config = SweepConfig(method=ProbeMethod.TCP, ports=(1,), loop=True, **cfg)
+    await sweep(expand([parse_target_spec(spec)]), config, on_result)
+    return results, started[0]
 
 
 @pytest.mark.anyio
 async def test_a_host_that_cannot_be_probed_is_not_looped(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setitem(probes.OPENERS, ProbeMethod.TCP, _open_broken)
-    _Broken.calls = 0
-    results: list[HostResult] = []
-
-    async def on_result(result: HostResult) -> None:
-        results.append(result)
-
-    cfg = SweepConfig(method=ProbeMethod.TCP, ports=(1,), loop=True, interval=0.01)
-    await sweep(expand([parse_target_spec("127.0.0.1")]), cfg, on_result)
+    broken = _Scripted(HostState.ERROR, "no such tool")
+    results, _ = await loop_with(monkeypatch, broken, "127.0.0.1", interval=0.01)
     assert [(r.state, r.cause) for r in results] == [(HostState.ERROR, "no such tool")]
-    assert _Broken.calls == 1
+    assert len(broken.calls) == 1
+
+
+@pytest.mark.anyio
+async def test_more_looping_hosts_than_slots_all_get_rounds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # one probe slot, twenty hosts: a host waiting for its next round holds no slot, and
+    # looping hosts are not limited to twice the slots in flight
+    results, started = await loop_with(
+        monkeypatch,
+        _Scripted(HostState.ALIVE),
+        "127.0.0.1-20",
+        interval=0.05,
+        deadline=0.4,
+        concurrency=1,
+    )
+    assert len(results) == 20
+    assert started == 20  # all were being probed when the first one's deadline came
+    assert all(r.state is HostState.ALIVE and r.sent >= 2 for r in results)
+    assert all(r.attempts == r.sent for r in results)

@@ -88,7 +88,7 @@ IntervalOpt = Annotated[
         "-i",
         parser=duration(),
         metavar="DURATION",
-        help="Time between requests to one host (-c > 1).",
+        help="Time between requests to one host (-c > 1, -l).",
     ),
 ]
 DeadlineOpt = Annotated[

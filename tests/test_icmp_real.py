@@ -156,3 +156,27 @@ def test_ctrl_c_stops_an_icmp_sweep_and_ends_with_the_summary() -> None:
     assert recs[-1]["record"] == "summary" and recs[-1]["interrupted"] is True
     assert recs[-1]["total"] == len(recs) - 1 < 65_534
     assert all(r["record"] == "host" for r in recs[:-1])
+
+
+@needs_raw
+def test_reply_records_and_loop_mode_with_icmp() -> None:
+    def run(*args: str) -> list[dict[str, Any]]:
+        done = subprocess.run(
+            [sys.executable, "-m", "scanner", "ping", "--jsonl", "-m", "icmp", *args],
+            cwd=REPO, capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == exit_codes.OK, done.stderr
+        return records(done)
+
+    recs = run("-c", "3", "-i", "50ms", "--replies", "127.0.0.1")
+    replies = [r for r in recs if r["record"] == "reply"]
+    assert [(r["seq"], r["outcome"], r["sent"], r["received"]) for r in replies] == [
+        (0, "reply", 1, 1), (1, "reply", 2, 2), (2, "reply", 3, 3)
+    ]  # fmt: skip
+    host = next(r for r in recs if r["record"] == "host")
+    assert (host["sent"], host["received"]) == (3, 3)
+    looped = run("-l", "-i", "100ms", "--deadline", "350ms", "::1")
+    rounds = [r for r in looped if r["record"] == "reply"]
+    assert len(rounds) >= 2 and all(r["outcome"] == "reply" for r in rounds)
+    host = next(r for r in looped if r["record"] == "host")
+    assert host["sent"] == host["received"] == len(rounds)

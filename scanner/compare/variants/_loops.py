@@ -3,7 +3,7 @@ the set of scheduling variants built from a workload's four scheduler functions.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, TypeVar
 
@@ -43,15 +43,6 @@ def warm_backend(backend: str) -> None:
     anyio.run(_nothing, backend=backend)
 
 
-def _missing_check(backend: str) -> Callable[[Mapping[str, Any]], str | None]:
-    """``Variant.unavailable`` for an anyio backend."""
-
-    def check(params: Mapping[str, Any]) -> str | None:
-        return backend_missing(backend)
-
-    return check
-
-
 def scheduler_variants(
     *,
     anyio_run: Callable[[str, Any, int], Any],
@@ -68,7 +59,7 @@ def scheduler_variants(
             partial(anyio_run, backend),
             "async",
             warm=partial(warm_backend, backend),
-            unavailable=_missing_check(backend),
+            unavailable=partial(backend_missing, backend),
         )
         for backend in ("asyncio", "trio")
     }

@@ -11,7 +11,11 @@ line in :data:`OPENERS`. A probe reports each request as it is answered or lost 
 ``await scanner.net.replies.report(Request(...))`` (reply lines, loop mode, the summary of a
 host interrupted mid-probe); the engine numbers them and keeps the running figures. A loop
 (``cfg.loop``) is the engine's: probes are opened with :meth:`SweepConfig.round_config` and
-called once a round.
+called once a round. A probe that takes hosts without a task each
+(:class:`scanner.net.feed.SubmittingProbe`, the ``icmp`` prober in ``scanner.net.icmp``) is
+fed by the engine instead, and reports through the ``on_request`` callback it is handed; it
+still offers ``probe`` (the loop's rounds, the comparison schedulers), reporting there with
+``report`` as above.
 """
 
 from __future__ import annotations

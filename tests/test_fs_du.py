@@ -312,7 +312,7 @@ async def test_notes_say_what_was_skipped_merged_and_filtered(tmp_path: Path) ->
                      newer_than=0.0)  # fmt: skip
     report = await walk(cfg)
     notes = walk_notes(report, cfg)
-    assert notes[0].startswith("--gitignore: 1 entries ignored")
+    assert notes[0].startswith("--gitignore: 1 entry ignored")
     assert notes[1] == (
         "counted and listed only: extension py; size at least 1 B; "
         "changed after 1970-01-01T00:00:00+00:00"

@@ -472,9 +472,11 @@ def walk_notes(report: WalkReport, config: WalkConfig) -> list[str]:
     and which filters chose what was counted (a counting tool never skips silently)."""
     notes = []
     if config.gitignore:
+        ignored = report.totals.ignored
         notes.append(
-            f"--gitignore: {report.totals.ignored:,} entries ignored (.gitignore, .ignore, "
-            ".git/info/exclude and .git itself; an ignored directory counts once)"
+            f"--gitignore: {ignored:,} {'entry' if ignored == 1 else 'entries'} ignored "
+            "(.gitignore, .ignore, .git/info/exclude and .git itself; an ignored directory "
+            "counts once)"
         )
     filters = filter_description(config)
     if filters:

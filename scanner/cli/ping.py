@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from scanner.cli._cluster_options import ClusterFileOpt, ClusterOpt, ShareSecondsOpt
-from scanner.cli._options import CsvOpt, JsonlOpt, JsonOpt, OutputOpt, QuietOpt, duration
+from scanner.cli._cluster_options import cluster_options
+from scanner.cli._groups import ClusterOptions, DataOptions
+from scanner.cli._options import data_options, duration
 
 if TYPE_CHECKING:
     from scanner.net.config import ProbeMethod
@@ -202,6 +203,8 @@ def _choose_method(method: str, icmp_socket: str, *, family: int, quiet: bool) -
     return choice.method
 
 
+@cluster_options
+@data_options
 def ping_command(
     targets: TargetsArg = None,
     *,
@@ -229,14 +232,8 @@ def ping_command(
     spawner: SpawnerOpt = "auto",
     icmp_socket: IcmpSocketOpt = "auto",
     backend: BackendOpt = "asyncio",
-    cluster: ClusterOpt = None,
-    cluster_file: ClusterFileOpt = None,
-    share_seconds: ShareSecondsOpt = None,
-    json: JsonOpt = False,
-    jsonl: JsonlOpt = False,
-    csv: CsvOpt = False,
-    output: OutputOpt = None,
-    quiet: QuietOpt = False,
+    clu: ClusterOptions,
+    data: DataOptions,
 ) -> int:
     """Sweep hosts and report which are alive, streaming one line per host as it finishes.
 
@@ -247,8 +244,8 @@ def ping_command(
     import sys
     from dataclasses import replace
 
-    from scanner.cli._cluster import cluster_choice, ping_on_cluster
-    from scanner.cli._output import output_for, usage
+    from scanner.cli._cluster import ping_on_cluster
+    from scanner.cli._output import usage
     from scanner.net.config import ProbeMethod, SweepConfig, default_concurrency
     from scanner.net.icmp.slots import icmp_concurrency
     from scanner.net.jobs import PingJob
@@ -273,8 +270,8 @@ def ping_command(
         raise usage("--retries has no meaning with --loop (every round probes again)")
     if backend not in ("asyncio", "trio"):
         raise usage("--backend must be asyncio or trio")
-    out = output_for(json, jsonl, csv, output, quiet, default=Format.TEXT)
-    choice = cluster_choice(cluster, cluster_file, share_seconds)
+    out = data.output_for(default=Format.TEXT)
+    choice = clu.choice()
 
     specs = [parse_target_spec(t) for t in targets or []]
     for name in file or []:
@@ -304,7 +301,7 @@ def ping_command(
         )
     if method == "auto" and (ping != "ping" or spawner != "auto"):
         method = "ping"  # options that only the ping method reads choose it
-    chosen = _choose_method(method, icmp_socket, family=6 if ipv6 else 4, quiet=quiet)
+    chosen = _choose_method(method, icmp_socket, family=6 if ipv6 else 4, quiet=data.quiet)
     cfg = SweepConfig(
         method=chosen,
         icmp_socket=icmp_socket,

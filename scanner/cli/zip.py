@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 
 from scanner.archives.config import ZipConfig
-from scanner.cli._cluster_options import ClusterFileOpt, ClusterOpt, ShareSecondsOpt
-from scanner.cli._options import CsvOpt, JsonlOpt, JsonOpt, OutputOpt, QuietOpt, duration
+from scanner.cli._cluster_options import cluster_options
+from scanner.cli._groups import ClusterOptions, DataOptions
+from scanner.cli._options import data_options, duration
 
 #: The audit thresholds' defaults, shown in --help (each documented with its source there).
 _DEFAULTS = ZipConfig()
@@ -88,6 +89,8 @@ DeadlineOpt = Annotated[
 ]
 
 
+@cluster_options
+@data_options
 def zip_command(
     paths: PathsArg,
     *,
@@ -104,14 +107,8 @@ def zip_command(
     max_depth: MaxDepthOpt = _DEFAULTS.max_nested_depth,
     workers: WorkersOpt = 4,
     deadline: DeadlineOpt = 60.0,
-    cluster: ClusterOpt = None,
-    cluster_file: ClusterFileOpt = None,
-    share_seconds: ShareSecondsOpt = None,
-    json: JsonOpt = False,
-    jsonl: JsonlOpt = False,
-    csv: CsvOpt = False,
-    output: OutputOpt = None,
-    quiet: QuietOpt = False,
+    clu: ClusterOptions,
+    data: DataOptions,
 ) -> int:
     """List and audit zip archives (zip, jar, whl, docx, apk, ...) without extracting them.
 
@@ -126,8 +123,8 @@ def zip_command(
     from scanner.archives.jobs import ZipJob
     from scanner.archives.model import Severity
     from scanner.archives.views import View, ZipView
-    from scanner.cli._cluster import cluster_choice, on_cluster
-    from scanner.cli._output import output_for, usage
+    from scanner.cli._cluster import on_cluster
+    from scanner.cli._output import usage
     from scanner.output.formats import Format
     from scanner.runtime.command import execute
 
@@ -151,14 +148,12 @@ def zip_command(
     if not deadline > 0:
         raise usage(f"--deadline must be more than 0, not {deadline}")
 
-    terminal = output is None and sys.stdout.isatty()
+    terminal = data.output is None and sys.stdout.isatty()
     listing = list_members or names
     # a terminal gets a table for the archives and the findings; listings always stream
     table = terminal and not listing
-    out = output_for(
-        json, jsonl, csv, output, quiet, default=Format.TABLE if table else Format.TEXT
-    )
-    choice = cluster_choice(cluster, cluster_file, share_seconds)
+    out = data.output_for(default=Format.TABLE if table else Format.TEXT)
+    choice = clu.choice()
     text = out.fmt in (Format.TEXT, Format.TABLE)
     view = (
         View.NAMES

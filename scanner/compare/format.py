@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from scanner.compare.results import SHORT_RUN_S, BenchReport, CellReport
+from scanner.compare.results import SHORT_RUN_S, BenchReport, CellReport, Scaling
 from scanner.compare.stats import OUTLIER_THRESHOLD, UNSTABLE_RSD, Speedup
 
 #: Columns of the comparison table, in order.
@@ -179,6 +179,20 @@ def scaling_at(axis: str, fixed: int) -> str:
     if axis == "size":
         return f"c={fixed}"
     return f"n={fixed:,}" if fixed else "-"
+
+
+def scaling_row(s: Scaling) -> list[str]:
+    """The row of one scaling curve (workload, variant, axis, at, points, slope, R²), the
+    same in the terminal table and the Markdown export."""
+    return [
+        f"{s.workload} · {s.scenario}",
+        s.variant,
+        s.axis,
+        scaling_at(s.axis, s.fixed),
+        f"{s.points[0][0]:,}..{s.points[-1][0]:,} ({len(s.points)})",
+        f"{s.fit.slope:.2f}",
+        f"{s.fit.r2:.3f}",
+    ]
 
 
 def row(c: CellReport) -> list[str]:

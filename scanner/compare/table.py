@@ -7,7 +7,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from scanner.compare.format import COLUMNS, groups, row, scaling_at, verdict, warning_lines
+from scanner.compare.format import COLUMNS, groups, row, scaling_row, verdict, warning_lines
 from scanner.compare.results import BenchReport
 
 
@@ -32,15 +32,7 @@ def render(report: BenchReport) -> RenderableType:
         for name in ("workload", "variant", "axis", "at", "points", "slope", "R²"):
             table.add_column(name, justify="left" if name in ("workload", "variant") else "right")
         for s in report.scaling:
-            table.add_row(
-                f"{s.workload} · {s.scenario}",
-                s.variant,
-                s.axis,
-                scaling_at(s.axis, s.fixed),
-                f"{s.points[0][0]:,}..{s.points[-1][0]:,} ({len(s.points)})",
-                f"{s.fit.slope:.2f}",
-                f"{s.fit.r2:.3f}",
-            )
+            table.add_row(*scaling_row(s))
         parts.append(table)
     for note in report.notes:
         parts.append(Text(f"note: {note}", style="dim"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scanner.compare.format import COLUMNS, groups, row, scaling_at, verdict, warning_lines
+from scanner.compare.format import COLUMNS, groups, row, scaling_row, verdict, warning_lines
 from scanner.compare.results import BenchReport
 from scanner.output.atomic import write_atomic
 
@@ -49,20 +49,7 @@ def to_markdown(report: BenchReport, *, heading_level: int = 3) -> str:
             _md_row(["Workload", "Variant", "Axis", "At", "Points", "Slope", "R²"]),
             _md_row(["---", "---", "---", "--:", "--:", "--:", "--:"]),
         ]
-        for s in report.scaling:
-            lines.append(
-                _md_row(
-                    [
-                        f"{s.workload} · {s.scenario}",
-                        s.variant,
-                        s.axis,
-                        scaling_at(s.axis, s.fixed),
-                        f"{s.points[0][0]:,}..{s.points[-1][0]:,} ({len(s.points)})",
-                        f"{s.fit.slope:.2f}",
-                        f"{s.fit.r2:.3f}",
-                    ]
-                )
-            )
+        lines += [_md_row(scaling_row(s)) for s in report.scaling]
         lines.append("")
     warned = warning_lines(report)
     if report.notes or warned:

@@ -21,6 +21,8 @@ from scanner import exit_codes
 from scanner.errors import OperationFailed, UsageProblem
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     from scanner.compare.model import Cell
     from scanner.compare.plan import BenchConfig
 
@@ -160,18 +162,22 @@ def _config(common: Common, default_concurrency: tuple[int, ...]) -> BenchConfig
 def _run(
     common: Common,
     config: BenchConfig,
-    cells: list[Cell],
-    notes: list[str],
+    workload: str,
+    scenario: str,
+    lab: Sequence[tuple[int, Mapping[str, Any]]],
+    *,
     title: str,
 ) -> int:
-    """Run the grid, print the table (or JSON), write the exports."""
+    """Build the grid of ``workload`` over ``lab``'s (size, parameters), run it, print the
+    table (or JSON), write the exports."""
     import sys
 
     from scanner.compare.export import write_exports
-    from scanner.compare.plan import run_comparison
+    from scanner.compare.plan import build_cells, run_comparison
     from scanner.output.console import Progress, progress_enabled, stdout_console
     from scanner.runtime import signals
 
+    cells, notes = build_cells(workload, scenario, lab, config)
     state = {"done": 0, "total": 0, "cell": ""}
 
     def on_progress(done: int, total: int, cell: Cell) -> None:
@@ -224,13 +230,10 @@ PathArg = Annotated[Path, typer.Argument(help="Directory tree to walk.", show_de
 @_with_common
 def walk_command(path: PathArg, *, common: Common) -> int:
     """Walk + extension counts of PATH: anyio engine vs threads vs sequential."""
-    from scanner.compare.plan import build_cells
-
     if not path.is_dir():
         raise UsageProblem(f"not a directory: {path}")
     config = _config(common, (2, 8))
-    cells, notes = build_cells("walk", str(path), [(0, {"root": str(path)})], config)
-    return _run(common, config, cells, notes, f"walk {path}")
+    return _run(common, config, "walk", str(path), [(0, {"root": str(path)})], title=f"walk {path}")
 
 
 ZipPathArg = Annotated[
@@ -242,15 +245,20 @@ ZipPathArg = Annotated[
 @_with_common
 def zip_command(path: ZipPathArg, *, common: Common) -> int:
     """Inspect every archive under PATH: anyio engine vs threads vs sequential."""
-    from scanner.compare.plan import build_cells
     from scanner.compare.variants.zip import find_archives
 
     archives = find_archives(str(path))
     if not archives:
         raise UsageProblem(f"no archives under {path}")
     config = _config(common, (2, 8))
-    cells, notes = build_cells("zip", str(path), [(len(archives), {"root": str(path)})], config)
-    return _run(common, config, cells, notes, f"zip {path}")
+    return _run(
+        common,
+        config,
+        "zip",
+        str(path),
+        [(len(archives), {"root": str(path)})],
+        title=f"zip {path}",
+    )
 
 
 TargetsArg = Annotated[
@@ -272,7 +280,6 @@ def ping_command(
     common: Common,
 ) -> int:
     """Ping TARGETS: anyio sweep vs threads vs sequential."""
-    from scanner.compare.plan import build_cells
     from scanner.net.config import SweepConfig
     from scanner.net.targets import count_targets, parse_target_spec
 
@@ -281,8 +288,9 @@ def ping_command(
     size = count_targets([parse_target_spec(t) for t in targets])
     params = {"targets": list(targets), "ping": ping, "count": count, "timeout": timeout}
     config = _config(common, (64,))
-    cells, notes = build_cells("ping", "targets", [(size, params)], config)
-    return _run(common, config, cells, notes, f"ping {' '.join(targets)}")
+    return _run(
+        common, config, "ping", "targets", [(size, params)], title=f"ping {' '.join(targets)}"
+    )
 
 
 SizesOpt = Annotated[
@@ -300,13 +308,11 @@ DirOpt = Annotated[
 def lab_walk(*, sizes: SizesOpt = None, lab_dir: DirOpt = None, common: Common) -> int:
     """Seeded trees on the local disk, warm cache (files per tree: --sizes)."""
     from scanner.compare.labs import tree_sizes
-    from scanner.compare.plan import build_cells
 
     config = _config(common, (2, 8))
     chosen = _ints(sizes, (10_000,), "--sizes")
     lab = tree_sizes(chosen, seed=common.seed, base=lab_dir)
-    cells, notes = build_cells("walk", "tree", lab, config)
-    return _run(common, config, cells, notes, "walk: seeded tree, warm cache")
+    return _run(common, config, "walk", "tree", lab, title="walk: seeded tree, warm cache")
 
 
 @lab_app.command("slowfs")
@@ -317,28 +323,31 @@ def lab_slowfs(
 ) -> int:  # fmt: skip
     """Seeded trees behind the slow FUSE file system (a latency per metadata call)."""
     from scanner.compare.labs import slowfs_sizes
-    from scanner.compare.plan import build_cells
 
     config = _config(common, (64,))
     chosen = _ints(sizes, (2_000,), "--sizes")
     delay = _duration(latency)
     with slowfs_sizes(chosen, latency_s=delay, seed=common.seed, base=lab_dir) as lab:
-        cells, notes = build_cells("walk", f"slowfs-{latency}", lab, config)
-        return _run(common, config, cells, notes, f"walk: slow FS lab, {latency} per call")
+        return _run(
+            common,
+            config,
+            "walk",
+            f"slowfs-{latency}",
+            lab,
+            title=f"walk: slow FS lab, {latency} per call",
+        )
 
 
 @lab_app.command("zip")
 @_with_common
 def lab_zip(*, sizes: SizesOpt = None, lab_dir: DirOpt = None, common: Common) -> int:
     """The seeded archive corpus of scanner.labs.archives: ordinary and hostile archives."""
-    from scanner.compare.plan import build_cells
     from scanner.compare.variants.zip import corpus_sizes
 
     config = _config(common, (2, 8))
     chosen = _ints(sizes, (200,), "--sizes")
     lab = corpus_sizes(chosen, seed=common.seed, base=lab_dir)
-    cells, notes = build_cells("zip", "corpus", lab, config)
-    return _run(common, config, cells, notes, "zip: seeded archive corpus")
+    return _run(common, config, "zip", "corpus", lab, title="zip: seeded archive corpus")
 
 
 HostsOpt = Annotated[
@@ -351,13 +360,18 @@ HostsOpt = Annotated[
 def lab_ping_fake(*, hosts: HostsOpt = None, latency: LatencyOpt = "100ms", common: Common) -> int:
     """The sh fake ping with a latency model on 127.1.x.y (no packet is sent)."""
     from scanner.compare.labs import fake_ping_sizes
-    from scanner.compare.plan import build_cells
 
     config = _config(common, (256,))
     chosen = _ints(hosts, (200,), "--hosts")
     with fake_ping_sizes(chosen, latency_ms=_duration(latency) * 1e3) as lab:
-        cells, notes = build_cells("ping", f"fake-{latency}", lab, config)
-        return _run(common, config, cells, notes, f"ping: fake ping, {latency} latency")
+        return _run(
+            common,
+            config,
+            "ping",
+            f"fake-{latency}",
+            lab,
+            title=f"ping: fake ping, {latency} latency",
+        )
 
 
 @lab_app.command("ping-loopback")
@@ -365,12 +379,10 @@ def lab_ping_fake(*, hosts: HostsOpt = None, latency: LatencyOpt = "100ms", comm
 def lab_ping_loopback(*, hosts: HostsOpt = None, common: Common) -> int:
     """The real ping on 127.1.x.y (every host alive)."""
     from scanner.compare.labs import loopback_sizes
-    from scanner.compare.plan import build_cells
 
     config = _config(common, (64,))
     lab = loopback_sizes(_ints(hosts, (200,), "--hosts"))
-    cells, notes = build_cells("ping", "loopback", lab, config)
-    return _run(common, config, cells, notes, "ping: real ping on loopback")
+    return _run(common, config, "ping", "loopback", lab, title="ping: real ping on loopback")
 
 
 AliveOpt = Annotated[
@@ -388,12 +400,12 @@ def lab_ping_netns(
     from dataclasses import replace
 
     from scanner.compare.labs import netns_sizes
-    from scanner.compare.plan import build_cells
 
     config = _config(common, (64,))
     chosen = _ints(hosts, (32,), "--hosts")
     with netns_sizes(chosen, alive=alive) as (lab, prefix):
         config = replace(config, worker_prefix=prefix)
         lab = [(n, {**p, "timeout": timeout}) for n, p in lab]
-        cells, notes = build_cells("ping", "netns", lab, config)
-        return _run(common, config, cells, notes, f"ping: namespace lab, {alive} alive")
+        return _run(
+            common, config, "ping", "netns", lab, title=f"ping: namespace lab, {alive} alive"
+        )

@@ -58,6 +58,26 @@ def walk_config(paths: list[str] | None, tree: TreeOptions, **more: Any) -> Walk
         raise bad_value(str(exc)) from None
 
 
+def ext_config(
+    paths: list[str] | None,
+    tree: TreeOptions,
+    *,
+    max_depth: int | None,
+    compound: bool,
+    case_sensitive: bool,
+    largest: int = 0,
+) -> WalkConfig:
+    """The ``WalkConfig`` of the commands that count extensions (ext, scan)."""
+    return walk_config(
+        paths,
+        tree,
+        max_depth=max_depth,
+        compound_extensions=compound,
+        case_sensitive=case_sensitive,
+        largest=largest,
+    )
+
+
 def _when(text: str | None, option: str) -> float | None:
     if text is None:  # the time filter's module is imported only when it is used
         return None
@@ -155,13 +175,8 @@ def run_ext(
 
     out = data.output_for(default=Format.TABLE)
     choice = None if clu is None else clu.choice()
-    config = walk_config(
-        paths,
-        tree,
-        max_depth=max_depth,
-        compound_extensions=compound,
-        case_sensitive=case_sensitive,
-        largest=0,
+    config = ext_config(
+        paths, tree, max_depth=max_depth, compound=compound, case_sensitive=case_sensitive
     )
     job = ExtJob(config, order=ext_sort(sort), top=top, echo_errors=not out.quiet)
     return execute(on_cluster(job, choice), out)

@@ -53,18 +53,18 @@ def scan_command(
     entries/s), extensions, the largest files, the errors and the zip archives found (count,
     sizes, findings by severity). Exit 1 when some entries or archives could not be read."""
     from scanner.cli._cluster import on_cluster
-    from scanner.cli._walk import ext_sort, walk_config
+    from scanner.cli._walk import ext_config, ext_sort
     from scanner.output.formats import Format
     from scanner.runtime.command import execute
     from scanner.scan import ScanJob, ScanOptions
 
     out = data.output_for(default=Format.TABLE)
     choice = clu.choice()
-    config = walk_config(
+    config = ext_config(
         paths,
         tree,
         max_depth=max_depth,
-        compound_extensions=compound,
+        compound=compound,
         case_sensitive=case_sensitive,
         largest=largest,
     )

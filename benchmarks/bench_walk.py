@@ -282,22 +282,23 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the mode and run it."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     sub = parser.add_subparsers(dest="mode", required=True)
-    warm = sub.add_parser("warm", help="warm local tree (default 200k files)")
-    warm.add_argument("--root", type=Path, default=Path("/tmp/scanner-bench/tree-200k"))
-    warm.add_argument("--files", type=int, default=200_000)
-    warm.add_argument("--rounds", type=int, default=7)
-    slow = sub.add_parser("slowfs", help="FUSE lab with a fixed latency (default 20k files)")
-    slow.add_argument("--root", type=Path, default=Path("/tmp/scanner-bench/tree-20k"))
-    slow.add_argument("--files", type=int, default=20_000)
-    slow.add_argument("--rounds", type=int, default=3)
+
+    def tree_mode(name: str, help_: str, files: int, rounds: int) -> argparse.ArgumentParser:
+        """A mode on a generated tree: where it lives, its size and the timed rounds."""
+        mode = sub.add_parser(name, help=help_)
+        tree = f"/tmp/scanner-bench/tree-{files // 1000}k"
+        mode.add_argument("--root", type=Path, default=Path(tree))
+        mode.add_argument("--files", type=int, default=files)
+        mode.add_argument("--rounds", type=int, default=rounds)
+        return mode
+
+    tree_mode("warm", "warm local tree (default 200k files)", 200_000, 7)
+    slow = tree_mode("slowfs", "FUSE lab with a fixed latency (default 20k files)", 20_000, 3)
     slow.add_argument("--latency", type=float, default=0.002)
     slow.add_argument(
         "--slow-runs", type=int, default=1, help="runs of os.walk and default fd (minutes each)"
     )
-    feat = sub.add_parser("features", help="cost of filters and du totals (warm tree)")
-    feat.add_argument("--root", type=Path, default=Path("/tmp/scanner-bench/tree-200k"))
-    feat.add_argument("--files", type=int, default=200_000)
-    feat.add_argument("--rounds", type=int, default=5)
+    tree_mode("features", "cost of filters and du totals (warm tree)", 200_000, 5)
     cli = sub.add_parser("cli", help="the CLI's filters and du vs fd, find, du (real tree)")
     cli.add_argument("--root", type=Path, default=Path("/usr"))
     cli.add_argument("--rounds", type=int, default=5)

@@ -277,6 +277,11 @@ def _speedup(c: CellReport) -> str:
     return "-" if sp is None else f"{sp.ratio:.1f}x [95% CI {sp.low:.1f}-{sp.high:.1f}]"
 
 
+def _speedup_check(target: str, c: CellReport, at_least: float) -> Check:
+    """``target``: ``c`` at least ``at_least`` times as fast as sequential."""
+    return Check(target, _speedup(c), c.speedup is not None and c.speedup.ratio >= at_least)
+
+
 def headline_checks(reports: dict[str, BenchReport]) -> list[Check]:
     """The issue's targets, judged from this run's medians."""
     checks: list[Check] = []
@@ -298,13 +303,7 @@ def headline_checks(reports: dict[str, BenchReport]) -> list[Check]:
     slow = reports.get("walk-slowfs")
     a, t = _cell(slow, "anyio-asyncio", 64), _cell(slow, "threads", 64)
     if a and t and a.speedup:
-        checks.append(
-            Check(
-                "slow-FS lab: anyio >= 10x sequential",
-                _speedup(a),
-                a.speedup.ratio >= 10,
-            )
-        )
+        checks.append(_speedup_check("slow-FS lab: anyio >= 10x sequential", a, 10))
         rel = a.wall.median / t.wall.median
         checks.append(
             Check(
@@ -317,10 +316,8 @@ def headline_checks(reports: dict[str, BenchReport]) -> list[Check]:
     a, t = _cell(ping, "anyio-asyncio", 256), _cell(ping, "threads", 256)
     if a and t and a.speedup:
         checks.append(
-            Check(
-                "200-host fake-ping sweep (100 ms, concurrency 256): anyio >= 40x sequential",
-                _speedup(a),
-                a.speedup.ratio >= 40,
+            _speedup_check(
+                "200-host fake-ping sweep (100 ms, concurrency 256): anyio >= 40x sequential", a, 40
             )
         )
         checks.append(

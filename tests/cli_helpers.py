@@ -50,6 +50,17 @@ def run_cli(
     return Ran(proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace"))
 
 
+def start_cli(*args: str) -> subprocess.Popen[bytes]:
+    """``python -m scanner ARGS`` started in a child process from the repository, stdout and
+    stderr piped: for the tests that read some of its output, then press Ctrl-C (SIGINT)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "scanner", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+    )
+
+
 def drain_pty(master: int) -> bytes:
     """Everything written to a pseudo-terminal until its last writer closed it."""
     seen = b""

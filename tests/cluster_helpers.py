@@ -74,7 +74,7 @@ def digest(report: WalkReport, entries: list[Entry]) -> dict[str, Any]:
         "extensions": {k: list(v) for k, v in sorted(report.extensions.as_dict().items())},
         # a file with several names is listed under whichever name was counted first
         # (walk order, in one process too): compared by size and inode
-        "largest": [[f.size, _file_id(f.path)] for f in report.largest],
+        "largest": [[f.size, file_id(f.path)] for f in report.largest],
         "errors": sorted([e.subject, e.phase, e.errno or 0, e.message] for e in report.errors),
         "entries": sorted(
             [e.path, e.name, e.type, e.depth, e.size or 0, e.mtime or 0.0] for e in entries
@@ -82,12 +82,23 @@ def digest(report: WalkReport, entries: list[Entry]) -> dict[str, Any]:
     }
 
 
-def _file_id(path: str) -> str:
+def file_id(path: str) -> str:
+    """``path``, or for a file with several names (hard links) its inode: which of the names
+    a walk counts first is walk order, in one process too."""
     try:
         st = os.lstat(path)
     except OSError:
         return path
     return path if st.st_nlink < 2 else f"inode {st.st_dev}:{st.st_ino}"
+
+
+def make_huge_dir(path: Path, files: int) -> None:
+    """A directory of ``files`` empty-but-sized files (f0.dat, f1.txt, f2.bin, ...): more
+    entries than one cluster share holds."""
+    path.mkdir()
+    for i in range(files):
+        with open(path / f"f{i}.{('dat', 'txt', 'bin')[i % 3]}", "wb") as fh:
+            fh.truncate(i)
 
 
 async def walk_digest(

@@ -25,7 +25,14 @@ from scanner.cluster.faults import FAULT_ENV
 from scanner.labs.archives import write_corpus
 from scanner.labs.fakeping import FAIL, HOST_UNREACHABLE, SILENT, Behaviour, Kind, write_fake_ping
 from scanner.labs.tree import TreeSpec, generate_tree
-from tests.cluster_helpers import NO_DAC, REPO, DaskProcesses, dask_processes
+from tests.cluster_helpers import (
+    NO_DAC,
+    REPO,
+    DaskProcesses,
+    dask_processes,
+    file_id,
+    make_huge_dir,
+)
 
 ROOT_DROPS_CAPS = os.geteuid() == 0
 PREFIX = NO_DAC if ROOT_DROPS_CAPS else []
@@ -38,11 +45,7 @@ VOLATILE = {"elapsed_s", "entries_per_s", "peak_workers", "hosts_per_s", "starte
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     top = tmp_path_factory.mktemp("cli-cluster")
     generate_tree(top / "lab", TreeSpec(files=2000, seed=21, hardlinks=20, symlinks=12))
-    huge = top / "huge"
-    huge.mkdir()
-    for i in range(HUGE):
-        with open(huge / f"f{i}.{('dat', 'txt', 'bin')[i % 3]}", "wb") as fh:
-            fh.truncate(i)
+    make_huge_dir(top / "huge", HUGE)
     for part in ("a", "b"):
         (top / "twins" / part).mkdir(parents=True)
     for i in range(4):
@@ -83,20 +86,12 @@ def stable(value: Any) -> Any:
     if isinstance(value, dict):
         out = {k: stable(v) for k, v in value.items() if k not in VOLATILE}
         if "path" in out and "size" in out and isinstance(out["path"], str):
-            out["path"] = _file_id(out["path"])
+            out["path"] = file_id(out["path"])
         return out
     if isinstance(value, list):
         items = [stable(v) for v in value]
         return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
     return value
-
-
-def _file_id(path: str) -> str:
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return path
-    return path if st.st_nlink < 2 else f"inode {st.st_ino}"
 
 
 def result(run: subprocess.CompletedProcess[str], fmt: str) -> dict[str, Any]:

@@ -25,12 +25,7 @@ from scanner.cluster.blocks import cut_blocks
 from scanner.cluster.faults import FAULT_ENV
 from scanner.labs.archives import write_corpus
 from scanner.labs.fakeping import (
-    FAIL,
-    GARBAGE,
-    HOST_UNREACHABLE,
     SILENT,
-    Behaviour,
-    Kind,
     write_fake_ping,
 )
 from scanner.net.config import ProbeMethod, SweepConfig
@@ -38,6 +33,7 @@ from scanner.net.engine import sweep
 from scanner.net.icmp.access import detect_access
 from scanner.net.model import HostResult, HostState
 from scanner.net.targets import TargetSpec, expand, parse_target_spec, spans
+from tests.fakeping_hosts import MIXED_HOSTS
 
 pytestmark = pytest.mark.anyio
 
@@ -94,14 +90,7 @@ async def test_archives_on_a_cluster_give_the_same_reports(
 def fake_ping(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_fake_ping(
         tmp_path_factory.mktemp("fakeping"),
-        behaviours={
-            "127.0.0.2": SILENT,
-            "127.0.0.3": HOST_UNREACHABLE,
-            "127.0.0.4": Behaviour(Kind.LOSS, every=2),
-            "127.0.0.5": GARBAGE,
-            "127.0.0.6": FAIL,
-            "127.0.1.*[05]": SILENT,
-        },
+        behaviours={**MIXED_HOSTS, "127.0.1.*[05]": SILENT},
         latency_ms=0.2,
         jitter_ms=1.0,
     )

@@ -39,6 +39,7 @@ from tests.cluster_helpers import (
     DaskProcesses,
     config,
     dask_processes,
+    make_huge_dir,
     walk_digest,
     write_mountinfo,
 )
@@ -53,11 +54,7 @@ ROOT_DROPS_CAPS = os.geteuid() == 0
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     top = tmp_path_factory.mktemp("cluster")
     generate_tree(top / "lab", TreeSpec(files=3000, seed=11, hardlinks=30, symlinks=15))
-    huge = top / "huge"
-    huge.mkdir()
-    for i in range(HUGE):
-        with open(huge / f"f{i}.{('dat', 'txt', 'bin')[i % 3]}", "wb") as fh:
-            fh.truncate(i)
+    make_huge_dir(top / "huge", HUGE)
     twins = top / "twins"
     for part in ("a", "b"):
         (twins / part).mkdir(parents=True)

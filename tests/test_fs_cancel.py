@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -20,7 +19,7 @@ from scanner import exit_codes
 from scanner.fs import WalkBatch, WalkConfig, Walker
 from scanner.fs import _unit as unit_module
 from scanner.labs.tree import TreeManifest, TreeSpec, generate_tree
-from tests.cli_helpers import REPO
+from tests.cli_helpers import start_cli
 
 
 @pytest.fixture(scope="module")
@@ -97,12 +96,7 @@ def _reading_below(pid: int, root: Path) -> bool:
 def _interrupt_once_walking(root: Path, *args: str) -> tuple[int, bytes, str]:
     """Run ``python -m scanner ARGS``, send SIGINT once it is reading below ``root``, and
     return the exit code and the output."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "scanner", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=REPO,
-    )
+    proc = start_cli(*args)
     deadline = time.monotonic() + 60
     while not _reading_below(proc.pid, root):
         assert time.monotonic() < deadline and proc.poll() is None

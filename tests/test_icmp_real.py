@@ -21,7 +21,7 @@ from scanner.net.engine import sweep
 from scanner.net.icmp.access import SocketKind, detect_access
 from scanner.net.model import HostResult, HostState
 from scanner.net.targets import expand, parse_target_spec
-from tests.cli_helpers import REPO
+from tests.cli_helpers import REPO, start_cli
 
 _RAW = detect_access(4, "raw").kind is SocketKind.RAW
 needs_raw = pytest.mark.skipif(not _RAW, reason="raw ICMP sockets need root or CAP_NET_RAW")
@@ -138,12 +138,7 @@ def test_records_have_the_same_shape_for_both_methods() -> None:
 
 @needs_raw
 def test_ctrl_c_stops_an_icmp_sweep_and_ends_with_the_summary() -> None:
-    child = subprocess.Popen(
-        [sys.executable, "-m", "scanner", "ping", "--jsonl", "--yes", "127.0.0.0/16"],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    child = start_cli("ping", "--jsonl", "--yes", "127.0.0.0/16")
     assert child.stdout is not None
     first = child.stdout.readline()  # the sweep is under way (1,000 requests/s: a minute)
     child.send_signal(signal.SIGINT)

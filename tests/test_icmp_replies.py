@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 from collections.abc import Sequence
 
 import anyio
@@ -21,7 +19,7 @@ from scanner.net.icmp.access import SocketKind, detect_access
 from scanner.net.model import HostResult, HostState
 from scanner.net.replies import LiveHost, Reply
 from scanner.net.targets import expand, parse_target_spec
-from tests.cli_helpers import REPO, run_cli
+from tests.cli_helpers import run_cli, start_cli
 from tests.icmp_fake import error_for
 from tests.test_icmp_prober import Script, answer, cfg_for, fake_prober
 
@@ -195,12 +193,7 @@ def test_cli_icmp_loop_until_the_deadline(backend: str) -> None:
 @needs_raw
 def test_cli_icmp_ctrl_c_sums_up_the_hosts_in_flight() -> None:
     args = "-m icmp -c 50 -i 50ms --replies --jsonl 127.0.0.1 ::1"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "scanner", "ping", *args.split()],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=REPO,
-    )
+    proc = start_cli("ping", *args.split())
     assert proc.stdout is not None
     head = [proc.stdout.readline() for _ in range(6)]  # three requests of each host
     proc.send_signal(signal.SIGINT)

@@ -155,13 +155,19 @@ def test_detect_flavor_on_linux_asks_the_binary(tmp_path: Path) -> None:
     assert detect_flavor("Linux", str(tmp_path / "missing")) is F.IPUTILS
 
 
-def test_detect_flavor_finds_busybox_behind_a_symlink(tmp_path: Path) -> None:
+@pytest.fixture
+def busybox_ping(tmp_path: Path) -> Path:
+    """A ``ping`` symlink to busybox (how busybox systems install it); skips without it."""
     busybox = shutil.which("busybox")
     if busybox is None:
         pytest.skip("busybox is not installed")
     link = tmp_path / "ping"
     link.symlink_to(busybox)
-    assert detect_flavor("Linux", str(link)) is F.BUSYBOX
+    return link
+
+
+def test_detect_flavor_finds_busybox_behind_a_symlink(busybox_ping: Path) -> None:
+    assert detect_flavor("Linux", str(busybox_ping)) is F.BUSYBOX
 
 
 def test_this_machine() -> None:
@@ -198,30 +204,29 @@ def _assert_alive(argv: list[str], flavor: PingFlavor, count: int) -> None:
     assert len(stats.rtts_ms) == count and stats.summary_seen
 
 
-def test_real_iputils_on_loopback() -> None:
+def _needs_iputils() -> None:
     ping = shutil.which("ping")
     if ping is None or detect_flavor(ping_path=ping) is not F.IPUTILS:
         pytest.skip("iputils ping is not installed")
+
+
+def test_real_iputils_on_loopback() -> None:
+    _needs_iputils()
     argv = ping_argv("127.0.0.1", flavor=F.IPUTILS, count=2, interval_s=0.2, deadline_s=5)
     _assert_alive(argv, F.IPUTILS, 2)
 
 
 def test_real_iputils_on_ipv6_loopback() -> None:
-    ping = shutil.which("ping")
-    if ping is None or detect_flavor(ping_path=ping) is not F.IPUTILS:
-        pytest.skip("iputils ping is not installed")
+    _needs_iputils()
     if not Path("/proc/net/if_inet6").exists() or not Path("/proc/net/if_inet6").read_text():
         pytest.skip("IPv6 is disabled on this machine")
     _assert_alive(ping_argv("::1", flavor=F.IPUTILS), F.IPUTILS, 1)
 
 
-def test_real_busybox_on_loopback(tmp_path: Path) -> None:
-    busybox = shutil.which("busybox")
-    if busybox is None:
-        pytest.skip("busybox is not installed")
-    link = tmp_path / "ping"
-    link.symlink_to(busybox)
-    argv = ping_argv("127.0.0.1", flavor=F.BUSYBOX, count=2, interval_s=0.2, ping_path=str(link))
+def test_real_busybox_on_loopback(busybox_ping: Path) -> None:
+    argv = ping_argv(
+        "127.0.0.1", flavor=F.BUSYBOX, count=2, interval_s=0.2, ping_path=str(busybox_ping)
+    )
     _assert_alive(argv, F.BUSYBOX, 2)
 
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import re
 import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,7 +21,7 @@ from scanner.net.config import ProbeMethod, SweepConfig
 from scanner.net.engine import sweep
 from scanner.net.model import HostResult, HostState
 from scanner.net.targets import expand, parse_target_spec
-from tests.cli_helpers import REPO, run_cli
+from tests.cli_helpers import run_cli, start_cli
 from tests.test_ping_tcp import closed_port, listener_fixture  # noqa: F401  (a fixture)
 
 SEQ = re.compile(r"^(\S+) : \[(\d+)\], ")
@@ -75,12 +73,7 @@ def test_loop_jsonl_replies_add_up_to_the_host_record(fake: Path) -> None:
 def test_ctrl_c_prints_each_host_summary_and_exits_130(listener: int, backend: str) -> None:
     closed = closed_port()
     args = f"--backend {backend} -l -i 50ms -m tcp -p {listener},{closed} 127.0.0.1"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "scanner", "ping", *args.split()],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=REPO,
-    )
+    proc = start_cli("ping", *args.split())
     assert proc.stdout is not None
     head = [proc.stdout.readline().decode() for _ in range(6)]  # three rounds of two ports
     proc.send_signal(signal.SIGINT)
@@ -99,24 +92,7 @@ def test_ctrl_c_prints_each_host_summary_and_exits_130(listener: int, backend: s
 
 
 def test_ctrl_c_jsonl_host_counts_its_rounds(fake: Path) -> None:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "scanner",
-            "ping",
-            "--ping",
-            str(fake),
-            "-l",
-            "-i",
-            "50ms",
-            "--jsonl",
-            "127.0.0.1",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=REPO,
-    )
+    proc = start_cli("ping", "--ping", str(fake), "-l", "-i", "50ms", "--jsonl", "127.0.0.1")
     assert proc.stdout is not None
     head = [proc.stdout.readline() for _ in range(3)]
     proc.send_signal(signal.SIGINT)

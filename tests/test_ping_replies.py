@@ -26,7 +26,7 @@ from scanner.net.ping_cmd import PingFlavor
 from scanner.net.ping_replies import LiveReplies, ping_requests
 from scanner.net.replies import REPLY_RECORD_FIELDS, HostTally, Reply, Request
 from scanner.net.targets import expand, parse_target_spec
-from tests.cli_helpers import REPO, drain_pty, run_cli
+from tests.cli_helpers import REPO, drain_pty, run_cli, start_cli
 from tests.test_ping_tcp import closed_port, listener_fixture  # noqa: F401  (a fixture)
 
 #: A reply line: target, sequence number, what happened, running average and loss.
@@ -277,12 +277,7 @@ def test_ping_reply_lines_stream_and_ctrl_c_sums_up_the_host(
 ) -> None:
     fake = write_fake_ping(tmp_path)
     args = f"--backend {backend} --spawner {spawner} --ping {fake} -c 200 -i 50ms --replies"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "scanner", "ping", *args.split(), "127.0.0.1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=REPO,
-    )
+    proc = start_cli("ping", *args.split(), "127.0.0.1")
     assert proc.stdout is not None
     # the lines of a ping still running (200 requests 50 ms apart take 10 s)
     head = [proc.stdout.readline().decode() for _ in range(3)]

@@ -15,10 +15,7 @@ import pytest
 
 from scanner.labs.fakeping import (
     ALIVE,
-    FAIL,
-    GARBAGE,
     HANG,
-    HOST_UNREACHABLE,
     SILENT,
     Behaviour,
     Kind,
@@ -31,6 +28,7 @@ from scanner.net.model import HostResult, HostState, SweepSummary
 from scanner.net.ratelimit import TokenBucket
 from scanner.net.spawn import Completed
 from scanner.net.targets import Target, expand, parse_target_spec
+from tests.fakeping_hosts import MIXED_HOSTS
 
 pytestmark = pytest.mark.anyio
 
@@ -61,13 +59,7 @@ def by_target(results: list[HostResult]) -> dict[str, HostResult]:
 def fake(tmp_path: Path) -> Path:
     return write_fake_ping(
         tmp_path,
-        behaviours={
-            "127.0.0.2": SILENT,
-            "127.0.0.3": HOST_UNREACHABLE,
-            "127.0.0.4": Behaviour(Kind.LOSS, every=2),
-            "127.0.0.5": GARBAGE,
-            "127.0.0.6": FAIL,
-        },
+        behaviours=MIXED_HOSTS,
         latency_ms=0.2,
         jitter_ms=1.0,
     )

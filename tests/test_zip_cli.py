@@ -8,8 +8,6 @@ import io
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
@@ -18,7 +16,7 @@ from typing import Any
 import pytest
 
 from scanner import exit_codes
-from tests.cli_helpers import REPO, run_cli
+from tests.cli_helpers import run_cli, start_cli
 from tests.zip_corpus import Corpus, build_corpus
 
 
@@ -237,12 +235,7 @@ def slow_args(tmp_path: Path) -> list[str]:
 
 def _interrupt_mid_run(args: list[str], report_dir: Path | None = None) -> tuple[int, bytes, bytes]:
     """Start the command, wait until it is working, send SIGINT; (code, stdout, stderr)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "scanner", *args],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    proc = start_cli(*args)
     assert proc.stdout is not None
     first = b""
     if report_dir is None:

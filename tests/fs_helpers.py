@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,14 +60,18 @@ def reference_count(root: str | Path, *, hidden: bool = True) -> RefCount:
     return ref
 
 
-def make_files(root: Path, spec: dict[str, int | None]) -> None:
-    """Create ``{relative path: size}`` (None = a directory) below ``root``."""
+def make_files(root: Path, spec: Mapping[str, int | str | None]) -> None:
+    """Create ``{relative path: size}`` below ``root``: None makes a directory, a string a
+    file with that text."""
     for rel, size in spec.items():
         path = root / rel
         if size is None:
             path.mkdir(parents=True, exist_ok=True)
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(size, str):
+            path.write_bytes(size.encode())
+            continue
         with open(path, "wb") as fh:
             fh.truncate(size)
 

@@ -14,7 +14,7 @@ import pytest
 
 from scanner.fs import WalkBatch, WalkConfig, walk
 from scanner.fs.ignore import MAX_IGNORE_FILE, parse_ignore_file
-from tests.fs_helpers import git_env, git_untracked
+from tests.fs_helpers import git_env, git_untracked, make_files
 
 pytestmark = pytest.mark.anyio
 
@@ -35,13 +35,7 @@ def repo(tmp_path: Path, files: Mapping[str, str | None], name: str = "repo") ->
     """A git repository with ``files`` ({path: content, None for a directory})."""
     top = tmp_path / name
     subprocess.run(["git", "init", "-q", str(top)], check=True, env=git_env(tmp_path))
-    for rel, content in files.items():
-        path = top / rel
-        if content is None:
-            path.mkdir(parents=True, exist_ok=True)
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content.encode())
+    make_files(top, files)
     return top
 
 

@@ -244,16 +244,12 @@ def test_sniff_directory_starting_before_the_tail_and_zip64() -> None:
 
 
 def _with_zip64(data: bytes) -> bytes:
-    """Insert consistent ZIP64 end records (zipfile writes them only when needed)."""
-    eocd = data.rfind(b"PK\x05\x06")
-    (_s, _d, _cd, _n, count, cd_size, cd_off, _c) = struct.unpack_from("<4s4H2LH", data, eocd)
-    record = struct.pack(
-        "<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, count, count, cd_size, cd_off
-    )
-    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, eocd, 1)
-    end = bytearray(data[eocd:])
-    struct.pack_into("<HHLL", end, 8, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF)
-    return data[:eocd] + record + locator + bytes(end)
+    """Insert consistent ZIP64 end records (zipfile writes them only when needed), the
+    classic record's counts, size and offset at their sentinels (its disk numbers 0)."""
+    out = bytearray(with_zip64_end(data))
+    eocd = out.rfind(b"PK\x05\x06")
+    struct.pack_into("<HHLL", out, eocd + 8, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF)
+    return bytes(out)
 
 
 def test_record_limit_is_shared_with_nested_archives() -> None:

@@ -356,25 +356,22 @@ def _scan(
                                                   du_depth=du_depth, one_fs=one_fs)  # fmt: skip
                                     if sub is not None:
                                         stack.append(sub)
-                        elif kind == "l":
-                            links += 1
+                        else:  # symlinks and the rest (rare: one branch for both)
+                            if kind == "l":
+                                links += 1
+                                listed = list_l
+                            else:
+                                other += 1
+                                listed = list_other
                             if disk_usage:
                                 st, add, ml = _blocks(entry, st, first_link, res, owner)
                                 disk += add
                                 ml_disk += ml
-                            if list_l:
+                            if listed:
+                                # a symlink is stat'ed for the listing only when asked
+                                want = stat_listed or kind != "l"
                                 entries.append(
-                                    _listed(entry, prefix, "l", depth, st, want_stat=stat_listed)
-                                )
-                        else:
-                            other += 1
-                            if disk_usage:
-                                st, add, ml = _blocks(entry, st, first_link, res, owner)
-                                disk += add
-                                ml_disk += ml
-                            if list_other:
-                                entries.append(
-                                    _listed(entry, prefix, kind, depth, st, want_stat=True)
+                                    _listed(entry, prefix, kind, depth, st, want_stat=want)
                                 )
 
                         if seen >= check_at:

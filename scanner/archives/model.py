@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from scanner.archives.summary_line import summary_line
 from scanner.errors import ItemError
+from scanner.extname import add_counts
 
 
 class Severity(enum.IntEnum):
@@ -323,13 +324,7 @@ class ArchiveSummary:
             self._add_extensions(report)
 
     def _add_extensions(self, report: ArchiveReport) -> None:
-        for ext, (files, size) in report.extensions.items():
-            slot = self.member_extensions.get(ext)
-            if slot is None:
-                self.member_extensions[ext] = [files, size]
-            else:
-                slot[0] += files
-                slot[1] += size
+        add_counts(self.member_extensions, report.extensions)
         for child in report.nested:
             self._add_extensions(child)
 

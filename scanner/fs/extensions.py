@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from scanner.extname import extension_of
+from scanner.extname import add_counts, extension_of
 
 
 class ExtSort(enum.Enum):
@@ -55,16 +55,7 @@ class ExtCounter:
 
     def merge_raw(self, raw: Mapping[str, list[int]]) -> None:
         """Add a batch's ``{raw_ext: [files, bytes]}`` (folding case unless told not to)."""
-        counts = self.counts
-        fold = not self.case_sensitive
-        for ext, (files, nbytes) in raw.items():
-            key = ext.lower() if fold else ext
-            slot = counts.get(key)
-            if slot is None:
-                counts[key] = [files, nbytes]
-            else:
-                slot[0] += files
-                slot[1] += nbytes
+        add_counts(self.counts, raw, fold=not self.case_sensitive)
 
     def merge(self, other: ExtCounter) -> None:
         """Add another counter's counts."""

@@ -189,23 +189,21 @@ class SharedState:
 
     def first_link(self, dev: int, ino: int) -> bool:
         """True the first time an inode is seen (its bytes count), False after."""
-        key = (dev, ino)
-        with self._lock:
-            if key in self._inodes:
-                return False
-            self._inodes.add(key)
-            return True
+        return self._first(self._inodes, (dev, ino))
 
     def first_dir(self, dev: int, ino: int) -> bool | None:
         """True the first time a directory is reached (under --follow, where a directory
         can be reached twice: it is read the first time only). None (a subclass: a
         cluster's worker, which does not see what the others reached): not known here,
         the work unit defers the directory to whoever merges (``BatchResult.deferred``)."""
-        key = (dev, ino)
+        return self._first(self._dirs, (dev, ino))
+
+    def _first(self, seen: set[tuple[int, int]], key: tuple[int, int]) -> bool:
+        """Add ``key`` to ``seen`` under the lock: True if it was not there yet."""
         with self._lock:
-            if key in self._dirs:
+            if key in seen:
                 return False
-            self._dirs.add(key)
+            seen.add(key)
             return True
 
     def enter(self) -> None:

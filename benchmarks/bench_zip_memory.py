@@ -215,7 +215,9 @@ def main(argv: list[str] | None = None) -> None:
     # the whole command, as a user runs it (stdout to /dev/null): the views stream what the
     # reader hands them, so the command holds no more than the reader alone
     for label, root in checkouts:
-        for view in ("--names", "--list", "--findings", "--list --jsonl", "--names --csv"):
+        for view in (
+            "--names", "--list", "--findings", "--list --jsonl", "--list --json", "--names --csv"
+        ):
             cmd_runs = [
                 peak([sys.executable, "-m", "scanner", "zip", "-q", *view.split(), str(archive)],
                      root)[:2]

@@ -189,4 +189,4 @@ def test_missing_root_exits_1_and_says_why(tmp_path: Path) -> None:
     ran = run_cli("ext", str(tmp_path / "nope"))
     assert ran.code == exit_codes.PARTIAL
     assert "No such file or directory (root)" in ran.err
-    assert "1 errors" in ran.err
+    assert "; 1 error\n" in ran.err

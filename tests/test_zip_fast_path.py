@@ -294,7 +294,7 @@ def test_names_output_is_exact_and_prefixed_for_several_archives(
 ) -> None:
     one = run_cli("zip", "--names", str(archives["utf8"]))
     assert one.out == "caf\u00e9.txt\nna\u00efve/x\n".encode()
-    assert one.err == "scanner zip: 1 archives, 2 members, 0 findings\n"
+    assert one.err == "scanner zip: 1 archive, 2 members, 0 findings\n"
     several = run_cli("zip", "--names", "-q", str(archives["dir"]))
     lines = several.out.decode().splitlines()
     assert len(lines) == 300 and lines[0] == f"{archives['dir'] / 'in.zip'}!d/0.txt"

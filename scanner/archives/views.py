@@ -148,14 +148,22 @@ def error_record(report: ArchiveReport) -> dict[str, Any]:
     }
 
 
-def archive_record(report: ArchiveReport, *, members: bool) -> dict[str, Any]:
-    """JSON mapping of a report, with the exact path fields (``path`` / ``path_b64``)."""
+def archive_record(
+    report: ArchiveReport,
+    *,
+    members: bool,
+    spooled: Callable[[ArchiveReport], Any] | None = None,
+) -> dict[str, Any]:
+    """JSON mapping of a report, with the exact path fields (``path`` / ``path_b64``);
+    ``spooled`` gives the members of a report that kept none (``--list --json``)."""
     data = report.as_dict(include_members=members)
-    data.update(json_path_fields(report.path))
     if members:
         for rep_dict, rep in zip(_dicts(data), walk_reports(report), strict=False):
             if rep.members is not None and "members" in rep_dict:
                 rep_dict["members"] = [member_dict(m) for m in rep.members]
+            elif spooled is not None:
+                rep_dict["members"] = spooled(rep)
+    data.update(json_path_fields(report.path))
     return data
 
 
@@ -193,12 +201,15 @@ class ZipView:
         #: ``names`` view: what follows each name, and whether the archive path precedes it.
         self.separator = separator
         self.with_archive = with_archive
+        #: ``--list --json``: the members of a report that kept none, spooled on disk
+        #: (set by the job that spools them).
+        self.spooled: Callable[[ArchiveReport], Any] | None = None
         self._header_written = False
 
     def fields(self, kind: str, item: Any) -> dict[str, Any]:
         """An archive (members nested with ``--list``), a member, or an unreadable file."""
         if kind == "archive":
-            return archive_record(item, members=self.view is View.MEMBERS)
+            return archive_record(item, members=self.view is View.MEMBERS, spooled=self.spooled)
         if kind == "member":
             archive, member = item
             return {**json_path_fields(archive, "archive"), **member_dict(member)}

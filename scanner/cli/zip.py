@@ -165,12 +165,13 @@ def zip_command(
         else View.ARCHIVES
     )
     # a listing into lines, JSONL or CSV streams its members as the reader finds them; a JSON
-    # document nests them in their archive, so it keeps them; so does a cluster's task,
-    # which cannot call back
+    # document nests them in their archive, written at the end, so they wait on disk; a
+    # cluster's task, which cannot call back, keeps them
     stream = listing and out.fmt is not Format.JSON and choice is None
+    spool = listing and out.fmt is Format.JSON and choice is None
     cfg = replace(
         _DEFAULTS,
-        keep_members=listing and not stream,
+        keep_members=listing and not stream and not spool,
         # --list/--names read the central directory only, like zipinfo; auditing too (local
         # headers, overlaps) costs ~2.5x on a 100k-member archive: it needs --fail-on/--verify
         audit=not listing or fail_on is not None or verify,
@@ -197,5 +198,6 @@ def zip_command(
         fail_on=threshold,
         warn_errors=text,
         stream_members=stream,
+        spool_members=spool,
     )
     return execute(on_cluster(job, choice), out)

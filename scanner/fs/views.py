@@ -21,6 +21,7 @@ from scanner.fs.model import DirTotal, DirTotals, Entry, LargeFile, Totals, Walk
 from scanner.output.formats import iso_time
 from scanner.output.sanitize import display_name, json_path_fields
 from scanner.output.shorten import middle, relative_to_roots
+from scanner.output.words import counted
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -283,9 +284,9 @@ def summary_line(report: WalkReport, config: WalkConfig | None = None) -> str:
     """One line for stderr: totals, rate, errors, and whether it was interrupted (and the
     allocated size when the config counts it)."""
     t = report.totals
-    parts = [f"{t.files:,} files", f"{t.dirs:,} dirs"]
+    parts = [counted(t.files, "file"), counted(t.dirs, "dir")]
     if t.symlinks:
-        parts.append(f"{t.symlinks:,} symlinks")
+        parts.append(counted(t.symlinks, "symlink"))
     if t.other:
         parts.append(f"{t.other:,} other")
     if t.bytes:
@@ -295,7 +296,7 @@ def summary_line(report: WalkReport, config: WalkConfig | None = None) -> str:
     head = "interrupted after" if report.interrupted else "scanned"
     return (
         f"scanner: {head} {', '.join(parts)} in {report.elapsed:.2f} s "
-        f"({report.entries_per_second:,.0f} entries/s); {t.errors:,} errors\n"
+        f"({report.entries_per_second:,.0f} entries/s); {counted(t.errors, 'error')}\n"
     )
 
 
@@ -474,7 +475,7 @@ def walk_notes(report: WalkReport, config: WalkConfig) -> list[str]:
     if config.gitignore:
         ignored = report.totals.ignored
         notes.append(
-            f"--gitignore: {ignored:,} {'entry' if ignored == 1 else 'entries'} ignored "
+            f"--gitignore: {counted(ignored, 'entry', 'entries')} ignored "
             "(.gitignore, .ignore, .git/info/exclude and .git itself; an ignored directory "
             "counts once)"
         )

@@ -11,12 +11,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from scanner.output.formats import dumps, dumps_pretty
+from scanner.output.formats import dumps
 from scanner.output.schema import document
+from scanner.output.spool import iter_pretty
 
 if TYPE_CHECKING:
     from scanner.output.sink import Sink
     from scanner.output.writers import View
+
+
+#: Characters of an indented document handed to the sink at a time.
+_CHUNK = 1 << 20
 
 
 class JsonWriter:
@@ -70,7 +75,17 @@ class JsonWriter:
                 self._keys[key].sort(key=lambda fields: str(fields.get("path", "")))
         if self._streamed is None:
             doc = document(self._view.command, **self._keys, summary=dict(summary))
-            await self._sink.write(dumps_pretty(doc))
+            # in pieces: a spooled list (zip --list --json) is read back as it is written
+            parts: list[str] = []
+            size = 0
+            for part in iter_pretty(doc):
+                parts.append(part)
+                size += len(part)
+                if size >= _CHUNK:
+                    await self._sink.write("".join(parts))
+                    parts, size = [], 0
+            parts.append("\n")
+            await self._sink.write("".join(parts))
             return
         rest = "".join(f",{dumps(key)}:{dumps(value)}" for key, value in self._keys.items())
         await self._sink.write(f'\n]{rest},"summary":{dumps(dict(summary))}}}\n')

@@ -8,6 +8,8 @@ import io
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import Any
 import pytest
 
 from scanner import exit_codes
-from tests.cli_helpers import run_cli, start_cli
+from tests.cli_helpers import REPO, run_cli, start_cli
 from tests.zip_corpus import Corpus, build_corpus
 
 

@@ -29,7 +29,7 @@ ShareSecondsOpt = Annotated[
 ]
 
 
-#: The three once for the tree commands, which take ``clu: ClusterOptions``.
+#: The three once for the commands that take ``clu: ClusterOptions`` (walk, ext, scan, zip, ping).
 cluster_options = option_group(
     "clu",
     ClusterOptions,

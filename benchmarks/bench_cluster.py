@@ -184,33 +184,40 @@ def bench_multinode(args: argparse.Namespace) -> None:
     expected = anyio.run(walk, WalkConfig(roots=(manifest.root,))).extensions.as_dict()
     cfg = WalkConfig(roots=(str(mount),))
     shares = ShareConfig(share_seconds=args.share_seconds)
+    # several thread counts: labs of each, side by side (a name says its threads then)
+    named = len(args.threads) > 1
     with contextlib.ExitStack() as stack:
         contenders = []
-        for nodes in args.nodes:
-            lab = stack.enter_context(
-                multinode_lab(
-                    nodes,
-                    threads_per_node=args.threads,
-                    source=manifest.root,
-                    mountpoint=mount,
-                    latency_s=args.latency,
-                    max_in_flight=args.cap,
+        for threads in args.threads:
+            for nodes in args.nodes:
+                lab = stack.enter_context(
+                    multinode_lab(
+                        nodes,
+                        threads_per_node=threads,
+                        source=manifest.root,
+                        mountpoint=mount,
+                        latency_s=args.latency,
+                        max_in_flight=args.cap,
+                    )
                 )
-            )
-            cluster = stack.enter_context(
-                open_cluster(ClusterSpec.from_file(str(lab.scheduler_file)))
-            )
+                cluster = stack.enter_context(
+                    open_cluster(ClusterSpec.from_file(str(lab.scheduler_file)))
+                )
 
-            def one(cluster: Any = cluster) -> dict[str, tuple[int, int]]:
-                run = functools.partial(walk_on_cluster, cluster, cfg, shares=shares)
-                return anyio.run(run).extensions.as_dict()
+                def one(cluster: Any = cluster) -> dict[str, tuple[int, int]]:
+                    run = functools.partial(walk_on_cluster, cluster, cfg, shares=shares)
+                    return anyio.run(run).extensions.as_dict()
 
-            assert one() == expected, f"{nodes} nodes disagree with the source"  # warm-up
-            contenders.append(Contender(f"{nodes} node{'s' if nodes > 1 else ''}", one))
+                name = f"{nodes} node{'s' if nodes > 1 else ''}"
+                if named:
+                    name += f", {threads} thread{'s' if threads > 1 else ''} each"
+                assert one() == expected, f"{name} disagree with the source"  # warm-up
+                contenders.append(Contender(name, one))
         alternate(contenders, args.rounds)
+    threads_text = "/".join(map(str, args.threads))
     print(
         f"## multi-node lab: {manifest.files:,} files, {args.latency * 1000:g} ms per call, "
-        f"{args.cap} calls in flight per mount, {args.threads} Dask thread(s) per node, "
+        f"{args.cap} calls in flight per mount, {threads_text} Dask thread(s) per node, "
         f"{args.rounds} rounds\n"
     )
     print(table(contenders, contenders[0]))
@@ -313,7 +320,9 @@ def main(argv: list[str] | None = None) -> int:
     # overlaps its calls (the engine's own threads); a second share running on the same node
     # only halves the first one's share of the node's mount (a huge directory then takes
     # twice as long, and the walk waits for it)
-    p.add_argument("--threads", type=int, default=1, help="dask threads per node")
+    p.add_argument(
+        "--threads", type=int, nargs="+", default=[1], help="dask threads per node (labs of each)"
+    )
     p.add_argument("--share-seconds", type=float, default=0.5)
     p.add_argument("--rounds", type=int, default=3)
     p = sub.add_parser("sweep")

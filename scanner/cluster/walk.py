@@ -293,10 +293,10 @@ async def cluster_executor(
 ) -> AsyncIterator[ClusterExecutor]:
     """A :class:`ClusterExecutor` for walks run inside the block (the tree engine's
     ``executor``). Given a :class:`ClusterSpec`, the cluster is started here and closed on
-    exit; a ``local`` one starts in a worker thread while the walk already reads the first
-    directories in this process, so the second or so an embedded cluster takes to start is
-    not lost. A scheduler is reached first (the client may not see the file system, nor
-    should it read it)."""
+    exit; for a ``local`` one, Dask is imported first, then the cluster starts in a worker
+    thread while the walk already reads the first directories in this process, so the
+    fraction of a second an embedded cluster takes to start is not lost. A scheduler is
+    reached first (the client may not see the file system, nor should it read it)."""
     if isinstance(cluster, Cluster):
         yield ClusterExecutor(cluster, shares)
         return

@@ -2,14 +2,14 @@
 
 A walk of a small tree (``scanner walk DIR | ...`` in a loop or a pipeline) is over in a
 millisecond, while importing asyncio and anyio and starting a loop and a worker thread takes
-tens. So a plain walk starts here: :class:`InlineStart` makes the very calls the anyio engine
-(``scanner.fs.engine.Walker``) makes while one batch at a time is in flight (the tuner's
-limit on a local disk): ``root_tasks``, then ``scan_batch`` on the frontier's share with the
-tuner's budget, each result folded into the tuner and the frontier in the same order. When
-that finishes the walk within a few batches, nothing else runs (``TreeJob`` emits the
-results without a loop); otherwise the engine carries on from exactly this state (same
-shared state, tuner, frontier, results not yet handed to the consumer), so both paths give
-the same batches in the same order.
+tens. So a plain walk starts here: :class:`InlineStart` makes the very calls the anyio
+engine (``scanner.fs.engine.Walker``) makes while one batch at a time is in flight (the
+tuner's limit on a local disk, or a single directory waiting): ``root_tasks``, then
+``scan_batch`` on the frontier's share with the tuner's budget, each result folded into the
+tuner and the frontier in the same order. When that finishes the walk within a few batches,
+nothing else runs (``TreeJob`` emits the results without a loop); otherwise the engine
+carries on from exactly this state (same shared state, tuner, frontier, results not yet
+handed to the consumer), so both paths give the same batches in the same order.
 
 Nothing here imports anyio.
 """
@@ -58,11 +58,13 @@ class InlineStart:
         these batches are bounded by their budgets."""
         self._took(root_tasks(self.config, self.shared))
         for _ in range(batches):
-            # the engine would run batches side by side (a slow file system, pinned
-            # workers): from here on it is the engine's walk
-            if not self.frontier or self.tuner.limit != 1:
+            limit = self.tuner.limit
+            # with several directories waiting and room for several batches (a slow file
+            # system, pinned workers) the engine would run batches side by side: from
+            # here on it is the engine's walk (one directory waiting: one batch either way)
+            if not self.frontier or (limit > 1 and len(self.frontier) > 1):
                 break
-            tasks = self.frontier.share(1)
+            tasks = self.frontier.share(limit)
             self._took(scan_batch(tasks, self.config, self.tuner.budget(), self.shared))
         self._elapsed = perf_counter() - self.start
         return not self.frontier

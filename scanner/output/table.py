@@ -52,11 +52,13 @@ class Table:
 
 def _simple(text: object) -> bool:
     """Text rich prints as it is, one cell per character: printable ASCII that holds no
-    markup (``[``) and no emoji code (``:name:``)."""
+    markup (``[``) and no emoji code (``:name:``), with no blank at either end (rich
+    trims some when it justifies)."""
     return (
         isinstance(text, str)
         and text.isascii()
         and text.isprintable()
+        and text == text.strip()
         and "[" not in text
         and text.count(":") < 2
     )

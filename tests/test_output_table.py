@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import random
 import string
+from pathlib import Path
 
 import pytest
 
-from scanner.output.table import Table, plain
+from scanner.output.table import Table, boxed, plain
 from scanner.output.writers.table import render
 
 _WORDS = string.ascii_letters + string.digits + " ._-/()%,+:"
@@ -102,3 +103,69 @@ def test_ext_table_on_a_pipe() -> None:
         "total (3 extensions)        4   100.0%    9 B   100.0%\n"
     )
     assert render([described], width=None) == _rich_render([described])
+
+
+def _rich_boxed(table: Table, width: int) -> str:
+    """What ``Console(file=sys.stdout)`` prints for the table when stdout is a pipe."""
+    import io
+
+    from rich.console import Console
+
+    buf = io.StringIO()
+    Console(file=buf, width=width, highlight=False, soft_wrap=False).print(table)
+    return buf.getvalue()
+
+
+def test_random_boxed_tables_are_drawn_as_rich_draws_them() -> None:
+    rng = random.Random(14)
+    drawn = 0
+    for _ in range(300):
+        table = Table()
+        ncols = rng.randint(1, 7)
+        for _ in range(ncols):
+            table.add_column(_word(rng, 10), justify=rng.choice(["left", "right"]))
+        for _ in range(rng.randint(1, 6)):
+            table.add_row(*(rng.choice(["", "-", _word(rng, 25)]) for _ in range(ncols)))
+        width = rng.randint(20, 200)
+        text = boxed(table, width)
+        if text is not None:
+            drawn += 1
+            assert text == _rich_boxed(table, width)
+    assert drawn > 100
+
+
+def test_check_prints_rich_s_table_on_a_pipe(tmp_path: Path) -> None:
+    """``scanner check`` on a pipe, at the width rich would take (COLUMNS), drawn without
+    rich when it fits and by rich when it does not: the same bytes either way."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.cli_helpers import REPO
+
+    (tmp_path / "a.txt").write_text("hi")
+    files = ["a.txt", "missing", ".", "x" * 90]
+    code = (
+        "import sys; from scanner.cli._check import run_check; "
+        "sys.exit(run_check(sys.argv[1:]))"
+    )
+    for columns in ("80", "200", "30"):
+        env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": columns}
+        out = subprocess.run(
+            [sys.executable, "-c", code, *files], capture_output=True, cwd=tmp_path, env=env,
+            timeout=60, check=False,
+        ).stdout.decode()  # fmt: skip
+        table = Table()
+        for col in ("path", "exists", "type", "readable", "writable", "size", "note"):
+            table.add_column(col, justify="right" if col == "size" else "left")
+        from scanner.system import check_file
+
+        for name in files:
+            r = check_file(str(tmp_path / name))
+            kind = r.type or "-"
+            table.add_row(
+                name, "yes" if r.exists else "no", kind, "yes" if r.readable else "no",
+                "yes" if r.writable else "no", "-" if r.size is None else f"{r.size:,}",
+                r.error or "",
+            )  # fmt: skip
+        assert out == _rich_boxed(table, int(columns))

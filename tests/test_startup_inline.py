@@ -5,6 +5,7 @@ neither typer, rich, anyio nor asyncio."""
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -12,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from scanner.fs import Entry, WalkBatch, WalkConfig, Walker, WalkReport
+from scanner.fs import Budget, Entry, WalkBatch, WalkConfig, Walker, WalkReport
+from scanner.fs import tuner as tuner_module
 from scanner.fs.inline import InlineStart
 from tests.cli_helpers import REPO
 from tests.fs_helpers import make_files
@@ -30,7 +32,7 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     (small / "link").symlink_to("a.txt")
     wide = base / "wide"
     spec: dict[str, int | None] = {
-        f"w/f{i:04d}.{('txt', 'py', 'gz')[i % 3]}": i for i in range(1800)
+        f"w/f{i:04d}.{('txt', 'py', 'gz')[i % 3]}": i for i in range(300)
     }
     spec.update({f"sub{j}/x/y.txt": j for j in range(6)})
     make_files(wide, spec)
@@ -112,16 +114,20 @@ def _summary(entries: list[Entry], report: WalkReport) -> tuple[object, ...]:
 @pytest.mark.anyio
 @pytest.mark.parametrize("batches", [0, 1, 2])
 async def test_the_engine_carries_on_from_an_inline_start(
-    batches: int, trees: dict[str, Path]
+    batches: int, trees: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Handed over after the roots or after a batch that stopped inside the wide
     directory (its open iterator goes on), the walk finds what a walk of its own finds,
     each entry once."""
+    # small batches, counted in entries only: the handover points do not depend on timing
+    monkeypatch.setattr(tuner_module, "START_BUDGET", Budget(16, math.inf, check_every=1))
+    monkeypatch.setattr(tuner_module, "FAST_MAX_ENTRIES", 32)
+    monkeypatch.setattr(tuner_module, "FAST_MAX_SECONDS", math.inf)
     config = _walk_config(trees["wide"])
     alone = _summary(*await _engine(config, None))
     start = InlineStart(config)
     complete = start.run(batches)
-    assert not complete  # 1,800 files in one directory: more than the first budgets hold
+    assert not complete  # 300 files in one directory: more than the first budgets hold
     entries, report = await _engine(config, start)
     assert len(entries) == len({e.path for e in entries})
     assert _summary(entries, report) == alone

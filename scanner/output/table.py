@@ -9,6 +9,8 @@ two spaces apart, lines without trailing blanks); anything it does not know to d
 (a title wider than the table, a cell rich would read as markup or an emoji code,
 characters wider than one cell, an option it has no rule for) gives None, and the table is
 handed to rich as it was described (:meth:`Table.__rich__`), as it is on a terminal.
+:func:`print_table` does the same for a boxed table printed on stdout (``scanner check``):
+drawn here when stdout is a pipe and the table fits rich's width, else by rich.
 """
 
 from __future__ import annotations
@@ -64,9 +66,9 @@ def _simple(text: object) -> bool:
     )
 
 
-def plain(table: Table) -> str | None:
-    """``table`` as rich writes it unboxed, unpadded at the edges and full width (its lines
-    stripped at the end), or None when it must be left to rich."""
+def _grid(table: Table) -> tuple[list[tuple[str, ...]], list[str], list[int]] | None:
+    """(rows to draw, the header first when shown; each column's justification; each
+    column's width), or None when a cell or an option is not :func:`_simple`."""
     opts = table.options
     if not table.columns or not set(opts) <= _TABLE_OPTIONS:
         return None
@@ -79,9 +81,8 @@ def plain(table: Table) -> str | None:
             return None
         justify.append(side)
     ncols = len(justify)
-    show_header = opts.get("show_header", True)
     grid: list[tuple[str, ...]] = []
-    if show_header:
+    if opts.get("show_header", True):
         grid.append(tuple(header for header, _ in table.columns))
     for cells, options in table.rows:
         if len(cells) > ncols or not set(options) <= _ROW_OPTIONS:
@@ -92,8 +93,25 @@ def plain(table: Table) -> str | None:
     widths = [max(len(row[i]) for row in grid) if grid else 0 for i in range(ncols)]
     if not all(widths):
         return None  # rich's rule for an empty column is not copied here
-    total = sum(widths) + 2 * (ncols - 1)
-    lines: list[str] = []
+    return grid, justify, widths
+
+
+def _cells(row: tuple[str, ...], widths: list[int], justify: list[str]) -> list[str]:
+    return [
+        cell.rjust(width) if side == "right" else cell.ljust(width)
+        for cell, width, side in zip(row, widths, justify, strict=True)
+    ]
+
+
+def plain(table: Table) -> str | None:
+    """``table`` as rich writes it unboxed, unpadded at the edges and full width (its lines
+    stripped at the end), or None when it must be left to rich."""
+    found = _grid(table)
+    if found is None:
+        return None
+    grid, justify, widths = found
+    opts = table.options
+    total = sum(widths) + 2 * (len(widths) - 1)
     for key in ("title", "caption"):
         text = opts.get(key)
         if not text:  # rich writes no line for an empty one
@@ -101,15 +119,68 @@ def plain(table: Table) -> str | None:
         # a title or caption wider than the table is wrapped by rich: left to it
         if not _simple(text) or len(text) > total or opts.get(f"{key}_justify") != "left":
             return None
+    lines: list[str] = []
     if opts.get("title"):
         lines.append(opts["title"])
-    for row in grid:
-        lines.append(
-            "  ".join(
-                cell.rjust(width) if side == "right" else cell.ljust(width)
-                for cell, width, side in zip(row, widths, justify, strict=True)
-            )
-        )
+    lines.extend("  ".join(_cells(row, widths, justify)) for row in grid)
     if opts.get("caption"):
         lines.append(opts["caption"])
     return "".join(line.rstrip() + "\n" for line in lines)
+
+
+def boxed(table: Table, width: int) -> str | None:
+    """``table`` as a rich console ``width`` columns wide and without colours writes it in
+    rich's default box (heavy head lines), or None when it must be left to rich (it does
+    not fit, it has a title, no rows or an option of rich's)."""
+    found = _grid(table)
+    if found is None or table.options or not table.rows:
+        return None
+    grid, justify, widths = found
+    if sum(widths) + 3 * len(widths) + 1 > width:
+        return None  # rich would fold or shrink cells to fit
+    bars = ["━" * (w + 2) for w in widths]
+    thin = ["─" * (w + 2) for w in widths]
+    head, *body = grid
+    lines = ["┏" + "┳".join(bars) + "┓"]
+    lines.append("┃ " + " ┃ ".join(_cells(head, widths, justify)) + " ┃")
+    lines.append("┡" + "╇".join(bars) + "┩")
+    lines.extend("│ " + " │ ".join(_cells(row, widths, justify)) + " │" for row in body)
+    lines.append("└" + "┴".join(thin) + "┘")
+    return "".join(line + "\n" for line in lines)
+
+
+def console_width() -> int | None:
+    """The width a rich console on stdout would take when stdout is not a terminal and
+    nothing in the environment makes rich treat it as one; None otherwise (rich decides)."""
+    import os
+    import sys
+
+    env = os.environ
+    if sys.stdout.isatty() or "FORCE_COLOR" in env or "TTY_COMPATIBLE" in env:
+        return None
+    if not (getattr(sys.stdout, "encoding", None) or "utf-8").lower().startswith("utf"):
+        return None  # rich would draw an ASCII box
+    columns = env.get("COLUMNS")
+    if columns is not None and columns.isdigit():
+        return int(columns) if int(columns) > 0 else None
+    for fd in (0, 1, 2):  # rich's order: a terminal on stdin or stderr sets the width
+        try:
+            return os.get_terminal_size(fd).columns or 80
+        except (AttributeError, ValueError, OSError):
+            continue
+    return 80
+
+
+def print_table(table: Table) -> None:
+    """Print ``table`` on stdout as ``rich.console.Console(file=sys.stdout)`` would (no
+    highlighting), drawing it here when :func:`boxed` can."""
+    import sys
+
+    width = console_width()
+    text = None if width is None else boxed(table, width)
+    if text is not None:
+        sys.stdout.write(text)
+        return
+    from scanner.output.console import stdout_console
+
+    stdout_console().print(table)

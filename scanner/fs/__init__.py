@@ -18,6 +18,8 @@ for d in report.dirs.biggest(top=10):
 
 from __future__ import annotations
 
+from scanner.lazy import lazy_attributes
+
 TYPE_CHECKING = False  # typing stays unimported on the start-up path
 if TYPE_CHECKING:
     from scanner.extname import extension_of
@@ -89,15 +91,7 @@ _WHERE: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> object:
-    where = _WHERE.get(name)
-    if where is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(where), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _WHERE)
 
 
 __all__ = [

@@ -30,10 +30,12 @@ if TYPE_CHECKING:
     from scanner.fs.engine import BatchConsumer
     from scanner.fs.model import WalkReport
 
-#: Batches read inline at most (after the roots): with the first budgets (256 then 512
-#: entries) a tree of a few hundred entries is read whole; a larger one goes to the engine
-#: after a few milliseconds, before a user could miss a progress line.
-INLINE_BATCHES = 2
+#: Batches read inline at most (after the roots): with the first budget (512 entries once
+#: the roots are read) a tree of a few hundred entries is read whole; a larger one goes to
+#: the engine after a few milliseconds, before a user could miss a progress line. (A walk
+#: that needs the engine imports asyncio and anyio anyway: reading more inline would only
+#: delay its output.)
+INLINE_BATCHES = 1
 
 
 class InlineStart:

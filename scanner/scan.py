@@ -177,6 +177,10 @@ class ScanJob(TreeJob):
         self.view = ScanView(self.archives)
         self._stopped = False
 
+    def work_inline(self) -> bool:
+        """Never: the archives the walk meets are inspected on the event loop."""
+        return False
+
     async def run(self, out: RecordStream) -> None:
         """The walk, feeding the archive engine."""
         self.walker = Walker(

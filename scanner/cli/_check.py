@@ -12,13 +12,11 @@ def run_check(files: list[str], json: bool = False, jsonl: bool = False, csv: bo
     import sys
     from dataclasses import asdict
 
-    from rich.table import Table
-
     from scanner.cli._output import pick_format
-    from scanner.output.console import stdout_console
     from scanner.output.formats import Format, csv_text, dumps_pretty, jsonl_line
     from scanner.output.sanitize import display_name, json_path_fields
     from scanner.output.schema import document, record
+    from scanner.output.table import Table, print_table
     from scanner.system import check_file
 
     fmt = pick_format(json, jsonl, csv, Format.TABLE)
@@ -55,5 +53,5 @@ def run_check(files: list[str], json: bool = False, jsonl: bool = False, csv: bo
                 "-" if r.size is None else f"{r.size:,}",
                 r.error or "",
             )
-        stdout_console().print(table)
+        print_table(table)  # drawn without rich on a pipe when it can be
     return exit_codes.OK if all(r.readable for r in results) else exit_codes.PARTIAL

@@ -3,13 +3,14 @@ without typer (for scanner.cli.fast too)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scanner.errors import UsageProblem
 from scanner.output.formats import Format, choose_format
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from scanner.runtime.command import Output
 
 

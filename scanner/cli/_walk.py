@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from scanner.cli._groups import ClusterOptions, DataOptions, TreeOptions
     from scanner.fs.config import WalkConfig
     from scanner.fs.extensions import ExtSort
+    from scanner.fs.size_filter import SizeFilter
     from scanner.fs.sorting import EntrySort
 
 
@@ -25,7 +26,6 @@ def walk_config(paths: list[str] | None, tree: TreeOptions, **more: Any) -> Walk
     from scanner.cli._output import bad_value
     from scanner.errors import UsageProblem
     from scanner.fs.config import WalkConfig
-    from scanner.fs.size_filter import SizeFilter
 
     if tree.glob and tree.regex:
         raise bad_value("use either --glob or --regex, not both")
@@ -46,7 +46,7 @@ def walk_config(paths: list[str] | None, tree: TreeOptions, **more: Any) -> Walk
             regex=bool(tree.regex),
             ignore_case=tree.ignore_case,
             full_path=tree.full_path,
-            sizes=tuple(SizeFilter.parse(s) for s in tree.size or ()),
+            sizes=_sizes(tree.size),
             newer_than=_when(tree.changed_within, "--changed-within"),
             older_than=_when(tree.changed_before, "--changed-before"),
             gitignore=tree.gitignore,
@@ -76,6 +76,14 @@ def ext_config(
         case_sensitive=case_sensitive,
         largest=largest,
     )
+
+
+def _sizes(texts: list[str] | None) -> tuple[SizeFilter, ...]:
+    if not texts:  # the size filter's module is imported only when it is used
+        return ()
+    from scanner.fs.size_filter import SizeFilter
+
+    return tuple(SizeFilter.parse(s) for s in texts)
 
 
 def _when(text: str | None, option: str) -> float | None:

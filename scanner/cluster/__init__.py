@@ -20,7 +20,7 @@ that kills workers).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from scanner.cluster.connect import (
     Cluster,
@@ -30,6 +30,7 @@ from scanner.cluster.connect import (
     require_dask,
 )
 from scanner.cluster.spec import ClusterSpec, ShareConfig
+from scanner.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from scanner.cluster.archives import ClusterArchiveEngine, inspect_on_cluster
@@ -47,13 +48,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'scanner.cluster' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = [

@@ -25,6 +25,7 @@ import sys
 from collections.abc import Callable, Sequence
 from heapq import heappush, heapreplace
 from time import perf_counter, thread_time
+from typing import TYPE_CHECKING
 
 from scanner.errors import ItemError
 from scanner.extname import extension_of
@@ -39,11 +40,13 @@ from scanner.fs.batch import (
 )
 from scanner.fs.config import WalkConfig, entry_filter
 from scanner.fs.dirtotals import BYTES, COUNTS, DISK, FILES, OTHER
-from scanner.fs.filters import Excluder, compile_excludes
-from scanner.fs.ignore import IgnoreStack, load_level, stack_above
 from scanner.fs.model import Entry, SkippedMount
 from scanner.fs.mounts import pseudo_mounts_below
 from scanner.fs.roots import reached_plainly, resolve_roots
+
+if TYPE_CHECKING:
+    from scanner.fs.filters import Excluder
+    from scanner.fs.ignore import IgnoreStack
 
 _KIND_OF_MODE = {
     stat.S_IFREG: "f",
@@ -66,6 +69,10 @@ def kind_of_mode(mode: int) -> str:
 
 @functools.lru_cache(maxsize=16)
 def _excluder(globs: tuple[str, ...]) -> Excluder | None:
+    if not globs:
+        return None  # the filters module only for --exclude
+    from scanner.fs.filters import compile_excludes
+
     return compile_excludes(globs)
 
 
@@ -135,6 +142,8 @@ def _scan(
     compound = cfg.compound_extensions
     filt = entry_filter(cfg)
     gitignore = cfg.gitignore
+    if gitignore:  # the ignore-file module only for --gitignore
+        from scanner.fs.ignore import load_level
     du_depth = cfg.dir_totals
     du = du_depth is not None
     disk_usage = cfg.disk_usage
@@ -610,7 +619,9 @@ def root_tasks(cfg: WalkConfig, shared: SharedState) -> BatchResult:
                     dev=st.st_dev if cfg.one_file_system else None,
                     ancestors=frozenset({key}) if cfg.follow else None,
                     owner=root.path if du else None,
-                    ignore=stack_above(root.real, rel_start, res.errors) if cfg.gitignore else None,
+                    ignore=(
+                        _ignore_above(root.real, rel_start, res.errors) if cfg.gitignore else None
+                    ),
                 )
             )
             continue
@@ -622,6 +633,12 @@ def root_tasks(cfg: WalkConfig, shared: SharedState) -> BatchResult:
     res.wall = perf_counter() - t0
     res.cpu = thread_time() - c0
     return res
+
+
+def _ignore_above(real: str, rel_start: int, errors: list[ItemError]) -> IgnoreStack | None:
+    from scanner.fs.ignore import stack_above
+
+    return stack_above(real, rel_start, errors)
 
 
 def _file_root(

@@ -21,12 +21,10 @@ import os
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from scanner.errors import ItemError
-from scanner.fs.config import WalkConfig
-from scanner.fs.dirtotals import DirTotalsBuilder
 from scanner.fs.extensions import ExtCounter
-from scanner.fs.ignore import IgnoreStack
 from scanner.fs.model import (
     Entry,
     LargeFile,
@@ -35,8 +33,13 @@ from scanner.fs.model import (
     Totals,
     WalkReport,
 )
-from scanner.fs.mounts import Mount
-from scanner.fs.roots import Root
+
+if TYPE_CHECKING:
+    from scanner.fs.config import WalkConfig
+    from scanner.fs.dirtotals import DirTotalsBuilder
+    from scanner.fs.ignore import IgnoreStack
+    from scanner.fs.mounts import Mount
+    from scanner.fs.roots import Root
 
 
 class OpenDir:
@@ -227,11 +230,11 @@ class ReportBuilder:
             roots=config.roots, extensions=ExtCounter(case_sensitive=config.case_sensitive)
         )
         self._heap: list[tuple[int, str]] = []
-        self._dirs = (
-            None
-            if config.dir_totals is None
-            else DirTotalsBuilder(config.dir_totals, disk_usage=config.disk_usage)
-        )
+        self._dirs: DirTotalsBuilder | None = None
+        if config.dir_totals is not None:  # scanner du
+            from scanner.fs.dirtotals import DirTotalsBuilder
+
+            self._dirs = DirTotalsBuilder(config.dir_totals, disk_usage=config.disk_usage)
 
     def merge(self, res: BatchResult) -> None:
         """Add one batch's counts, largest files and errors."""

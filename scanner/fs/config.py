@@ -9,10 +9,13 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from scanner.errors import UsageProblem
-from scanner.fs.filters import EntryFilter, compile_filter, normalise_extension
-from scanner.fs.size_filter import SizeFilter
+
+if TYPE_CHECKING:
+    from scanner.fs.filters import EntryFilter
+    from scanner.fs.size_filter import SizeFilter
 
 #: What ``--type`` may ask for (as fd: files, directories, symlinks).
 LISTABLE_TYPES = frozenset("fdl")
@@ -161,11 +164,17 @@ class WalkConfig:
         for when in (self.newer_than, self.older_than):
             if when is not None and not math.isfinite(when):
                 raise UsageProblem("--changed-within/--changed-before need a finite time")
-        if any(not isinstance(s, SizeFilter) for s in self.sizes):
-            raise UsageProblem("sizes must be SizeFilter values (SizeFilter.parse('+1M'))")
-        # "-e .py" and "-e py" are the same filter
-        exts = frozenset(normalise_extension(e) for e in self.include_extensions)
-        object.__setattr__(self, "include_extensions", exts)
+        if self.sizes:  # the filter modules are imported only when a filter is asked for
+            from scanner.fs.size_filter import SizeFilter
+
+            if any(not isinstance(s, SizeFilter) for s in self.sizes):
+                raise UsageProblem("sizes must be SizeFilter values (SizeFilter.parse('+1M'))")
+        if self.include_extensions:
+            from scanner.fs.filters import normalise_extension
+
+            # "-e .py" and "-e py" are the same filter
+            exts = frozenset(normalise_extension(e) for e in self.include_extensions)
+            object.__setattr__(self, "include_extensions", exts)
         entry_filter(self)  # a bad --regex is a usage problem now, not in a worker
 
     @property
@@ -182,6 +191,12 @@ class WalkConfig:
 @functools.lru_cache(maxsize=32)
 def entry_filter(cfg: WalkConfig) -> EntryFilter | None:
     """The compiled fd/find filters of ``cfg`` (cached per config), None when it sets none."""
+    if not (cfg.include_extensions or cfg.all_patterns or cfg.sizes) and (
+        cfg.newer_than is None and cfg.older_than is None
+    ):
+        return None  # as compile_filter says, without importing the filters
+    from scanner.fs.filters import compile_filter
+
     return compile_filter(
         extensions=cfg.include_extensions,
         case_sensitive=cfg.case_sensitive,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from time import perf_counter
+from typing import TYPE_CHECKING
 
 import anyio
 from anyio.abc import TaskGroup
@@ -33,6 +34,9 @@ from scanner.fs.executor import BatchExecutor, ThreadExecutor
 from scanner.fs.frontier import Frontier
 from scanner.fs.model import WalkBatch, WalkReport
 from scanner.fs.tuner import Tuner
+
+if TYPE_CHECKING:
+    from scanner.fs.inline import InlineStart
 
 BatchConsumer = Callable[[WalkBatch], Awaitable[None]]
 
@@ -47,13 +51,21 @@ class Walker:
         on_batch: BatchConsumer | None = None,
         *,
         executor: BatchExecutor | None = None,
+        inline: InlineStart | None = None,
     ) -> None:
         self.config = config
-        self.shared = SharedState()
-        self.tuner = Tuner(pinned=config.workers, max_workers=config.max_workers)
+        # ``inline``: the walk's first batches, read before the event loop started
+        # (``scanner.fs.inline``); the engine carries on from its state
+        self._inline = inline
+        self.shared = SharedState() if inline is None else inline.shared
+        self.tuner = (
+            Tuner(pinned=config.workers, max_workers=config.max_workers)
+            if inline is None
+            else inline.tuner
+        )
         self._on_batch = on_batch
         self._builder = ReportBuilder(config)
-        self._frontier = Frontier()
+        self._frontier = Frontier() if inline is None else inline.frontier
         # shares handed to batch tasks that have not started yet (by id): if the walk is
         # cancelled first, their open directories are closed with the frontier's
         self._unstarted: dict[int, list[DirTask]] = {}
@@ -79,13 +91,19 @@ class Walker:
     async def run(self) -> WalkReport:
         """Walk every root; return the report (also when the walk is cancelled part-way:
         then the cancellation propagates and ``report`` holds what was finished)."""
-        self._start = perf_counter()
+        inline = self._inline
+        self._start = perf_counter() if inline is None else inline.start
         interrupted = True
         try:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._stop_on_cancel)
-                first = await self._shielded(self._executor.roots(self.config, self.shared))
-                await self._absorb(first, running=1)
+                if inline is None:
+                    first = await self._shielded(self._executor.roots(self.config, self.shared))
+                    await self._absorb(first, running=1)
+                else:  # read already, in order: they reach the consumer first
+                    results, inline.results = inline.results, []
+                    for res in results:
+                        await self._deliver(res)
                 await self._dispatch(tg)
                 tg.cancel_scope.cancel()  # only the stop watcher is left
             interrupted = False
@@ -154,6 +172,9 @@ class Walker:
         self._frontier.push(res.frontier)  # first: it may hold open directories
         self.tuner.observe(res, running)
         self._changed.set()  # new frontier: the dispatcher may start batches while we print
+        await self._deliver(res)
+
+    async def _deliver(self, res: BatchResult) -> None:
         if self._on_batch is None:
             self._builder.merge(res)
             return

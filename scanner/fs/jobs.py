@@ -4,25 +4,32 @@ at the end."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scanner import exit_codes
 from scanner.fs import views
-from scanner.fs.config import WalkConfig
-from scanner.fs.engine import BatchConsumer, Walker
-from scanner.fs.executor import BatchExecutor
 from scanner.fs.extensions import ExtSort
 from scanner.fs.model import Entry, WalkBatch, WalkReport
-from scanner.fs.sorting import EntrySort, sort_entries
 from scanner.output.formats import Format
-from scanner.output.stream import RecordStream
+
+if TYPE_CHECKING:
+    from scanner.fs.config import WalkConfig
+    from scanner.fs.engine import BatchConsumer, Walker
+    from scanner.fs.executor import BatchExecutor
+    from scanner.fs.inline import InlineStart
+    from scanner.fs.sorting import EntrySort
+    from scanner.output.stream import RecordStream
 
 
 class TreeJob:
     """What every tree command shares: the walk, its progress, summary and exit code.
 
     Errors are emitted as found (``error`` records); with ``echo_errors`` they are also
-    printed on stderr (``find``'s way, for text and tables)."""
+    printed on stderr (``find``'s way, for text and tables).
+
+    An ``InlineJob`` of the command runtime: :meth:`work_inline` reads the walk's first
+    batches in this thread (``scanner.fs.inline``); a small tree is then read whole and
+    written without an event loop, a larger one is carried on by the engine."""
 
     streamed: str | None = None
 
@@ -36,7 +43,8 @@ class TreeJob:
         self.config = config
         self.echo_errors = echo_errors
         self.executor = executor
-        self.walker: Walker | None = None
+        self.walker: Walker | InlineStart | None = None
+        self._inline: InlineStart | None = None
 
     @property
     def report(self) -> WalkReport:
@@ -69,9 +77,28 @@ class TreeJob:
 
         return on_batch
 
+    def work_inline(self) -> bool:
+        """Read the first batches now, in this thread; True when that was the whole walk.
+        (Not with an executor of the caller's: a cluster's, a test's.)"""
+        if self.executor is not None:
+            return False
+        from scanner.fs.inline import InlineStart
+
+        self._inline = InlineStart(self.config)
+        return self._inline.run()
+
     async def run(self, out: RecordStream) -> None:
-        """The walk."""
-        self.walker = Walker(self.config, self.consumer(out), executor=self.executor)
+        """The walk (what ``work_inline`` read first reaches ``out`` first)."""
+        inline, self._inline = self._inline, None
+        if inline is not None and not inline.frontier:
+            self.walker = inline  # the whole walk, read: no engine, no event loop
+            await inline.deliver(self.consumer(out))
+            return
+        from scanner.fs.engine import Walker
+
+        self.walker = Walker(
+            self.config, self.consumer(out), executor=self.executor, inline=inline
+        )
         await self.walker.run()
 
     async def end(self, out: RecordStream) -> None:
@@ -138,6 +165,8 @@ class WalkJob(TreeJob):
     async def end(self, out: RecordStream) -> None:
         """The sorted listing (what was read, when interrupted), then the kept errors."""
         if self.sort is not None and self._held:
+            from scanner.fs.sorting import sort_entries
+
             await out.emit("entry", sort_entries(self._held, self.sort, reverse=self.reverse))
             self._held = []
         await super().end(out)

@@ -21,13 +21,14 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from scanner.errors import ItemError
-from scanner.fs.config import WalkConfig
-from scanner.fs.filters import compile_excludes
-from scanner.fs.ignore import load_level_at, stack_above
 from scanner.fs.model import MergedRoot
 from scanner.fs.mounts import Mount, read_mounts
+
+if TYPE_CHECKING:
+    from scanner.fs.config import WalkConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,10 @@ def _covers(cfg: WalkConfig, outer: Root, inner: Root, pseudo: list[Mount]) -> b
     """Whether the walk of ``outer`` reaches all of ``inner`` (which lies inside it)."""
     if cfg.max_depth is not None:
         return False
+    # overlapping roots only: the filters and ignore files are imported when they meet
+    from scanner.fs.filters import compile_excludes
+    from scanner.fs.ignore import load_level_at, stack_above
+
     parts = os.path.relpath(inner.real, outer.real).split("/")
     excl = compile_excludes(cfg.excludes)
     skipped = {m.mountpoint for m in pseudo}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from scanner.errors import ItemError
@@ -26,6 +25,8 @@ from scanner.output.words import counted
 if TYPE_CHECKING:
     from rich.console import RenderableType
     from rich.table import Table
+
+    from scanner.output.table import Table as DescribedTable
 
 #: ``Entry.type`` letters spelled out for people and for JSON.
 TYPE_NAMES: Final = {
@@ -174,9 +175,10 @@ def _pct(part: int, whole: int) -> str:
     return f"{100.0 * part / whole:.1f}%" if whole else "-"
 
 
-def ext_rich_table(table: ExtTable, title: str | None = None) -> Table:
-    """The extension table: one row per extension, an "others" row, a total row."""
-    from rich.table import Table
+def ext_rich_table(table: ExtTable, title: str | None = None) -> DescribedTable:
+    """The extension table: one row per extension, an "others" row, a total row (drawn
+    without rich on a pipe: ``scanner.output.table``)."""
+    from scanner.output.table import Table
 
     out = Table(title=title, title_justify="left")
     out.add_column("extension")
@@ -508,6 +510,8 @@ def filter_description(config: WalkConfig) -> str:
     for what, when in (("changed after", config.newer_than),
                        ("changed before", config.older_than)):  # fmt: skip
         if when is not None:
+            from datetime import UTC, datetime
+
             stamp = datetime.fromtimestamp(when, tz=UTC).isoformat(timespec="seconds")
             parts.append(f"{what} {stamp}")
     return "; ".join(parts)

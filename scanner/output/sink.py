@@ -11,14 +11,14 @@ import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import anyio
-
-from scanner.asyncrt import on_asyncio
 from scanner.errors import OperationFailed
-from scanner.output.atomic import temp_name
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import anyio
 
 _FLUSH_AT = 256 * 1024  # one thread hop per 256 KiB, not per record
 
@@ -85,6 +85,10 @@ class _AnyioHandle:
 
 
 async def _open_binary(path: Path) -> _ReportHandle:
+    import anyio
+
+    from scanner.asyncrt import on_asyncio
+
     if on_asyncio():
         import aiofiles  # only when a report file is written: not on every start-up
 
@@ -118,6 +122,12 @@ class FileSink:
 @asynccontextmanager
 async def atomic_file(target: Path) -> AsyncIterator[FileSink]:
     """Open ``target`` for writing so that it appears complete or not at all."""
+    from pathlib import Path
+
+    import anyio  # only for report files: stdout needs no event loop (runtime.command)
+
+    from scanner.output.atomic import temp_name
+
     target = Path(target)
     tmp = temp_name(target)
     try:

@@ -13,6 +13,12 @@ the same way for every command:
   marked ``"interrupted": true`` — to stdout and to ``-o`` alike — then exit 130/143;
 * a closed stdout (``| head``): the work stops quietly, exit 0;
 * the summary line on stderr (unless ``--quiet``; always when interrupted) and the exit code.
+
+A job that can do its work at once in this thread (:class:`InlineJob`: a walk of a small
+tree) runs without an event loop: :func:`execute` asks it first, and when the work is done
+the same :func:`run_job` writes the output on an :class:`InlineSession`, driven to the end
+without a loop (nothing in it waits: stdout is written directly). Neither asyncio nor anyio
+is imported then, which is most of the start-up of ``scanner walk DIR | ...`` (issue 12).
 """
 
 from __future__ import annotations
@@ -21,20 +27,19 @@ import os
 import signal
 import stat
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol
-
-import anyio
+from typing import TYPE_CHECKING, Any, Protocol
 
 from scanner import exit_codes
 from scanner.output.formats import Format
 from scanner.output.sink import open_sink
 from scanner.output.stream import RecordStream
 from scanner.output.writers import View, Writer, make_writer
-from scanner.runtime.session import Session, run_async
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # the writers a run may need, imported before the event loop starts: an import that runs
 # inside the task group is where a signal used to turn into a traceback
@@ -102,10 +107,64 @@ class Job(Protocol):
         ...
 
 
+class InlineJob(Job, Protocol):
+    """A job that may do all its work at once, in this thread, before any output."""
+
+    def work_inline(self) -> bool:
+        """Do the work now if it is small (no output yet); True when it is all done, so
+        that ``run`` only emits what was found. False: ``run`` does (the rest of) it."""
+        ...
+
+
+class RunSession(Protocol):
+    """What :func:`run_job` needs of its session (``scanner.runtime.session.Session`` on
+    an event loop, :class:`InlineSession` without one)."""
+
+    @property
+    def work_scope(self) -> Any:
+        """The scope the work runs in: a context manager with ``cancel()`` and
+        ``cancel_called``."""
+        ...
+
+    interrupted_by: int | None
+
+    def shield(self) -> AbstractContextManager[Any]:
+        """A scope that finishes what it holds even while the work is being cancelled."""
+        ...
+
+
+class _DoneScope:
+    """The work scope of an inline run: the work is done, nothing is left to cancel."""
+
+    cancel_called = False
+
+    def __enter__(self) -> _DoneScope:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def cancel(self) -> None:
+        """Nothing to stop (a closed stdout still stops the writing: ``_Stream``)."""
+
+
+class InlineSession:
+    """The session of a run whose work was done inline: no event loop, no signal watcher
+    (a signal is noted by ``scanner.runtime.signals`` and sets the exit code at the end)."""
+
+    def __init__(self) -> None:
+        self.work_scope = _DoneScope()
+        self.interrupted_by: int | None = None
+
+    def shield(self) -> AbstractContextManager[None]:
+        """Nothing cancels an inline run."""
+        return nullcontext()
+
+
 class _Stream:
     """The record stream of one run (implements ``scanner.output.stream.RecordStream``)."""
 
-    def __init__(self, writer: Writer, session: Session) -> None:
+    def __init__(self, writer: Writer, session: RunSession) -> None:
         self._writer = writer
         self._session = session
         self.reader_gone = False
@@ -119,7 +178,7 @@ class _Stream:
         if self.reader_gone:
             return
         try:
-            with anyio.CancelScope(shield=True):
+            with self._session.shield():
                 await self._writer.write(kind, items)
                 await self._writer.flush()
         except BrokenPipeError:
@@ -156,7 +215,7 @@ def _progress(job: Job, output: Output) -> AbstractContextManager[object]:
     return Progress(job.progress, enabled=True)
 
 
-async def run_job(job: Job, output: Output, session: Session) -> int:
+async def run_job(job: Job, output: Output, session: RunSession) -> int:
     """Run ``job`` inside the session's work scope and write its output; the exit code.
 
     A cancelled work scope (a signal, or a caller in-process) is an interrupted run: what was
@@ -170,11 +229,12 @@ async def run_job(job: Job, output: Output, session: Session) -> int:
             )
             stream = _Stream(writer, session)
             await writer.start()
-            with _progress(job, output), session.work_scope:
+            inline = isinstance(session, InlineSession)  # done already: no progress line
+            with _progress(job, output) if not inline else nullcontext(), session.work_scope:
                 await job.run(stream)
             interrupted = session.work_scope.cancel_called and not stream.reader_gone
             if not stream.reader_gone:
-                with anyio.CancelScope(shield=True):
+                with session.shield():
                     await job.end(stream)
                     summary = {**job.summary(interrupted=interrupted), "interrupted": interrupted}
                     await writer.finish(summary)
@@ -197,5 +257,47 @@ async def run_job(job: Job, output: Output, session: Session) -> int:
 
 
 def execute(job: Job, output: Output, *, backend: str = "asyncio") -> int:
-    """Run ``job`` on an event loop with signal handling; the process's exit code."""
+    """Run ``job`` on an event loop with signal handling; the process's exit code. An
+    :class:`InlineJob` whose work is done at once writes its output without a loop."""
+    if output.path is None and backend == "asyncio" and _done_inline(job):
+        return run_inline(job, output)
+    from scanner.runtime.session import run_async
+
     return run_async(lambda session: run_job(job, output, session), backend=backend)
+
+
+def _done_inline(job: Job) -> bool:
+    work_inline = getattr(job, "work_inline", None)  # an InlineJob
+    if work_inline is None:
+        return False
+    from scanner.runtime import signals
+
+    # a signal that came meanwhile: the event loop's run acts on it as on any other
+    return bool(work_inline()) and not signals.pending
+
+
+def run_inline(job: Job, output: Output) -> int:
+    """Write the output of a job whose work is done (``work_inline`` returned True), in
+    this thread; the exit code (the tool's own failures are one line, as on a loop)."""
+    from scanner.errors import ScannerError
+    from scanner.runtime import signals
+
+    try:
+        code = drive(run_job(job, output, InlineSession()))
+    except (ScannerError, BrokenPipeError) as exc:
+        from scanner.runtime.failure import exit_for_failure
+
+        return exit_for_failure(exc)
+    late = signals.exit_code()  # noted while the output was written: exit 128 + signal
+    return code if late is None else late
+
+
+def drive(coro: Coroutine[Any, Any, int]) -> int:
+    """Run a coroutine that never waits (no event loop: every ``await`` in it returns at
+    once) to its end and return its value."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return int(done.value)
+    coro.close()
+    raise RuntimeError("an inline run waited for something: it needs an event loop")

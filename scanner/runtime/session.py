@@ -48,6 +48,10 @@ class Session:
         self.interrupted_by = signum
         self.work_scope.cancel()
 
+    def shield(self) -> anyio.CancelScope:
+        """A scope that finishes what it holds even while the work is being cancelled."""
+        return anyio.CancelScope(shield=True)
+
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

@@ -51,7 +51,19 @@ def _terminal_width() -> int:
 
 def render(renderables: Sequence[Any], *, width: int | None) -> str:
     """Rich renderables as text: coloured and fitted for a terminal of ``width`` columns, or
-    (``width`` None) plain, unboxed and as wide as the widest row."""
+    (``width`` None) plain, unboxed and as wide as the widest row. Plain tables that
+    ``scanner.output.table`` draws itself are written without importing rich."""
+    from scanner.output import table as described
+
+    if width is None:
+        drawn = [
+            described.plain(t) if isinstance(t, described.Table) else None for t in renderables
+        ]
+        if all(text is not None for text in drawn):
+            return "".join(text for text in drawn if text is not None)
+        renderables = [
+            t.__rich__() if isinstance(t, described.Table) else t for t in renderables
+        ]
     from rich.console import Console
     from rich.table import Table
 

@@ -337,3 +337,89 @@ def test_tally_numbers_requests_and_folds_them_into_the_host() -> None:
         HostState.UNREACHABLE,
         "Destination Host Unreachable",
     )
+
+
+def _two_reply_ping(directory: Path, mark: Path) -> Path:
+    """A ping that prints a reply, waits, prints a second one and its summary, and leaves
+    ``mark`` behind just before it exits."""
+    ping = directory / "ping"
+    ping.write_text(
+        "#!/bin/sh\n"
+        "[ \"$1\" = -V ] && { echo 'ping from iputils 20221126'; exit 0; }\n"
+        "echo '64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.034 ms'\n"
+        "sleep 0.4\n"
+        "echo '64 bytes from 127.0.0.1: icmp_seq=2 ttl=64 time=0.035 ms'\n"
+        "echo '--- 127.0.0.1 ping statistics ---'\n"
+        "echo '2 packets transmitted, 2 received, 0% packet loss, time 400ms'\n"
+        "echo 'rtt min/avg/max/mdev = 0.034/0.034/0.035/0.001 ms'\n"
+        f": > '{mark}'\n"
+    )
+    ping.chmod(0o755)
+    return ping
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("with_replies", [True, False])
+async def test_ping_output_is_parsed_live_only_for_reply_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_replies: bool
+) -> None:
+    # Without reply lines nothing is parsed while the child runs (a flooding ping's lines
+    # cost CPU per line, and a slow reader let it meet the deadline before the output cap):
+    # its requests are read from the whole output once it exited.
+    from scanner.net.probes import ping as ping_probe
+
+    mark = tmp_path / "exited"
+    ping = _two_reply_ping(tmp_path, mark)
+    exited_when_reported: list[bool] = []
+    original = ping_probe.report
+
+    async def spy(request: Request) -> None:
+        exited_when_reported.append(mark.exists())
+        await original(request)
+
+    monkeypatch.setattr(ping_probe, "report", spy)
+    replies: list[Reply] = []
+    results: list[HostResult] = []
+
+    async def on_reply(reply: Reply) -> None:
+        replies.append(reply)
+
+    async def on_result(result: HostResult) -> None:
+        results.append(result)
+
+    cfg = SweepConfig(method=ProbeMethod.PING, ping=str(ping), count=2, interval=0.4)
+    targets = expand([parse_target_spec("127.0.0.1")])
+    await sweep(targets, cfg, on_result, on_reply=on_reply if with_replies else None)
+    assert [(r.state, r.received) for r in results] == [(HostState.ALIVE, 2)]
+    assert len(exited_when_reported) == 2
+    if with_replies:
+        assert exited_when_reported[0] is False  # the first line, while the child slept
+        assert [r.seq for r in replies] == [0, 1]
+    else:
+        assert exited_when_reported == [True, True]
+        assert replies == []
+
+
+def test_ctrl_c_sums_up_a_host_from_its_lines_without_reply_lines(tmp_path: Path) -> None:
+    # Not parsed as they come, the lines of a ping that is still running are read when
+    # the sweep is interrupted: the host is summed up as with --replies.
+    fake = write_fake_ping(tmp_path)
+    args = f"--ping {fake} -c 200 -i 50ms --no-replies"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scanner", "ping", *args.split(), "127.0.0.1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+    )
+    try:
+        proc.wait(timeout=1.5)  # the ping runs 10 s: this only lets some replies come
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == exit_codes.INTERRUPTED, err
+    lines = out.decode().splitlines()
+    assert len(lines) == 1, lines
+    m = re.match(r"^127\.0\.0\.1 is alive \((\d+)/(\d+) received, 0% loss, rtt ", lines[0])
+    assert m is not None, lines
+    assert m[1] == m[2] and int(m[1]) >= 1
+    assert "interrupted after 1 host: 1 alive" in err.decode()

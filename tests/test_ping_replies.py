@@ -366,18 +366,17 @@ async def test_ping_output_is_parsed_live_only_for_reply_lines(
     # Without reply lines nothing is parsed while the child runs (a flooding ping's lines
     # cost CPU per line, and a slow reader let it meet the deadline before the output cap):
     # its requests are read from the whole output once it exited.
-    from scanner.net.probes import ping as ping_probe
+    from scanner.net.replies import report
 
     mark = tmp_path / "exited"
     ping = _two_reply_ping(tmp_path, mark)
     exited_when_reported: list[bool] = []
-    original = ping_probe.report
 
     async def spy(request: Request) -> None:
         exited_when_reported.append(mark.exists())
-        await original(request)
+        await report(request)
 
-    monkeypatch.setattr(ping_probe, "report", spy)
+    monkeypatch.setattr("scanner.net.probes.ping.report", spy)
     replies: list[Reply] = []
     results: list[HostResult] = []
 

@@ -37,6 +37,8 @@ class IcmpProber:
         self.cfg = cfg
         self.families = families
         self.missing = missing
+        #: Each family's admission queue (asked about once per host: kept at hand).
+        self._queues = [family.incoming for family in families.values()]
 
     def submit(
         self,
@@ -79,7 +81,7 @@ class IcmpProber:
 
     def crowded(self) -> bool:
         """True when a family has many hosts admitted and not yet sent (see :meth:`room`)."""
-        return any(len(f.incoming) >= BACKLOG for f in self.families.values())
+        return max(map(len, self._queues)) >= BACKLOG  # no generator: asked once a host
 
     async def room(self) -> None:
         """Wait until every family's admission queue is short again."""

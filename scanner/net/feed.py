@@ -121,6 +121,8 @@ class _Feed:
         #: Hosts in flight, without ``hooks.on_reply`` (see the module docstring).
         self.flying: dict[int, InFlight | _Flying] | None = None if hooks.on_reply else {}
         self.wake_consumer = anyio.Event()
+        #: ``wake_consumer.is_set()``, without anyio's call (asked once a host).
+        self.consumer_woken = False
         self.wake_feeder = anyio.Event()
         self.fed_all = False
 
@@ -167,7 +169,8 @@ class _Feed:
                 live[key] = tally
             tally.attempts = attempt
             replies.append((tally, request))
-            if not self.wake_consumer.is_set():
+            if not self.consumer_woken:
+                self.consumer_woken = True
                 self.wake_consumer.set()
 
         return on_request
@@ -182,7 +185,8 @@ class _Feed:
         if self.flying is not None:
             self.flying.pop(key, None)
         self.finished.append((key, result))
-        if not self.wake_consumer.is_set():
+        if not self.consumer_woken:
+            self.consumer_woken = True
             self.wake_consumer.set()
 
     async def resolve(self, key: int, target: Target, start: float) -> None:
@@ -220,6 +224,7 @@ class _Feed:
                         submit(key, target, target.host, 1, start)
                 await anyio.lowlevel.checkpoint()
         self.fed_all = True
+        self.consumer_woken = True
         self.wake_consumer.set()
 
     async def consume(self, summary: SweepSummary) -> None:
@@ -249,6 +254,7 @@ class _Feed:
             if self.fed_all and self.in_flight == 0:
                 return
             self.wake_consumer = anyio.Event()
+            self.consumer_woken = False
             await self.wake_consumer.wait()
 
     async def run(

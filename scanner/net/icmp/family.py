@@ -139,6 +139,7 @@ class Family:
         self.tie = 0
         self.live = 0  # hosts admitted and not finished
         self.kick = anyio.Event()
+        self.kicked = False  # kick.is_set(), without anyio's call (asked once a host)
         self.drained = anyio.Event()  # set when the admission queue is short again
         self.deadline = cfg.effective_deadline
 
@@ -148,7 +149,8 @@ class Family:
         """Queue a host's first request and wake the sender."""
         self.incoming.append(host)
         self.live += 1
-        if not self.kick.is_set():
+        if not self.kicked:
+            self.kicked = True
             self.kick.set()
 
     def finish(self, host: Attempt) -> None:
@@ -237,9 +239,10 @@ class Family:
             if delay <= 0:
                 await anyio.lowlevel.checkpoint()
                 continue
-            if self.kick.is_set():
+            if self.kicked:
                 # hosts admitted before this round are in `incoming` and in `delay` already
                 self.kick = anyio.Event()
+                self.kicked = False
             with anyio.move_on_after(delay):
                 await self.kick.wait()
 

@@ -250,15 +250,20 @@ def test_unresolved_name_exit_2() -> None:
         ("text", signal.SIGTERM, exit_codes.TERMINATED),
     ],
 )
-def test_ctrl_c_kills_children_prints_what_finished_exit_130(
-    tmp_path: Path, fmt: str, signum: signal.Signals, code: int
-) -> None:
-    fake = write_fake_ping(
+def _two_answer_eight_hang(tmp_path: Path) -> Path:
+    """A fake ping for 127.0.0.1-10: .1 and .2 answer, the others hang (pids logged)."""
+    return write_fake_ping(
         tmp_path,
         default=HANG,
         behaviours={"127.0.0.1": Behaviour(), "127.0.0.2": Behaviour()},
         pid_log=tmp_path / "pids",
     )
+
+
+def test_ctrl_c_kills_children_prints_what_finished_exit_130(
+    tmp_path: Path, fmt: str, signum: signal.Signals, code: int
+) -> None:
+    fake = _two_answer_eight_hang(tmp_path)
     args = ["--jsonl"] if fmt == "jsonl" else []
     proc = subprocess.Popen(
         [sys.executable, "-m", "scanner", "ping", "--ping", str(fake), *args, "127.0.0.1-10"],
@@ -297,12 +302,7 @@ def test_a_signal_delivered_twice_at_once_is_one_interruption(
     # a SIGTERM twice within microseconds: that is one request to stop, and the run writes
     # what it finished and its interrupted summary as after one Ctrl-C (the copy used to be
     # taken for a second signal: "interrupted again, exiting now", no summary line)
-    fake = write_fake_ping(
-        tmp_path,
-        default=HANG,
-        behaviours={"127.0.0.1": Behaviour(), "127.0.0.2": Behaviour()},
-        pid_log=tmp_path / "pids",
-    )
+    fake = _two_answer_eight_hang(tmp_path)
     proc = subprocess.Popen(
         [sys.executable, "-m", "scanner", "ping", "--ping", str(fake), "127.0.0.1-10"],
         stdout=subprocess.PIPE,

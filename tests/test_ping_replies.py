@@ -228,21 +228,28 @@ async def _open_quiet(cfg: SweepConfig) -> AsyncIterator[_Quiet]:
     yield _Quiet()
 
 
+class _Collected:
+    """A sweep's replies and results, as its hooks got them."""
+
+    def __init__(self) -> None:
+        self.replies: list[Reply] = []
+        self.results: list[HostResult] = []
+
+    async def on_reply(self, reply: Reply) -> None:
+        self.replies.append(reply)
+
+    async def on_result(self, result: HostResult) -> None:
+        self.results.append(result)
+
+
 @pytest.mark.anyio
 async def test_engine_reports_for_a_probe_that_does_not(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(probes.OPENERS, ProbeMethod.TCP, _open_quiet)
-    replies: list[Reply] = []
-    results: list[HostResult] = []
-
-    async def on_reply(reply: Reply) -> None:
-        replies.append(reply)
-
-    async def on_result(result: HostResult) -> None:
-        results.append(result)
-
+    seen = _Collected()
     cfg = SweepConfig(method=ProbeMethod.TCP, ports=(1,))
     targets = expand([parse_target_spec("127.0.0.1-2")])
-    await sweep(targets, cfg, on_result, on_reply=on_reply)
+    await sweep(targets, cfg, seen.on_result, on_reply=seen.on_reply)
+    replies, results = seen.replies, seen.results
     got = {r.target: r for r in replies}
     assert (got["127.0.0.1"].outcome, got["127.0.0.1"].rtt_ms, got["127.0.0.1"].seq) == (
         "reply",
@@ -271,18 +278,23 @@ def test_live_reader_settles_requests_as_lines_complete() -> None:
     ]
 
 
+def _long_ping(tmp_path: Path, args: str) -> subprocess.Popen[bytes]:
+    """``scanner ping ARGS`` of 127.0.0.1 with the fake ping, 200 requests 50 ms apart (10 s)."""
+    fake = write_fake_ping(tmp_path)
+    return subprocess.Popen(
+        [sys.executable, "-m", "scanner", "ping", "--ping", str(fake), "-c", "200", "-i", "50ms",
+         *args.split(), "127.0.0.1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize(("backend", "spawner"), [("asyncio", "posix"), ("trio", "anyio")])
 def test_ping_reply_lines_stream_and_ctrl_c_sums_up_the_host(
     tmp_path: Path, backend: str, spawner: str
 ) -> None:
-    fake = write_fake_ping(tmp_path)
-    args = f"--backend {backend} --spawner {spawner} --ping {fake} -c 200 -i 50ms --replies"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "scanner", "ping", *args.split(), "127.0.0.1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=REPO,
-    )
+    proc = _long_ping(tmp_path, f"--backend {backend} --spawner {spawner} --replies")
     assert proc.stdout is not None
     # the lines of a ping still running (200 requests 50 ms apart take 10 s)
     head = [proc.stdout.readline().decode() for _ in range(3)]
@@ -377,18 +389,11 @@ async def test_ping_output_is_parsed_live_only_for_reply_lines(
         await report(request)
 
     monkeypatch.setattr("scanner.net.probes.ping.report", spy)
-    replies: list[Reply] = []
-    results: list[HostResult] = []
-
-    async def on_reply(reply: Reply) -> None:
-        replies.append(reply)
-
-    async def on_result(result: HostResult) -> None:
-        results.append(result)
-
+    got = _Collected()
     cfg = SweepConfig(method=ProbeMethod.PING, ping=str(ping), count=2, interval=0.4)
     targets = expand([parse_target_spec("127.0.0.1")])
-    await sweep(targets, cfg, on_result, on_reply=on_reply if with_replies else None)
+    await sweep(targets, cfg, got.on_result, on_reply=got.on_reply if with_replies else None)
+    replies, results = got.replies, got.results
     assert [(r.state, r.received) for r in results] == [(HostState.ALIVE, 2)]
     assert len(exited_when_reported) == 2
     if with_replies:
@@ -402,14 +407,7 @@ async def test_ping_output_is_parsed_live_only_for_reply_lines(
 def test_ctrl_c_sums_up_a_host_from_its_lines_without_reply_lines(tmp_path: Path) -> None:
     # Not parsed as they come, the lines of a ping that is still running are read when
     # the sweep is interrupted: the host is summed up as with --replies.
-    fake = write_fake_ping(tmp_path)
-    args = f"--ping {fake} -c 200 -i 50ms --no-replies"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "scanner", "ping", *args.split(), "127.0.0.1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=REPO,
-    )
+    proc = _long_ping(tmp_path, "--no-replies")
     try:
         proc.wait(timeout=1.5)  # the ping runs 10 s: this only lets some replies come
     except subprocess.TimeoutExpired:

@@ -242,14 +242,6 @@ def test_unresolved_name_exit_2() -> None:
     assert "1 unresolved" in proc.stderr.decode()
 
 
-@pytest.mark.parametrize(
-    ("fmt", "signum", "code"),
-    [
-        ("text", signal.SIGINT, exit_codes.INTERRUPTED),
-        ("jsonl", signal.SIGINT, exit_codes.INTERRUPTED),
-        ("text", signal.SIGTERM, exit_codes.TERMINATED),
-    ],
-)
 def _two_answer_eight_hang(tmp_path: Path) -> Path:
     """A fake ping for 127.0.0.1-10: .1 and .2 answer, the others hang (pids logged)."""
     return write_fake_ping(
@@ -260,6 +252,14 @@ def _two_answer_eight_hang(tmp_path: Path) -> Path:
     )
 
 
+@pytest.mark.parametrize(
+    ("fmt", "signum", "code"),
+    [
+        ("text", signal.SIGINT, exit_codes.INTERRUPTED),
+        ("jsonl", signal.SIGINT, exit_codes.INTERRUPTED),
+        ("text", signal.SIGTERM, exit_codes.TERMINATED),
+    ],
+)
 def test_ctrl_c_kills_children_prints_what_finished_exit_130(
     tmp_path: Path, fmt: str, signum: signal.Signals, code: int
 ) -> None:

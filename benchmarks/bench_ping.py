@@ -149,6 +149,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--lab-rounds", type=int, default=5)
     parser.add_argument("--json", type=Path, help="also write the raw times here")
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        choices=("spawners", "lab"),
+        help="leave a group out (the child-process paths, the namespace lab)",
+    )
     args = parser.parse_args(argv)
 
     out: list[str] = []
@@ -157,15 +164,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         hosts_file = Path(tmp) / "hosts"
         hosts_file.write_text("\n".join(loopback_hosts()) + "\n")
         tools, spawners = loopback_groups(hosts_file)
+        if "spawners" in args.skip:
+            spawners = []
         alternate(tools + spawners, args.rounds, warmup=1)
         out.append(table("1,000 loopback hosts, whole process", tools, "xargs -P64 ping -c1 -W1"))
-        out.append(table("Child-process paths, 1,000 loopback hosts", spawners, "--spawner anyio"))
+        if spawners:
+            out.append(
+                table("Child-process paths, 1,000 loopback hosts", spawners, "--spawner anyio")
+            )
         raw["loopback"] = {c.name: c.times for c in tools + spawners}
 
         from scanner.labs.netns import netns_available, netns_lab
 
         ok, why = netns_available()
-        if not ok:
+        if "lab" in args.skip:
+            pass
+        elif not ok:
             out.append(f"#### Namespace lab\n\nskipped: {why}\n")
         else:
             with netns_lab(alive=126) as lab:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import random
 import socket
 
 import pytest
 
 from scanner.net.icmp.packet import (
     checksum,
+    echo_builder,
     echo_request,
     error_cause,
     parse_icmp,
@@ -23,6 +25,45 @@ ROUTER = socket.inet_aton("198.51.100.1")
 def test_checksum_of_the_rfc_1071_example() -> None:
     assert checksum(bytes.fromhex("0001f203f4f5f6f7")) == 0x220D
     assert checksum(b"\x01") == ~0x0100 & 0xFFFF  # odd length: padded with a zero byte
+
+
+def _word_sum_checksum(data: bytes) -> int:
+    """RFC 1071 word by word, with end-around carries: what the fast checksum must equal."""
+    if len(data) % 2:
+        data += b"\0"
+    total = 0
+    for i in range(0, len(data), 2):
+        total += (data[i] << 8) | data[i + 1]
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def test_checksum_equals_the_word_by_word_sum_on_every_kind_of_input() -> None:
+    # the sum is computed as the bytes' value modulo 0xFFFF: the edge cases are all-zero
+    # data, sums that are multiples of 0xFFFF (negative zero) and odd lengths
+    rng = random.Random(14)
+    cases = [b"", b"\0", b"\0\0", b"\xff\xff", b"\xff\xff\xff\xff", b"\x01", b"\xff\xfe\x00\x01"]
+    for _ in range(3000):
+        size = rng.choice((1, 2, 7, 8, 24, 36, 37, 64))
+        cases.append(bytes(rng.choice((0, 0xFF, rng.randrange(256))) for _ in range(size)))
+    for data in cases:
+        assert checksum(data) == _word_sum_checksum(data), data.hex()
+
+
+def test_echo_requests_from_the_builder_are_those_of_echo_request() -> None:
+    rng = random.Random(14)
+    for version in (4, 6):
+        identifier, cookie = rng.randrange(1 << 16), rng.randbytes(8)
+        build = echo_builder(version, identifier, cookie)
+        for _ in range(500):
+            seq, sent_ns = rng.randrange(1 << 16), rng.choice((0, rng.randrange(1 << 64)))
+            packet = build(seq, sent_ns)
+            assert packet == echo_request(version, identifier, seq, cookie, sent_ns)
+            assert len(packet) == 24
+            if version == 4:
+                assert _word_sum_checksum(packet) == 0
+            else:
+                assert packet[2:4] == b"\0\0"  # the kernel's to fill in
 
 
 def test_echo_request_v4_carries_identifier_sequence_cookie_and_time() -> None:

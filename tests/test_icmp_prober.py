@@ -15,6 +15,7 @@ import pytest
 from scanner.net.config import ProbeMethod, SweepConfig
 from scanner.net.engine import sweep
 from scanner.net.icmp.access import SocketKind
+from scanner.net.icmp.family import _COMPACT_AT
 from scanner.net.icmp.pacer import Pacer
 from scanner.net.icmp.prober import IcmpProber, open_icmp_prober
 from scanner.net.model import HostResult, HostState
@@ -309,3 +310,40 @@ async def test_names_resolve_through_the_fed_sweep() -> None:
     assert got["nowhere.test"].state is HostState.UNRESOLVED
     assert got["nowhere.test"].cause == "Name or service not known"
     assert got["nowhere.test"].attempts == 0
+
+
+async def test_answered_hosts_behind_a_silent_one_are_not_held_until_it_expires() -> None:
+    # Hosts wait for their timeout in sending order; those that answered leave the queue
+    # from its front. A silent host at the front holds the rest behind it for its timeout
+    # (a second: ~10,000 answered hosts at this rate): they are swept out of the queue
+    # once they are most of it, so memory follows the hosts in flight, not the rate.
+    def all_but_the_first(dst: str, request: bytes) -> Sequence[tuple[str, bytes]]:
+        return [] if dst == "127.0.0.1" else answer(dst, request)
+
+    results: list[HostResult] = []
+    longest = 0
+
+    async def on_result(result: HostResult) -> None:
+        results.append(result)
+
+    cfg = cfg_for(concurrency=16_384, timeout=1.0)
+    async with fake_prober(all_but_the_first, concurrency=16_384, timeout=1.0) as (prober, _):
+        family = prober.families[4]
+
+        async def watch() -> None:
+            nonlocal longest
+            while True:
+                longest = max(longest, len(family.expiring))
+                await anyio.sleep(0.005)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(watch)
+            await sweep(expand([parse_target_spec("127.0.0.0/18")]), cfg, on_result,
+                        probe=prober)  # fmt: skip
+            tg.cancel_scope.cancel()
+    states = {r.target: (r.state, r.cause) for r in results}
+    assert len(states) == 16_382
+    assert states.pop("127.0.0.1") == (HostState.UNREACHABLE, "timeout")
+    assert set(states.values()) == {(HostState.ALIVE, None)}
+    assert longest <= 2 * _COMPACT_AT, longest
+    assert all(host.finished for host in family.expiring)

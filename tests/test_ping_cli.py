@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -241,6 +242,16 @@ def test_unresolved_name_exit_2() -> None:
     assert "1 unresolved" in proc.stderr.decode()
 
 
+def _two_answer_eight_hang(tmp_path: Path) -> Path:
+    """A fake ping for 127.0.0.1-10: .1 and .2 answer, the others hang (pids logged)."""
+    return write_fake_ping(
+        tmp_path,
+        default=HANG,
+        behaviours={"127.0.0.1": Behaviour(), "127.0.0.2": Behaviour()},
+        pid_log=tmp_path / "pids",
+    )
+
+
 @pytest.mark.parametrize(
     ("fmt", "signum", "code"),
     [
@@ -252,12 +263,7 @@ def test_unresolved_name_exit_2() -> None:
 def test_ctrl_c_kills_children_prints_what_finished_exit_130(
     tmp_path: Path, fmt: str, signum: signal.Signals, code: int
 ) -> None:
-    fake = write_fake_ping(
-        tmp_path,
-        default=HANG,
-        behaviours={"127.0.0.1": Behaviour(), "127.0.0.2": Behaviour()},
-        pid_log=tmp_path / "pids",
-    )
+    fake = _two_answer_eight_hang(tmp_path)
     args = ["--jsonl"] if fmt == "jsonl" else []
     proc = subprocess.Popen(
         [sys.executable, "-m", "scanner", "ping", "--ping", str(fake), *args, "127.0.0.1-10"],
@@ -284,6 +290,42 @@ def test_ctrl_c_kills_children_prints_what_finished_exit_130(
         assert recs[2]["record"] == "summary"
         assert recs[2]["interrupted"] is True
         assert len(recs) == 3
+    assert "interrupted after 2 hosts: 2 alive" in err.decode()
+    assert_no_leftovers(fake, tmp_path / "pids")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_delivered_twice_at_once_is_one_interruption(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    # `timeout`, and supervisors that signal a process and then its process group, deliver
+    # a SIGTERM twice within microseconds: that is one request to stop, and the run writes
+    # what it finished and its interrupted summary as after one Ctrl-C (the copy used to be
+    # taken for a second signal: "interrupted again, exiting now", no summary line)
+    fake = _two_answer_eight_hang(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scanner", "ping", "--ping", str(fake), "127.0.0.1-10"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+        start_new_session=True,  # its own process group, as under `timeout`
+    )
+    assert proc.stdout is not None
+    first = [proc.stdout.readline(), proc.stdout.readline()]
+    anyio.run(_wait_for_pids, tmp_path / "pids", 10)
+    os.kill(proc.pid, signum)
+    time.sleep(0.002)  # a copy the event loop reads on its own (back to back, they merge)
+    os.killpg(proc.pid, signum)
+    out, err = proc.communicate(timeout=30)
+    # -signum: the copy came while the interpreter was finalising, after the summary (its
+    # handlers are gone then: a shell reports that as 128+N too)
+    assert proc.returncode in (128 + signum, -signum), err
+    assert sorted(b"".join(first).decode().splitlines()) == [
+        "127.0.0.1 is alive (0.000 ms)",
+        "127.0.0.2 is alive (0.000 ms)",
+    ]
+    assert out == b""
+    assert "interrupted again" not in err.decode()
     assert "interrupted after 2 hosts: 2 alive" in err.decode()
     assert_no_leftovers(fake, tmp_path / "pids")
 

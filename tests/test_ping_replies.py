@@ -228,21 +228,28 @@ async def _open_quiet(cfg: SweepConfig) -> AsyncIterator[_Quiet]:
     yield _Quiet()
 
 
+class _Collected:
+    """A sweep's replies and results, as its hooks got them."""
+
+    def __init__(self) -> None:
+        self.replies: list[Reply] = []
+        self.results: list[HostResult] = []
+
+    async def on_reply(self, reply: Reply) -> None:
+        self.replies.append(reply)
+
+    async def on_result(self, result: HostResult) -> None:
+        self.results.append(result)
+
+
 @pytest.mark.anyio
 async def test_engine_reports_for_a_probe_that_does_not(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(probes.OPENERS, ProbeMethod.TCP, _open_quiet)
-    replies: list[Reply] = []
-    results: list[HostResult] = []
-
-    async def on_reply(reply: Reply) -> None:
-        replies.append(reply)
-
-    async def on_result(result: HostResult) -> None:
-        results.append(result)
-
+    seen = _Collected()
     cfg = SweepConfig(method=ProbeMethod.TCP, ports=(1,))
     targets = expand([parse_target_spec("127.0.0.1-2")])
-    await sweep(targets, cfg, on_result, on_reply=on_reply)
+    await sweep(targets, cfg, seen.on_result, on_reply=seen.on_reply)
+    replies, results = seen.replies, seen.results
     got = {r.target: r for r in replies}
     assert (got["127.0.0.1"].outcome, got["127.0.0.1"].rtt_ms, got["127.0.0.1"].seq) == (
         "reply",
@@ -271,13 +278,18 @@ def test_live_reader_settles_requests_as_lines_complete() -> None:
     ]
 
 
+def _long_ping(tmp_path: Path, args: str) -> subprocess.Popen[bytes]:
+    """``scanner ping ARGS`` of 127.0.0.1 with the fake ping, 200 requests 50 ms apart (10 s)."""
+    fake = write_fake_ping(tmp_path)
+    argv = ["ping", "--ping", str(fake), "-c", "200", "-i", "50ms", *args.split(), "127.0.0.1"]
+    return start_cli(*argv)
+
+
 @pytest.mark.parametrize(("backend", "spawner"), [("asyncio", "posix"), ("trio", "anyio")])
 def test_ping_reply_lines_stream_and_ctrl_c_sums_up_the_host(
     tmp_path: Path, backend: str, spawner: str
 ) -> None:
-    fake = write_fake_ping(tmp_path)
-    args = f"--backend {backend} --spawner {spawner} --ping {fake} -c 200 -i 50ms --replies"
-    proc = start_cli("ping", *args.split(), "127.0.0.1")
+    proc = _long_ping(tmp_path, f"--backend {backend} --spawner {spawner} --replies")
     assert proc.stdout is not None
     # the lines of a ping still running (200 requests 50 ms apart take 10 s)
     head = [proc.stdout.readline().decode() for _ in range(3)]
@@ -332,3 +344,74 @@ def test_tally_numbers_requests_and_folds_them_into_the_host() -> None:
         HostState.UNREACHABLE,
         "Destination Host Unreachable",
     )
+
+
+def _two_reply_ping(directory: Path, mark: Path) -> Path:
+    """A ping that prints a reply, waits, prints a second one and its summary, and leaves
+    ``mark`` behind just before it exits."""
+    ping = directory / "ping"
+    ping.write_text(
+        "#!/bin/sh\n"
+        "[ \"$1\" = -V ] && { echo 'ping from iputils 20221126'; exit 0; }\n"
+        "echo '64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.034 ms'\n"
+        "sleep 0.4\n"
+        "echo '64 bytes from 127.0.0.1: icmp_seq=2 ttl=64 time=0.035 ms'\n"
+        "echo '--- 127.0.0.1 ping statistics ---'\n"
+        "echo '2 packets transmitted, 2 received, 0% packet loss, time 400ms'\n"
+        "echo 'rtt min/avg/max/mdev = 0.034/0.034/0.035/0.001 ms'\n"
+        f": > '{mark}'\n"
+    )
+    ping.chmod(0o755)
+    return ping
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("with_replies", [True, False])
+async def test_ping_output_is_parsed_live_only_for_reply_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_replies: bool
+) -> None:
+    # Without reply lines nothing is parsed while the child runs (a flooding ping's lines
+    # cost CPU per line, and a slow reader let it meet the deadline before the output cap):
+    # its requests are read from the whole output once it exited.
+    from scanner.net.replies import report
+
+    mark = tmp_path / "exited"
+    ping = _two_reply_ping(tmp_path, mark)
+    exited_when_reported: list[bool] = []
+
+    async def spy(request: Request) -> None:
+        exited_when_reported.append(mark.exists())
+        await report(request)
+
+    monkeypatch.setattr("scanner.net.probes.ping.report", spy)
+    got = _Collected()
+    cfg = SweepConfig(method=ProbeMethod.PING, ping=str(ping), count=2, interval=0.4)
+    targets = expand([parse_target_spec("127.0.0.1")])
+    await sweep(targets, cfg, got.on_result, on_reply=got.on_reply if with_replies else None)
+    replies, results = got.replies, got.results
+    assert [(r.state, r.received) for r in results] == [(HostState.ALIVE, 2)]
+    assert len(exited_when_reported) == 2
+    if with_replies:
+        assert exited_when_reported[0] is False  # the first line, while the child slept
+        assert [r.seq for r in replies] == [0, 1]
+    else:
+        assert exited_when_reported == [True, True]
+        assert replies == []
+
+
+def test_ctrl_c_sums_up_a_host_from_its_lines_without_reply_lines(tmp_path: Path) -> None:
+    # Not parsed as they come, the lines of a ping that is still running are read when
+    # the sweep is interrupted: the host is summed up as with --replies.
+    proc = _long_ping(tmp_path, "--no-replies")
+    try:
+        proc.wait(timeout=1.5)  # the ping runs 10 s: this only lets some replies come
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == exit_codes.INTERRUPTED, err
+    lines = out.decode().splitlines()
+    assert len(lines) == 1, lines
+    m = re.match(r"^127\.0\.0\.1 is alive \((\d+)/(\d+) received, 0% loss, rtt ", lines[0])
+    assert m is not None, lines
+    assert m[1] == m[2] and int(m[1]) >= 1
+    assert "interrupted after 1 host: 1 alive" in err.decode()

@@ -312,7 +312,7 @@ async def _run(
 
         try:
             async with out:
-                with reporting_to(sink):
+                with reporting_to(sink, live=hooks.on_reply is not None):
                     result = await hosts.host(target, tally)
                 await out.send((key, result))
         finally:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections import deque
-from collections.abc import AsyncIterable, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -46,7 +46,13 @@ _MAX_BACKOFF = 30.0
 
 
 class InFlight(Protocol):
-    """One attempt a :class:`SubmittingProbe` took."""
+    """One attempt a :class:`SubmittingProbe` took: the host it was given (``target``,
+    ``address``, ``attempt``, ``started``, as :meth:`SubmittingProbe.submit` got them)."""
+
+    target: str
+    address: str
+    attempt: int
+    started: float | None
 
     def settled(self) -> list[Request]:
         """Its requests answered or lost so far."""
@@ -54,7 +60,8 @@ class InFlight(Protocol):
 
 
 class _Flying:
-    """A host submitted and not finished (kept without ``on_request``)."""
+    """A host retried and not finished (kept without ``on_request``): its attempts. A host
+    on its first attempt is kept as that attempt's handle alone (one object less a host)."""
 
     __slots__ = ("address", "attempt", "attempts", "start", "target")
 
@@ -112,8 +119,10 @@ class _Feed:
         #: cancelled in between sums its hosts up from the requests it showed.
         self.replies: deque[tuple[HostTally, Request]] = deque()
         #: Hosts in flight, without ``hooks.on_reply`` (see the module docstring).
-        self.flying: dict[int, _Flying] | None = None if hooks.on_reply else {}
+        self.flying: dict[int, InFlight | _Flying] | None = None if hooks.on_reply else {}
         self.wake_consumer = anyio.Event()
+        #: ``wake_consumer.is_set()``, without anyio's call (asked once a host).
+        self.consumer_woken = False
         self.wake_feeder = anyio.Event()
         self.fed_all = False
 
@@ -132,12 +141,19 @@ class _Feed:
             )
             return
         handle = self.probe.submit(target.text, address, done, attempt=attempt, started=start)
-        if handle is not None:
-            host = flying.get(key)
-            if host is None:
-                host = flying[key] = _Flying(target.text, address, start)
-            host.attempt = attempt
-            host.attempts.append(handle)
+        if handle is None:
+            return
+        if attempt == 1:
+            flying[key] = handle
+            return
+        host = flying.get(key)
+        if not isinstance(host, _Flying):  # its first attempt's handle (None: it ended)
+            retried = _Flying(target.text, address, start)
+            if host is not None:
+                retried.attempts.append(host)
+            host = flying[key] = retried
+        host.attempt = attempt
+        host.attempts.append(handle)
 
     def _reporter(
         self, key: int, target: str, address: str, attempt: int, start: float
@@ -153,7 +169,8 @@ class _Feed:
                 live[key] = tally
             tally.attempts = attempt
             replies.append((tally, request))
-            if not self.wake_consumer.is_set():
+            if not self.consumer_woken:
+                self.consumer_woken = True
                 self.wake_consumer.set()
 
         return on_request
@@ -168,7 +185,8 @@ class _Feed:
         if self.flying is not None:
             self.flying.pop(key, None)
         self.finished.append((key, result))
-        if not self.wake_consumer.is_set():
+        if not self.consumer_woken:
+            self.consumer_woken = True
             self.wake_consumer.set()
 
     async def resolve(self, key: int, target: Target, start: float) -> None:
@@ -181,30 +199,32 @@ class _Feed:
         self.submit(key, target, resolved.address, 1, start)
 
     async def feed(self, targets: AsyncIterable[Target] | Iterable[Target]) -> None:
-        from scanner.net.engine import _iterate, _version, wrong_family_result
+        from scanner.net.engine import _version, wrong_family_result
 
         family = self.cfg.family
-        pulled = 0
-        async with aclosing(_iterate(targets)) as pull:
-            async for target in pull:
-                while self.in_flight >= self.hosts.slots:
-                    self.wake_feeder = anyio.Event()
-                    await self.wake_feeder.wait()
-                if self.probe.crowded():
-                    await self.probe.room()
-                self.in_flight += 1
-                start = time.monotonic()
-                key = next(self.keys)
-                if target.kind == "name":
-                    self.tg.start_soon(self.resolve, key, target, start)
-                elif family and _version(target.host) != family:
-                    self.finish(key, wrong_family_result(target, family))
-                else:
-                    self.submit(key, target, target.host, 1, start)
-                pulled += 1
-                if pulled % _FEED_BATCH == 0:
-                    await anyio.lowlevel.checkpoint()
+        slots = self.hosts.slots
+        probe = self.probe
+        submit = self.submit
+        async with aclosing(_batches(targets)) as pull:
+            async for batch in pull:
+                for target in batch:
+                    while self.in_flight >= slots:
+                        self.wake_feeder = anyio.Event()
+                        await self.wake_feeder.wait()
+                    if probe.crowded():
+                        await probe.room()
+                    self.in_flight += 1
+                    start = time.monotonic()
+                    key = next(self.keys)
+                    if target.kind == "name":
+                        self.tg.start_soon(self.resolve, key, target, start)
+                    elif family and _version(target.host) != family:
+                        self.finish(key, wrong_family_result(target, family))
+                    else:
+                        submit(key, target, target.host, 1, start)
+                await anyio.lowlevel.checkpoint()
         self.fed_all = True
+        self.consumer_woken = True
         self.wake_consumer.set()
 
     async def consume(self, summary: SweepSummary) -> None:
@@ -234,6 +254,7 @@ class _Feed:
             if self.fed_all and self.in_flight == 0:
                 return
             self.wake_consumer = anyio.Event()
+            self.consumer_woken = False
             await self.wake_consumer.wait()
 
     async def run(
@@ -256,13 +277,30 @@ class _Feed:
         self.finished.clear()
         for key, host in (self.flying or {}).items():
             tally = HostTally(host.target, host.address)
-            tally.started = host.start
+            if isinstance(host, _Flying):
+                tally.started, handles = host.start, host.attempts
+            else:  # on its first attempt
+                tally.started, handles = host.started or tally.started, [host]
             tally.attempts = host.attempt
-            for handle in host.attempts:
+            for handle in handles:
                 for request in handle.settled():
                     tally.count(request)
             live[key] = tally
         self.flying = None
+
+
+async def _batches(
+    targets: AsyncIterable[Target] | Iterable[Target],
+) -> AsyncGenerator[Sequence[Target], None]:
+    """The targets in lists of up to :data:`_FEED_BATCH` (one step of an async generator a
+    batch, not a host); an async source's one at a time, as they come."""
+    if isinstance(targets, AsyncIterable):
+        async for target in targets:
+            yield (target,)
+        return
+    pull = iter(targets)
+    while batch := list(itertools.islice(pull, _FEED_BATCH)):
+        yield batch
 
 
 def _since(start: float) -> float:

@@ -129,6 +129,8 @@ def _int(m: re.Match[str] | None) -> int | None:
 
 def _scan_unix(lines: Sequence[str], acc: _Acc) -> None:
     for line in lines:
+        if not line or line.startswith(("PING ", "--- ")):
+            continue  # the banner, the blank line, the statistics heading: no pattern's
         m = _UNIX_FROM.match(line)
         if m:
             rest = m.group("rest")

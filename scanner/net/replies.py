@@ -106,6 +106,9 @@ class Reply:
 ReplySink = Callable[[Request], Awaitable[None]]
 
 _SINK: ContextVar[ReplySink | None] = ContextVar("scanner_reply_sink", default=None)
+#: Whether the sink wants each request as it happens (reply lines) or may get a run's
+#: requests when it ends (a tally for the result, loop rounds, an interrupted summary).
+_LIVE: ContextVar[bool] = ContextVar("scanner_reply_live", default=False)
 
 
 async def report(request: Request) -> None:
@@ -120,14 +123,23 @@ def reporting() -> bool:
     return _SINK.get() is not None
 
 
+def reporting_live() -> bool:
+    """True when :func:`report` should be called as each request is settled (reply lines
+    are shown); False when a probe may report a run's requests once it is over (parsing a
+    ``ping``'s lines as they come costs CPU per line: a flooding child's megabyte of them)."""
+    return _SINK.get() is not None and _LIVE.get()
+
+
 @contextmanager
-def reporting_to(sink: ReplySink) -> Iterator[None]:
+def reporting_to(sink: ReplySink, *, live: bool = True) -> Iterator[None]:
     """Send the requests :func:`report` sees in this task (and the tasks it starts) to
-    ``sink``."""
+    ``sink``; ``live`` says whether it wants them as they happen (:func:`reporting_live`)."""
     token = _SINK.set(sink)
+    live_token = _LIVE.set(live)
     try:
         yield
     finally:
+        _LIVE.reset(live_token)
         _SINK.reset(token)
 
 
@@ -372,5 +384,6 @@ __all__ = [
     "port_result",
     "report",
     "reporting",
+    "reporting_live",
     "reporting_to",
 ]

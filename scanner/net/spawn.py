@@ -174,9 +174,8 @@ class PosixSpawner:
         # No checkpoint between the spawn and this try (the threaded spawn shields its wait and
         # returns the pid): a cancellation can never leak the child.
         reaped = False
-        pidfd = -1
+        pidfd = -1  # opened only to wait for a child still running after its output ended
         try:
-            pidfd = os.pidfd_open(pid)
             out: list[bytes] = []
             budget = MAX_OUTPUT
             truncated = exited = False
@@ -193,7 +192,10 @@ class PosixSpawner:
                         truncated = True
                         break
                 if not truncated:
+                    # ping exits as it closes its output: a pidfd (two more system calls a
+                    # child) only for one that lives on
                     if not _has_exited(pid):
+                        pidfd = os.pidfd_open(pid)
                         await anyio.wait_readable(pidfd)
                     exited = True
             # The leader is alive (deadline, runaway output) or a zombie: either way the group
@@ -202,6 +204,7 @@ class PosixSpawner:
             if exited:
                 status = _reap_zombie(pid)
             else:
+                pidfd = _pidfd(pid, pidfd)
                 with anyio.CancelScope(shield=True):
                     status = await _reap(pid, pidfd)
             reaped = True
@@ -215,11 +218,23 @@ class PosixSpawner:
             if not reaped:
                 # Cancelled from outside (Ctrl-C, a failing sibling): kill and reap first.
                 _kill_group(pid)
+                pidfd = _pidfd(pid, pidfd)
                 with anyio.CancelScope(shield=True):
                     await _reap(pid, pidfd)
             for fd in (out_r, pidfd):
                 if fd >= 0:
                     os.close(fd)
+
+
+def _pidfd(pid: int, pidfd: int) -> int:
+    """``pidfd``, or a pidfd opened now for the (unreaped) child ``pid``; -1 when none can
+    be (then :func:`_reap` polls)."""
+    if pidfd >= 0:
+        return pidfd
+    try:
+        return os.pidfd_open(pid)
+    except OSError:
+        return -1
 
 
 def _has_exited(pid: int) -> bool:

@@ -50,6 +50,8 @@ def host_line(result: HostResult, *, count: int) -> str:
     if result.address is not None and result.address != result.target:
         who = f"{result.target} ({result.address})"
     if result.state is HostState.ALIVE:
+        if count == 1 and result.sent == 1 == result.received and result.rtt_avg is not None:
+            return f"{who} is alive ({result.rtt_avg:.3f} ms)\n"  # _figures' common case
         return f"{who} is alive ({_figures(result, count=count)})\n"
     cause = display_name(result.cause or "no reply")
     verb = "is" if result.state is not HostState.ERROR else "could not be pinged:"

@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -54,6 +55,15 @@ class Session:
 
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+#: A repeat of the first signal within this many seconds is one signal delivered twice, not
+#: a second request: ``timeout`` and process supervisors signal the process and then its
+#: process group, so a SIGTERM often arrives twice within microseconds (exiting at once on
+#: the copy lost the interrupted summary). A person pressing Ctrl-C twice is slower.
+_ECHO = 0.25
+
+
+def _echo(first_at: float) -> bool:
+    return time.monotonic() - first_at < _ECHO
 
 
 async def _watch_signals(
@@ -66,11 +76,15 @@ async def _watch_signals(
             task_status.started()
             if signals_module.pending:  # arrived before anyone listened: act on it now
                 session.stop(signals_module.pending[0])
+            first_at = 0.0
             async for signum in signals:
                 if session.interrupted:
+                    if signum == session.interrupted_by and _echo(first_at):
+                        continue  # the same signal delivered twice at once (see _ECHO)
                     sys.stderr.write("scanner: interrupted again, exiting now\n")
                     sys.stderr.flush()
                     os._exit(128 + int(signum))
+                first_at = time.monotonic()
                 session.stop(int(signum))
     finally:
         # asyncio leaves SIG_DFL behind: note, do not die, until the end

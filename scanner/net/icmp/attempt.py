@@ -152,21 +152,22 @@ class Attempt:
             low, high = min(rtts), max(rtts)
             avg = round(sum(rtts) / received, 3)
             mdev = _mdev(rtts)
+        # positional (the fields' order), as binding a dozen keywords costs a fifth more
         return HostResult(
             self.target,
             self.address,
             HostState.ALIVE,
-            None,
-            sent=self.sent,
-            received=received,
-            loss_pct=_loss(self.sent, received),
-            rtt_min=low,
-            rtt_avg=avg,
-            rtt_max=high,
-            rtt_mdev=mdev,
-            percentiles=percentiles(rtts) if received > 1 else None,
-            attempts=self.attempt,
-            elapsed_s=elapsed,
+            None,  # cause
+            self.sent,
+            received,
+            _loss(self.sent, received),
+            low,  # rtt_min
+            avg,
+            high,
+            mdev,
+            percentiles(rtts) if received > 1 else None,
+            self.attempt,
+            elapsed,
         )
 
 

@@ -46,7 +46,7 @@ from scanner.net.icmp.packet import (
     ECHO_REPLY_V4,
     ECHO_REPLY_V6,
     checksum,
-    echo_request,
+    echo_builder,
     error_cause,
     parse_icmp,
     quoted_request,
@@ -125,14 +125,21 @@ class Family:
                 sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
         self.ip_header = version == 4 and kind is SocketKind.RAW
         self.reply_type = ECHO_REPLY_V4 if version == 4 else ECHO_REPLY_V6
+        self.build = echo_builder(version, self.identifier, self.cookie)
         self.sequence = int.from_bytes(os.urandom(2), "big")
         self.pending: dict[tuple[bytes, int], Attempt] = {}
         self.incoming: deque[Attempt] = deque()
         self.sends: list[tuple[float, int, Attempt]] = []
+        #: Hosts waiting ``timeout`` after their last request, in sending order: that is
+        #: the order of their expiry too (one timeout, a clock that only goes forward), so
+        #: a queue does what a heap would, and those that finished leave it from the front.
+        self.expiring: deque[Attempt] = deque()
+        #: Hosts whose ``deadline`` comes before that timeout (not in sending order).
         self.expiries: list[tuple[float, int, Attempt]] = []
         self.tie = 0
         self.live = 0  # hosts admitted and not finished
         self.kick = anyio.Event()
+        self.kicked = False  # kick.is_set(), without anyio's call (asked once a host)
         self.drained = anyio.Event()  # set when the admission queue is short again
         self.deadline = cfg.effective_deadline
 
@@ -142,7 +149,8 @@ class Family:
         """Queue a host's first request and wake the sender."""
         self.incoming.append(host)
         self.live += 1
-        if not self.kick.is_set():
+        if not self.kicked:
+            self.kicked = True
             self.kick.set()
 
     def finish(self, host: Attempt) -> None:
@@ -151,15 +159,21 @@ class Family:
             return
         host.finished = True
         self.live -= 1
+        pending = self.pending
+        key = host.key
         for seq in host.seqs:
-            self.pending.pop((host.key, seq), None)
-        host.settle_rest()
+            pending.pop((key, seq), None)
+        if host.on_request is not None:
+            host.settle_rest()
         host.done(host.result())
-        # A host that answered stays in the expiry heap until its timeout comes (a heap
-        # cannot drop an entry cheaply): at 100,000 requests/s that is 100,000 finished
-        # hosts held for a second. Rebuilt without them once they are most of it, so
-        # memory follows the hosts in flight, not the rate.
-        if len(self.expiries) > _COMPACT_AT and len(self.expiries) > 4 * self.live:
+        # A host that answered stays in the expiry queue until the hosts before it leave
+        # (at 100,000 requests/s, one silent host holds a second's worth, 100,000 finished
+        # hosts, behind it), and in the heap until its deadline. Rebuilt without them once
+        # they are most of it, so memory follows the hosts in flight, not the rate.
+        live4 = 4 * self.live
+        if len(self.expiring) > _COMPACT_AT and len(self.expiring) > live4:
+            self.expiring = deque([h for h in self.expiring if not h.finished])
+        if len(self.expiries) > _COMPACT_AT and len(self.expiries) > live4:
             self.expiries = [e for e in self.expiries if not e[2].finished]
             heapq.heapify(self.expiries)
 
@@ -196,26 +210,39 @@ class Family:
                     await anyio.wait_writable(self.sock)
                 continue
             now = time.monotonic()
-            if self.expiries and self.expiries[0][0] <= now:
+            expiring = self.expiring
+            while expiring and expiring[0].finished:
+                expiring.popleft()  # answered: nothing to expire
+            if (expiring and expiring[0].expire_at <= now) or (
+                self.expiries and self.expiries[0][0] <= now
+            ):
                 self._drain()  # replies already here count, however late this task runs
+                expiring = self.expiring  # (compacted meanwhile, perhaps)
+            while expiring and expiring[0].expire_at <= now:
+                self.finish(expiring.popleft())  # nothing when it finished meanwhile
             while self.expiries and self.expiries[0][0] <= now:
                 at, _, host = heapq.heappop(self.expiries)
                 if at >= host.expire_at:
                     self.finish(host)
+            while expiring and expiring[0].finished:
+                expiring.popleft()
             delay = math.inf
             if self.incoming:
                 delay = self.pacer.wait() if spent >= budget else 0.0
             if self.sends:
                 due = self.sends[0][0] - now
                 delay = min(delay, max(due, self.pacer.wait() if spent >= budget else 0.0))
+            if expiring:
+                delay = min(delay, expiring[0].expire_at - now)
             if self.expiries:
                 delay = min(delay, self.expiries[0][0] - now)
             if delay <= 0:
                 await anyio.lowlevel.checkpoint()
                 continue
-            if self.kick.is_set():
+            if self.kicked:
                 # hosts admitted before this round are in `incoming` and in `delay` already
                 self.kick = anyio.Event()
+                self.kicked = False
             with anyio.move_on_after(delay):
                 await self.kick.wait()
 
@@ -227,7 +254,7 @@ class Family:
         """Send the host's next request; False when the socket cannot take it now."""
         seq = (self.sequence + 1) & 0xFFFF
         sent_ns = time.time_ns()  # the clock of the kernel's receive timestamps
-        packet = echo_request(self.version, self.identifier, seq, self.cookie, sent_ns)
+        packet = self.build(seq, sent_ns)
         try:
             self.sock.sendto(packet, (host.address, 0))
         except OSError as exc:
@@ -272,11 +299,12 @@ class Family:
                 return
         # the last request (or the deadline comes first): wait `timeout` for its reply
         if now + self.cfg.timeout <= deadline_at:
-            host.expire_at, host.why_expired = now + self.cfg.timeout, "timeout"
+            host.expire_at = now + self.cfg.timeout  # why_expired: "timeout" already
+            self.expiring.append(host)
         else:
             host.expire_at = deadline_at
             host.why_expired = f"no answer within the {self.deadline:g} s deadline"
-        self._push(self.expiries, host.expire_at, host)
+            self._push(self.expiries, host.expire_at, host)
 
     # --- the receiver -------------------------------------------------------------------
 
@@ -291,10 +319,11 @@ class Family:
         """Read what the socket holds (at most :data:`_DRAIN` packets; True when more may
         be waiting). The sender calls it too before it expires hosts: on a starved machine
         a reply may sit in the buffer past its host's timeout, and it still counts."""
-        sock = self.sock
+        recvmsg = self.sock.recvmsg
+        received = self._received
         for _ in range(_DRAIN):
             try:
-                data, ancdata, _, peer = sock.recvmsg(2048, _ANC_SPACE)
+                data, ancdata, _, peer = recvmsg(2048, _ANC_SPACE)
             except BlockingIOError:
                 break
             except OSError:
@@ -306,7 +335,7 @@ class Family:
                 now_ns = seconds * 1_000_000_000 + nanos
             else:
                 now_ns = time.time_ns()
-            self._received(data, peer[0], now_ns)
+            received(data, peer[0], now_ns)
         else:
             return True
         if self.kind is SocketKind.DGRAM:
@@ -327,9 +356,22 @@ class Family:
             else:
                 source = packed_address(peer)[1]
             host = self.pending.get((source, seq))
-            if host is not None:
-                ttl = data[8] if self.ip_header else None
-                self._reply(host, seq, now_ns, ttl, len(data) - at)
+            if host is None:
+                return  # late, or not ours
+            # the reply itself, inline too
+            sent_ns = host.seqs.get(seq)
+            if sent_ns is None:
+                host.duplicates += 1
+                return
+            host.seqs[seq] = None
+            rtt = round((now_ns - sent_ns) / 1e6, 3)
+            host.rtts.append(rtt)
+            if host.ttl is None and self.ip_header:
+                host.ttl = data[8]
+            if host.on_request is not None:
+                host.settle(seq, Request(REPLY, True, rtt, size=len(data) - at))
+            if host.sent == host.count and len(host.rtts) + host.errors >= host.count:
+                self.finish(host)
             return
         source = data[12:16] if self.ip_header and len(data) >= 20 else packed_address(peer)[1]
         got = parse_icmp(data, source, version=self.version, ip_header=self.ip_header)
@@ -341,20 +383,6 @@ class Family:
         if host is None:
             return  # late, or not ours
         self._error(host, got.sequence, got.cause)
-
-    def _reply(self, host: Attempt, seq: int, now_ns: int, ttl: int | None, size: int) -> None:
-        sent_ns = host.seqs.get(seq)
-        if sent_ns is None:
-            host.duplicates += 1
-            return
-        host.seqs[seq] = None
-        rtt = round((now_ns - sent_ns) / 1e6, 3)
-        host.rtts.append(rtt)
-        if host.ttl is None:
-            host.ttl = ttl
-        if host.on_request is not None:
-            host.settle(seq, Request(REPLY, True, rtt, size=size))
-        self._maybe_done(host)
 
     def _error(self, host: Attempt, seq: int, cause: str | None) -> None:
         """An ICMP error (or a local one from the error queue) for request ``seq``."""

@@ -26,7 +26,7 @@ from scanner.net.model import HostResult, HostState
 from scanner.net.ping_cmd import PingFlavor, detect_flavor, ping_argv
 from scanner.net.ping_parse import classify, parse_ping_output
 from scanner.net.ping_replies import LiveReplies
-from scanner.net.replies import report
+from scanner.net.replies import report, reporting_live
 from scanner.net.spawn import (
     Completed,
     Spawner,
@@ -136,18 +136,36 @@ class PingProbe:
         live = LiveReplies(self.flavor)
         spawner = self.spawner
         run = partial(spawner.run, argv, env=self.env, deadline=deadline)
-        if streams_output(spawner):  # reply records as the lines arrive
+        streamed = streams_output(spawner) and reporting_live()
+        # The chunks read so far (the spawner's own objects: no copy), parsed only if the
+        # run is cancelled; when reply lines are not shown, nothing is parsed while the
+        # child runs (a flooding ping's megabyte of lines cost ~0.3 s of CPU, and a slow
+        # reader let it reach the deadline before the output cap).
+        chunks: list[bytes] = []
+        if streamed:  # reply lines as they arrive
 
             async def on_output(chunk: bytes) -> None:
                 for request in live.feed(chunk):
                     await report(request)
 
             run = partial(run, on_output=on_output)
+        elif streams_output(spawner):
+
+            async def keep(chunk: bytes) -> None:
+                chunks.append(chunk)
+
+            run = partial(run, on_output=keep)
         pause = 0.005
         while True:
             try:
                 done = await run()
                 break
+            except anyio.get_cancelled_exc_class():
+                if chunks:  # an interrupted sweep sums the host up from its lines so far
+                    with anyio.CancelScope(shield=True):
+                        for request in live.feed(b"".join(chunks)):
+                            await report(request)
+                raise
             except OSError as exc:
                 # out of descriptors (something else holds them): wait for running probes
                 # to free theirs instead of failing the host, within its deadline
@@ -157,7 +175,7 @@ class PingProbe:
                     continue
                 return error_result(target, address, f"cannot run {argv[0]}: {exc.strerror or exc}")
         result = read_completed(target, address, done, self.flavor, deadline)
-        settled = [] if streams_output(spawner) else live.feed(done.output)
+        settled = [] if streamed else live.feed(done.output)
         for request in settled + live.finish(result.sent):
             await report(request)
         return result

@@ -121,20 +121,30 @@ class FileSink:
 
 @asynccontextmanager
 async def atomic_file(target: Path) -> AsyncIterator[FileSink]:
-    """Open ``target`` for writing so that it appears complete or not at all."""
+    """Open ``target`` for writing so that it appears complete or not at all (a device or a
+    pipe is written in place: see :func:`report_target`)."""
     from pathlib import Path
 
     import anyio  # only for report files: stdout needs no event loop (runtime.command)
 
-    from scanner.output.atomic import temp_name
+    from scanner.output.atomic import report_target, temp_name
 
-    target = Path(target)
-    tmp = temp_name(target)
+    target, atomic = report_target(Path(target))
+    tmp = temp_name(target) if atomic else target
     try:
         handle = await _open_binary(tmp)
     except OSError as exc:
         raise OperationFailed(f"cannot write report {target}: {exc.strerror or exc}") from exc
     sink = FileSink(handle)
+    if not atomic:  # a device or a pipe: written in place, as the shell's > does
+        try:
+            yield sink
+            await sink.flush()
+            await handle.flush()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await handle.close()
+        return
     done = False
     try:
         yield sink

@@ -34,7 +34,7 @@ if str(Path(__file__).resolve().parent.parent) not in sys.path:  # run as a scri
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.bench_ping import ENV, REPO, table, tool
-from scanner.compare.timing import Contender, alternate, run_command
+from scanner.compare.timing import Contender, alternate, command, run_command
 
 LAB_ALIVE = ("198.19.0.1", "198.19.7.7", "198.19.100.100", "198.19.200.2", "198.19.254.254")
 FPING_LAB = ("fping", "-q", "-i", "0", "-r", "0", "-t", "1000", "-g", "198.19.0.0/16")
@@ -52,8 +52,19 @@ def icmp(*args: str) -> list[str]:
     return scanner("-m", "icmp", "--rate", "100000", *args)
 
 
-def loopback_16() -> list[Contender]:
+def loopback_16(base: Path | None = None) -> list[Contender]:
     group = [tool("scanner ping -m icmp --rate 100000 127.0.0.0/16", icmp("127.0.0.0/16"))]
+    if base is not None:
+        # another version's package (`git archive REV scanner | tar -x -C BASE`), run from
+        # its own directory so that `python -m scanner` imports it: before/after in one run
+        group.append(
+            command(
+                "base: scanner ping -m icmp --rate 100000 127.0.0.0/16",
+                icmp("127.0.0.0/16"),
+                env={**ENV, "PYTHONPATH": str(base)},
+                cwd=base,
+            )
+        )
     if shutil.which("fping"):
         group.insert(
             0,
@@ -105,10 +116,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--lab-rate", default="20000", help="--rate of the lab /16 sweep")
     parser.add_argument("--skip", action="append", default=[], help="group numbers to skip")
+    parser.add_argument(
+        "--base",
+        type=Path,
+        help="a directory holding another version's scanner package: group 1 runs it too",
+    )
     args = parser.parse_args(argv)
     out: list[str] = []
     if "1" not in args.skip:
-        group = loopback_16()
+        group = loopback_16(args.base)
         alternate(group, args.rounds, warmup=1)
         out.append(table("1. 127.0.0.0/16, 65,534 loopback hosts", group, group[0].name))
     if "2" not in args.skip:

@@ -3,10 +3,11 @@
 A first SIGINT or SIGTERM cancels the work scope: engines stop promptly (worker threads finish
 their current batch, child processes are killed and reaped), the command writes what was
 finished, and the process exits 130 (SIGINT) or 143 (SIGTERM). A second signal exits at once,
-as fd does. The signal receiver is in place before the command's body starts, and a signal
-that still arrives as an exception (``SystemExit``/``KeyboardInterrupt`` raised by the
-start-up handler, possibly wrapped in an exception group by a task group) is unwrapped here:
-whatever moment it comes, the exit is 130/143 and no traceback.
+as fd does (a copy of the first within :data:`_ECHO` is not a second). The signal receiver is
+in place before the command's body starts, and a signal that still arrives as an exception
+(``SystemExit``/``KeyboardInterrupt`` raised by the start-up handler, possibly wrapped in an
+exception group by a task group) is unwrapped here: whatever moment it comes, the exit is
+130/143 and no traceback.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ a bootstrap interval from ``scanner.compare.stats``):
 
 ``multinode``  the multi-node lab (``scanner.labs.multinode``): a source tree behind the
                slow-FS lab, 2 ms per call and a per-mount cap on calls in flight, one mount
-               per worker ("node", one Dask thread). Labs of 1, 2 and 4 nodes run at once
+               per worker ("node", two Dask threads). Labs of 1, 2 and 4 nodes run at once
                (idle ones cost nothing) and walks alternate between them; only the walks
                are timed (labs and clients are up, one walk each before timing). Target:
                2 nodes >= 1.7x one node, 4 nodes >= 3x (the cap, not the CPU, is what a
@@ -316,12 +316,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--nodes", type=int, nargs="+", default=[1, 2, 4])
     p.add_argument("--latency", type=float, default=0.002)
     p.add_argument("--cap", type=int, default=1)
-    # one Dask thread per node, as the README's `dask worker --nthreads 1`: a share already
-    # overlaps its calls (the engine's own threads); a second share running on the same node
-    # only halves the first one's share of the node's mount (a huge directory then takes
-    # twice as long, and the walk waits for it)
+    # Dask threads per node; several: labs of each, side by side. Two by default: side by
+    # side at load 2-3 and 5-8, two threads per node beat one (3.23x vs 2.52x, 2.62x vs
+    # 2.12x at 4 nodes; RESULTS.md), although a second share halves the first one's share
+    # of a capped mount
     p.add_argument(
-        "--threads", type=int, nargs="+", default=[1], help="dask threads per node (labs of each)"
+        "--threads", type=int, nargs="+", default=[2], help="dask threads per node (labs of each)"
     )
     p.add_argument("--share-seconds", type=float, default=0.5)
     p.add_argument("--rounds", type=int, default=3)

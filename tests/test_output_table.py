@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner.output.table import Table, boxed, plain
+from scanner.output.table import Table, plain
 from scanner.output.writers.table import render
 
 _WORDS = string.ascii_letters + string.digits + " ._-/()%,+:"
@@ -105,42 +105,15 @@ def test_ext_table_on_a_pipe() -> None:
     assert render([described], width=None) == _rich_render([described])
 
 
-def _rich_boxed(table: Table, width: int) -> str:
-    """What ``Console(file=sys.stdout)`` prints for the table when stdout is a pipe."""
-    import io
-
-    from rich.console import Console
-
-    buf = io.StringIO()
-    Console(file=buf, width=width, highlight=False, soft_wrap=False).print(table)
-    return buf.getvalue()
-
-
-def test_random_boxed_tables_are_drawn_as_rich_draws_them() -> None:
-    rng = random.Random(14)
-    drawn = 0
-    for _ in range(300):
-        table = Table()
-        ncols = rng.randint(1, 7)
-        for _ in range(ncols):
-            table.add_column(_word(rng, 10), justify=rng.choice(["left", "right"]))
-        for _ in range(rng.randint(1, 6)):
-            table.add_row(*(rng.choice(["", "-", _word(rng, 25)]) for _ in range(ncols)))
-        width = rng.randint(20, 200)
-        text = boxed(table, width)
-        if text is not None:
-            drawn += 1
-            assert text == _rich_boxed(table, width)
-    assert drawn > 100
-
-
-def test_check_prints_rich_s_table_on_a_pipe(tmp_path: Path) -> None:
-    """``scanner check`` on a pipe, at the width rich would take (COLUMNS), drawn without
-    rich when it fits and by rich when it does not: the same bytes either way."""
+def test_check_prints_full_width_plain_text_on_a_pipe(tmp_path: Path) -> None:
+    """``scanner check`` on a pipe writes what every command's tables write there (issue
+    12): full-width plain text, never cut, whatever the width a terminal would have - the
+    same bytes as rich's unboxed table, drawn without rich."""
     import os
     import subprocess
     import sys
 
+    from scanner.output.writers.table import render
     from tests.cli_helpers import REPO
 
     (tmp_path / "a.txt").write_text("hi")
@@ -149,23 +122,25 @@ def test_check_prints_rich_s_table_on_a_pipe(tmp_path: Path) -> None:
         "import sys; from scanner.cli._check import run_check; "
         "sys.exit(run_check(sys.argv[1:]))"
     )
+    table = Table()
+    for col in ("path", "exists", "type", "readable", "writable", "size", "note"):
+        table.add_column(col, justify="right" if col == "size" else "left")
+    from scanner.system import check_file
+
+    for name in files:
+        r = check_file(str(tmp_path / name))
+        table.add_row(
+            name, "yes" if r.exists else "no", r.type or "-", "yes" if r.readable else "no",
+            "yes" if r.writable else "no", "-" if r.size is None else f"{r.size:,}",
+            r.error or "",
+        )  # fmt: skip
+    expected = render([table], width=None)
+    assert "x" * 90 + "  " in expected and "…" not in expected
+    assert expected == render([table.__rich__()], width=None)  # rich's own plain table
     for columns in ("80", "200", "30"):
         env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": columns}
         out = subprocess.run(
             [sys.executable, "-c", code, *files], capture_output=True, cwd=tmp_path, env=env,
             timeout=60, check=False,
         ).stdout.decode()  # fmt: skip
-        table = Table()
-        for col in ("path", "exists", "type", "readable", "writable", "size", "note"):
-            table.add_column(col, justify="right" if col == "size" else "left")
-        from scanner.system import check_file
-
-        for name in files:
-            r = check_file(str(tmp_path / name))
-            kind = r.type or "-"
-            table.add_row(
-                name, "yes" if r.exists else "no", kind, "yes" if r.readable else "no",
-                "yes" if r.writable else "no", "-" if r.size is None else f"{r.size:,}",
-                r.error or "",
-            )  # fmt: skip
-        assert out == _rich_boxed(table, int(columns))
+        assert out == expected

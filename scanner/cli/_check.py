@@ -16,7 +16,7 @@ def run_check(files: list[str], json: bool = False, jsonl: bool = False, csv: bo
     from scanner.output.formats import Format, csv_text, dumps_pretty, jsonl_line
     from scanner.output.sanitize import display_name, json_path_fields
     from scanner.output.schema import document, record
-    from scanner.output.table import Table, print_table
+    from scanner.output.table import Table
     from scanner.system import check_file
 
     fmt = pick_format(json, jsonl, csv, Format.TABLE)
@@ -53,5 +53,10 @@ def run_check(files: list[str], json: bool = False, jsonl: bool = False, csv: bo
                 "-" if r.size is None else f"{r.size:,}",
                 r.error or "",
             )
-        print_table(table)  # drawn without rich on a pipe when it can be
+        # a terminal gets rich's table fitted to its width; a pipe or a file full-width plain
+        # text, never cut (as every command's tables), drawn without importing rich
+        from scanner.output.writers.table import render, terminal_width
+
+        width = terminal_width() if sys.stdout.isatty() else None
+        sys.stdout.buffer.write(render([table], width=width).encode("utf-8", "surrogateescape"))
     return exit_codes.OK if all(r.readable for r in results) else exit_codes.PARTIAL

@@ -9,8 +9,6 @@ two spaces apart, lines without trailing blanks); anything it does not know to d
 (a title wider than the table, a cell rich would read as markup or an emoji code,
 characters wider than one cell, an option it has no rule for) gives None, and the table is
 handed to rich as it was described (:meth:`Table.__rich__`), as it is on a terminal.
-:func:`print_table` does the same for a boxed table printed on stdout (``scanner check``):
-drawn here when stdout is a pipe and the table fits rich's width, else by rich.
 """
 
 from __future__ import annotations
@@ -126,61 +124,3 @@ def plain(table: Table) -> str | None:
     if opts.get("caption"):
         lines.append(opts["caption"])
     return "".join(line.rstrip() + "\n" for line in lines)
-
-
-def boxed(table: Table, width: int) -> str | None:
-    """``table`` as a rich console ``width`` columns wide and without colours writes it in
-    rich's default box (heavy head lines), or None when it must be left to rich (it does
-    not fit, it has a title, no rows or an option of rich's)."""
-    found = _grid(table)
-    if found is None or table.options or not table.rows:
-        return None
-    grid, justify, widths = found
-    if sum(widths) + 3 * len(widths) + 1 > width:
-        return None  # rich would fold or shrink cells to fit
-    bars = ["━" * (w + 2) for w in widths]
-    thin = ["─" * (w + 2) for w in widths]
-    head, *body = grid
-    lines = ["┏" + "┳".join(bars) + "┓"]
-    lines.append("┃ " + " ┃ ".join(_cells(head, widths, justify)) + " ┃")
-    lines.append("┡" + "╇".join(bars) + "┩")
-    lines.extend("│ " + " │ ".join(_cells(row, widths, justify)) + " │" for row in body)
-    lines.append("└" + "┴".join(thin) + "┘")
-    return "".join(line + "\n" for line in lines)
-
-
-def console_width() -> int | None:
-    """The width a rich console on stdout would take when stdout is not a terminal and
-    nothing in the environment makes rich treat it as one; None otherwise (rich decides)."""
-    import os
-    import sys
-
-    env = os.environ
-    if sys.stdout.isatty() or "FORCE_COLOR" in env or "TTY_COMPATIBLE" in env:
-        return None
-    if not (getattr(sys.stdout, "encoding", None) or "utf-8").lower().startswith("utf"):
-        return None  # rich would draw an ASCII box
-    columns = env.get("COLUMNS")
-    if columns is not None and columns.isdigit():
-        return int(columns) if int(columns) > 0 else None
-    for fd in (0, 1, 2):  # rich's order: a terminal on stdin or stderr sets the width
-        try:
-            return os.get_terminal_size(fd).columns or 80
-        except (AttributeError, ValueError, OSError):
-            continue
-    return 80
-
-
-def print_table(table: Table) -> None:
-    """Print ``table`` on stdout as ``rich.console.Console(file=sys.stdout)`` would (no
-    highlighting), drawing it here when :func:`boxed` can."""
-    import sys
-
-    width = console_width()
-    text = None if width is None else boxed(table, width)
-    if text is not None:
-        sys.stdout.write(text)
-        return
-    from scanner.output.console import stdout_console
-
-    stdout_console().print(table)

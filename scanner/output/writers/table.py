@@ -37,13 +37,13 @@ class TableWriter:
 
     async def finish(self, summary: Mapping[str, Any]) -> None:
         """Render and write the tables (the summary itself goes to stderr)."""
-        width = _terminal_width() if self._terminal else None
+        width = terminal_width() if self._terminal else None
         tables = self._view.tables(self._records, width=width)
         if tables:
             await self._sink.write(render(tables, width=width))
 
 
-def _terminal_width() -> int:
+def terminal_width() -> int:
     import shutil
 
     return shutil.get_terminal_size().columns

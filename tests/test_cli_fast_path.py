@@ -107,3 +107,93 @@ def test_every_fast_flag_is_a_value_less_flag_of_the_typer_command() -> None:
             param = params.get(flag)
             assert param is not None and param.name == keyword, (name, flag)
             assert getattr(param, "is_flag", False), (name, flag)
+
+
+PING_LINES = [
+    ["ping", "127.0.0.1"],
+    ["ping", "-q", "--yes", "-m", "icmp", "--rate", "100000", "127.0.0.0/20"],
+    ["ping", "-c", "3", "-i", "20ms", "-t", "500ms", "--deadline", "90", "-j", "8", "-r", "2",
+     "--backoff", "1s", "127.0.0.1", "::1"],
+    ["ping", "-a", "--jsonl", "-f", "hosts.txt", "-f", "-", "-E", "127.0.0.5",
+     "-E", "127.0.0.6,127.0.0.7", "--max-hosts", "10", "-c", "2", "-c", "4"],
+    ["ping", "-u", "--csv", "-4", "-l", "--replies", "-m", "tcp", "-p", "22", "-p", "80,443",
+     "--interval", "0.5", "--timeout", "2s", "127.0.0.1"],
+    ["ping", "--json", "--quiet", "-6", "-y", "--count", "1", "::1"],
+    ["ping", "--alive", "--unreachable", "127.0.0.1"],  # refused by run_ping, on both paths
+]  # fmt: skip
+
+
+def _typer_ping_keywords(args: list[str], monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    """What the typer command hands ``run_ping`` for ``args``."""
+    from scanner.cli import _ping
+    from scanner.cli._app import run
+
+    got: dict[str, object] = {}
+
+    def capture(targets: object, **kw: object) -> int:
+        got.update(targets=targets, **kw)
+        return 0
+
+    monkeypatch.setattr(_ping, "run_ping", capture)
+    assert run(args) == 0, args
+    return got
+
+
+def _groups_as_values(keywords: dict[str, object]) -> dict[str, object]:
+    out = dict(keywords)
+    for group in ("clu", "data"):
+        value = out.pop(group)
+        names = [k for k, v in vars(type(value)).items() if not k.startswith("_")
+                 and not callable(v) and not isinstance(v, property)]  # fmt: skip
+        out.update({f"{group}.{k}": getattr(value, k) for k in names})
+    return out
+
+
+@pytest.mark.parametrize("args", PING_LINES, ids=" ".join)
+def test_ping_fast_path_hands_run_ping_what_typer_hands_it(
+    args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scanner.cli._groups import ClusterOptions, DataOptions
+    from scanner.cli.fast import parse_ping
+
+    slow = _typer_ping_keywords(args, monkeypatch)
+    fast = parse_ping(args)
+    assert fast is not None, args
+    data = DataOptions(**{k: fast.pop(k) for k in ("json", "jsonl", "csv", "quiet")})
+    fast.update(clu=ClusterOptions(), data=data)
+    assert _groups_as_values(fast) == _groups_as_values(slow)
+
+
+def test_ping_fast_path_declines_what_typer_must_parse() -> None:
+    from scanner.cli.fast import parse_ping
+
+    for declined in (
+        ["ping", "-c", "0", "127.0.0.1"],  # out of range: typer's error message
+        ["ping", "-t", "500", "127.0.0.1"],  # a bare 500 s: typer's hint
+        ["ping", "-t", "fast", "127.0.0.1"],
+        ["ping", "--count=3", "127.0.0.1"],
+        ["ping", "-c3", "127.0.0.1"],
+        ["ping", "-au", "127.0.0.1"],
+        ["ping", "--help"],
+        ["ping", "-c"],
+        ["ping", "--ping", "/bin/true", "127.0.0.1"],
+        ["ping", "--cluster", "local:2", "127.0.0.1"],
+        ["ping", "-o", "out.json", "127.0.0.1"],
+        ["ping", "--no-replies", "127.0.0.1"],
+        ["ping", "--", "127.0.0.1"],
+        ["walk", "d"],
+    ):
+        assert parse_ping(declined) is None, declined
+
+
+def test_ping_fast_path_runs_without_typer(tree: Path) -> None:
+    probe = (
+        "import sys; from scanner.cli import main; code = main(sys.argv[1:]); "
+        "sys.stderr.write('typer loaded: %s\\n' % ('typer' in sys.modules)); sys.exit(code)"
+    )
+    args = ["ping", "-q", "-m", "tcp", "-p", "9", "127.0.0.1"]  # loopback, a closed port
+    code, out, err = _run([sys.executable, "-c", probe, *args], tree)
+    assert b"typer loaded: False" in err, err
+    slow_code, slow_out, _ = _run([sys.executable, "-c", _TYPER, *args], tree)
+    rtt = re.compile(rb"\([0-9.]+ ms\)")
+    assert (code, rtt.sub(b"(T)", out)) == (slow_code, rtt.sub(b"(T)", slow_out))

@@ -61,12 +61,117 @@ def parse(args: Sequence[str]) -> tuple[str, list[str], dict[str, bool]] | None:
     return args[0], paths, flags
 
 
+#: ``scanner ping``'s value-less flags here: the keyword each sets to True (the data options'
+#: among them go to ``DataOptions``).
+_PING_FLAGS = {
+    "--json": "json", "--jsonl": "jsonl", "--csv": "csv", "--quiet": "quiet", "-q": "quiet",
+    "--yes": "yes", "-y": "yes", "--alive": "alive", "-a": "alive",
+    "--unreachable": "unreachable", "-u": "unreachable", "-4": "ipv4", "-6": "ipv6",
+    "--loop": "loop", "-l": "loop", "--replies": "replies",
+}  # fmt: skip
+#: Its options with one value: the keyword, and how the typer command reads the value
+#: (``int>=N``, ``float``, ``str``, ``list``, ``duration`` with a bare number up to 60 s,
+#: ``duration*`` with any bare number).
+_PING_VALUES = {
+    "--count": ("count", "int>=1"), "-c": ("count", "int>=1"),
+    "--jobs": ("jobs", "int>=1"), "-j": ("jobs", "int>=1"),
+    "--retries": ("retries", "int>=0"), "-r": ("retries", "int>=0"),
+    "--max-hosts": ("max_hosts", "int>=1"), "--rate": ("rate", "float"),
+    "--timeout": ("timeout", "duration"), "-t": ("timeout", "duration"),
+    "--interval": ("interval", "duration"), "-i": ("interval", "duration"),
+    "--backoff": ("backoff", "duration"), "--deadline": ("deadline", "duration*"),
+    "--method": ("method", "str"), "-m": ("method", "str"),
+    "--file": ("file", "list"), "-f": ("file", "list"),
+    "--exclude": ("exclude", "list"), "-E": ("exclude", "list"),
+    "--port": ("port", "list"), "-p": ("port", "list"),
+}  # fmt: skip
+
+
+def _ping_value(kind: str, text: str) -> object:
+    """``text`` as the typer command reads it; ValueError where typer would refuse it (its
+    error message is then the typer app's to give)."""
+    if kind.startswith("int>="):
+        whole = int(text)
+        if whole < int(kind[5:]):
+            raise ValueError(text)
+        return whole
+    if kind == "float":
+        return float(text)
+    if kind.startswith("duration"):
+        from scanner.durations import UNITS, split_duration
+
+        number, unit = split_duration(text)
+        if not unit and kind == "duration" and number > 60.0:
+            raise ValueError(text)  # the "bare number means seconds" hint is typer's
+        return number * UNITS.get(unit, 1.0)
+    return text
+
+
+def parse_ping(args: Sequence[str]) -> dict[str, object] | None:
+    """The keywords of ``run_ping`` (before the option groups) for a ``scanner ping`` line
+    of targets, the flags and the one-value options above (``-c 3``, ``-m icmp``, ``--rate
+    100000``), every other option at its default; None for anything else (``--opt=value``,
+    joined short options, ``--help``, a value typer would refuse, a target starting with
+    ``-``): the typer app then parses the line from the start."""
+    if not args or args[0] != "ping":
+        return None
+    from scanner.cli._ping import DEFAULT_MAX_HOSTS
+
+    got: dict[str, object] = {
+        "targets": None, "file": None, "exclude": None, "yes": False,
+        "max_hosts": DEFAULT_MAX_HOSTS, "alive": False, "unreachable": False, "count": 1,
+        "jobs": None, "timeout": 1.0, "interval": 1.0, "deadline": None, "rate": None,
+        "retries": 0, "backoff": 0.5, "ipv4": False, "ipv6": False, "method": "auto",
+        "port": None, "loop": False, "replies": None, "ping": "ping", "spawner": "auto",
+        "icmp_socket": "auto", "backend": "asyncio",
+        "json": False, "jsonl": False, "csv": False, "quiet": False,
+    }  # fmt: skip
+    lists: dict[str, list[str]] = {}
+    rest = iter(args[1:])
+    for arg in rest:
+        if arg in _PING_FLAGS:
+            got[_PING_FLAGS[arg]] = True
+        elif arg in _PING_VALUES:
+            key, kind = _PING_VALUES[arg]
+            text = next(rest, None)
+            if text is None:
+                return None
+            try:
+                value = _ping_value(kind, text)
+            except ValueError:
+                return None
+            if kind == "list":
+                lists.setdefault(key, []).append(text)
+            else:
+                got[key] = value
+        elif arg.startswith("-"):
+            return None
+        else:
+            lists.setdefault("targets", []).append(arg)
+    got.update(lists)
+    return got
+
+
+def _fast_ping(args: Sequence[str]) -> int | None:
+    parsed = parse_ping(args)
+    if parsed is None:
+        return None
+    from scanner.cli._groups import ClusterOptions, DataOptions
+    from scanner.cli._ping import run_ping
+
+    data = DataOptions(**{k: parsed.pop(k) for k in ("json", "jsonl", "csv", "quiet")})
+    return guarded(lambda: run_ping(**parsed, clu=ClusterOptions(), data=data), args)  # type: ignore[arg-type]
+
+
 def fast_command(args: Sequence[str]) -> int | None:
-    """Run ``args`` without typer when :func:`parse` accepts them; None otherwise."""
+    """Run ``args`` without typer when :func:`parse` (or :func:`parse_ping`) accepts them;
+    None otherwise."""
     import os
 
     if "_SCANNER_COMPLETE" in os.environ:
         return None
+    if args and args[0] == "ping":
+        return _fast_ping(args)
     parsed = parse(args)
     if parsed is None:
         return None

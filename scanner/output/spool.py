@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -26,6 +25,8 @@ class Spool:
     """An append-only file of JSON values, one per line; thread-safe appends."""
 
     def __init__(self) -> None:
+        import tempfile  # only for a spooled document: every command imports this module
+
         # unnamed (unlinked at once on POSIX): nothing is left behind, whatever ends the run
         self._file = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the spool
         self._lock = threading.Lock()

@@ -197,3 +197,25 @@ def test_ping_fast_path_runs_without_typer(tree: Path) -> None:
     slow_code, slow_out, _ = _run([sys.executable, "-c", _TYPER, *args], tree)
     rtt = re.compile(rb"\([0-9.]+ ms\)")
     assert (code, rtt.sub(b"(T)", out)) == (slow_code, rtt.sub(b"(T)", slow_out))
+
+
+def test_every_fast_ping_option_is_the_typer_command_s_own() -> None:
+    """The ping fast path's tables cannot drift from the typer declarations: each flag is a
+    value-less flag of ``scanner ping``, each value option takes one value (many when
+    repeatable), and both set the parameter of the same name."""
+    import typer
+
+    from scanner.cli._app import build_app
+    from scanner.cli.fast import _PING_FLAGS, _PING_VALUES
+
+    command = typer.main.get_group(build_app("ping")).commands["ping"]
+    params = {opt: param for param in command.params for opt in param.opts}
+    for flag, keyword in _PING_FLAGS.items():
+        param = params.get(flag)
+        assert param is not None and param.name == keyword, flag
+        assert getattr(param, "is_flag", False), flag
+    for option, (keyword, kind) in _PING_VALUES.items():
+        param = params.get(option)
+        assert param is not None and param.name == keyword, option
+        assert not getattr(param, "is_flag", False), option
+        assert getattr(param, "multiple", False) == (kind == "list"), option

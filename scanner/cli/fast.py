@@ -104,7 +104,7 @@ def _ping_value(kind: str, text: str) -> object:
         if not unit and kind == "duration" and number > 60.0:
             raise ValueError(text)  # the "bare number means seconds" hint is typer's
         return number * UNITS.get(unit, 1.0)
-    return text
+    return text  # str
 
 
 def parse_ping(args: Sequence[str]) -> dict[str, object] | None:
@@ -136,14 +136,13 @@ def parse_ping(args: Sequence[str]) -> dict[str, object] | None:
             text = next(rest, None)
             if text is None:
                 return None
-            try:
-                value = _ping_value(kind, text)
-            except ValueError:
-                return None
             if kind == "list":
                 lists.setdefault(key, []).append(text)
-            else:
-                got[key] = value
+                continue
+            try:
+                got[key] = _ping_value(kind, text)
+            except ValueError:
+                return None
         elif arg.startswith("-"):
             return None
         else:

@@ -75,10 +75,9 @@ async def _watch_signals(
     try:
         with anyio.open_signal_receiver(*_SIGNALS) as signals:
             task_status.started()
-            first_at = 0.0
             if signals_module.pending:  # arrived before anyone listened: act on it now
-                first_at = time.monotonic()  # its copy may still be on its way (_ECHO)
                 session.stop(signals_module.pending[0])
+            first_at = 0.0
             async for signum in signals:
                 if session.interrupted:
                     if signum == session.interrupted_by and _echo(first_at):

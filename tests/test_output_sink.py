@@ -72,6 +72,18 @@ async def test_a_symlinked_report_replaces_the_file_and_keeps_the_link(tmp_path:
     assert sorted(p.name for p in real.parent.iterdir()) == ["today.jsonl"]
 
 
+@pytest.mark.anyio
+async def test_a_dangling_symlink_creates_the_file_it_names(tmp_path: Path) -> None:
+    real = tmp_path / "reports" / "today.jsonl"
+    real.parent.mkdir()
+    link = tmp_path / "latest.jsonl"
+    link.symlink_to(real)
+    async with open_sink(link) as sink:
+        await sink.write("new\n")
+    assert link.is_symlink() and real.read_text() == "new\n"
+    assert sorted(p.name for p in real.parent.iterdir()) == ["today.jsonl"]
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="mknod of a character device needs root")
 def test_a_device_is_written_in_place_not_replaced(tmp_path: Path) -> None:
     """As root, ``-o /dev/null`` renamed a regular file over the device: /dev/null became a

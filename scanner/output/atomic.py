@@ -20,10 +20,13 @@ def report_target(target: Path) -> tuple[Path, bool]:
     """Where a report for ``target`` is written, and whether atomically (a temporary file
     renamed over it). Not over what is not a regular file: renaming over ``/dev/null`` or a
     named pipe would replace it with a file (as root, ``-o /dev/null`` broke the device for
-    every program). A symlink keeps pointing where it did: the file it names is replaced."""
+    every program). A symlink keeps pointing where it did: the file it names is replaced, or
+    created when it does not exist yet (as a shell's ``>`` through a dangling link does)."""
     try:
         st = os.stat(target)
     except OSError:  # absent (or unreadable: opening it says why)
+        if os.path.islink(target):
+            return Path(os.path.realpath(target)), True
         return target, True
     if not stat.S_ISREG(st.st_mode):
         return target, False

@@ -139,7 +139,9 @@ class Attempt:
         once per host of a /16, so no intermediate ``PingStats``)."""
         rtts = self.rtts
         received = len(rtts)
-        elapsed = 0.0 if self.started is None else round(time.monotonic() - self.started, 6)
+        elapsed = 0.0
+        if self.started is not None:  # to the microsecond, without round()'s float formatting
+            elapsed = int((time.monotonic() - self.started) * 1e6 + 0.5) / 1e6
         if not received:
             if self.local_cause is not None:
                 state, cause = self.local_state, self.local_cause

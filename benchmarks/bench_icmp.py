@@ -52,19 +52,18 @@ def icmp(*args: str) -> list[str]:
     return scanner("-m", "icmp", "--rate", "100000", *args)
 
 
+def based(name: str, argv: list[str], base: Path) -> Contender:
+    """``argv`` run with another version's package (``git archive REV scanner | tar -x -C
+    BASE``), from its own directory so that ``python -m scanner`` imports it: before and
+    after in one run."""
+    return command(f"base: {name}", argv, env={**ENV, "PYTHONPATH": str(base)}, cwd=base)
+
+
 def loopback_16(base: Path | None = None) -> list[Contender]:
-    group = [tool("scanner ping -m icmp --rate 100000 127.0.0.0/16", icmp("127.0.0.0/16"))]
+    name = "scanner ping -m icmp --rate 100000 127.0.0.0/16"
+    group = [tool(name, icmp("127.0.0.0/16"))]
     if base is not None:
-        # another version's package (`git archive REV scanner | tar -x -C BASE`), run from
-        # its own directory so that `python -m scanner` imports it: before/after in one run
-        group.append(
-            command(
-                "base: scanner ping -m icmp --rate 100000 127.0.0.0/16",
-                icmp("127.0.0.0/16"),
-                env={**ENV, "PYTHONPATH": str(base)},
-                cwd=base,
-            )
-        )
+        group.append(based(name, icmp("127.0.0.0/16"), base))
     if shutil.which("fping"):
         group.insert(
             0,
@@ -76,15 +75,19 @@ def loopback_16(base: Path | None = None) -> list[Contender]:
     return group
 
 
-def loopback_20() -> list[Contender]:
-    return [
+def loopback_20(base: Path | None = None) -> list[Contender]:
+    name = "scanner ping -m icmp --rate 100000 127.0.0.0/20"
+    group = [
         tool("scanner ping -m ping 127.0.0.0/20", scanner("-m", "ping", "127.0.0.0/20")),
-        tool("scanner ping -m icmp --rate 100000 127.0.0.0/20", icmp("127.0.0.0/20")),
+        tool(name, icmp("127.0.0.0/20")),
         tool(
             "scanner ping -m icmp 127.0.0.0/20 (default rate 1000/s)",
             scanner("-m", "icmp", "127.0.0.0/20"),
         ),
     ]
+    if base is not None:
+        group.insert(2, based(name, icmp("127.0.0.0/20"), base))
+    return group
 
 
 def lab_group(near_exec: list[str], rate: str) -> list[Contender]:
@@ -119,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--base",
         type=Path,
-        help="a directory holding another version's scanner package: group 1 runs it too",
+        help="a directory holding another version's scanner package: groups 1 and 2 run it too",
     )
     args = parser.parse_args(argv)
     out: list[str] = []
@@ -128,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         alternate(group, args.rounds, warmup=1)
         out.append(table("1. 127.0.0.0/16, 65,534 loopback hosts", group, group[0].name))
     if "2" not in args.skip:
-        group = loopback_20()
+        group = loopback_20(args.base)
         alternate(group, args.rounds, warmup=1)
         out.append(table("2. 127.0.0.0/20, 4,094 loopback hosts", group, group[0].name))
     if "3" not in args.skip:

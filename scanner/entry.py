@@ -51,6 +51,14 @@ def run() -> None:
     late = signals.exit_code()
     if late is not None and code not in (exit_codes.INTERRUPTED, exit_codes.TERMINATED):
         code = late
+    # The command is over: what the interpreter's shutdown would collect is garbage of a
+    # process about to end. Frozen, the tens of thousands of objects that imports made
+    # (modules, classes, functions) are not walked again by the collections that module
+    # teardown runs (~25 ms of a loopback sweep's 0.25 s); objects are still released,
+    # and files closed, as their references go.
+    import gc
+
+    gc.freeze()
     sys.exit(code)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 TYPE_CHECKING = False  # typing stays unimported on the fast path
 if TYPE_CHECKING:
     from scanner.cli._groups import ClusterOptions, DataOptions
-    from scanner.net.config import ProbeMethod
+    from scanner.net.icmp.method import MethodChoice
 
 #: Sweeps over this many hosts need --yes (fping has no such guard; a typo in a prefix
 #: length should not ping a /8).
@@ -26,17 +26,19 @@ def _ports(values: list[str]) -> tuple[int, ...]:
     return tuple(dict.fromkeys(ports))
 
 
-def _choose_method(method: str, icmp_socket: str, *, family: int, quiet: bool) -> ProbeMethod:
+def _choose_method(
+    method: str, icmp_socket: str, *, family: int, families: set[int], quiet: bool
+) -> MethodChoice:
     """``--method`` as the sweep runs it; auto's choice is noted on stderr."""
     import sys
 
     from scanner.net.config import ProbeMethod
     from scanner.net.icmp.method import choose_method
 
-    choice = choose_method(ProbeMethod(method), icmp_socket, family=family)
+    choice = choose_method(ProbeMethod(method), icmp_socket, family=family, families=families)
     if choice.note and not quiet:
         sys.stderr.write(f"scanner: {choice.note}\n")
-    return choice.method
+    return choice
 
 
 def run_ping(
@@ -131,10 +133,20 @@ def run_ping(
         )
     if method == "auto" and (ping != "ping" or spawner != "auto"):
         method = "ping"  # options that only the ping method reads choose it
-    chosen = _choose_method(method, icmp_socket, family=6 if ipv6 else 4, quiet=data.quiet)
+    # the families the targets may need: a name's address may be of either
+    families = {4, 6} if any(spec.version == 0 for spec in specs) else {s.version for s in specs}
+    choice_made = _choose_method(
+        method,
+        icmp_socket,
+        family=4 if ipv4 else 6 if ipv6 else 0,
+        families=families,
+        quiet=data.quiet,
+    )
+    chosen = choice_made.method
     cfg = SweepConfig(
         method=chosen,
         icmp_socket=icmp_socket,
+        ping_families=choice_made.ping_families,
         ports=_ports(port) if port else (80, 443),
         count=count,
         interval=interval,

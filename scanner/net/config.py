@@ -101,6 +101,9 @@ class SweepConfig:
     loop: bool = False
     #: The ICMP socket kind of ``method=ICMP``: auto (datagram, else raw), dgram or raw.
     icmp_socket: str = "auto"
+    #: ``method=ICMP``: the address families (4, 6) whose hosts the system ``ping`` probes
+    #: instead (``--method auto`` where no ICMP socket of that family may be opened).
+    ping_families: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         problems = []
@@ -125,6 +128,12 @@ class SweepConfig:
             problems.append("backoff must be a finite number of seconds, 0 or more")
         if self.family not in (0, 4, 6):
             problems.append("family must be 0, 4 or 6")
+        if any(version not in (4, 6) for version in self.ping_families):
+            problems.append("ping_families holds 4 or 6")
+        if self.ping_families and self.method is not ProbeMethod.ICMP:
+            problems.append("ping_families is for method icmp")
+        if {4, 6} <= set(self.ping_families):
+            problems.append("ping_families leaves no family to method icmp (use method ping)")
         if self.resolve_concurrency < 1:
             problems.append("resolve_concurrency must be at least 1")
         if self.method is ProbeMethod.TCP and not self.ports:
@@ -160,6 +169,14 @@ class SweepConfig:
     def tokens_per_probe(self) -> int:
         """Rate-limit tokens one probe spends."""
         return self.count * (len(self.ports) if self.method is ProbeMethod.TCP else 1)
+
+    def methods(self) -> dict[str, str]:
+        """The method that probes each address family of the sweep (``ipv4``, ``ipv6``)."""
+        versions = (self.family,) if self.family else (4, 6)
+        return {
+            f"ipv{v}": ProbeMethod.PING.value if v in self.ping_families else self.method.value
+            for v in versions
+        }
 
     @property
     def icmp_rate(self) -> float:

@@ -115,7 +115,11 @@ class PingJob:
 
     def summary(self, *, interrupted: bool) -> dict[str, Any]:
         """Hosts per state, elapsed time and rate, and the probe method that ran."""
-        return {**self.sweep_summary.as_dict(), "method": self.cfg.method.value}
+        return {
+            **self.sweep_summary.as_dict(),
+            "method": self.cfg.method.value,
+            "methods": self.cfg.methods(),
+        }
 
     def summary_line(self, *, interrupted: bool) -> str:
         """``20 hosts: 18 alive, 2 unreachable in 1.02 s (19.6 hosts/s)``."""

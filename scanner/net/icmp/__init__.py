@@ -2,7 +2,8 @@
 
 ``packet`` builds and reads the packets (pure), ``access`` says which socket kind this process
 may open and why, ``prober`` runs one sender and one receiver task per address family, and
-``method`` turns ``--method auto`` into ``icmp`` or ``ping`` with the note that says why.
+``method`` turns ``--method auto`` into ``icmp`` or ``ping`` (per address family: see
+``scanner.net.probes.by_family``) with the note that says why.
 """
 
 from __future__ import annotations

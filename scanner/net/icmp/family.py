@@ -364,7 +364,8 @@ class Family:
                 host.duplicates += 1
                 return
             host.seqs[seq] = None
-            rtt = round((now_ns - sent_ns) / 1e6, 3)
+            # milliseconds to the microsecond, in integers (round(x, 3) formats the float)
+            rtt = (now_ns - sent_ns + 500) // 1000 / 1000
             host.rtts.append(rtt)
             if host.ttl is None and self.ip_header:
                 host.ttl = data[8]

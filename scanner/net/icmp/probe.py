@@ -17,10 +17,18 @@ async def open_icmp_probe(cfg: SweepConfig) -> AsyncIterator[IcmpProber]:
     permitted, else raw), paced at ``cfg.icmp_rate``; ``OperationFailed`` when no ICMP
     socket may be opened."""
     if cfg.icmp_socket == "auto":
-        access = detect_access(6 if cfg.family == 6 else 4)
-        if access.kind is None:
-            raise OperationFailed(f"no ICMP socket may be opened: {access.why}")
-        kind = access.kind
+        # the first family that may open one decides (a family that may not: its hosts
+        # are errors with the cause, see open_icmp_prober)
+        first = None
+        for version in (cfg.family,) if cfg.family else (4, 6):
+            access = detect_access(version)
+            first = first or access
+            if access.kind is not None:
+                kind = access.kind
+                break
+        else:
+            assert first is not None
+            raise OperationFailed(f"no ICMP socket may be opened: {first.why}")
     else:
         kind = SocketKind(cfg.icmp_socket)
     opened = False

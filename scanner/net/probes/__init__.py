@@ -76,15 +76,22 @@ OPENERS: dict[ProbeMethod, Opener] = {
 async def open_probe(cfg: SweepConfig, *, spawner: Spawner | None = None) -> AsyncIterator[Probe]:
     """The probe ``cfg.method`` names, ready for the length of the block. ``spawner``
     replaces the child-process runner of the ``ping`` probe (tests script it); ``auto``
-    becomes ``icmp`` or ``ping`` as :func:`scanner.net.icmp.choose_method` decides."""
+    becomes ``icmp`` or ``ping`` as :func:`scanner.net.icmp.choose_method` decides, and
+    ``icmp`` with ``ping_families`` the prober and ``ping`` side by side
+    (:mod:`scanner.net.probes.by_family`)."""
     if cfg.method is ProbeMethod.AUTO:
         from dataclasses import replace
 
         from scanner.net.icmp.method import choose_method
 
-        cfg = replace(
-            cfg, method=choose_method(cfg.method, cfg.icmp_socket, family=cfg.family).method
-        )
+        choice = choose_method(cfg.method, cfg.icmp_socket, family=cfg.family)
+        cfg = replace(cfg, method=choice.method, ping_families=choice.ping_families)
+    if cfg.method is ProbeMethod.ICMP and cfg.ping_families:
+        from scanner.net.probes.by_family import open_by_family_probe
+
+        async with open_by_family_probe(cfg, spawner=spawner) as split:
+            yield split
+        return
     if spawner is not None and cfg.method is ProbeMethod.PING:
         from scanner.net.probes.ping import open_ping_probe
 

@@ -14,6 +14,7 @@ tests/test_zip_engine.py, tests/test_ping_sweep.py, tests/test_ping_cli.py.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -158,10 +159,8 @@ def _wait_for_our_handler(proc: subprocess.Popen[bytes], limit: float) -> None:
 
 def _kill_session(proc: subprocess.Popen[bytes]) -> None:
     """SIGKILL the child's whole session (its own process group) and reap the child."""
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     proc.wait()
 
 

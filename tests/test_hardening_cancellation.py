@@ -201,8 +201,7 @@ def _signal_run(
             _, err = proc.communicate()
             pytest.fail(
                 f"scanner {' '.join(args)}: still running {_LIMIT:.0f} s after "
-                f"{signum.name} at {delay:.3f} s (killed); stderr:\n"
-                + err.decode(errors="replace")
+                f"{signum.name} at {delay:.3f} s (killed); stderr:\n" + err.decode(errors="replace")
             )
     finally:
         if proc.poll() is None:  # whatever failed above: the child must not outlive the test

@@ -75,9 +75,14 @@ async def _watch_signals(
     try:
         with anyio.open_signal_receiver(*_SIGNALS) as signals:
             task_status.started()
-            if signals_module.pending:  # arrived before anyone listened: act on it now
-                session.stop(signals_module.pending[0])
             first_at = 0.0
+            if signals_module.pending:  # arrived before anyone listened: act on it now
+                # and its copy may still come through the receiver: asyncio's
+                # add_signal_handler sets the wakeup fd before the handler, and a signal in
+                # between is both noted (signal.signal runs the pending handler first) and
+                # written to the wakeup fd, which the loop delivers again (see _ECHO)
+                first_at = time.monotonic()
+                session.stop(signals_module.pending[0])
             async for signum in signals:
                 if session.interrupted:
                     if signum == session.interrupted_by and _echo(first_at):

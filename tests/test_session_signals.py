@@ -73,3 +73,40 @@ def test_a_signal_while_the_watcher_starts_listening_is_one_interruption(
     assert code == 128 + signum
     assert seen == [True]
     assert "interrupted again" not in capsys.readouterr().err
+
+
+def test_a_ctrl_c_while_the_watcher_stops_listening_is_noted(
+    anyio_backend: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # as the receiver closes, asyncio puts Python's default SIGINT handler back until the
+    # watcher installs scanner's again: a Ctrl-C in between used to raise a KeyboardInterrupt
+    # inside the loop's teardown (a traceback of asyncio.run()'s shutdown); trio restores
+    # scanner's handler itself. Either way the run exits 130, with no traceback.
+    monkeypatch.setattr(signals_module, "pending", [])
+    real = signal.signal
+    fired: list[object] = []
+    finished: list[bool] = []
+
+    def swap_then_signal(signum: int, handler: Any) -> Any:
+        old = real(signum, handler)
+        if signum == signal.SIGINT and finished and not fired:
+            fired.append(handler)
+            signal.raise_signal(signal.SIGINT)  # right after the first swap past the body
+        return old
+
+    monkeypatch.setattr(signal, "signal", swap_then_signal)
+
+    async def body(session: Session) -> int:
+        with session.work_scope:
+            await anyio.sleep(0)
+        finished.append(True)
+        return exit_codes.OK
+
+    code = session_module.run_async(body, backend=anyio_backend)
+    assert fired, "no SIGINT handler swap after the body: the signal was not injected"
+    assert code == exit_codes.INTERRUPTED
+    assert "Traceback" not in capsys.readouterr().err
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []

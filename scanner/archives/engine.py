@@ -25,6 +25,7 @@ budgets; nothing here writes to disk.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -36,6 +37,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 from scanner.archives._unit import deadline_report, inspect_one
 from scanner.archives.config import EngineConfig, ProcessPolicy, ZipConfig
 from scanner.archives.model import ArchiveReport, Candidate
+from scanner.archives.stop import Stopped, stoppable
 from scanner.oslimits import usable_cpus
 
 OnReport = Callable[[ArchiveReport], Awaitable[None]]
@@ -67,14 +69,18 @@ class _Batch:
     started: float | None = None  # monotonic start of that item; None when idle
     abandoned: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Set with ``abandoned``: the item in progress stops at its next check.
+    stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
-        """Runs in the worker thread: inspect items in order until done or abandoned."""
-        for i, item in enumerate(self.items):
-            if not self._begin(i):
-                return
-            if not self._finish(self.work(item.path, self.cfg)):
-                return
+        """Runs in the worker thread: inspect items in order until done or abandoned (the
+        item being inspected then stops at its next :func:`~scanner.archives.stop.check`)."""
+        with stoppable(self.stop), contextlib.suppress(Stopped):
+            for i, item in enumerate(self.items):
+                if not self._begin(i):
+                    return
+                if not self._finish(self.work(item.path, self.cfg)):
+                    return
         with self.lock:
             self.started = None
 
@@ -93,9 +99,11 @@ class _Batch:
             return True
 
     def abandon(self) -> list[ArchiveReport]:
-        """Stop the thread after its current item; the reports finished so far."""
+        """Stop the thread (its current item at its next check); the reports finished so
+        far."""
         with self.lock:
             self.abandoned = True
+            self.stop.set()
             return list(self.done)
 
 
@@ -216,11 +224,18 @@ class ArchiveEngine:
         pending = list(items)
         while pending:
             job = _Batch(pending, self.cfg, self.work)
-            with anyio.CancelScope() as scope:
-                slot.start(scope, job)
-                await anyio.to_thread.run_sync(
-                    job.run, abandon_on_cancel=True, limiter=self._threads
-                )
+            try:
+                with anyio.CancelScope() as scope:
+                    slot.start(scope, job)
+                    await anyio.to_thread.run_sync(
+                        job.run, abandon_on_cancel=True, limiter=self._threads
+                    )
+            except BaseException:
+                # cancelled from outside (Ctrl-C): the thread stops too, not only this task
+                # (the process would wait for it at exit)
+                job.abandon()
+                slot.stop()
+                raise
             timed_out = slot.stop()
             self.stats.batches += 1
             if not scope.cancelled_caught:

@@ -75,9 +75,14 @@ async def _watch_signals(
     try:
         with anyio.open_signal_receiver(*_SIGNALS) as signals:
             task_status.started()
-            if signals_module.pending:  # arrived before anyone listened: act on it now
-                session.stop(signals_module.pending[0])
             first_at = 0.0
+            if signals_module.pending:  # arrived before anyone listened: act on it now
+                # and its copy may still come through the receiver: asyncio's
+                # add_signal_handler sets the wakeup fd before the handler, and a signal in
+                # between is both noted (signal.signal runs the pending handler first) and
+                # written to the wakeup fd, which the loop delivers again (see _ECHO)
+                first_at = time.monotonic()
+                session.stop(signals_module.pending[0])
             async for signum in signals:
                 if session.interrupted:
                     if signum == session.interrupted_by and _echo(first_at):
@@ -87,9 +92,25 @@ async def _watch_signals(
                     os._exit(128 + int(signum))
                 first_at = time.monotonic()
                 session.stop(int(signum))
+    except KeyboardInterrupt:
+        # asyncio puts Python's defaults back as the receiver closes: a Ctrl-C before
+        # _listen_no_more() raises (anywhere in the event loop's teardown: a traceback of the
+        # loop's shutdown); noted instead, the run exits 130 as for any other
+        signals_module.pending.append(signal.SIGINT)
     finally:
-        # asyncio leaves SIG_DFL behind: note, do not die, until the end
-        signals_module.install()
+        _listen_no_more()
+
+
+def _listen_no_more() -> None:
+    """Note SIGINT and SIGTERM again, not die, until the end (asyncio leaves SIG_DFL and
+    Python's default SIGINT handler behind); a Ctrl-C that the default handler raises
+    meanwhile is noted too (``signal.signal`` runs pending handlers before it swaps)."""
+    while True:
+        try:
+            signals_module.install()
+            return
+        except KeyboardInterrupt:
+            signals_module.pending.append(signal.SIGINT)
 
 
 def _signal_exit(exc: BaseException) -> int | None:

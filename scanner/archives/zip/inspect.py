@@ -23,6 +23,7 @@ from scanner.archives.config import ZipConfig
 from scanner.archives.kinds import ARCHIVE_EXTENSIONS, extension_of, is_archive_name
 from scanner.archives.model import ArchiveReport, Member, method_name
 from scanner.archives.source import BLOCK, FileView
+from scanner.archives.stop import check
 from scanner.archives.zip.central import iter_chunks
 from scanner.archives.zip.checks import Audit, describe_prefix
 from scanner.archives.zip.codes import FindingList
@@ -506,6 +507,7 @@ def _inspect_nested(  # noqa: PLR0917
 ) -> None:
     """Inspect members that are archives, from memory, within the shared byte budget."""
     for m in members:
+        check()  # abandoned by the engine (Ctrl-C, deadline): stop here
         child_path = f"{report.path}!{m.name}"
         if budget.archives <= 0:
             findings.add(

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from scanner.archives.config import ZipConfig
 from scanner.archives.model import METHOD_NAMES, Member, method_name
+from scanner.archives.stop import check
 from scanner.archives.zip.codes import FindingList
 from scanner.archives.zip.endrecords import EXTRA_HEADER, LOCAL, LOCAL_SIG, Buffer, unpack_at
 
@@ -250,6 +251,7 @@ def verify_members(
         count = 0
         try:
             for piece in pieces:
+                check()  # abandoned by the engine (Ctrl-C, deadline): stop here
                 crc = zlib.crc32(piece, crc)
                 count += len(piece)
         except CorruptData as exc:

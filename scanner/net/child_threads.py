@@ -40,7 +40,7 @@ from scanner.net._libc_spawn import LibcSpawn
 from scanner.net.spawn import MAX_OUTPUT, Completed, OnOutput, kill_group, read_available
 
 #: Hands a callback to an event loop from another thread.
-Post = Callable[[Callable[[], None]], None]
+Post = Callable[[Callable[[], None]], object]
 
 
 def _poster() -> Post:
@@ -62,12 +62,12 @@ class _Child:
 
     __slots__ = (
         "argv",
+        "budget",
         "chunks",
         "done",
         "envp",
         "error",
         "exited",
-        "budget",
         "killed",
         "live",
         "out_fd",
@@ -248,6 +248,10 @@ class ThreadedSpawner:
 
     def _spawn_loop(self) -> None:
         while (child := self._requests.get()) is not None:
+            if child.killed:  # stopped before it started
+                child.done = True
+                _post([child])
+                continue
             try:
                 self._spawn(child)
             except OSError as exc:
@@ -256,10 +260,6 @@ class ThreadedSpawner:
                 _post([child])
 
     def _spawn(self, child: _Child) -> None:
-        if child.killed:  # stopped before it started
-            child.done = True
-            _post([child])
-            return
         out_r, out_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
         try:
             os.set_blocking(out_w, True)  # the child's end: ping writes with plain write(2)
@@ -302,10 +302,10 @@ class ThreadedSpawner:
                     with contextlib.suppress(BlockingIOError):
                         os.read(fd, 4096)
                     stopping, self._stopping = self._stopping, []
-                    for child in stopping:
-                        if child.exited and not child.done:
-                            self._finish(child, closing)
-                            woken.append(child)
+                    for stopped in stopping:
+                        if stopped.exited and not stopped.done:
+                            self._finish(stopped, closing)
+                            woken.append(stopped)
                     continue
                 child = self._by_fd.get(fd)
                 if child is None or child.done:

@@ -352,7 +352,9 @@ class ThreadedSpawner:
 
     def _finish(self, child: _Child, closing: list[int]) -> None:
         """Kill what is left of the group and reap the (exited) leader."""
-        if child.out_fd >= 0:
+        if child.out_fd >= 0:  # killed: keep what it wrote before it died
+            if child.budget >= 0:
+                _eof, child.budget = read_available(child.out_fd, child.chunks, child.budget)
             self._drop(child.out_fd, closing)
             child.out_fd = -1
         with self._lock:

@@ -97,12 +97,8 @@ def loopback_groups(
         tool("scanner ping 127.0.0.1 (1 host)", scanner_argv("127.0.0.1")),
     ]
     for name, executable in installs:
-        hosts = str(hosts_file)
-        tools.append(
-            tool(
-                f"{name}: scanner ping -j64 -f hosts", install_argv(executable, "-j64", "-f", hosts)
-            )
-        )
+        sweep = install_argv(executable, "-j", "64", "-f", str(hosts_file))
+        tools.append(tool(f"{name}: scanner ping -j64 -f hosts", sweep))
         tools.append(tool(f"{name}: scanner ping 127.0.0.1", install_argv(executable, "127.0.0.1")))
     if shutil.which("fping"):
         tools.append(

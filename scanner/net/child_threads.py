@@ -11,10 +11,12 @@ child against ~2 for ``xargs -P64``). Here the loop thread does no system call p
 * a spawner thread (one per CPU) creates the output pipe, starts the child through libc's
   ``posix_spawn`` (:mod:`scanner.net._libc_spawn`: no GIL held while the vfork'ed child
   execs), opens its pidfd and registers both with the reaper's epoll;
-* the reaper thread reads output as it comes (within ``MAX_OUTPUT``), sees the exit through
-  the pidfd, kills what is left in the child's process group, reaps the child, and wakes
-  every loop whose children finished in that round with one callback
-  (``call_soon_threadsafe`` on asyncio, ``run_sync_soon`` on trio).
+* the reaper thread reads output as it comes (within ``MAX_OUTPUT``), kills a child whose
+  deadline passed (counted from its start, as when the loop started it: a child waiting for
+  a spawner thread does not lose its time), sees the exit through the pidfd, kills what is
+  left in the child's process group, reaps the child, and wakes every loop whose children
+  finished in that round with one callback (``call_soon_threadsafe`` on asyncio,
+  ``run_sync_soon`` on trio).
 
 The promises of :mod:`scanner.net.spawn` hold: each child leads its own process group, and a
 deadline, a runaway output or a cancellation kills the group; ``run`` returns or re-raises
@@ -26,11 +28,13 @@ group is killed only while its leader is unreaped (its id cannot have been reuse
 from __future__ import annotations
 
 import contextlib
-import math
+import heapq
+import itertools
 import os
 import queue
 import select
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 
@@ -64,6 +68,7 @@ class _Child:
         "argv",
         "budget",
         "chunks",
+        "deadline",
         "done",
         "envp",
         "error",
@@ -76,13 +81,17 @@ class _Child:
         "post",
         "reaped",
         "status",
+        "timed_out",
         "truncated",
         "wake",
     )
 
-    def __init__(self, argv: Sequence[str], envp: object, live: bool, post: Post) -> None:
+    def __init__(
+        self, argv: Sequence[str], envp: object, deadline: float | None, live: bool, post: Post
+    ) -> None:
         self.argv = argv
         self.envp = envp
+        self.deadline = deadline  # seconds from its start
         self.live = live  # wake the loop for each read, not only at the end
         self.post = post
         self.wake: anyio.Event | None = None
@@ -93,6 +102,7 @@ class _Child:
         self.budget = MAX_OUTPUT
         self.exited = False  # a zombie now (its pidfd said so)
         self.truncated = False
+        self.timed_out = False  # killed at its deadline
         self.killed = False  # asked to stop: deadline, runaway output, cancellation
         self.reaped = False
         self.status = 0
@@ -121,6 +131,10 @@ class ThreadedSpawner:
         self._by_fd: dict[int, _Child] = {}
         self._lock = threading.Lock()
         self._stopping: list[_Child] = []  # killed children the reaper must look at
+        #: (monotonic time, tie-breaker, child): the reaper kills each child at its time
+        self._deadlines: list[tuple[float, int, _Child]] = []
+        self._deadlines_lock = threading.Lock()
+        self._order = itertools.count()
         self._devnull = -1
         self._epoll: select.epoll | None = None
         self._wake_r = self._wake_w = -1
@@ -143,19 +157,16 @@ class ThreadedSpawner:
         end (when the child is done or the run is cancelled), which wakes the loop once."""
         self._start_threads()
         envp = self._libc.environment(env if env is not None else os.environ)
-        child = _Child(argv, envp, live and on_output is not None, _poster())
+        child = _Child(argv, envp, deadline, live and on_output is not None, _poster())
         self._requests.put(child)
         delivered = 0
         try:
-            with anyio.move_on_after(math.inf if deadline is None else deadline) as scope:
-                while not child.done:
-                    if child.live and len(child.chunks) > delivered:
-                        assert on_output is not None
-                        delivered = await _deliver(child, on_output, delivered)
-                        continue
-                    await self._woken(child, delivered)
-            if not child.done:  # the deadline passed
-                await self._stop(child)
+            while not child.done:  # the reaper enforces the deadline
+                if child.live and len(child.chunks) > delivered:
+                    assert on_output is not None
+                    delivered = await _deliver(child, on_output, delivered)
+                    continue
+                await self._woken(child, delivered)
         except anyio.get_cancelled_exc_class():
             await self._stop(child)
             if on_output is not None and not child.live:
@@ -173,7 +184,7 @@ class ThreadedSpawner:
         return Completed(
             returncode=None if killed else os.waitstatus_to_exitcode(child.status),
             output=b"".join(child.chunks),
-            timed_out=scope.cancelled_caught,
+            timed_out=child.timed_out,
             truncated=child.truncated,
         )
 
@@ -285,6 +296,13 @@ class ThreadedSpawner:
         assert self._epoll is not None
         self._epoll.register(out_r, select.EPOLLIN)
         self._epoll.register(pidfd, select.EPOLLIN | select.EPOLLONESHOT)
+        if child.deadline is not None:
+            at = time.monotonic() + child.deadline
+            with self._deadlines_lock:
+                first = not self._deadlines or at < self._deadlines[0][0]
+                heapq.heappush(self._deadlines, (at, next(self._order), child))
+            if first:  # the reaper may be asleep with a later (or no) time in view
+                self._poke()
 
     # --- the reaper thread -------------------------------------------------------------
 
@@ -292,7 +310,7 @@ class ThreadedSpawner:
         epoll = self._epoll
         assert epoll is not None
         while True:
-            events = epoll.poll()
+            events = epoll.poll(self._next_deadline())
             woken: list[_Child] = []
             # closed only after the round: a number reused at once by a spawner thread
             # could otherwise be taken for a later event of this round
@@ -322,6 +340,7 @@ class ThreadedSpawner:
                 if child.exited and (child.out_fd < 0 or child.killed) and not child.done:
                     self._finish(child, closing)
                     woken.append(child)
+            self._expire(closing, woken)
             for fd in closing:
                 os.close(fd)
             if woken:
@@ -333,6 +352,31 @@ class ThreadedSpawner:
         for fd in (self._devnull, self._wake_r):
             os.close(fd)
         epoll.close()
+
+    def _next_deadline(self) -> float:
+        """Seconds until the earliest deadline (-1: none to wait for)."""
+        with self._deadlines_lock:
+            if not self._deadlines:
+                return -1
+            return max(0.0, self._deadlines[0][0] - time.monotonic())
+
+    def _expire(self, closing: list[int], woken: list[_Child]) -> None:
+        """Kill the children whose deadline passed (a finished one is only forgotten)."""
+        now = time.monotonic()
+        while True:
+            with self._deadlines_lock:
+                if not self._deadlines or self._deadlines[0][0] > now:
+                    return
+                _at, _order, child = heapq.heappop(self._deadlines)
+            if child.done or child.killed:
+                continue
+            child.timed_out = True
+            self._kill(child)
+            # a killed child is done once it exits; one that has (its output held open by a
+            # process that left its group) is finished now
+            if child.exited:
+                self._finish(child, closing)
+                woken.append(child)
 
     def _drop(self, fd: int, closing: list[int]) -> None:
         del self._by_fd[fd]

@@ -354,11 +354,15 @@ class ThreadedSpawner:
         epoll.close()
 
     def _next_deadline(self) -> float:
-        """Seconds until the earliest deadline (-1: none to wait for)."""
+        """Seconds until the earliest deadline of a running child (-1: none to wait for);
+        finished children's deadlines are dropped on the way, not woken up for."""
         with self._deadlines_lock:
-            if not self._deadlines:
+            deadlines = self._deadlines
+            while deadlines and deadlines[0][2].done:
+                heapq.heappop(deadlines)
+            if not deadlines:
                 return -1
-            return max(0.0, self._deadlines[0][0] - time.monotonic())
+            return max(0.0, deadlines[0][0] - time.monotonic())
 
     def _expire(self, closing: list[int], woken: list[_Child]) -> None:
         """Kill the children whose deadline passed (a finished one is only forgotten)."""

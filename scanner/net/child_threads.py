@@ -5,15 +5,15 @@ Why: a sweep's event loop used to spend a dozen system calls and two thread hops
 loop's selector, reads, ``waitid``, ``kill``, ``waitpid``, ``close``). Each of those calls
 drops the GIL, and on a busy two-core machine a thread waiting for the GIL takes it each
 time, so the loop thread spent much of a sweep waiting for its turn (~12 context switches a
-child against ~2 for ``xargs -P64``). Here the loop thread does no system call per child:
+child against ~2 for ``xargs -P64``). Here the loop thread makes no I/O call per child:
 
 * ``run`` queues a request and waits on an event;
 * a spawner thread (one per CPU) creates the output pipe, starts the child through libc's
   ``posix_spawn`` (:mod:`scanner.net._libc_spawn`: no GIL held while the vfork'ed child
   execs), opens its pidfd and registers both with the reaper's epoll;
 * the reaper thread reads output as it comes (within ``MAX_OUTPUT``), kills a child whose
-  deadline passed (counted from its start, as when the loop started it: a child waiting for
-  a spawner thread does not lose its time), sees the exit through the pidfd, kills what is
+  deadline passed (counted from its start: a child waiting for a spawner thread does not
+  lose its time), sees the exit through the pidfd, kills what is
   left in the child's process group, reaps the child, and wakes every loop whose children
   finished in that round with one callback (``call_soon_threadsafe`` on asyncio,
   ``run_sync_soon`` on trio).

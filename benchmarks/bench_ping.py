@@ -18,6 +18,10 @@ of each median to the group's baseline:
    retries), every command run inside the near namespace: ``scanner ping`` against ``xargs``
    and ``fping`` (skipped with a reason where namespaces cannot be made).
 
+``--install NAME=PATH`` (repeatable) adds another install's ``scanner`` executable (a plain
+venv of another commit, e.g. main's) to group 1, so that a change is measured side by side
+with what it changes: ``NAME: scanner ping -j64 -f hosts`` and its one-host start-up.
+
 Only 127.0.0.0/8 and the lab's namespaces are ever pinged.
 """
 
@@ -71,8 +75,16 @@ def scanner_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "scanner", "ping", "-q", "-m", "ping", *args]
 
 
-def loopback_groups(hosts_file: Path) -> tuple[list[Contender], list[Contender]]:
-    """Group 1 (against xargs and fping) and group 2 (spawn paths)."""
+def install_argv(executable: str, *args: str) -> list[str]:
+    """``scanner ping ...`` through another install's ``scanner`` executable."""
+    return [executable, "ping", "-q", "-m", "ping", *args]
+
+
+def loopback_groups(
+    hosts_file: Path, installs: Sequence[tuple[str, str]] = ()
+) -> tuple[list[Contender], list[Contender]]:
+    """Group 1 (against xargs, fping and ``installs``: (name, scanner executable)) and
+    group 2 (spawn paths)."""
     ping = shutil.which("ping") or "ping"
     xargs = tool(
         "xargs -P64 ping -c1 -W1", ["xargs", "-P64", "-n1", ping, "-c1", "-W1"], stdin=hosts_file
@@ -84,6 +96,10 @@ def loopback_groups(hosts_file: Path) -> tuple[list[Contender], list[Contender]]
         # the fixed cost of the process (interpreter, typer/pydantic, imports, ping -V)
         tool("scanner ping 127.0.0.1 (1 host)", scanner_argv("127.0.0.1")),
     ]
+    for name, executable in installs:
+        sweep = install_argv(executable, "-j", "64", "-f", str(hosts_file))
+        tools.append(tool(f"{name}: scanner ping -j64 -f hosts", sweep))
+        tools.append(tool(f"{name}: scanner ping 127.0.0.1", install_argv(executable, "127.0.0.1")))
     if shutil.which("fping"):
         tools.append(
             tool(
@@ -156,14 +172,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=("spawners", "lab"),
         help="leave a group out (the child-process paths, the namespace lab)",
     )
+    parser.add_argument(
+        "--install",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="another install's scanner executable, measured beside this checkout's",
+    )
     args = parser.parse_args(argv)
+    installs = [tuple(item.split("=", 1)) for item in args.install]
+    if any(len(item) != 2 or not all(item) for item in installs):
+        parser.error("--install takes NAME=PATH")
 
     out: list[str] = []
     raw: dict[str, dict[str, list[float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         hosts_file = Path(tmp) / "hosts"
         hosts_file.write_text("\n".join(loopback_hosts()) + "\n")
-        tools, spawners = loopback_groups(hosts_file)
+        tools, spawners = loopback_groups(hosts_file, installs)
         if "spawners" in args.skip:
             spawners = []
         alternate(tools + spawners, args.rounds, warmup=1)

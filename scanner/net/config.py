@@ -94,7 +94,8 @@ class SweepConfig:
     resolve_timeout: float = 5.0
     #: The ping executable: a path, or a name looked up on PATH.
     ping: str = "ping"
-    #: How children are started: auto, posix, anyio, anyio-pidfd (see scanner.net.spawn).
+    #: How children are started: auto, posix, posix-inline, anyio, anyio-pidfd (see
+    #: scanner.net.spawn).
     spawner: str = "auto"
     #: Probe every host again and again, one request (per port) a round, ``interval``
     #: apart, until cancelled or until ``deadline`` (then the whole run's length per host).

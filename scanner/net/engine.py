@@ -32,6 +32,7 @@ from collections.abc import (
     Awaitable,
     Callable,
     Iterable,
+    Iterator,
     Sequence,
 )
 from contextlib import aclosing
@@ -59,6 +60,8 @@ from scanner.net.resolve import LookupFunc, Resolver, system_lookup
 from scanner.net.targets import Target
 
 if TYPE_CHECKING:
+    from anyio.streams.memory import MemoryObjectReceiveStream
+
     from scanner.net.spawn import Spawner
 
 OnResult = Callable[[HostResult], Awaitable[None]]
@@ -285,6 +288,16 @@ async def _sweep_with(
 _Item = tuple[int, HostResult | Reply]
 
 
+def _ready(first: _Item, receive: MemoryObjectReceiveStream[_Item]) -> Iterator[_Item]:
+    """``first`` and the items already waiting behind it (never waits for more)."""
+    yield first
+    while True:
+        try:
+            yield receive.receive_nowait()
+        except (anyio.WouldBlock, anyio.EndOfStream):
+            return
+
+
 async def _run(
     targets: AsyncIterable[Target] | Iterable[Target],
     cfg: SweepConfig,
@@ -328,14 +341,24 @@ async def _run(
         async with anyio.create_task_group() as tg:
             tg.start_soon(produce)
             async with receive:
-                async for key, item in receive:
-                    if isinstance(item, Reply):
-                        assert hooks.on_reply is not None  # only sent when there is one
-                        await hooks.on_reply(item)
-                        continue
-                    hooks.live.pop(key, None)
-                    summary.add(item)
-                    await hooks.on_result(item)
+                async for first in receive:
+                    # results that finished together go out together (one write for
+                    # many hosts), in order with the replies between them; nothing waits
+                    # for more than is already there
+                    batch: list[HostResult] = []
+                    for key, item in _ready(first, receive):
+                        if isinstance(item, Reply):
+                            assert hooks.on_reply is not None  # only sent when there is one
+                            if batch:
+                                await hooks.on_results(batch)
+                                batch = []
+                            await hooks.on_reply(item)
+                            continue
+                        hooks.live.pop(key, None)
+                        summary.add(item)
+                        batch.append(item)
+                    if batch:
+                        await hooks.on_results(batch)
     finally:
         summary.finished = time.monotonic()
 

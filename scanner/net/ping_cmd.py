@@ -32,6 +32,7 @@ import os
 import platform
 import select
 import shutil
+import socket
 import subprocess
 import time
 from typing import Final
@@ -158,6 +159,13 @@ def _address_version(address: str) -> int:
     IP version of an address literal, 0 for a name."""
     if address.startswith(("-", "/")):  # "/" starts an option for Windows ping.exe
         raise TargetError(f"refusing to pass {address!r} to ping: it would be read as an option")
+    # a sweep's addresses are plain literals: told apart by libc in a fraction of a full parse
+    for family, version in ((socket.AF_INET, 4), (socket.AF_INET6, 6)):
+        try:
+            socket.inet_pton(family, address)
+        except OSError:
+            continue
+        return version
     spec = parse_target_spec(address)
     if spec.kind not in ("ip", "name"):
         raise TargetError(f"refusing to pass {address!r} to ping: not a single host")

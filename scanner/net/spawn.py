@@ -1,20 +1,23 @@
 """Run one short-lived child (a ``ping``) and collect its output, behind one small interface.
 
-Two implementations of :class:`Spawner`:
+Three implementations of :class:`Spawner`:
 
-* :class:`PosixSpawner` (Linux, the fast path): ``posix_spawn`` (vfork-based in glibc, no
-  Python between fork and exec) called through libc from one worker thread per CPU, so the
-  GIL is free while the child execs (``posix-inline``: ``os.posix_spawn`` on the loop thread,
-  which holds the GIL throughout); the output pipe is read with ``anyio.wait_readable`` and
-  the child reaped through a pidfd (``os.pidfd_open`` + ``anyio.wait_readable``). No thread
-  per child; works on asyncio and trio alike. Figures: ``benchmarks/bench_ping.py``.
+* :class:`~scanner.net.child_threads.ThreadedSpawner` (``posix``, the default on Linux):
+  spawner threads start children through libc's ``posix_spawn`` (vfork-based in glibc, no
+  Python between fork and exec, no GIL held while the child execs), a reaper thread reads
+  their output and reaps them through pidfds, and the event loop is woken once per batch of
+  finished children: no system call and no thread hop per child on the loop thread.
+* :class:`PosixSpawner` (``posix-inline``): ``os.posix_spawn`` on the loop thread (which holds
+  the GIL throughout the child's exec), the output pipe read with ``anyio.wait_readable`` and
+  the child reaped through a pidfd. Works on asyncio and trio alike.
+  Figures of both: ``benchmarks/bench_ping.py``.
 * :class:`AnyioSpawner` (portable: macOS, Windows, kernels without pidfd): ``anyio.open_process``.
   On Python 3.11 asyncio the default child watcher spends a thread per child;
   :func:`use_pidfd_child_watcher` swaps in ``asyncio.PidfdChildWatcher`` where the kernel
   has pidfds (Python 3.12+ does that by itself).
 
-Both put the child in its own process group, so that a deadline or a cancellation kills
-whatever the child started too (a shell script's ``sleep``), and both reap the child before
+All put the child in its own process group, so that a deadline or a cancellation kills
+whatever the child started too (a shell script's ``sleep``), and all reap the child before
 returning or re-raising: no zombies, no orphans. A child that cannot be started raises
 ``OSError`` (the engine turns that into an ERROR result per host).
 """
@@ -52,7 +55,9 @@ class Completed:
     truncated: bool = False  # output passed MAX_OUTPUT and the child was killed
 
 
-#: Called with each chunk of a child's output as it is read (reply lines as they arrive).
+#: Called with each chunk of a child's output as it is read (reply lines as they arrive); a
+#: spawner's ``run(..., live=False)`` may hand the chunks over late, all at once when the child
+#: is done or the run is cancelled (only what an interrupted run sums up needs them then).
 OnOutput = Callable[[bytes], Awaitable[None]]
 
 
@@ -69,11 +74,12 @@ class Spawner(Protocol):
 
 
 def streams_output(spawner: Spawner) -> bool:
-    """True when ``spawner.run`` takes ``on_output`` (ours do; a scripted one may not)."""
+    """True when ``spawner.run`` takes ``on_output`` and ``live`` (ours do; a scripted one
+    may not)."""
     return bool(getattr(spawner, "streams_output", False))
 
 
-def _kill_group(pid: int) -> None:
+def kill_group(pid: int) -> None:
     # The child leads its own process group (pgid == pid) and is not reaped yet, so the group
     # id cannot have been reused: killing the group is safe and also reaches grandchildren.
     try:
@@ -85,7 +91,7 @@ def _kill_group(pid: int) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
-def _read_available(fd: int, chunks: list[bytes], budget: int) -> tuple[bool, int]:
+def read_available(fd: int, chunks: list[bytes], budget: int) -> tuple[bool, int]:
     """Read what is there without blocking: (reached EOF, bytes still allowed)."""
     while True:
         try:
@@ -105,30 +111,15 @@ def _decode_status(status: int) -> int:
 
 
 class PosixSpawner:
-    """``posix_spawn`` + non-blocking pipes + pidfd reaping (Linux).
+    """``os.posix_spawn`` on the loop thread + non-blocking pipes + pidfd reaping (Linux)."""
 
-    With ``threads`` > 0 the spawn itself runs in that many worker threads through libc
-    (:mod:`scanner.net._libc_spawn`: no GIL held while the vfork'ed child execs), else inline
-    with ``os.posix_spawn`` on the event loop thread.
-    """
-
-    name = "posix"
+    name = "posix-inline"
     streams_output = True
 
-    def __init__(self, threads: int = 0) -> None:
-        from scanner.net import _libc_spawn
-
+    def __init__(self) -> None:
         self._devnull = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
-        self._libc = _libc_spawn.load() if threads > 0 else None
-        self._limiter = anyio.CapacityLimiter(max(1, threads))
 
-    async def _spawn(self, argv: Sequence[str], env: Mapping[str, str] | None, out_w: int) -> int:
-        if self._libc is not None:
-            envp = self._libc.environment(env if env is not None else os.environ)
-            # not abandoned on cancel: the pid always comes back, so it is always reaped
-            return await anyio.to_thread.run_sync(
-                self._libc.spawn, argv, envp, self._devnull, out_w, limiter=self._limiter
-            )
+    def _spawn(self, argv: Sequence[str], env: Mapping[str, str] | None, out_w: int) -> int:
         return os.posix_spawn(
             argv[0],
             list(argv),
@@ -158,21 +149,21 @@ class PosixSpawner:
         env: Mapping[str, str] | None,
         deadline: float | None,
         on_output: OnOutput | None = None,
+        live: bool = True,
     ) -> Completed:
         """Spawn ``argv[0]`` (a path: no PATH search here) and collect its output (each
-        chunk also to ``on_output`` as it is read)."""
+        chunk also to ``on_output`` as it is read, ``live`` or not)."""
         out_r, out_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
         # The child's end must be blocking: ping writes with plain write(2).
         os.set_blocking(out_w, True)
         try:
-            pid = await self._spawn(argv, env, out_w)
+            pid = self._spawn(argv, env, out_w)
         except BaseException:
             os.close(out_r)
             os.close(out_w)
             raise
         os.close(out_w)
-        # No checkpoint between the spawn and this try (the threaded spawn shields its wait and
-        # returns the pid): a cancellation can never leak the child.
+        # No checkpoint between the spawn and this try: a cancellation can never leak the child.
         reaped = False
         pidfd = -1  # opened only to wait for a child still running after its output ended
         try:
@@ -184,7 +175,7 @@ class PosixSpawner:
                 while not eof:
                     await anyio.wait_readable(out_r)
                     seen = len(out)
-                    eof, budget = _read_available(out_r, out, budget)
+                    eof, budget = read_available(out_r, out, budget)
                     if on_output is not None:
                         for chunk in out[seen:]:
                             await on_output(chunk)
@@ -200,7 +191,7 @@ class PosixSpawner:
                     exited = True
             # The leader is alive (deadline, runaway output) or a zombie: either way the group
             # id is still ours, so this reaches leftovers (a script's background job) safely.
-            _kill_group(pid)
+            kill_group(pid)
             if exited:
                 status = _reap_zombie(pid)
             else:
@@ -217,7 +208,7 @@ class PosixSpawner:
         finally:
             if not reaped:
                 # Cancelled from outside (Ctrl-C, a failing sibling): kill and reap first.
-                _kill_group(pid)
+                kill_group(pid)
                 pidfd = _pidfd(pid, pidfd)
                 with anyio.CancelScope(shield=True):
                     await _reap(pid, pidfd)
@@ -282,9 +273,10 @@ class AnyioSpawner:
         env: Mapping[str, str] | None,
         deadline: float | None,
         on_output: OnOutput | None = None,
+        live: bool = True,
     ) -> Completed:
         """Start ``argv`` with anyio and collect its output (each chunk also to
-        ``on_output`` as it is read)."""
+        ``on_output`` as it is read, ``live`` or not)."""
         import subprocess
 
         # Shielded: cancelled half-way, asyncio would kill the child alone (not its group) and
@@ -341,7 +333,7 @@ class AnyioSpawner:
 
 def _terminate(process: anyio.abc.Process) -> None:
     if sys.platform != "win32":
-        _kill_group(process.pid)
+        kill_group(process.pid)
     else:
         with contextlib.suppress(ProcessLookupError):
             process.kill()
@@ -391,8 +383,9 @@ def use_pidfd_child_watcher() -> bool:
 
 
 def make_spawner(kind: str = "auto") -> Spawner:
-    """``auto`` (posix where supported, else anyio-pidfd), ``posix`` (threaded libc spawn),
-    ``posix-inline`` (``os.posix_spawn`` on the loop thread), ``anyio`` or ``anyio-pidfd``.
+    """``auto`` (posix where supported, else anyio-pidfd), ``posix`` (spawner and reaper
+    threads), ``posix-inline`` (``os.posix_spawn`` on the loop thread), ``anyio`` or
+    ``anyio-pidfd``.
 
     ``anyio-pidfd`` is ``anyio`` with :func:`use_pidfd_child_watcher` applied by the engine;
     the kinds exist so the benchmark can measure each path.
@@ -402,9 +395,14 @@ def make_spawner(kind: str = "auto") -> Spawner:
     if kind in ("posix", "posix-inline"):
         if not posix_spawn_supported():
             raise ValueError("the posix spawner needs Linux with pidfd support")
-        spawner = PosixSpawner(threads=0 if kind == "posix-inline" else _spawn_threads())
-        spawner.name = kind
-        return spawner
+        from scanner.net import _libc_spawn
+
+        libc = _libc_spawn.load() if kind == "posix" else None
+        if libc is None:  # no usable libc to call without the GIL
+            return PosixSpawner()
+        from scanner.net.child_threads import ThreadedSpawner
+
+        return ThreadedSpawner(libc, spawners=_spawn_threads())
     if kind in ("anyio", "anyio-pidfd"):
         portable = AnyioSpawner()
         portable.name = kind
@@ -416,7 +414,7 @@ SPAWNER_KINDS: Final = ("auto", "posix", "posix-inline", "anyio", "anyio-pidfd")
 
 
 def _spawn_threads() -> int:
-    # one spawning thread per CPU: each is suspended while its child execs, which keeps a
+    # one spawner thread per CPU: each is suspended while its child execs, which keeps a
     # CPU busy; more threads only queue on the same CPUs
     from scanner.oslimits import usable_cpus
 

@@ -8,9 +8,33 @@ may open and why, ``prober`` runs one sender and one receiver task per address f
 
 from __future__ import annotations
 
-from scanner.net.icmp.access import Access, SocketKind, detect_access
-from scanner.net.icmp.method import MethodChoice, choose_method
-from scanner.net.icmp.prober import IcmpProber, open_icmp_prober
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scanner.net.icmp.access import Access, SocketKind, detect_access
+    from scanner.net.icmp.method import MethodChoice, choose_method
+    from scanner.net.icmp.prober import IcmpProber, open_icmp_prober
+
+#: Loaded on first use: ``--method ping`` reads ``method`` and ``slots`` of this package, and
+#: the prober's import chain is a tenth of that command's start-up.
+_HOMES = {
+    "Access": "access",
+    "SocketKind": "access",
+    "detect_access": "access",
+    "MethodChoice": "method",
+    "choose_method": "method",
+    "IcmpProber": "prober",
+    "open_icmp_prober": "prober",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+
 
 __all__ = [
     "Access",

@@ -154,7 +154,9 @@ class PingProbe:
             async def keep(chunk: bytes) -> None:
                 chunks.append(chunk)
 
-            run = partial(run, on_output=keep)
+            # wanted only if the run is cancelled: the spawner may hand them over at the
+            # end (one wake-up of the loop per child)
+            run = partial(run, on_output=keep, live=False)
         pause = 0.005
         while True:
             try:

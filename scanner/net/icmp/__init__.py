@@ -8,8 +8,9 @@ may open and why, ``prober`` runs one sender and one receiver task per address f
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from scanner.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from scanner.net.icmp.access import Access, SocketKind, detect_access
@@ -28,12 +29,9 @@ _HOMES = {
     "open_icmp_prober": "prober",
 }
 
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+__getattr__ = lazy_attributes(
+    __name__, {name: f"{__name__}.{home}" for name, home in _HOMES.items()}
+)
 
 
 __all__ = [

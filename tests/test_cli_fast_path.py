@@ -120,6 +120,9 @@ PING_LINES = [
      "--interval", "0.5", "--timeout", "2s", "127.0.0.1"],
     ["ping", "--json", "--quiet", "-6", "-y", "--count", "1", "::1"],
     ["ping", "--alive", "--unreachable", "127.0.0.1"],  # refused by run_ping, on both paths
+    # values joined to their options, as click reads them
+    ["ping", "-j64", "-c2", "--count=3", "--rate=500", "-mtcp", "-p22", "--port=80", "-t1s",
+     "--file=hosts.txt", "127.0.0.1"],
 ]  # fmt: skip
 
 
@@ -171,8 +174,10 @@ def test_ping_fast_path_declines_what_typer_must_parse() -> None:
         ["ping", "-c", "0", "127.0.0.1"],  # out of range: typer's error message
         ["ping", "-t", "500", "127.0.0.1"],  # a bare 500 s: typer's hint
         ["ping", "-t", "fast", "127.0.0.1"],
-        ["ping", "--count=3", "127.0.0.1"],
-        ["ping", "-c3", "127.0.0.1"],
+        ["ping", "--count=0", "127.0.0.1"],
+        ["ping", "-c0", "127.0.0.1"],
+        ["ping", "--json=yes", "127.0.0.1"],  # a flag takes no value: typer says so
+        ["ping", "-qa", "127.0.0.1"],
         ["ping", "-au", "127.0.0.1"],
         ["ping", "--help"],
         ["ping", "-c"],

@@ -110,9 +110,9 @@ def _ping_value(kind: str, text: str) -> object:
 def parse_ping(args: Sequence[str]) -> dict[str, object] | None:
     """The keywords of ``run_ping`` (before the option groups) for a ``scanner ping`` line
     of targets, the flags and the one-value options above (``-c 3``, ``-m icmp``, ``--rate
-    100000``), every other option at its default; None for anything else (``--opt=value``,
-    joined short options, ``--help``, a value typer would refuse, a target starting with
-    ``-``): the typer app then parses the line from the start."""
+    100000``, also joined: ``-j64``, ``--rate=100``), every other option at its default; None
+    for anything else (joined short flags, ``--help``, a value typer would refuse, a target
+    starting with ``-``): the typer app then parses the line from the start."""
     if not args or args[0] != "ping":
         return None
     from scanner.cli._ping import DEFAULT_MAX_HOSTS
@@ -129,11 +129,18 @@ def parse_ping(args: Sequence[str]) -> dict[str, object] | None:
     lists: dict[str, list[str]] = {}
     rest = iter(args[1:])
     for arg in rest:
-        if arg in _PING_FLAGS:
+        text: str | None = None
+        # a value joined to its option, as click reads it: ``--jobs=64``, ``-j64``
+        if arg.startswith("--") and "=" in arg:
+            arg, text = arg.split("=", 1)
+        elif len(arg) > 2 and arg[1] != "-" and arg[:2] in _PING_VALUES:
+            arg, text = arg[:2], arg[2:]
+        if arg in _PING_FLAGS and text is None:
             got[_PING_FLAGS[arg]] = True
         elif arg in _PING_VALUES:
             key, kind = _PING_VALUES[arg]
-            text = next(rest, None)
+            if text is None:
+                text = next(rest, None)
             if text is None:
                 return None
             if kind == "list":

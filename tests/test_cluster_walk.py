@@ -30,7 +30,6 @@ from scanner.cluster import (
     walk_on_cluster,
 )
 from scanner.fs import WalkBatch, WalkConfig, Walker, walk
-from scanner.fs.batch import BatchResult
 from scanner.labs.tree import TreeSpec, generate_tree
 from tests.cluster_helpers import (
     CONFIGS,
@@ -179,20 +178,6 @@ async def test_hard_links_in_different_tasks_count_once(tree: Path, local2: Clus
     assert sorted(f.size for f in report.largest) == [1000 + i for i in range(5)]
     single = await walk(cfg)
     assert single.totals.bytes == report.totals.bytes
-
-
-def test_one_share_per_thread_on_a_latency_bound_file_system(local2: Cluster) -> None:
-    executor = ClusterExecutor(local2, ShareConfig(shares_per_thread=2))
-    threads = local2.threads()
-    assert executor.slots == 2 * threads
-    fast = BatchResult(calls=10_000, wall=0.05)  # 5 µs a call: a warm local disk
-    executor._observe(fast)
-    assert executor.slots == 2 * threads
-    executor = ClusterExecutor(local2, ShareConfig(shares_per_thread=2))
-    executor._observe(BatchResult(calls=10, wall=0.05))  # too few calls to judge
-    assert executor.slots == 2 * threads
-    executor._observe(BatchResult(calls=500, wall=1.25))  # 2.5 ms a call: NFS, the lab
-    assert executor.slots == threads
 
 
 @pytest.mark.skipif(not ROOT_DROPS_CAPS, reason="chmod 000 already holds for this user")

@@ -100,8 +100,7 @@ class ShareConfig:
     #: results in flight are what the client holds in memory, whatever the tree's size.
     share_entries: int = 16384
     #: Tasks kept in flight per worker thread: a worker finds its next share waiting when
-    #: it finishes one, instead of idling through a round trip to the client. Tree walks
-    #: keep one per thread on a latency-bound file system (``scanner.cluster.walk``).
+    #: it finishes one, instead of idling through a round trip to the client.
     shares_per_thread: int = 2
     #: Addresses per sweep task (names go in blocks of their own, ``names_per_block``).
     block_addresses: int = 2048

@@ -7,12 +7,7 @@ executor only changes where a batch runs: each batch becomes one Dask task
 budget and returns its counts, extension table, largest-files heap, errors, entries (when
 listing), hard-link keys and the directories it did not reach, which go back on the
 frontier and out again in later shares. ``slots`` asks the engine for a few shares per worker
-thread in flight, so a worker never waits for the client, on a fast file system; on a
-latency-bound one (the shares' calls take more than ``SLOW_CALL_SECONDS`` each), one per
-thread: there a share overruns its budget by the directory it is in, seconds for a huge one
-at a few milliseconds a call, and a second share queued behind it on the same worker would
-wait that long while idle workers could read it; the round trip it saves is a few percent
-of a share.
+thread in flight, so a worker never waits for the client.
 
 What the executor adds on the way back, in the thread that waited for the task:
 
@@ -66,12 +61,9 @@ from scanner.fs.batch import BatchResult, Budget, DirTask, SharedState
 from scanner.fs.config import WalkConfig
 from scanner.fs.engine import BatchConsumer, Walker
 from scanner.fs.model import WalkReport
-from scanner.fs.tuner import SLOW_CALL_SECONDS
 
 #: How often the worker-thread count is asked again (workers join and leave).
 _REFRESH_S: Final = 2.0
-#: Metadata calls seen before the file system's speed is trusted (``slots``).
-_MIN_CALLS: Final = 64
 
 
 class ClusterExecutor:
@@ -98,11 +90,6 @@ class ClusterExecutor:
         self._waiter: Waiter | None = None
         self._threads = 0
         self._refreshed = time.monotonic()
-        # metadata calls the shares made and their wall time per thread: the file system's
-        # speed, which decides the shares kept in flight (``slots``)
-        self._calls = 0
-        self._call_wall = 0.0
-        self._slow = False
         if cluster is not None:
             self.attach(cluster)
 
@@ -118,8 +105,7 @@ class ClusterExecutor:
         while the cluster starts."""
         if self.cluster is None:
             return 1
-        per_thread = 1 if self._slow else self.shares.shares_per_thread
-        return per_thread * self._threads
+        return self.shares.shares_per_thread * self._threads
 
     async def roots(self, config: WalkConfig, shared: SharedState) -> BatchResult:
         """Stat the roots on a worker (the client may not see the file system), or here
@@ -205,7 +191,6 @@ class ClusterExecutor:
                 self._quarantine,
             )
         self._refresh()
-        self._observe(res)
         return self._settle(res, config)
 
     def _attempt(
@@ -240,17 +225,6 @@ class ClusterExecutor:
             with self._lock:
                 self.ledger.settle(res, compound=config.compound_extensions)
         return res
-
-    def _observe(self, res: BatchResult) -> None:
-        """Fold a share's calls into the file system's speed (see ``slots``)."""
-        if not res.calls:
-            return
-        with self._lock:
-            self._calls += res.calls
-            self._call_wall += res.wall
-            self._slow = (
-                self._calls >= _MIN_CALLS and self._call_wall / self._calls > SLOW_CALL_SECONDS
-            )
 
     def _refresh(self) -> None:
         now = time.monotonic()

@@ -180,6 +180,23 @@ async def test_hard_links_in_different_tasks_count_once(tree: Path, local2: Clus
     assert single.totals.bytes == report.totals.bytes
 
 
+def test_an_embedded_cluster_runs_without_the_dashboards_monitors() -> None:
+    import dask
+    import distributed  # noqa: F401 (loads Dask's distributed settings)
+
+    def seen(dask_worker: Any) -> tuple[object, object, bool]:
+        return (
+            dask.config.get("distributed.admin.tick.interval"),
+            dask_worker.memory_manager.memory_limit,
+            "memory_monitor" in dask_worker.periodic_callbacks,
+        )
+
+    before = dask.config.get("distributed.admin.tick.interval")
+    with open_cluster(ClusterSpec.parse("local:1")) as cluster:
+        assert list(cluster.client.run(seen).values()) == [("1s", None, False)]
+    assert dask.config.get("distributed.admin.tick.interval") == before
+
+
 @pytest.mark.skipif(not ROOT_DROPS_CAPS, reason="chmod 000 already holds for this user")
 def test_unreadable_directories_without_root_capabilities(tree: Path) -> None:
     both = reference((str(tree),), no_dac=True)

@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -279,8 +280,9 @@ def test_live_reader_settles_requests_as_lines_complete() -> None:
 
 
 def _long_ping(tmp_path: Path, args: str) -> subprocess.Popen[bytes]:
-    """``scanner ping ARGS`` of 127.0.0.1 with the fake ping, 200 requests 50 ms apart (10 s)."""
-    fake = write_fake_ping(tmp_path)
+    """``scanner ping ARGS`` of 127.0.0.1 with the fake ping, 200 requests 50 ms apart (10 s);
+    the fake writes its process id to ``tmp_path / "pids"`` as it starts."""
+    fake = write_fake_ping(tmp_path, pid_log=tmp_path / "pids")
     argv = ["ping", "--ping", str(fake), "-c", "200", "-i", "50ms", *args.split(), "127.0.0.1"]
     return start_cli(*argv)
 
@@ -403,8 +405,13 @@ def test_ctrl_c_sums_up_a_host_from_its_lines_without_reply_lines(tmp_path: Path
     # Not parsed as they come, the lines of a ping that is still running are read when
     # the sweep is interrupted: the host is summed up as with --replies.
     proc = _long_ping(tmp_path, "--no-replies")
+    # the ping runs 10 s: once it has started (however long that takes on a busy machine),
+    # a second lets some of its replies come
+    started = time.monotonic() + 60
+    while not (tmp_path / "pids").exists() and time.monotonic() < started:
+        time.sleep(0.02)
     try:
-        proc.wait(timeout=1.5)  # the ping runs 10 s: this only lets some replies come
+        proc.wait(timeout=1.0)
     except subprocess.TimeoutExpired:
         proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)

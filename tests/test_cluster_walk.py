@@ -299,3 +299,25 @@ async def test_losing_the_scheduler_ends_with_cluster_lost_and_the_merged_part(
         partial = caught.value.report
         assert partial is not None
         assert 0 < partial.totals.entries == seen  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("seconds", [0.0, -1.0])
+def test_a_share_out_of_time_before_its_first_batch_still_reads(
+    tmp_path: Path, seconds: float
+) -> None:
+    # a share's time can run out while its event loop starts (a short --share-seconds on a
+    # busy, coverage-measured worker); handing every directory back unread made the client
+    # send the same share again, for ever (a CI run hung here). It reads one batch first.
+    from scanner.cluster.claims import WorkerState
+    from scanner.cluster.share import read_share
+    from scanner.fs._unit import root_tasks
+
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / f"{name}.txt").write_text(name)
+    cfg = WalkConfig(roots=(str(tmp_path),))
+    state = WorkerState()
+    roots = root_tasks(cfg, state).frontier
+    res = read_share(roots, cfg, seconds, state=state)
+    assert res.dirs_read >= 1
+    assert res.frontier != roots  # progress: not the same share handed back

@@ -42,6 +42,9 @@ from scanner.fs.tuner import Tuner
 _NO_LIMIT: Final = sys.maxsize
 #: Tuners kept per worker process (one per walk config seen recently).
 _KEPT_TUNERS: Final = 4
+#: The least time a share's batches get until it has read a directory (the in-process
+#: engine's first budget), so that every share makes progress.
+_FIRST_SECONDS: Final = 0.02
 #: The list fields of ``BatchResult`` a share gathers from its batches.
 _LISTS: Final = (
     "errors", "entries", "frontier", "links", "deferred", "skipped_mounts", "merged_roots",
@@ -100,10 +103,17 @@ class ShareExecutor:
         """``scan_batch`` in a worker thread, never stopping inside a directory; nothing
         once the share's time is up or it holds ``max_entries`` listed entries."""
         left = self.deadline - time.monotonic()
-        if left <= 0 or len(self.found.entries) >= self.max_entries:
+        if self.found.dirs_read and (left <= 0 or len(self.found.entries) >= self.max_entries):
             self.unread += tasks
             return BatchResult()
-        whole = whole_directories(min(budget.max_seconds, left))
+        # until the share has read a directory, its batches get at least _FIRST_SECONDS: a
+        # share whose time ran out while its event loop started (a short --share-seconds on a
+        # busy worker) would hand back its directories unread, and the client would send them
+        # again, for ever
+        seconds = min(budget.max_seconds, left)
+        if not self.found.dirs_read:
+            seconds = max(seconds, _FIRST_SECONDS)
+        whole = whole_directories(seconds)
         res = await anyio.to_thread.run_sync(
             scan_batch, tasks, config, whole, shared, limiter=self._threads
         )

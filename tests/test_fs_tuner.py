@@ -57,3 +57,19 @@ def test_batches_without_calls_change_nothing() -> None:
     tuner = Tuner(pinned=None, max_workers=128)
     tuner.observe(batch(0, 0.0, 0.0), running=1)
     assert tuner.latency is None and tuner.budget() == START_BUDGET
+
+
+def test_pinned_workers_share_the_fast_batch_size() -> None:
+    # -j N on a fast disk: every worker holds a batch, so each gets 1/N of the largest batch
+    # and the entries in flight (held until written when listing) stay within one batch's worth
+    for pinned, largest in [(1, FAST_MAX_ENTRIES), (2, FAST_MAX_ENTRIES // 2), (8, 2048)]:
+        tuner = Tuner(pinned=pinned, max_workers=128)
+        for _ in range(12):
+            tuner.observe(batch(1000, 0.0035, 0.003), running=pinned)
+        assert tuner.limit == pinned
+        assert tuner.budget().max_entries == largest
+        assert tuner.budget().max_entries * pinned <= FAST_MAX_ENTRIES
+    many = Tuner(pinned=1024, max_workers=1024)
+    for _ in range(12):
+        many.observe(batch(1000, 0.0035, 0.003), running=1024)
+    assert many.budget().max_entries == START_BUDGET.max_entries

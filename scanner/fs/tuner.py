@@ -29,7 +29,9 @@ SLOW_CALL_SECONDS = 200e-6
 #: First batches: small, so that a single root fans out to every worker quickly (and the
 #: clock read often inside a directory, as the file system's speed is not known yet).
 START_BUDGET = Budget(max_entries=256, max_seconds=0.02, check_every=16)
-#: Largest batches on a fast disk (a hop every few tens of milliseconds).
+#: Largest batches on a fast disk (a hop every few tens of milliseconds), shared among the
+#: workers: with ``-j N`` each batch holds at most 1/N of it, so that the entries held in
+#: flight (what a listing keeps until it is written) stay bounded whatever ``-j`` says.
 FAST_MAX_ENTRIES = 16384
 FAST_MAX_SECONDS = 0.1
 #: Batches on a slow file system: short in time, so the frontier keeps being shared (the
@@ -86,8 +88,9 @@ class Tuner:
             self._budget = SLOW_BUDGET
         else:
             self.limit = max(self.floor, self.limit // 2)
+            share = max(START_BUDGET.max_entries, FAST_MAX_ENTRIES // self.limit)
             self._budget = Budget(
-                max_entries=min(FAST_MAX_ENTRIES, self._budget.max_entries * 2),
+                max_entries=min(share, self._budget.max_entries * 2),
                 max_seconds=FAST_MAX_SECONDS,
             )
         self.peak = max(self.peak, self.limit)

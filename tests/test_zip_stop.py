@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
+import zipfile
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,8 +15,9 @@ import pytest
 
 from scanner.archives.config import EngineConfig, ProcessPolicy, ZipConfig
 from scanner.archives.engine import inspect_paths
-from scanner.archives.model import ArchiveReport, Candidate
+from scanner.archives.model import ArchiveReport, Candidate, Member
 from scanner.archives.stop import Stopped, check, stoppable
+from scanner.archives.zip.central import CHUNK_MEMBERS
 from scanner.archives.zip.inspect import inspect_file
 from scanner.labs.archives import nested_zip, write_bzip2_member
 
@@ -42,6 +45,38 @@ def test_nested_archives_stop_once_asked(tmp_path: Path) -> None:
     with stoppable(flag), pytest.raises(Stopped):
         inspect_file(str(path), ZipConfig())
     assert len(inspect_file(str(path), ZipConfig()).nested) == 1
+
+
+class StopAfterFirstChunk:
+    """A listing sink that asks the inspection to stop once it has the first chunk."""
+
+    def __init__(self, flag: threading.Event) -> None:
+        self.flag = flag
+        self.seen = 0
+
+    def begin(self, archive: str) -> None:
+        pass
+
+    def members(self, archive: str, chunk: Sequence[Member]) -> None:
+        self.seen += len(chunk)
+        self.flag.set()
+
+    def end(self, archive: str) -> None:
+        pass
+
+
+def test_a_long_central_directory_stops_at_its_next_chunk(tmp_path: Path) -> None:
+    # a 1M-member directory takes seconds to read: Ctrl-C waited for all of it
+    path = tmp_path / "many.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        for i in range(3 * CHUNK_MEMBERS):
+            zf.writestr(f"f{i}", b"")
+    flag = threading.Event()
+    sink = StopAfterFirstChunk(flag)
+    with stoppable(flag), pytest.raises(Stopped):
+        inspect_file(str(path), ZipConfig(), sink)
+    assert sink.seen == CHUNK_MEMBERS
+    assert inspect_file(str(path), ZipConfig()).member_count == 3 * CHUNK_MEMBERS
 
 
 class EndlessWork:

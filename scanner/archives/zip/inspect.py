@@ -252,6 +252,9 @@ def _inspect(  # noqa: PLR0917
             sink.begin(path)
         if cd.found_end:
             for chunk in iter_chunks(buf, cd, findings, budget.records):
+                # abandoned by the engine (Ctrl-C, deadline): a 1M-member directory takes
+                # seconds, a chunk milliseconds
+                check()
                 members = chunk.members
                 stats.add(members)
                 if audit is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -278,6 +279,26 @@ class SweepSummary:
             self.unresolved += 1
         else:
             self.error += 1
+
+    def add_all(self, results: Iterable[HostResult]) -> None:
+        """Count results (what :meth:`add` does, once a batch)."""
+        alive = unreachable = unresolved = error = total = 0
+        for result in results:
+            total += 1
+            state = result.state
+            if state is HostState.ALIVE:
+                alive += 1
+            elif state is HostState.UNREACHABLE:
+                unreachable += 1
+            elif state is HostState.UNRESOLVED:
+                unresolved += 1
+            else:
+                error += 1
+        self.total += total
+        self.alive += alive
+        self.unreachable += unreachable
+        self.unresolved += unresolved
+        self.error += error
 
     @property
     def elapsed_s(self) -> float:

@@ -400,6 +400,12 @@ class Span:
 
     def targets(self) -> Iterator[Target]:
         """Its targets, in order."""
+        if self.version == 4 and self.text is None:  # a block: 65k addresses for a /16
+            ntoa, new = socket.inet_ntoa, _new_target
+            for n in range(self.first, self.last + 1):
+                host = ntoa(n.to_bytes(4, "big"))  # as _address_text, one call less
+                yield new(host, host, "ip")
+            return
         for n in range(self.first, self.last + 1):
             host = _address_text(self.version, n, self.zone)
             yield _new_target(host if self.text is None else self.text, host, "ip")

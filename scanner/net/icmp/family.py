@@ -48,7 +48,6 @@ from scanner.net.icmp.packet import (
     checksum,
     echo_builder,
     error_cause,
-    parse_icmp,
     quoted_request,
 )
 from scanner.net.model import HostState
@@ -395,6 +394,9 @@ class Family:
             if host.sent == host.count and len(host.rtts) + host.errors >= host.count:
                 self.finish(host)
             return
+        # anything else: an error quoting a request, or not ours (loaded at the first one)
+        from scanner.net.icmp.received import parse_icmp
+
         source = data[12:16] if self.ip_header and len(data) >= 20 else packed_address(peer)[1]
         got = parse_icmp(data, source, version=self.version, ip_header=self.ip_header)
         if got is None or got.is_reply or got.identifier != self.identifier:

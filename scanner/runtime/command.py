@@ -269,7 +269,9 @@ def _done_inline(job: Job) -> bool:
     work_inline = getattr(job, "work_inline", None)  # an InlineJob
     if work_inline is None:
         return False
-    from scanner.runtime import signals
+    from scanner.runtime import collector, signals
+
+    collector.resume()  # the work may run right here, without a loop
 
     # a signal that came meanwhile: the event loop's run acts on it as on any other
     return bool(work_inline()) and not signals.pending

@@ -62,7 +62,10 @@ _SOL_RAW: Final = 255
 _ICMP_FILTER: Final = 1
 _ICMP6_FILTER: Final = 1
 _EXTENDED_ERR: Final = struct.Struct("=IBBBBII")  # struct sock_extended_err
-_ID_SEQ: Final = struct.Struct("!HH")
+#: An echo reply: type, (code, checksum,) identifier, sequence, our cookie.
+_REPLY: Final = struct.Struct("!B3xHH8s")
+#: The same behind an IPv4 header without options: TTL, source address, then the reply.
+_V4_REPLY: Final = struct.Struct("!8xB3x4s4xB3xHH8s")
 _time_ns = time.time_ns
 _TIMESPEC: Final = struct.Struct("@qq")  # struct timespec (64-bit)
 #: SO_TIMESTAMPNS (Linux): each packet comes with the kernel's receive time.
@@ -363,16 +366,26 @@ class Family:
         return False
 
     def _received(self, data: bytes, peer: str, now_ns: int) -> None:
-        at = (data[0] & 0x0F) * 4 if self.ip_header and data else 0
-        if len(data) >= at + 16 and data[at] == self.reply_type:
+        if self.ip_header and len(data) >= 36 and data[0] == 0x45:
+            # a raw IPv4 socket's echo reply without IP options (all of them, on loopback
+            # and nearly everywhere): its fields in one read
+            ttl, source, kind, identifier, seq, cookie = _V4_REPLY.unpack_from(data)
+            at = 20
+        else:
+            at = (data[0] & 0x0F) * 4 if self.ip_header and data else 0
+            if len(data) < at + 16:
+                kind = -1
+            else:
+                kind, identifier, seq, cookie = _REPLY.unpack_from(data, at)
+                ttl = data[8] if self.ip_header else None
+                source = data[12:16] if self.ip_header else b""
+        if kind == self.reply_type:
             # the common case, read inline (a /16 is 65k of them): an echo reply
-            identifier, seq = _ID_SEQ.unpack_from(data, at + 4)
-            if identifier != self.identifier or data[at + 8 : at + 16] != self.cookie:
+            if identifier != self.identifier or cookie != self.cookie:
                 return  # another process's (a datagram socket echoes our cookie too)
             if self.ip_header:
                 if checksum(data[at:]) != 0:
                     return  # damaged (the kernel checks it for datagram sockets)
-                source = data[12:16]
             else:
                 source = packed_address(peer)[1]
             host = self.pending.get((source, seq))
@@ -387,8 +400,8 @@ class Family:
             # milliseconds to the microsecond, in integers (round(x, 3) formats the float)
             rtt = (now_ns - sent_ns + 500) // 1000 / 1000
             host.rtts.append(rtt)
-            if host.ttl is None and self.ip_header:
-                host.ttl = data[8]
+            if host.ttl is None:
+                host.ttl = ttl
             if host.on_request is not None:
                 host.settle(seq, Request(REPLY, True, rtt, size=len(data) - at))
             if host.sent == host.count and len(host.rtts) + host.errors >= host.count:

@@ -18,7 +18,7 @@ import stat
 import sys
 
 from scanner import exit_codes
-from scanner.runtime import signals
+from scanner.runtime import collector, signals
 
 TYPE_CHECKING = False  # typing/collections.abc stay unimported on the fast path
 if TYPE_CHECKING:
@@ -40,6 +40,9 @@ def run() -> None:
     # a Ctrl-C or SIGTERM before a command's run loop listens is noted, not raised (see
     # scanner.runtime.signals): the command stops as soon as it can, and exits 130/143
     signals.install()
+    # no garbage collection while modules load: resumed when the command's work starts
+    # (scanner.runtime.collector)
+    collector.pause()
     try:
         code = fast_zip(sys.argv[1:])
         if code is None:
@@ -85,6 +88,7 @@ def fast_zip(argv: Sequence[str]) -> int | None:
         return None
     if "null" in seen and "list" in seen:
         return None  # a usage error: the typer path says so
+    collector.resume()  # the work starts
     found = _read(paths[0], "list" in seen, b"\0" if "null" in seen else b"\n")
     if found is None:
         return None

@@ -463,3 +463,17 @@ async def test_cancellation_at_any_moment_leaves_nothing(tmp_path: Path, spawner
             await sweep(targets("127.0.0.1-24"), cfg, on_result)
     if read_pids(tmp_path / "pids"):
         assert_no_leftovers(fake, tmp_path / "pids")
+
+
+def test_a_batch_is_counted_as_its_results_one_by_one() -> None:
+    states = [HostState.ALIVE, HostState.UNREACHABLE, HostState.ALIVE, HostState.UNRESOLVED]
+    results = [HostResult(f"h{i}", None, s) for i, s in enumerate(states)]
+    results.append(HostResult("h9", None, HostState.ERROR, "bad"))
+    one_by_one, batched = SweepSummary(), SweepSummary()
+    for result in results:
+        one_by_one.add(result)
+    batched.add_all(results[:2])
+    batched.add_all(results[2:])
+    keep = ("total", "alive", "unreachable", "unresolved", "error")
+    assert [getattr(batched, k) for k in keep] == [getattr(one_by_one, k) for k in keep]
+    assert [getattr(batched, k) for k in keep] == [5, 2, 1, 1, 1]

@@ -79,6 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     code = fast_command(args)
     if code is not None:
         return code
+    from scanner.runtime import collector
+
+    collector.resume()  # the typer app's commands collect as ever (see that module)
     from scanner.cli._app import run
 
     return run(args)

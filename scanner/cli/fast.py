@@ -185,6 +185,9 @@ def fast_command(args: Sequence[str]) -> int | None:
     run: Callable[..., int]
     if name == "check":
         from scanner.cli._check import run_check
+        from scanner.runtime import collector
+
+        collector.resume()  # its work runs here, without the runtime
 
         return guarded(lambda: run_check(paths, **flags), args)
     if name == "walk":

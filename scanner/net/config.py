@@ -12,10 +12,16 @@ from dataclasses import dataclass, field, replace
 from typing import Final
 
 from scanner.errors import UsageProblem
-from scanner.net.spawn import FDS_PER_CHILD, SPAWNER_KINDS
 from scanner.oslimits import open_file_limit as rlimit_nofile
 from scanner.oslimits import usable_cpus
 
+#: What each running ``ping`` child costs in file descriptors in this process: the read end
+#: of its output pipe (stdout and stderr share it, as the parser wants them combined) and
+#: its pidfd; used to size the default concurrency against the open-file limit. (Here, not
+#: in ``scanner.net.spawn``: a sweep that spawns nothing does not import the spawner.)
+FDS_PER_CHILD: Final = 2
+#: The child-process runners ``--spawner`` names (``scanner.net.spawn.make_spawner``).
+SPAWNER_KINDS: Final = ("auto", "posix", "posix-inline", "anyio", "anyio-pidfd")
 #: Descriptors kept back for the interpreter, the event loop, output files and sockets.
 _FD_RESERVE: Final = 64
 #: Children per usable CPU: a ping child mostly waits on the network, so many per core pay

@@ -45,7 +45,6 @@ from scanner.net.config import SweepConfig, open_file_capacity
 from scanner.net.feed import SubmittingProbe, run_fed
 from scanner.net.model import HostResult, HostState, SweepSummary
 from scanner.net.probes import Probe, open_probe
-from scanner.net.ratelimit import TokenBucket
 from scanner.net.replies import (
     REPLY,
     TIMEOUT,
@@ -56,12 +55,13 @@ from scanner.net.replies import (
     report,
     reporting_to,
 )
-from scanner.net.resolve import LookupFunc, Resolver, system_lookup
 from scanner.net.targets import Target
 
 if TYPE_CHECKING:
     from anyio.streams.memory import MemoryObjectReceiveStream
 
+    from scanner.net.ratelimit import TokenBucket
+    from scanner.net.resolve import LookupFunc, Resolver
     from scanner.net.spawn import Spawner
 
 OnResult = Callable[[HostResult], Awaitable[None]]
@@ -82,7 +82,7 @@ class _Hosts:
     """Takes one target to its final result: resolution, the family filter, attempts under
     the probe slots and the rate limit, retries with backoff. Shared state of one sweep."""
 
-    def __init__(self, cfg: SweepConfig, probe: Probe, *, lookup: LookupFunc) -> None:
+    def __init__(self, cfg: SweepConfig, probe: Probe, *, lookup: LookupFunc | None) -> None:
         self.cfg = cfg
         self.probe = probe
         # a probe that holds no descriptor per host (icmp) is not capped by the file limit,
@@ -91,14 +91,30 @@ class _Hosts:
         slots = cfg.concurrency if capacity is None else min(cfg.concurrency, capacity)
         self.slots = slots
         self.probe_slots = anyio.CapacityLimiter(slots)
-        paced = getattr(probe, "paces", False)
-        self.bucket = TokenBucket(cfg.rate) if cfg.rate is not None and not paced else None
-        self.resolver = Resolver(
-            concurrency=cfg.resolve_concurrency,
-            timeout=cfg.resolve_timeout,
-            family=cfg.family,
-            lookup=lookup,
-        )
+        self.bucket: TokenBucket | None = None
+        if cfg.rate is not None and not getattr(probe, "paces", False):
+            from scanner.net.ratelimit import TokenBucket
+
+            self.bucket = TokenBucket(cfg.rate)
+        self._lookup = lookup
+        self._resolver: Resolver | None = None
+
+    @property
+    def resolver(self) -> Resolver:
+        """The sweep's resolver, made for its first name (a sweep of addresses never loads
+        the resolver's module)."""
+        if self._resolver is None:
+            from scanner.net.resolve import Resolver
+
+            cfg = self.cfg
+            more = {} if self._lookup is None else {"lookup": self._lookup}
+            self._resolver = Resolver(
+                concurrency=cfg.resolve_concurrency,
+                timeout=cfg.resolve_timeout,
+                family=cfg.family,
+                **more,
+            )
+        return self._resolver
 
     async def host(self, target: Target, tally: HostTally) -> HostResult:
         """The final result for one target (its requests are counted in ``tally``)."""
@@ -214,7 +230,7 @@ async def sweep(
     on_result: OnResult,
     *,
     summary: SweepSummary | None = None,
-    lookup: LookupFunc = system_lookup,
+    lookup: LookupFunc | None = None,
     spawner: Spawner | None = None,
     on_reply: OnReply | None = None,
     live: dict[int, LiveHost] | None = None,
@@ -229,7 +245,8 @@ async def sweep(
     given, holds the tally of every host not yet passed to ``on_result`` (what a cancelled
     sweep was still probing). ``on_results``, when given, takes the place of ``on_result``
     where results come in batches (a :class:`~scanner.net.feed.SubmittingProbe`).
-    ``lookup`` and ``spawner`` replace the system resolver and the child-process runner,
+    ``lookup`` and ``spawner`` replace the system resolver (``scanner.net.resolve.
+    system_lookup``) and the child-process runner,
     ``probe`` the probe ``cfg.method`` would open (tests script them). Per-host failures
     are results; only bugs and cancellation raise.
     """
@@ -270,7 +287,7 @@ async def _sweep_with(
     hooks: Hooks,
     probe: Probe,
     *,
-    lookup: LookupFunc,
+    lookup: LookupFunc | None,
     summary: SweepSummary,
 ) -> None:
     hosts = _Hosts(cfg, probe, lookup=lookup)

@@ -27,7 +27,7 @@ import time
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable, Sequence
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import anyio
 import anyio.lowlevel
@@ -47,10 +47,12 @@ _MAX_BACKOFF = 30.0
 
 class InFlight(Protocol):
     """One attempt a :class:`SubmittingProbe` took: the host it was given (``target``,
-    ``address``, ``attempt``, ``started``, as :meth:`SubmittingProbe.submit` got them)."""
+    ``address``, ``tag``, ``attempt``, ``started``, as :meth:`SubmittingProbe.submit` got
+    them)."""
 
     target: str
     address: str
+    tag: object
     attempt: int
     started: float | None
 
@@ -77,21 +79,22 @@ class _Flying:
 class SubmittingProbe(Protocol):
     """A probe that takes a host and calls back with its result."""
 
-    def submit(
+    def submit(  # noqa: PLR0917  (positional: called once a host)
         self,
         target: str,
         address: str,
-        done: Callable[[HostResult], None],
-        *,
+        done: Callable[[Any, HostResult], None],
+        tag: object = None,
         attempt: int = 1,
         started: float | None = None,
         on_request: Callable[[Request], None] | None = None,
     ) -> InFlight | None:
-        """Start one attempt; ``done`` gets its result, with ``attempt`` as its attempts and
-        the seconds since ``started`` (``time.monotonic()``) as its elapsed time;
-        ``on_request``, when given, each request as it is answered or lost (in sending
-        order, before ``done``). The attempt's handle; None when ``done`` was called
-        already."""
+        """Start one attempt; ``done`` gets its handle (an :class:`InFlight` that carries
+        ``tag``) and its result, with ``attempt`` as its attempts and the seconds since
+        ``started`` (``time.monotonic()``) as its elapsed time; ``on_request``, when given,
+        each request as it is answered or lost (in sending order, before ``done``). The
+        attempt's handle; None when ``done`` was called already. One shared ``done`` and a
+        tag, not a callback made per host: a /16 is 65,534 calls."""
         ...
 
     def crowded(self) -> bool:
@@ -111,6 +114,7 @@ class _Feed:
         self.probe = probe
         self.hooks = hooks
         self.cfg = hosts.cfg
+        self.retries = self.cfg.retries
         self.in_flight = 0
         self.keys = itertools.count()
         self.finished: deque[tuple[int, HostResult]] = deque()
@@ -126,21 +130,14 @@ class _Feed:
         self.wake_feeder = anyio.Event()
         self.fed_all = False
 
-    def submit(self, key: int, target: Target, address: str, attempt: int, start: float) -> None:
-        def done(result: HostResult) -> None:
-            if result.state is HostState.UNREACHABLE and attempt <= self.cfg.retries:
-                self.tg.start_soon(self.retry, key, target, address, attempt, start)
-                return
-            self.finish(key, result)
-
+    def submit(self, key: int, target: str, address: str, attempt: int, start: float) -> None:
+        """Hand one attempt at a host to the probe (``target`` as the user wrote it)."""
         flying = self.flying
         if flying is None:  # reply records
-            on_request = self._reporter(key, target.text, address, attempt, start)
-            self.probe.submit(
-                target.text, address, done, attempt=attempt, started=start, on_request=on_request
-            )
+            on_request = self._reporter(key, target, address, attempt, start)
+            self.probe.submit(target, address, self.done, key, attempt, start, on_request)
             return
-        handle = self.probe.submit(target.text, address, done, attempt=attempt, started=start)
+        handle = self.probe.submit(target, address, self.done, key, attempt, start)
         if handle is None:
             return
         if attempt == 1:
@@ -148,12 +145,27 @@ class _Feed:
             return
         host = flying.get(key)
         if not isinstance(host, _Flying):  # its first attempt's handle (None: it ended)
-            retried = _Flying(target.text, address, start)
+            retried = _Flying(target, address, start)
             if host is not None:
                 retried.attempts.append(host)
             host = flying[key] = retried
         host.attempt = attempt
         host.attempts.append(handle)
+
+    def done(self, handle: InFlight, result: HostResult) -> None:
+        """An attempt is over (the probe calls this): retried after its backoff, or the
+        host's result queued for the consumer."""
+        key: int = handle.tag  # type: ignore[assignment]  # the feed's tags are its keys
+        if (
+            self.retries
+            and handle.attempt <= self.retries
+            and result.state is HostState.UNREACHABLE
+        ):
+            start = handle.started if handle.started is not None else time.monotonic()
+            again = (key, handle.target, handle.address, handle.attempt, start)
+            self.tg.start_soon(self.retry, *again)
+            return
+        self.finish(key, result)
 
     def _reporter(
         self, key: int, target: str, address: str, attempt: int, start: float
@@ -175,9 +187,7 @@ class _Feed:
 
         return on_request
 
-    async def retry(
-        self, key: int, target: Target, address: str, attempt: int, start: float
-    ) -> None:
+    async def retry(self, key: int, target: str, address: str, attempt: int, start: float) -> None:
         await anyio.sleep(min(_MAX_BACKOFF, self.cfg.backoff * 2 ** (attempt - 1)))
         self.submit(key, target, address, attempt + 1, start)
 
@@ -196,7 +206,7 @@ class _Feed:
         if resolved.address is None:
             self.finish(key, unresolved_result(target, resolved.cause, _since(start)))
             return
-        self.submit(key, target, resolved.address, 1, start)
+        self.submit(key, target.text, resolved.address, 1, start)
 
     async def feed(self, targets: AsyncIterable[Target] | Iterable[Target]) -> None:
         from scanner.net.engine import _version, wrong_family_result
@@ -204,24 +214,36 @@ class _Feed:
         family = self.cfg.family
         slots = self.hosts.slots
         probe = self.probe
+        crowded = probe.crowded
         submit = self.submit
+        # the common host (an address, no reply records) is handed over right here: one
+        # call a host less, and its arguments positional
+        flying = self.flying
+        probe_submit = probe.submit
+        done = self.done
+        keys = self.keys
+        monotonic = time.monotonic
         async with aclosing(_batches(targets)) as pull:
             async for batch in pull:
                 for target in batch:
                     while self.in_flight >= slots:
                         self.wake_feeder = anyio.Event()
                         await self.wake_feeder.wait()
-                    if probe.crowded():
+                    if crowded():
                         await probe.room()
                     self.in_flight += 1
-                    start = time.monotonic()
-                    key = next(self.keys)
+                    start = monotonic()
+                    key = next(keys)
                     if target.kind == "name":
                         self.tg.start_soon(self.resolve, key, target, start)
                     elif family and _version(target.host) != family:
                         self.finish(key, wrong_family_result(target, family))
+                    elif flying is not None:
+                        handle = probe_submit(target.text, target.host, done, key, 1, start)
+                        if handle is not None:
+                            flying[key] = handle
                     else:
-                        submit(key, target, target.host, 1, start)
+                        submit(key, target.text, target.host, 1, start)
                 await anyio.lowlevel.checkpoint()
         self.fed_all = True
         self.consumer_woken = True
@@ -241,12 +263,12 @@ class _Feed:
                     await hooks.on_reply(tally.add(request))
                 continue
             if self.finished:
-                batch = []
-                for key, result in self.finished:
-                    live.pop(key, None)
-                    summary.add(result)
-                    batch.append(result)
+                if live:  # a tally per host only with reply records
+                    for key, _ in self.finished:
+                        live.pop(key, None)
+                batch = [result for _, result in self.finished]
                 self.finished.clear()
+                summary.add_all(batch)
                 await hooks.on_results(batch)
                 self.in_flight -= len(batch)
                 self.wake_feeder.set()

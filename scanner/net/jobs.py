@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scanner import exit_codes
 from scanner.net.config import SweepConfig
 from scanner.net.engine import OnResult, sweep
-from scanner.net.model import HostResult, HostState, SweepSummary
+from scanner.net.model import HostResult, HostState, PortRow, SweepSummary
 from scanner.net.replies import LiveHost, Reply
-from scanner.net.resolve import LookupFunc, system_lookup
 from scanner.net.targets import Target
 from scanner.net.views import PingView, progress_line, summary_line
 from scanner.output.formats import Format
 from scanner.output.stream import RecordStream
+
+if TYPE_CHECKING:
+    from scanner.net.resolve import LookupFunc
 
 
 def exit_code_for(summary: SweepSummary) -> int:
@@ -39,7 +41,7 @@ class PingJob:
         cfg: SweepConfig,
         *,
         only: frozenset[HostState] | None = None,
-        lookup: LookupFunc = system_lookup,
+        lookup: LookupFunc | None = None,
         replies: bool = False,
     ) -> None:
         self.targets = targets
@@ -73,12 +75,15 @@ class PingJob:
             await out.emit("reply", [reply])
 
         async def on_results(results: Sequence[HostResult]) -> None:
-            kept = [
-                record
-                for result in results
-                if self.only is None or result.state in self.only
-                for record in result.records()
-            ]
+            only = self.only
+            kept: list[HostResult | PortRow] = []
+            for result in results:  # a loop, not result.records(): one list a host less
+                if only is not None and result.state not in only:
+                    continue
+                if result.ports:
+                    kept.extend(result.records())
+                else:
+                    kept.append(result)
             if kept:
                 await out.emit("host", kept)
 

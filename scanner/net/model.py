@@ -1,20 +1,27 @@
 """The result model of ping sweeps: what one ``ping`` run said, and what we report per host.
 
-:class:`PingStats` is what a parser read from one run's output (pure data, no judgement);
-:class:`HostResult` is the per-host outcome the sweep engine streams, after classification,
-retries and timing. Both are frozen: results cross task boundaries and are never mutated.
+:class:`PingStats` is what a parser read from one run's output (pure data, no judgement;
+defined in :mod:`scanner.net.ping_stats`, loaded on first use: only the ``ping`` method's
+parser builds it); :class:`HostResult` is the per-host outcome the sweep engine streams,
+after classification, retries and timing. Both are frozen: results cross task boundaries
+and are never mutated.
 """
 
 from __future__ import annotations
 
 import enum
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
+from scanner.lazy import lazy_attributes
 from scanner.net.rttstats import RttFigures
 from scanner.output.schema import record
 from scanner.quantiles import percentiles
+
+if TYPE_CHECKING:
+    from scanner.net.ping_stats import PingStats
 
 
 class HostState(enum.StrEnum):
@@ -33,35 +40,6 @@ class PortState(enum.StrEnum):
     CLOSED = "closed"  # refused (RST): the host is up, nothing listens on the port
     FILTERED = "filtered"  # no answer within the timeout, or an ICMP unreachable
     ERROR = "error"  # the connect could not be tried (a local error), see the cause
-
-
-@dataclass(frozen=True, slots=True)
-class PingStats:
-    """What one ``ping`` run reported, as read from its output.
-
-    Counts come from ping's own summary when it printed one (``summary_seen``), otherwise
-    from the per-reply lines that were seen. RTTs are milliseconds; the ``rtt_*`` figures
-    are ping's own summary values when printed (so they match what a user sees in a
-    terminal) and are ``None`` when nothing answered.
-
-    ``received`` counts echo replies only: on Windows, where ping's own "Received" also
-    counts "Destination host unreachable" replies, ``received`` and ``loss_pct`` are
-    therefore lower/higher than what ping.exe printed, on purpose.
-    """
-
-    sent: int = 0
-    received: int = 0  # echo replies from the target, duplicates not included
-    duplicates: int = 0
-    errors: int = 0  # ICMP errors (unreachable, TTL exceeded) reported by ping
-    rtts_ms: tuple[float, ...] = ()  # one per reply line seen, in order (duplicates excluded)
-    rtt_min: float | None = None
-    rtt_avg: float | None = None
-    rtt_max: float | None = None
-    rtt_mdev: float | None = None  # iputils' mdev, BSD/macOS stddev; None on Windows
-    loss_pct: float = 100.0  # (sent - received) * 100 / sent; 100.0 when nothing was sent
-    ttl: int | None = None  # TTL of the first reply
-    summary_seen: bool = False  # False: output not understood (empty, garbage, localised)
-    error_text: str | None = None  # first diagnostic line ping printed ("unknown host" ...)
 
 
 #: Columns of a host record, in output order (``--csv`` header, table columns).
@@ -279,6 +257,26 @@ class SweepSummary:
         else:
             self.error += 1
 
+    def add_all(self, results: Iterable[HostResult]) -> None:
+        """Count results (what :meth:`add` does, once a batch)."""
+        alive = unreachable = unresolved = error = total = 0
+        for result in results:
+            total += 1
+            state = result.state
+            if state is HostState.ALIVE:
+                alive += 1
+            elif state is HostState.UNREACHABLE:
+                unreachable += 1
+            elif state is HostState.UNRESOLVED:
+                unresolved += 1
+            else:
+                error += 1
+        self.total += total
+        self.alive += alive
+        self.unreachable += unreachable
+        self.unresolved += unresolved
+        self.error += error
+
     @property
     def elapsed_s(self) -> float:
         """Seconds from the start to the end (or to now, while running)."""
@@ -302,3 +300,18 @@ class SweepSummary:
             "elapsed_s": round(self.elapsed_s, 6),
             "hosts_per_s": round(self.hosts_per_s, 3),
         }
+
+
+#: ``PingStats`` is the ``ping`` method's: an icmp or tcp sweep never builds its class.
+__getattr__ = lazy_attributes(__name__, {"PingStats": "scanner.net.ping_stats"})
+
+__all__ = [
+    "HOST_RECORD_FIELDS",
+    "HostResult",
+    "HostState",
+    "PingStats",
+    "PortResult",
+    "PortRow",
+    "PortState",
+    "SweepSummary",
+]

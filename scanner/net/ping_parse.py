@@ -25,8 +25,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from scanner.net.model import HostState, PingStats
+from scanner.net.model import HostState
 from scanner.net.ping_cmd import PingFlavor
+from scanner.net.ping_stats import PingStats
 
 __all__ = ["classify", "parse_ping_output"]
 

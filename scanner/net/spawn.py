@@ -39,11 +39,6 @@ import anyio
 #: bytes per reply, so anything this large is a runaway.
 MAX_OUTPUT: Final = 1 << 20
 
-#: What each running child costs in file descriptors in this process: the read end of its
-#: output pipe (stdout and stderr share it, as the parser wants them combined) and its
-#: pidfd; used to size the default concurrency against the open-file limit.
-FDS_PER_CHILD: Final = 2
-
 
 @dataclass(frozen=True, slots=True)
 class Completed:
@@ -408,9 +403,6 @@ def make_spawner(kind: str = "auto") -> Spawner:
         portable.name = kind
         return portable
     raise ValueError(f"unknown spawner {kind!r} (auto, posix, anyio, anyio-pidfd)")
-
-
-SPAWNER_KINDS: Final = ("auto", "posix", "posix-inline", "anyio", "anyio-pidfd")
 
 
 def _spawn_threads() -> int:

@@ -106,10 +106,12 @@ class TargetSpec:
 # --- validation -----------------------------------------------------------------------
 
 _ALLOWED: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:%/")
-_LABEL: Final = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\Z")
-_ZONE: Final = re.compile(r"[A-Za-z0-9_.]{1,64}\Z")  # an interface name or a number
-_OCTET: Final = re.compile(r"[0-9]{1,3}\Z")
-_HEXTET: Final = re.compile(r"[0-9A-Fa-f]{1,4}\Z")
+# patterns, compiled (and cached by ``re``) at their first use: a sweep of addresses and
+# blocks has no name, zone or short range to check, and start-up compiles none of them
+_LABEL: Final = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\Z"
+_ZONE: Final = r"[A-Za-z0-9_.]{1,64}\Z"  # an interface name or a number
+_OCTET: Final = r"[0-9]{1,3}\Z"
+_HEXTET: Final = r"[0-9A-Fa-f]{1,4}\Z"
 _MAX_NAME: Final = 253
 _DOTTED_RANGE: Final = frozenset("0123456789.-")
 
@@ -159,7 +161,7 @@ def _parse_name(text: str) -> TargetSpec:
     for label in name.split("."):
         if not label:
             raise _fail(text, "empty label in host name")
-        if not _LABEL.match(label):
+        if not re.match(_LABEL, label):
             raise _fail(
                 text,
                 f"bad label {label!r}: labels are 1-63 letters, digits, '-' or '_' and "
@@ -172,7 +174,7 @@ def _split_zone(text: str, part: str) -> tuple[str, str | None]:
     if "%" not in part:
         return part, None
     addr, zone = part.split("%", 1)
-    if not _ZONE.match(zone):
+    if not re.match(_ZONE, zone):
         raise _fail(text, f"bad IPv6 zone {zone!r} (an interface name or index)")
     if ":" not in addr:
         raise _fail(text, "a zone (%...) is only valid on an IPv6 address")
@@ -225,12 +227,12 @@ def _range(text: str) -> TargetSpec:
     if not end_text:
         raise _fail(text, "range has no end")
     end_n: int
-    if start.version == 4 and _OCTET.match(end_text):
+    if start.version == 4 and re.match(_OCTET, end_text):
         last_octet = int(end_text)
         if last_octet > 255:
             raise _fail(text, f"range end {end_text} is not an octet (0-255)")
         end_n = (int(start) & ~0xFF) | last_octet
-    elif start.version == 6 and _HEXTET.match(end_text):
+    elif start.version == 6 and re.match(_HEXTET, end_text):
         end_n = (int(start) & ~0xFFFF) | int(end_text, 16)
     else:
         end = _parse_address(text, end_text)
@@ -400,6 +402,12 @@ class Span:
 
     def targets(self) -> Iterator[Target]:
         """Its targets, in order."""
+        if self.version == 4 and self.text is None:  # a block: 65k addresses for a /16
+            ntoa, new = socket.inet_ntoa, _new_target
+            for n in range(self.first, self.last + 1):
+                host = ntoa(n.to_bytes(4, "big"))  # as _address_text, one call less
+                yield new(host, host, "ip")
+            return
         for n in range(self.first, self.last + 1):
             host = _address_text(self.version, n, self.zone)
             yield _new_target(host if self.text is None else self.text, host, "ip")

@@ -44,7 +44,7 @@ def _figures(got: HostResult | PortResult, *, count: int, word: str = "received"
     return f"{_ms(got.rtt_avg)} ms"
 
 
-def host_line(result: HostResult, *, count: int) -> str:
+def host_line(result: HostResult, count: int) -> str:
     """One human line, fping's wording: ``127.0.0.1 is alive (0.050 ms)``."""
     who = result.target
     if result.address is not None and result.address != result.target:
@@ -101,7 +101,7 @@ def _text(items: Sequence[HostResult | PortRow], *, count: int) -> str:
     lines: list[str] = []
     for i, item in enumerate(items):
         if not isinstance(item, PortRow):
-            lines.append(host_line(item, count=count))
+            lines.append(host_line(item, count))
             continue
         lines.append(port_line(item, count=count))
         after = items[i + 1] if i + 1 < len(items) else None

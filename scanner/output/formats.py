@@ -1,15 +1,22 @@
-"""Output formats and their encoders (one schema, several encodings)."""
+"""Output formats and their encoders (one schema, several encodings).
+
+The encoders live in :mod:`scanner.output.encode` and are loaded on first use: a command
+that prints text lines (a ping sweep) never imports ``json`` or ``csv``."""
 
 from __future__ import annotations
 
-import csv
 import enum
-import io
-import json
-from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from scanner.errors import UsageProblem
+from scanner.lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from scanner.output.encode import csv_text, dumps, dumps_pretty, jsonl_line
+
+
+#: The encoders, re-exported from :mod:`scanner.output.encode`.
+_ENCODERS = ("csv_text", "dumps", "dumps_pretty", "jsonl_line")
 
 
 class Format(enum.Enum):
@@ -32,33 +39,6 @@ def choose_format(*, json: bool, jsonl: bool, csv: bool, default: Format) -> For
     return chosen[0] if chosen else default
 
 
-def dumps(obj: Any) -> str:
-    """Compact JSON; non-ASCII kept as UTF-8 (callers pass sanitised strings)."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-
-
-def dumps_pretty(obj: Any) -> str:
-    """Indented JSON for ``--json`` documents."""
-    return json.dumps(obj, ensure_ascii=False, indent=2) + "\n"
-
-
-def jsonl_line(obj: Any) -> str:
-    """One JSON Lines record, newline-terminated."""
-    return dumps(obj) + "\n"
-
-
-def csv_text(
-    header: Sequence[str], rows: Iterable[Sequence[Any]], *, with_header: bool = True
-) -> str:
-    """Rows as RFC 4180 CSV text (``\\r\\n`` line ends, as the csv module writes them)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    if with_header:
-        writer.writerow(header)
-    writer.writerows(rows)
-    return buf.getvalue()
-
-
 def iso_time(epoch: float | None) -> str | None:
     """An epoch time as ISO 8601 in UTC (``2026-12-06T20:11:06.681607Z``), for JSON and CSV
     beside the epoch value; None stays None."""
@@ -67,3 +47,8 @@ def iso_time(epoch: float | None) -> str | None:
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(epoch, tz=UTC).isoformat().replace("+00:00", "Z")
+
+
+__getattr__ = lazy_attributes(__name__, dict.fromkeys(_ENCODERS, "scanner.output.encode"))
+
+__all__ = ["Format", "choose_format", "csv_text", "dumps", "dumps_pretty", "iso_time", "jsonl_line"]

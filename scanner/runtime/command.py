@@ -36,14 +36,10 @@ from scanner import exit_codes
 from scanner.output.formats import Format
 from scanner.output.sink import open_sink
 from scanner.output.stream import RecordStream
-from scanner.output.writers import View, Writer, make_writer
+from scanner.output.writers import View, Writer, load_writer, make_writer
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-# the writers a run may need, imported before the event loop starts: an import that runs
-# inside the task group is where a signal used to turn into a traceback
-from scanner.output.writers import csv, json, jsonl, table, text  # noqa: F401  isort: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +255,9 @@ async def run_job(job: Job, output: Output, session: RunSession) -> int:
 def execute(job: Job, output: Output, *, backend: str = "asyncio") -> int:
     """Run ``job`` on an event loop with signal handling; the process's exit code. An
     :class:`InlineJob` whose work is done at once writes its output without a loop."""
+    # the run's writer, imported before the event loop starts: an import that runs inside
+    # the task group is where a signal used to turn into a traceback
+    load_writer(output.fmt)
     if output.path is None and backend == "asyncio" and _done_inline(job):
         return run_inline(job, output)
     from scanner.runtime.session import run_async
@@ -270,7 +269,9 @@ def _done_inline(job: Job) -> bool:
     work_inline = getattr(job, "work_inline", None)  # an InlineJob
     if work_inline is None:
         return False
-    from scanner.runtime import signals
+    from scanner.runtime import collector, signals
+
+    collector.resume()  # the work may run right here, without a loop
 
     # a signal that came meanwhile: the event loop's run acts on it as on any other
     return bool(work_inline()) and not signals.pending

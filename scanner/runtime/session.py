@@ -25,6 +25,7 @@ from anyio.abc import TaskStatus
 
 from scanner import exit_codes
 from scanner.errors import OperationFailed, ScannerError
+from scanner.runtime import collector
 from scanner.runtime import signals as signals_module
 from scanner.runtime.failure import exit_for_failure
 
@@ -157,6 +158,7 @@ def run_async(body: Callable[[Session], Awaitable[int]], *, backend: str = "asyn
     )
 
     async def wrapper() -> int:
+        collector.resume()  # start-up is over: the event loop and its backend are loaded
         # created inside the event loop: anyio >= 4.x refuses a CancelScope made outside one
         session = Session()
         sessions.append(session)

@@ -16,6 +16,8 @@ from scanner.quantiles import percentiles
 
 #: ``HostResult`` with every field given (a /16 makes 65,534 of them).
 _new_result = positional_new(HostResult)
+_ALIVE = HostState.ALIVE
+_monotonic = time.monotonic
 
 
 def packed_address(address: str) -> tuple[int, bytes]:
@@ -26,73 +28,57 @@ def packed_address(address: str) -> tuple[int, bytes]:
 
 
 class Attempt:
-    """One attempt at one host: its requests, what came back, when it ends."""
+    """One attempt at one host: its requests, what came back, when it ends.
 
-    __slots__ = (
-        "address",
-        "attempt",
-        "count",
-        "done",
-        "duplicates",
-        "errors",
-        "expire_at",
-        "finished",
-        "first_sent",
-        "icmp_cause",
-        "key",
-        "local_cause",
-        "local_state",
-        "on_request",
-        "order",
-        "reported",
-        "rtts",
-        "sent",
-        "seqs",
-        "started",
-        "started_ns",
-        "target",
-        "ttl",
-        "why_expired",
-    )
+    A /16 makes 65,534 of them, most of which send one request, get its reply and end:
+    ``__init__`` sets only what every attempt needs (positional arguments: keywords cost
+    a dictionary a call), and what most never change (no error, no duplicate, the default
+    timeout) stays the class's default until an attempt changes it for itself."""
 
-    def __init__(
+    #: Sequence number -> sending index (only when requests are reported).
+    order: dict[int, int]
+    #: Requests reported so far (they are reported in sending order).
+    reported: int = 0
+    finished = False
+    sent = 0
+    duplicates = 0
+    errors = 0
+    icmp_cause: str | None = None
+    local_cause: str | None = None
+    local_state = HostState.UNREACHABLE
+    ttl: int | None = None
+    first_sent = 0.0
+    started_ns = 0
+    expire_at = math.inf
+    why_expired = "timeout"
+
+    def __init__(  # noqa: PLR0917  (positional: called once a host)
         self,
         target: str,
         address: str,
         key: bytes,
         count: int,
-        done: Callable[[HostResult], None],
-        *,
+        done: Callable[[Attempt, HostResult], None],
+        tag: object = None,
         attempt: int = 1,
         started: float | None = None,
         on_request: Callable[[Request], None] | None = None,
     ) -> None:
         self.target = target
-        self.on_request = on_request
-        #: Sequence number -> sending index (only when requests are reported).
-        self.order: dict[int, int] = {}
-        #: Requests reported so far (they are reported in sending order).
-        self.reported = 0
-        self.attempt = attempt
-        self.started = started
         self.address = address
         self.key = key
         self.count = count
+        #: Called with this attempt and its result when it is over.
         self.done = done
-        self.finished = False
-        self.sent = 0
+        #: The submitter's name for this host (the sweep's key), given back through ``done``.
+        self.tag = tag
+        self.attempt = attempt
+        self.started = started
+        self.on_request = on_request
+        if on_request is not None:
+            self.order = {}
         self.seqs: dict[int, int | None] = {}  # sequence -> send time (ns); None once answered
         self.rtts: list[float] = []
-        self.duplicates = 0
-        self.errors = 0
-        self.icmp_cause: str | None = None
-        self.local_cause: str | None = None
-        self.local_state = HostState.UNREACHABLE
-        self.ttl: int | None = None
-        self.first_sent = 0.0
-        self.started_ns = 0
-        self.expire_at = math.inf
-        self.why_expired = "timeout"
 
     def settle(self, seq: int, request: Request) -> None:
         """Report ``request`` (the outcome of ``seq``) and, before it, the earlier requests
@@ -141,7 +127,13 @@ class Attempt:
         received = len(rtts)
         elapsed = 0.0
         if self.started is not None:  # to the microsecond, without round()'s float formatting
-            elapsed = int((time.monotonic() - self.started) * 1e6 + 0.5) / 1e6
+            elapsed = int((_monotonic() - self.started) * 1e6 + 0.5) / 1e6
+        if received == 1 and self.sent == 1:  # most hosts of a sweep: one request, answered
+            rtt = rtts[0]
+            return _new_result(
+                self.target, self.address, _ALIVE, None, 1, 1, 0.0,
+                rtt, rtt, rtt, 0.0, None, self.attempt, elapsed, (),
+            )  # fmt: skip
         if not received:
             if self.local_cause is not None:
                 state, cause = self.local_state, self.local_cause

@@ -48,7 +48,6 @@ from scanner.net.icmp.packet import (
     checksum,
     echo_builder,
     error_cause,
-    parse_icmp,
     quoted_request,
 )
 from scanner.net.model import HostState
@@ -63,7 +62,11 @@ _SOL_RAW: Final = 255
 _ICMP_FILTER: Final = 1
 _ICMP6_FILTER: Final = 1
 _EXTENDED_ERR: Final = struct.Struct("=IBBBBII")  # struct sock_extended_err
-_ID_SEQ: Final = struct.Struct("!HH")
+#: An echo reply: type, (code, checksum,) identifier, sequence, our cookie.
+_REPLY: Final = struct.Struct("!B3xHH8s")
+#: The same behind an IPv4 header without options: TTL, source address, then the reply.
+_V4_REPLY: Final = struct.Struct("!8xB3x4s4xB3xHH8s")
+_time_ns = time.time_ns
 _TIMESPEC: Final = struct.Struct("@qq")  # struct timespec (64-bit)
 #: SO_TIMESTAMPNS (Linux): each packet comes with the kernel's receive time.
 _SO_TIMESTAMPNS: Final = getattr(socket, "SO_TIMESTAMPNS", 35 if sys.platform == "linux" else 0)
@@ -142,6 +145,8 @@ class Family:
         self.kicked = False  # kick.is_set(), without anyio's call (asked once a host)
         self.drained = anyio.Event()  # set when the admission queue is short again
         self.deadline = cfg.effective_deadline
+        self.interval = cfg.interval
+        self.timeout = cfg.timeout
 
     # --- the host side ------------------------------------------------------------------
 
@@ -165,11 +170,14 @@ class Family:
             pending.pop((key, seq), None)
         if host.on_request is not None:
             host.settle_rest()
-        host.done(host.result())
-        # A host that answered stays in the expiry queue until the hosts before it leave
-        # (at 100,000 requests/s, one silent host holds a second's worth, 100,000 finished
-        # hosts, behind it), and in the heap until its deadline. Rebuilt without them once
-        # they are most of it, so memory follows the hosts in flight, not the rate.
+        host.done(host, host.result())
+
+    def _compact(self) -> None:
+        """A host that answered stays in the expiry queue until the hosts before it leave
+        (at 100,000 requests/s, one silent host holds a second's worth, 100,000 finished
+        hosts, behind it), and in the heap until its deadline. Rebuilt without them once
+        they are most of it, so memory follows the hosts in flight, not the rate. (Only
+        the sender adds to either: it asks once a round, not once a host.)"""
         live4 = 4 * self.live
         if len(self.expiring) > _COMPACT_AT and len(self.expiring) > live4:
             self.expiring = deque([h for h in self.expiring if not h.finished])
@@ -195,20 +203,22 @@ class Family:
                         break
                     spent += 1
                 heapq.heappop(self.sends)
-            while not full and spent < budget and self.incoming:
-                host = self.incoming[0]
-                if not self._send(host, now):
+            incoming = self.incoming
+            send = self._send
+            while not full and spent < budget and incoming:
+                if not send(incoming[0], now):
                     full = True
                     break
                 spent += 1
-                self.incoming.popleft()
-            if len(self.incoming) < BACKLOG and not self.drained.is_set():
+                incoming.popleft()
+            if len(incoming) < BACKLOG and not self.drained.is_set():
                 self.drained.set()
             self.pacer.spend(spent)
             if full:  # the socket's buffer (or the device queue) is full: let it drain
                 with anyio.move_on_after(0.001):
                     await anyio.wait_writable(self.sock)
                 continue
+            self._compact()
             now = time.monotonic()
             expiring = self.expiring
             while expiring and expiring[0].finished:
@@ -253,53 +263,66 @@ class Family:
     def _send(self, host: Attempt, now: float) -> bool:
         """Send the host's next request; False when the socket cannot take it now."""
         seq = (self.sequence + 1) & 0xFFFF
-        sent_ns = time.time_ns()  # the clock of the kernel's receive timestamps
+        sent_ns = _time_ns()  # the clock of the kernel's receive timestamps
         packet = self.build(seq, sent_ns)
         try:
             self.sock.sendto(packet, (host.address, 0))
         except OSError as exc:
-            if exc.errno in _BACKPRESSURE:
-                return False
-            failure: OSError | None = exc
-            if self.kind is SocketKind.DGRAM:
-                # A datagram socket reports an earlier ICMP error (of another host) on the
-                # next send: that send consumed it, so a second try tells
-                try:
-                    self.sock.sendto(packet, (host.address, 0))
-                    failure = None
-                except OSError as again:
-                    if again.errno in _BACKPRESSURE:
-                        return False
-                    failure = again
-            if failure is not None:
-                host.local_cause = failure.strerror or str(failure)
-                if failure.errno not in _UNREACHABLE_ERRNOS:
-                    host.local_state = HostState.ERROR
-                self.finish(host)
-                return True
+            outcome = self._send_failed(host, packet, exc)
+            if outcome is not None:
+                return outcome
         self.sequence = seq
         self._sent(host, seq, sent_ns, now)
         return True
 
+    def _send_failed(self, host: Attempt, packet: bytes, exc: OSError) -> bool | None:
+        """A request whose send failed: False when the socket cannot take it now (it is
+        sent again later), True when the failure is the host's result, None when a second
+        try left (a datagram socket's pending error of another host)."""
+        if exc.errno in _BACKPRESSURE:
+            return False
+        failure: OSError | None = exc
+        if self.kind is SocketKind.DGRAM:
+            # A datagram socket reports an earlier ICMP error (of another host) on the
+            # next send: that send consumed it, so a second try tells
+            try:
+                self.sock.sendto(packet, (host.address, 0))
+                failure = None
+            except OSError as again:
+                if again.errno in _BACKPRESSURE:
+                    return False
+                failure = again
+        if failure is not None:
+            host.local_cause = failure.strerror or str(failure)
+            if failure.errno not in _UNREACHABLE_ERRNOS:
+                host.local_state = HostState.ERROR
+            self.finish(host)
+            return True
+        return None
+
     def _sent(self, host: Attempt, seq: int, sent_ns: int, now: float) -> None:
         """Book a request that left: its reply is awaited, the next one or the end timed."""
-        if host.sent == 0:
+        sent = host.sent
+        if sent == 0:
             host.first_sent = now
             host.started_ns = sent_ns
+            deadline_at = now + self.deadline
+        else:
+            deadline_at = host.first_sent + self.deadline
         if host.on_request is not None:
-            host.order[seq] = host.sent
-        host.sent += 1
+            host.order[seq] = sent
+        host.sent = sent = sent + 1
         host.seqs[seq] = sent_ns
         self.pending[(host.key, seq)] = host
-        deadline_at = host.first_sent + self.deadline
-        if host.sent < host.count:
-            nxt = now + self.cfg.interval
+        if sent < host.count:
+            nxt = now + self.interval
             if nxt < deadline_at:
                 self._push(self.sends, nxt, host)
                 return
         # the last request (or the deadline comes first): wait `timeout` for its reply
-        if now + self.cfg.timeout <= deadline_at:
-            host.expire_at = now + self.cfg.timeout  # why_expired: "timeout" already
+        expire_at = now + self.timeout
+        if expire_at <= deadline_at:
+            host.expire_at = expire_at  # why_expired: "timeout" already
             self.expiring.append(host)
         else:
             host.expire_at = deadline_at
@@ -343,16 +366,26 @@ class Family:
         return False
 
     def _received(self, data: bytes, peer: str, now_ns: int) -> None:
-        at = (data[0] & 0x0F) * 4 if self.ip_header and data else 0
-        if len(data) >= at + 16 and data[at] == self.reply_type:
+        if self.ip_header and len(data) >= 36 and data[0] == 0x45:
+            # a raw IPv4 socket's echo reply without IP options (all of them, on loopback
+            # and nearly everywhere): its fields in one read
+            ttl, source, kind, identifier, seq, cookie = _V4_REPLY.unpack_from(data)
+            at = 20
+        else:
+            at = (data[0] & 0x0F) * 4 if self.ip_header and data else 0
+            if len(data) < at + 16:
+                kind = -1
+            else:
+                kind, identifier, seq, cookie = _REPLY.unpack_from(data, at)
+                ttl = data[8] if self.ip_header else None
+                source = data[12:16] if self.ip_header else b""
+        if kind == self.reply_type:
             # the common case, read inline (a /16 is 65k of them): an echo reply
-            identifier, seq = _ID_SEQ.unpack_from(data, at + 4)
-            if identifier != self.identifier or data[at + 8 : at + 16] != self.cookie:
+            if identifier != self.identifier or cookie != self.cookie:
                 return  # another process's (a datagram socket echoes our cookie too)
             if self.ip_header:
                 if checksum(data[at:]) != 0:
                     return  # damaged (the kernel checks it for datagram sockets)
-                source = data[12:16]
             else:
                 source = packed_address(peer)[1]
             host = self.pending.get((source, seq))
@@ -367,13 +400,16 @@ class Family:
             # milliseconds to the microsecond, in integers (round(x, 3) formats the float)
             rtt = (now_ns - sent_ns + 500) // 1000 / 1000
             host.rtts.append(rtt)
-            if host.ttl is None and self.ip_header:
-                host.ttl = data[8]
+            if host.ttl is None:
+                host.ttl = ttl
             if host.on_request is not None:
                 host.settle(seq, Request(REPLY, True, rtt, size=len(data) - at))
             if host.sent == host.count and len(host.rtts) + host.errors >= host.count:
                 self.finish(host)
             return
+        # anything else: an error quoting a request, or not ours (loaded at the first one)
+        from scanner.net.icmp.received import parse_icmp
+
         source = data[12:16] if self.ip_header and len(data) >= 20 else packed_address(peer)[1]
         got = parse_icmp(data, source, version=self.version, ip_header=self.ip_header)
         if got is None or got.is_reply or got.identifier != self.identifier:

@@ -7,19 +7,25 @@ payload: an 8-byte cookie that names this prober (other processes' traffic on a 
 never carries it) and the send time in nanoseconds (``time.perf_counter_ns``), so a reply
 says when its request left even if the prober lost track of it.
 
-:func:`parse_icmp` reads one received packet. It returns a :class:`Received` for an echo
-reply, and for a destination-unreachable or time-exceeded error *that quotes an echo request*
-(the router sends back the IP header and the first 8 bytes of what it dropped: our type,
-identifier and sequence); anything else (other processes' errors, our own requests seen on
-loopback, neighbour discovery, garbage, a bad checksum) is ``None``.
+:func:`parse_icmp` (in :mod:`scanner.net.icmp.received`, loaded with the first packet that
+is not an echo reply: the prober reads replies inline) reads one received packet. It returns
+a :class:`Received` for an echo reply, and for a destination-unreachable or time-exceeded
+error *that quotes an echo request* (the router sends back the IP header and the first 8
+bytes of what it dropped: our type, identifier and sequence); anything else (other
+processes' errors, our own requests seen on loopback, neighbour discovery, garbage, a bad
+checksum) is ``None``.
 """
 
 from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+from scanner.lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from scanner.net.icmp.received import Received, parse_icmp
 
 ECHO_REPLY_V4: Final = 0
 UNREACHABLE_V4: Final = 3
@@ -34,9 +40,6 @@ _HEADER: Final = struct.Struct("!BBHHH")  # type, code, checksum, identifier, se
 _PAYLOAD: Final = struct.Struct("!8sQ")  # cookie, send time (ns)
 _REQUEST: Final = struct.Struct("!BBHHH8sQ")  # the header, then the payload
 PAYLOAD_SIZE: Final = _PAYLOAD.size
-_IPV6_HEADER: Final = 40
-_PROTO_ICMP: Final = 1
-_PROTO_ICMPV6: Final = 58
 
 # The causes iputils ping prints, so both methods name an error the same way
 # (ping_common.c/ping.c pr_icmph, ping6_common.c pr_icmph).
@@ -69,32 +72,6 @@ _UNREACH_V6: Final = {
     6: "Destination unreachable: Reject route to destination",
 }
 _EXCEEDED_V6: Final = {0: "Time exceeded: Hop limit", 1: "Time exceeded: Defragmentation failure"}
-
-
-@dataclass(frozen=True, slots=True)
-class Received:
-    """One packet that concerns an echo request: a reply, or an error quoting the request.
-
-    ``target`` is the packed address the request went to (the reply's source; the quoted
-    destination for an error), ``identifier``/``sequence`` those of the request, ``sent_ns``
-    the timestamp of the payload (None for errors: the quote ends before it), ``cause``
-    None for a reply, else the error in iputils' words, ``source`` the packed address
-    that sent the packet (a router for errors).
-    """
-
-    target: bytes
-    identifier: int
-    sequence: int
-    cookie: bytes | None
-    sent_ns: int | None
-    cause: str | None
-    source: bytes
-    ttl: int | None = None
-
-    @property
-    def is_reply(self) -> bool:
-        """True for an echo reply, False for an ICMP error."""
-        return self.cause is None
 
 
 def _folded(value: int) -> int:
@@ -150,69 +127,6 @@ def echo_request(
     return echo_builder(version, identifier, cookie)(sequence & 0xFFFF, sent_ns)
 
 
-def _payload(data: bytes) -> tuple[bytes | None, int | None]:
-    if len(data) < _HEADER.size + PAYLOAD_SIZE:
-        return None, None
-    cookie, sent_ns = _PAYLOAD.unpack_from(data, _HEADER.size)
-    return cookie, sent_ns
-
-
-def parse_icmp(data: bytes, source: bytes, *, version: int, ip_header: bool) -> Received | None:
-    """Read one received packet (see the module docstring); ``source`` is the packed sender
-    address, ``ip_header`` True when ``data`` starts with the IPv4 header (raw ICMPv4
-    sockets; datagram sockets and every ICMPv6 socket give the ICMP message alone)."""
-    ttl = None
-    if ip_header:
-        if len(data) < 20 or data[0] >> 4 != 4:
-            return None
-        ttl = data[8]
-        data = data[(data[0] & 0x0F) * 4 :]
-    if len(data) < _HEADER.size:
-        return None
-    kind, code, _, identifier, sequence = _HEADER.unpack_from(data)
-    if version == 4:
-        if kind == ECHO_REPLY_V4:
-            if ip_header and checksum(data) != 0:
-                return None  # damaged (the kernel checks it for datagram sockets)
-            cookie, sent_ns = _payload(data)
-            return Received(source, identifier, sequence, cookie, sent_ns, None, source, ttl)
-        if kind in (UNREACHABLE_V4, TIME_EXCEEDED_V4):
-            return _quoted_v4(data, source, error_cause(4, kind, code))
-        return None
-    if kind == ECHO_REPLY_V6:
-        cookie, sent_ns = _payload(data)
-        return Received(source, identifier, sequence, cookie, sent_ns, None, source)
-    if kind in (UNREACHABLE_V6, TIME_EXCEEDED_V6):
-        return _quoted_v6(data, source, error_cause(6, kind, code))
-    return None
-
-
-def _quoted_v4(data: bytes, source: bytes, cause: str) -> Received | None:
-    inner = data[8:]  # the error's own header is 8 bytes, then the dropped IP header
-    if len(inner) < 20 or inner[0] >> 4 != 4 or inner[9] != _PROTO_ICMP:
-        return None
-    quoted = inner[(inner[0] & 0x0F) * 4 :]
-    if len(quoted) < _HEADER.size:
-        return None
-    kind, _, _, identifier, sequence = _HEADER.unpack_from(quoted)
-    if kind != ECHO_REQUEST_V4:
-        return None
-    cookie, _ = _payload(quoted)
-    return Received(inner[16:20], identifier, sequence, cookie, None, cause, source)
-
-
-def _quoted_v6(data: bytes, source: bytes, cause: str) -> Received | None:
-    inner = data[8:]
-    # only a quote whose next header is ICMPv6 (no extension headers: we send none)
-    if len(inner) < _IPV6_HEADER + _HEADER.size or inner[0] >> 4 != 6 or inner[6] != _PROTO_ICMPV6:
-        return None
-    kind, _, _, identifier, sequence = _HEADER.unpack_from(inner, _IPV6_HEADER)
-    if kind != ECHO_REQUEST_V6:
-        return None
-    cookie, _ = _payload(inner[_IPV6_HEADER:])
-    return Received(inner[24:40], identifier, sequence, cookie, None, cause, source)
-
-
 def quoted_request(data: bytes) -> tuple[int, int] | None:
     """(identifier, sequence) of our own request as a datagram socket's error queue returns
     it (the ICMP message we sent, identifier as the kernel rewrote it)."""
@@ -238,6 +152,10 @@ def error_cause(version: int, kind: int, code: int) -> str:
         return _EXCEEDED_V6.get(code, f"Time exceeded: code {code}")
     return f"ICMPv6 type {kind}, code {code}"
 
+
+__getattr__ = lazy_attributes(
+    __name__, {"Received": "scanner.net.icmp.received", "parse_icmp": "scanner.net.icmp.received"}
+)
 
 __all__ = [
     "PAYLOAD_SIZE",

@@ -39,51 +39,50 @@ class IcmpProber:
         self.cfg = cfg
         self.families = families
         self.missing = missing
+        self.count = cfg.count
         #: Each family's admission queue (asked about once per host: kept at hand).
         self._queues = [family.incoming for family in families.values()]
 
-    def submit(
+    def submit(  # noqa: PLR0917  (positional: called once a host)
         self,
         target: str,
         address: str,
-        done: Callable[[HostResult], None],
-        *,
+        done: Callable[[Attempt, HostResult], None],
+        tag: object = None,
         attempt: int = 1,
         started: float | None = None,
         on_request: Callable[[Request], None] | None = None,
     ) -> Attempt | None:
         """Start one attempt without a task of its own: ``done`` is called (from the
-        sender or the receiver task) with its result, which carries ``attempt`` and the
-        seconds since ``started`` (a ``time.monotonic()``); ``on_request``, when given,
-        with each request as it is answered or lost (before ``done``). The sweep engine
-        feeds a whole sweep this way; :meth:`probe` is the one-host form. The attempt
-        (its :meth:`Attempt.settled` requests), or None when it ended at once."""
+        sender or the receiver task) with the attempt (its ``tag`` is the one given here)
+        and its result, which carries ``attempt`` and the seconds since ``started`` (a
+        ``time.monotonic()``); ``on_request``, when given, with each request as it is
+        answered or lost (before ``done``). The sweep engine feeds a whole sweep this way,
+        one call a host (its arguments positional: keywords cost a dictionary a call);
+        :meth:`probe` is the one-host form. The attempt (its :meth:`Attempt.settled`
+        requests), or None when it ended at once."""
         try:
             version, key = packed_address(address)
         except OSError:
-            done(HostResult(target, address, HostState.ERROR, "not an IP address", sent=0))
+            result = HostResult(target, address, HostState.ERROR, "not an IP address", sent=0)
+            done(Attempt(target, address, b"", 0, done, tag, attempt, started), result)
             return None
         family = self.families.get(version)
         if family is None:
             cause = self.missing.get(version, f"no ICMPv{version} socket")
-            done(HostResult(target, address, HostState.ERROR, cause, sent=0))
+            result = HostResult(target, address, HostState.ERROR, cause, sent=0)
+            done(Attempt(target, address, key, 0, done, tag, attempt, started), result)
             return None
-        host = Attempt(
-            target,
-            address,
-            key,
-            self.cfg.count,
-            done,
-            attempt=attempt,
-            started=started,
-            on_request=on_request,
-        )
+        host = Attempt(target, address, key, self.count, done, tag, attempt, started, on_request)
         family.admit(host)
         return host
 
     def crowded(self) -> bool:
         """True when a family has many hosts admitted and not yet sent (see :meth:`room`)."""
-        return max(map(len, self._queues)) >= BACKLOG  # no generator: asked once a host
+        for queue in self._queues:  # noqa: SIM110  (asked once a host: no generator)
+            if len(queue) >= BACKLOG:
+                return True
+        return False
 
     async def room(self) -> None:
         """Wait until every family's admission queue is short again."""
@@ -103,7 +102,7 @@ class IcmpProber:
             requests.append(request)
             wake.set()
 
-        def done(result: HostResult) -> None:
+        def done(_: Attempt, result: HostResult) -> None:
             got.append(result)
             wake.set()
 

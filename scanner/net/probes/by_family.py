@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.abc
@@ -36,11 +36,14 @@ if TYPE_CHECKING:
 class PingHost:
     """A host the ``ping`` probe runs (the handle :meth:`ByFamilyProbe.submit` returns)."""
 
-    __slots__ = ("address", "attempt", "requests", "started", "target")
+    __slots__ = ("address", "attempt", "requests", "started", "tag", "target")
 
-    def __init__(self, target: str, address: str, attempt: int, started: float | None) -> None:
+    def __init__(
+        self, target: str, address: str, tag: object, attempt: int, started: float | None
+    ) -> None:
         self.target = target
         self.address = address
+        self.tag = tag
         self.attempt = attempt
         self.started = started
         self.requests: list[Request] = []
@@ -87,12 +90,12 @@ class ByFamilyProbe:
             await anyio.sleep(self.pacer.wait())
         self.pacer.spend(self.cfg.count)
 
-    def submit(
+    def submit(  # noqa: PLR0917  (positional: called once a host)
         self,
         target: str,
         address: str,
-        done: Callable[[HostResult], None],
-        *,
+        done: Callable[[Any, HostResult], None],
+        tag: object = None,
         attempt: int = 1,
         started: float | None = None,
         on_request: Callable[[Request], None] | None = None,
@@ -100,17 +103,15 @@ class ByFamilyProbe:
         """Start one attempt (see :meth:`IcmpProber.submit`): the prober's, or a task that
         runs ``ping``. The attempt's handle."""
         if not self._by_ping(address):
-            return self.icmp.submit(
-                target, address, done, attempt=attempt, started=started, on_request=on_request
-            )
-        host = PingHost(target, address, attempt, started)
+            return self.icmp.submit(target, address, done, tag, attempt, started, on_request)
+        host = PingHost(target, address, tag, attempt, started)
         self.tg.start_soon(self._run_ping, host, done, on_request)
         return host
 
     async def _run_ping(
         self,
         host: PingHost,
-        done: Callable[[HostResult], None],
+        done: Callable[[Any, HostResult], None],
         on_request: Callable[[Request], None] | None,
     ) -> None:
         async def sink(request: Request) -> None:
@@ -130,7 +131,7 @@ class ByFamilyProbe:
                     rtt = result.rtt_avg if answered else None
                     await sink(Request(outcome, answered, rtt, cause=result.cause))
         elapsed = 0.0 if host.started is None else round(time.monotonic() - host.started, 6)
-        done(replace(result, attempts=host.attempt, elapsed_s=elapsed))
+        done(host, replace(result, attempts=host.attempt, elapsed_s=elapsed))
 
     def crowded(self) -> bool:
         """The prober's admission queue is long (the ``ping`` hosts wait for their slots)."""

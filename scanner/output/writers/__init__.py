@@ -90,6 +90,25 @@ class Writer(Protocol):
         ...
 
 
+#: The module of each format's writer (in this package).
+_MODULES = {
+    Format.JSONL: "jsonl",
+    Format.JSON: "json",
+    Format.CSV: "csv",
+    Format.TABLE: "table",
+    Format.TEXT: "text",
+}
+
+
+def load_writer(fmt: Format) -> None:
+    """Import the writer of ``fmt`` now: before an event loop starts, where no task group
+    is there for a signal to interrupt an import (see ``scanner.runtime.command``); the
+    other formats' writers, and their encoders, stay unloaded."""
+    import importlib
+
+    importlib.import_module(f"{__name__}.{_MODULES[fmt]}")
+
+
 def make_writer(
     fmt: Format, sink: Sink, view: View, *, terminal: bool, streamed: str | None = None
 ) -> Writer:
@@ -117,4 +136,4 @@ def make_writer(
     return TextWriter(sink, view, terminal=terminal)
 
 
-__all__ = ["View", "Writer", "make_writer"]
+__all__ = ["View", "Writer", "load_writer", "make_writer"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from scanner.output.formats import csv_text
+from scanner.output.encode import csv_text
 
 if TYPE_CHECKING:
     from scanner.output.sink import Sink

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from scanner.output.formats import dumps
+from scanner.output.encode import dumps
 from scanner.output.schema import document
 from scanner.output.spool import iter_pretty
 

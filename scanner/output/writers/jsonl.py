@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from scanner.output.formats import jsonl_line
+from scanner.output.encode import jsonl_line
 from scanner.output.schema import record
 
 if TYPE_CHECKING:

@@ -47,14 +47,13 @@ from scanner.net.model import HostResult, HostState, SweepSummary
 from scanner.net.probes import Probe, open_probe
 from scanner.net.ratelimit import TokenBucket
 from scanner.net.replies import (
-    REPLY,
-    TIMEOUT,
     HostTally,
     LiveHost,
     Reply,
     Request,
     report,
     reporting_to,
+    stand_in,
 )
 from scanner.net.resolve import LookupFunc, Resolver, system_lookup
 from scanner.net.targets import Target
@@ -156,10 +155,7 @@ class _Hosts:
                 await self.bucket.acquire(self.cfg.tokens_per_probe)
             result = await self.probe.probe(text, address)
         if tally.sent == before and result.sent == 1 and not result.ports:
-            answered = result.state is HostState.ALIVE
-            outcome = REPLY if answered else TIMEOUT
-            rtt = result.rtt_avg if answered else None
-            await report(Request(outcome, answered, rtt, cause=result.cause))
+            await report(stand_in(result))
         return result
 
 

@@ -103,6 +103,18 @@ class SubmittingProbe(Protocol):
         ...
 
 
+@runtime_checkable
+class StopsEarly(Protocol):
+    """A :class:`SubmittingProbe` whose attempts hold something to end first when a sweep
+    stops early (the ``ping`` children of :mod:`scanner.net.probes.ping_fed`)."""
+
+    async def stop(self) -> None:
+        """End every attempt in flight without handing its result back, and wait until
+        each is over (shielded), so that its :meth:`InFlight.settled` requests are all
+        that it will ever show."""
+        ...
+
+
 class _Feed:
     """One sweep's hosts in flight and its finished results."""
 
@@ -266,6 +278,8 @@ class _Feed:
                 tg.start_soon(self.feed, targets)
                 await self.consume(summary)
         finally:
+            if isinstance(self.probe, StopsEarly):
+                await self.probe.stop()
             self.hand_over()
 
     def hand_over(self) -> None:
@@ -320,4 +334,4 @@ async def run_fed(
     await _Feed(hosts, probe, hooks).run(targets, summary)
 
 
-__all__ = ["InFlight", "SubmittingProbe", "run_fed"]
+__all__ = ["InFlight", "StopsEarly", "SubmittingProbe", "run_fed"]

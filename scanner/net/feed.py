@@ -1,7 +1,9 @@
-"""The sweep loop for probes that take hosts without a task each (the ``icmp`` prober).
+"""The sweep loop for probes that take hosts without a task each (the ``icmp`` prober, the
+``ping`` probe over the spawner threads: :mod:`scanner.net.probes.ping_fed`).
 
-A ``ping`` child or a TCP connect needs a task to wait on; an echo request does not: the
-prober's own sender and receiver tasks carry every host, and call back when one is done.
+A TCP connect needs a task to wait on; an echo request does not: the prober's own sender
+and receiver tasks carry every host, and call back when one is done (and a ``ping`` child
+started by the spawner threads neither: the reaper's batches come back to one task).
 Starting a task, a cancel scope and a channel send per host cost more CPU than the packet
 itself (about 250 us a host against fping's 13 us), so for such a probe the engine feeds
 hosts straight in: IP literals are submitted from the feeding loop, names are resolved in a

@@ -9,8 +9,9 @@ answer is retried after a backoff *without* holding a probe slot.
 
 A probe that takes hosts without a task each (:class:`~scanner.net.feed.SubmittingProbe`:
 the ``icmp`` prober, and the ``ping`` probe over the spawner threads,
-:mod:`scanner.net.probes.ping_fed`) is fed by :mod:`scanner.net.feed` instead, with the same semantics and
-hooks; its results come in batches (``on_results``). Loop mode always runs a task per host.
+:mod:`scanner.net.probes.ping_fed`) is fed by :mod:`scanner.net.feed` instead, with the
+same semantics and hooks; its results come in batches (``on_results``). Loop mode always
+runs a task per host.
 
 Every request a probe reports (:mod:`scanner.net.replies`) goes through the same channel as
 a ``Reply`` record, numbered per host (and port) with the running figures, to ``on_reply``;

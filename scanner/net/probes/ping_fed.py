@@ -6,8 +6,9 @@ its cancel scope, the concurrency limiter, an event to wait on, a channel send â
 much as parsing the child's output. :class:`FedPingProbe` is a
 :class:`~scanner.net.feed.SubmittingProbe`: the engine's feeding loop hands it hosts under
 its count of hosts in flight, each host's child is queued to the spawner threads with a
-callback, and the reaper's one wake-up of the loop per batch of finished children runs the
-callbacks, which parse each child's output and hand the result back. Retries with their
+callback, and the reaper's one wake-up of the loop per batch of finished children queues
+them for one task of the probe (a loop callback may neither start tasks nor raise), which
+parses each child's output and hands the result back. Retries with their
 backoff, names to resolve, the family filter and the in-flight bound are the feeding
 loop's (:mod:`scanner.net.feed`), with the engine's semantics.
 
@@ -299,8 +300,9 @@ class FedPingProbe(PingProbe):
             self.idle.set()  # a stop() waiting for children waits no more
 
     def close(self) -> None:
-        """End :meth:`collect` (after :meth:`stop`)."""
+        """End :meth:`collect` and any pause before a start again (after :meth:`stop`)."""
         self.collecting.cancel()
+        self.tg.cancel_scope.cancel()
 
 
 def _timed(result: HostResult, attempt: int, started: float | None) -> HostResult:

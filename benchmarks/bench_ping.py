@@ -65,9 +65,11 @@ def tool(name: str, argv: list[str], stdin: Path | None = None) -> Contender:
 
 
 def table(title: str, group: Sequence[Contender], baseline: str) -> str:
-    """Markdown: the group's table against the contender named ``baseline``."""
+    """Markdown: the group's table against the contender named ``baseline``, with each
+    command's CPU (its process tree's user + system: steadier than wall time on a busy
+    machine)."""
     base = next(c for c in group if c.name == baseline)
-    return f"#### {title}\n\n" + ratio_table(group, base)
+    return f"#### {title}\n\n" + ratio_table(group, base, cpu=True)
 
 
 def scanner_argv(*args: str) -> list[str]:

@@ -368,36 +368,41 @@ def _two_reply_ping(directory: Path, mark: Path) -> Path:
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("rate", [None, 1000.0], ids=["fed", "task-per-host"])
 @pytest.mark.parametrize("with_replies", [True, False])
 async def test_ping_output_is_parsed_live_only_for_reply_lines(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_replies: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_replies: bool, rate: float | None
 ) -> None:
     # Without reply lines nothing is parsed while the child runs (a flooding ping's lines
     # cost CPU per line, and a slow reader let it meet the deadline before the output cap):
-    # its requests are read from the whole output once it exited.
-    from scanner.net.replies import report
-
+    # the task per host (--rate) reads its requests from the whole output once it exited,
+    # the fed probe (scanner.net.probes.ping_fed) reads none at all. With reply lines both
+    # parse each line as it is read.
     mark = tmp_path / "exited"
     ping = _two_reply_ping(tmp_path, mark)
-    exited_when_reported: list[bool] = []
+    exited_when_parsed: list[bool] = []
+    feed = LiveReplies.feed
 
-    async def spy(request: Request) -> None:
-        exited_when_reported.append(mark.exists())
-        await report(request)
+    def spy(self: LiveReplies, chunk: bytes) -> list[Request]:
+        got = feed(self, chunk)
+        exited_when_parsed.extend(mark.exists() for _ in got)
+        return got
 
-    monkeypatch.setattr("scanner.net.probes.ping.report", spy)
+    monkeypatch.setattr(LiveReplies, "feed", spy)
     got = _Collected()
-    cfg = SweepConfig(method=ProbeMethod.PING, ping=str(ping), count=2, interval=0.4)
+    cfg = SweepConfig(method=ProbeMethod.PING, ping=str(ping), count=2, interval=0.4, rate=rate)
     targets = expand([parse_target_spec("127.0.0.1")])
     await sweep(targets, cfg, got.on_result, on_reply=got.on_reply if with_replies else None)
     replies, results = got.replies, got.results
     assert [(r.state, r.received) for r in results] == [(HostState.ALIVE, 2)]
-    assert len(exited_when_reported) == 2
     if with_replies:
-        assert exited_when_reported[0] is False  # the first line, while the child slept
+        assert len(exited_when_parsed) == 2
+        assert exited_when_parsed[0] is False  # the first line, while the child slept
         assert [r.seq for r in replies] == [0, 1]
+    elif rate is None:
+        assert exited_when_parsed == []
     else:
-        assert exited_when_reported == [True, True]
+        assert exited_when_parsed == [True, True]
         assert replies == []
 
 

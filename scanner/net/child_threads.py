@@ -47,7 +47,7 @@ from scanner.net.spawn import MAX_OUTPUT, Completed, OnOutput, kill_group, read_
 Post = Callable[[Callable[[], None]], object]
 
 
-def _poster() -> Post:
+def poster() -> Post:
     """How a thread reaches the event loop running the calling task."""
     from scanner.asyncrt import on_asyncio
 
@@ -60,13 +60,14 @@ def _poster() -> Post:
     return trio.lowlevel.current_trio_token().run_sync_soon
 
 
-class _Child:
+class Child:
     """One request, shared by the loop thread and the worker threads (each field has one
     writer at a time; ``killed``/``pid``/``reaped`` change under the runner's lock)."""
 
     __slots__ = (
         "argv",
         "budget",
+        "callback",
         "chunks",
         "deadline",
         "done",
@@ -95,6 +96,9 @@ class _Child:
         self.live = live  # wake the loop for each read, not only at the end
         self.post = post
         self.wake: anyio.Event | None = None
+        #: Called on the loop thread instead of setting ``wake`` (a child started with
+        #: :meth:`ThreadedSpawner.start`): after each read when ``live``, and once done.
+        self.callback: Callable[[Child], None] | None = None
         self.pid = 0
         self.out_fd = -1
         self.pidfd = -1
@@ -110,11 +114,24 @@ class _Child:
         self.done = False  # nothing of it is left: reaped, or never started
 
 
-def _wake_all(children: list[_Child]) -> None:
+def _wake_all(children: list[Child]) -> None:
     # runs on the loop thread
     for child in children:
-        if child.wake is not None:
+        if child.callback is not None:
+            child.callback(child)
+        elif child.wake is not None:
             child.wake.set()
+
+
+def completed(child: Child) -> Completed:
+    """What a finished child (``done``, started without ``error``) left behind."""
+    killed = child.killed or child.truncated
+    return Completed(
+        returncode=None if killed else os.waitstatus_to_exitcode(child.status),
+        output=b"".join(child.chunks),
+        timed_out=child.timed_out,
+        truncated=child.truncated,
+    )
 
 
 class ThreadedSpawner:
@@ -127,12 +144,12 @@ class ThreadedSpawner:
     def __init__(self, libc: LibcSpawn, spawners: int) -> None:
         self._libc = libc
         self._spawners = max(1, spawners)
-        self._requests: queue.SimpleQueue[_Child | None] = queue.SimpleQueue()
-        self._by_fd: dict[int, _Child] = {}
+        self._requests: queue.SimpleQueue[Child | None] = queue.SimpleQueue()
+        self._by_fd: dict[int, Child] = {}
         self._lock = threading.Lock()
-        self._stopping: list[_Child] = []  # killed children the reaper must look at
+        self._stopping: list[Child] = []  # killed children the reaper must look at
         #: (monotonic time, tie-breaker, child): the reaper kills each child at its time
-        self._deadlines: list[tuple[float, int, _Child]] = []
+        self._deadlines: list[tuple[float, int, Child]] = []
         self._deadlines_lock = threading.Lock()
         self._order = itertools.count()
         self._devnull = -1
@@ -157,7 +174,7 @@ class ThreadedSpawner:
         end (when the child is done or the run is cancelled), which wakes the loop once."""
         self._start_threads()
         envp = self._libc.environment(env if env is not None else os.environ)
-        child = _Child(argv, envp, deadline, live and on_output is not None, _poster())
+        child = Child(argv, envp, deadline, live and on_output is not None, poster())
         self._requests.put(child)
         delivered = 0
         try:
@@ -180,36 +197,63 @@ class ThreadedSpawner:
             raise child.error
         if on_output is not None:
             await _deliver(child, on_output, delivered)
-        killed = child.killed or child.truncated
-        return Completed(
-            returncode=None if killed else os.waitstatus_to_exitcode(child.status),
-            output=b"".join(child.chunks),
-            timed_out=child.timed_out,
-            truncated=child.truncated,
-        )
+        return completed(child)
+
+    def start(
+        self,
+        argv: Sequence[str],
+        envp: object,
+        deadline: float | None,
+        callback: Callable[[Child], None],
+        post: Post,
+        *,
+        live: bool = False,
+    ) -> Child:
+        """Queue ``argv`` without waiting for it: ``callback`` is called with the child on
+        the loop thread that ``post`` reaches (:func:`poster`), after each read when
+        ``live``, and once when it is ``done`` (reaped, or never started: ``error`` says
+        why; else :func:`completed`). For a caller that keeps many children in flight
+        without a task each; ``envp`` is :meth:`environment`'s. :meth:`stop` kills one;
+        every child started must be seen ``done`` before :meth:`close`."""
+        self._start_threads()
+        child = Child(argv, envp, deadline, live, post)
+        child.callback = callback
+        self._requests.put(child)
+        return child
+
+    def environment(self, env: Mapping[str, str] | None) -> object:
+        """The children's environment as :meth:`start` takes it (converted once)."""
+        return self._libc.environment(env if env is not None else os.environ)
+
+    def stop(self, child: Child) -> None:
+        """Kill a child of :meth:`start` (its group); its callback still comes, once it is
+        reaped."""
+        if child.done:
+            return
+        self._kill(child)
+        self._stopping.append(child)
+        self._poke()
 
     @staticmethod
-    async def _woken(child: _Child, delivered: int) -> None:
+    async def _woken(child: Child, delivered: int) -> None:
         """Wait for the reaper's next word on ``child`` (returns at once if it came)."""
         child.wake = wake = anyio.Event()
         # the reaper may have finished between the caller's check and the new event
         if not child.done and not (child.live and len(child.chunks) > delivered):
             await wake.wait()
 
-    async def _stop(self, child: _Child) -> None:
+    async def _stop(self, child: Child) -> None:
         """Kill the child's group and wait, shielded, until it is reaped."""
         if child.done:
             return
-        self._kill(child)
-        self._stopping.append(child)
-        self._poke()
+        self.stop(child)
         with anyio.CancelScope(shield=True):
             while not child.done:
                 await self._woken(child, len(child.chunks))
 
     # --- both sides --------------------------------------------------------------------
 
-    def _kill(self, child: _Child) -> None:
+    def _kill(self, child: Child) -> None:
         with self._lock:
             child.killed = True
             if child.pid and not child.reaped:
@@ -270,7 +314,7 @@ class ThreadedSpawner:
                 child.done = True
                 _post([child])
 
-    def _spawn(self, child: _Child) -> None:
+    def _spawn(self, child: Child) -> None:
         out_r, out_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
         try:
             os.set_blocking(out_w, True)  # the child's end: ping writes with plain write(2)
@@ -311,7 +355,7 @@ class ThreadedSpawner:
         assert epoll is not None
         while True:
             events = epoll.poll(self._next_deadline())
-            woken: list[_Child] = []
+            woken: list[Child] = []
             # closed only after the round: a number reused at once by a spawner thread
             # could otherwise be taken for a later event of this round
             closing: list[int] = []
@@ -364,7 +408,7 @@ class ThreadedSpawner:
                 return -1
             return max(0.0, deadlines[0][0] - time.monotonic())
 
-    def _expire(self, closing: list[int], woken: list[_Child]) -> None:
+    def _expire(self, closing: list[int], woken: list[Child]) -> None:
         """Kill the children whose deadline passed (a finished one is only forgotten)."""
         now = time.monotonic()
         while True:
@@ -388,7 +432,7 @@ class ThreadedSpawner:
         self._epoll.unregister(fd)
         closing.append(fd)
 
-    def _read(self, child: _Child, closing: list[int]) -> None:
+    def _read(self, child: Child, closing: list[int]) -> None:
         eof, child.budget = read_available(child.out_fd, child.chunks, child.budget)
         if child.budget < 0:  # a runaway: stop reading and kill it
             child.truncated = True
@@ -398,7 +442,7 @@ class ThreadedSpawner:
             self._drop(child.out_fd, closing)
             child.out_fd = -1
 
-    def _finish(self, child: _Child, closing: list[int]) -> None:
+    def _finish(self, child: Child, closing: list[int]) -> None:
         """Kill what is left of the group and reap the (exited) leader."""
         if child.out_fd >= 0:  # killed: keep what it wrote before it died
             if child.budget >= 0:
@@ -419,9 +463,9 @@ class ThreadedSpawner:
         child.done = True
 
 
-def _post(children: list[_Child]) -> None:
+def _post(children: list[Child]) -> None:
     """Wake the loops of ``children``: one callback per loop."""
-    by_loop: dict[Post, list[_Child]] = {}
+    by_loop: dict[Post, list[Child]] = {}
     for child in children:
         by_loop.setdefault(child.post, []).append(child)
     for post, group in by_loop.items():
@@ -429,7 +473,7 @@ def _post(children: list[_Child]) -> None:
             post(partial(_wake_all, group))
 
 
-async def _deliver(child: _Child, on_output: OnOutput, delivered: int) -> int:
+async def _deliver(child: Child, on_output: OnOutput, delivered: int) -> int:
     """Hand the chunks not yet given to ``on_output``; how many are given now."""
     chunks = child.chunks
     while delivered < len(chunks):

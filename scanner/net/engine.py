@@ -7,9 +7,11 @@ global token bucket (``--rate``), and every result goes through one channel to a
 consumer that calls ``on_result``, so output is never interleaved. A host that did not
 answer is retried after a backoff *without* holding a probe slot.
 
-A probe that takes hosts without a task each (:class:`~scanner.net.feed.SubmittingProbe`,
-the ``icmp`` prober) is fed by :mod:`scanner.net.feed` instead, with the same semantics and
-hooks; its results come in batches (``on_results``). Loop mode always runs a task per host.
+A probe that takes hosts without a task each (:class:`~scanner.net.feed.SubmittingProbe`:
+the ``icmp`` prober, and the ``ping`` probe over the spawner threads,
+:mod:`scanner.net.probes.ping_fed`) is fed by :mod:`scanner.net.feed` instead, with the
+same semantics and hooks; its results come in batches (``on_results``). Loop mode always
+runs a task per host.
 
 Every request a probe reports (:mod:`scanner.net.replies`) goes through the same channel as
 a ``Reply`` record, numbered per host (and port) with the running figures, to ``on_reply``;
@@ -46,14 +48,13 @@ from scanner.net.feed import SubmittingProbe, run_fed
 from scanner.net.model import HostResult, HostState, SweepSummary
 from scanner.net.probes import Probe, open_probe
 from scanner.net.replies import (
-    REPLY,
-    TIMEOUT,
     HostTally,
     LiveHost,
     Reply,
     Request,
     report,
     reporting_to,
+    stand_in,
 )
 from scanner.net.targets import Target
 
@@ -172,10 +173,7 @@ class _Hosts:
                 await self.bucket.acquire(self.cfg.tokens_per_probe)
             result = await self.probe.probe(text, address)
         if tally.sent == before and result.sent == 1 and not result.ports:
-            answered = result.state is HostState.ALIVE
-            outcome = REPLY if answered else TIMEOUT
-            rtt = result.rtt_avg if answered else None
-            await report(Request(outcome, answered, rtt, cause=result.cause))
+            await report(stand_in(result))
         return result
 
 

@@ -1,7 +1,9 @@
-"""The sweep loop for probes that take hosts without a task each (the ``icmp`` prober).
+"""The sweep loop for probes that take hosts without a task each (the ``icmp`` prober, the
+``ping`` probe over the spawner threads: :mod:`scanner.net.probes.ping_fed`).
 
-A ``ping`` child or a TCP connect needs a task to wait on; an echo request does not: the
-prober's own sender and receiver tasks carry every host, and call back when one is done.
+A TCP connect needs a task to wait on; an echo request does not: the prober's own sender
+and receiver tasks carry every host, and call back when one is done (and a ``ping`` child
+started by the spawner threads neither: the reaper's batches come back to one task).
 Starting a task, a cancel scope and a channel send per host cost more CPU than the packet
 itself (about 250 us a host against fping's 13 us), so for such a probe the engine feeds
 hosts straight in: IP literals are submitted from the feeding loop, names are resolved in a
@@ -103,6 +105,18 @@ class SubmittingProbe(Protocol):
 
     async def room(self) -> None:
         """Wait until the probe is not :meth:`crowded`."""
+        ...
+
+
+@runtime_checkable
+class StopsEarly(Protocol):
+    """A :class:`SubmittingProbe` whose attempts hold something to end first when a sweep
+    stops early (the ``ping`` children of :mod:`scanner.net.probes.ping_fed`)."""
+
+    async def stop(self) -> None:
+        """End every attempt in flight without handing its result back, and wait until
+        each is over (shielded), so that its :meth:`InFlight.settled` requests are all
+        that it will ever show."""
         ...
 
 
@@ -288,6 +302,8 @@ class _Feed:
                 tg.start_soon(self.feed, targets)
                 await self.consume(summary)
         finally:
+            if isinstance(self.probe, StopsEarly):
+                await self.probe.stop()
             self.hand_over()
 
     def hand_over(self) -> None:
@@ -342,4 +358,4 @@ async def run_fed(
     await _Feed(hosts, probe, hooks).run(targets, summary)
 
 
-__all__ = ["InFlight", "SubmittingProbe", "run_fed"]
+__all__ = ["InFlight", "StopsEarly", "SubmittingProbe", "run_fed"]

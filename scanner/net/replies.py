@@ -49,6 +49,14 @@ class Request:
     cause: str | None = None
 
 
+def stand_in(result: HostResult) -> Request:
+    """The one request of a result whose probe reported none (sent one, no ports): so that
+    reply lines show every host."""
+    answered = result.state is HostState.ALIVE
+    rtt = result.rtt_avg if answered else None
+    return Request(REPLY if answered else TIMEOUT, answered, rtt, cause=result.cause)
+
+
 #: Columns of a ``reply`` record, in output order.
 REPLY_RECORD_FIELDS: Final[tuple[str, ...]] = (
     "target",
@@ -386,4 +394,5 @@ __all__ = [
     "reporting",
     "reporting_live",
     "reporting_to",
+    "stand_in",
 ]

@@ -12,7 +12,8 @@ line in :data:`OPENERS`. A probe reports each request as it is answered or lost 
 host interrupted mid-probe); the engine numbers them and keeps the running figures. A loop
 (``cfg.loop``) is the engine's: probes are opened with :meth:`SweepConfig.round_config` and
 called once a round. A probe that takes hosts without a task each
-(:class:`scanner.net.feed.SubmittingProbe`, the ``icmp`` prober in ``scanner.net.icmp``) is
+(:class:`scanner.net.feed.SubmittingProbe`, the ``icmp`` prober in ``scanner.net.icmp``, the
+``ping`` probe over the spawner threads in ``scanner.net.probes.ping_fed``) is
 fed by the engine instead, and reports through the ``on_request`` callback it is handed; it
 still offers ``probe`` (the loop's rounds, the comparison schedulers), reporting there with
 ``report`` as above.

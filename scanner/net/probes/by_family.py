@@ -25,9 +25,9 @@ from scanner.net.config import ProbeMethod, SweepConfig, default_concurrency, op
 from scanner.net.icmp.pacer import Pacer
 from scanner.net.icmp.probe import open_icmp_probe
 from scanner.net.icmp.prober import IcmpProber
-from scanner.net.model import HostResult, HostState
+from scanner.net.model import HostResult
 from scanner.net.probes.ping import PingProbe, open_ping_probe
-from scanner.net.replies import REPLY, TIMEOUT, Request, reporting_to
+from scanner.net.replies import Request, reporting_to, stand_in
 
 if TYPE_CHECKING:
     from scanner.net.spawn import Spawner
@@ -126,10 +126,7 @@ class ByFamilyProbe:
                 if not host.requests and result.sent == 1:
                     # a probe that reported none of its requests: its one request (as the
                     # engine's task-per-host loop does), so reply lines show every host
-                    answered = result.state is HostState.ALIVE
-                    outcome = REPLY if answered else TIMEOUT
-                    rtt = result.rtt_avg if answered else None
-                    await sink(Request(outcome, answered, rtt, cause=result.cause))
+                    await sink(stand_in(result))
         elapsed = 0.0 if host.started is None else round(time.monotonic() - host.started, 6)
         done(host, replace(result, attempts=host.attempt, elapsed_s=elapsed))
 

@@ -69,15 +69,24 @@ def ping_command(address: str, cfg: SweepConfig, flavor: PingFlavor, ping_path: 
 
 
 def read_completed(
-    text: str, address: str, done: Completed, flavor: PingFlavor, deadline: float
+    text: str,
+    address: str,
+    done: Completed,
+    flavor: PingFlavor,
+    deadline: float,
+    *,
+    attempts: int = 1,
+    elapsed_s: float = 0.0,
 ) -> HostResult:
-    """The result of one finished (or killed) ``ping`` child."""
+    """The result of one finished (or killed) ``ping`` child (``attempts`` and
+    ``elapsed_s`` as given)."""
     stats = parse_ping_output(
         done.output.decode("utf-8", "replace"), flavor=flavor, exit_code=done.returncode
     )
     if done.truncated:
+        runaway = "ping killed: runaway output"
         return HostResult.from_stats(
-            text, address, stats, HostState.ERROR, "ping killed: runaway output"
+            text, address, stats, HostState.ERROR, runaway, attempts=attempts, elapsed_s=elapsed_s
         )
     state, cause = classify(stats, done.returncode, flavor)
     code = done.returncode
@@ -87,7 +96,9 @@ def read_completed(
         state, cause = HostState.ERROR, f"ping killed by {_signal_name(-code)}"
     if done.timed_out and state is not HostState.ALIVE:
         cause = f"no answer within the {deadline:g} s deadline; ping killed"
-    return HostResult.from_stats(text, address, stats, state, cause)
+    return HostResult.from_stats(
+        text, address, stats, state, cause, attempts=attempts, elapsed_s=elapsed_s
+    )
 
 
 def _signal_name(number: int) -> str:
@@ -202,8 +213,32 @@ async def open_ping_probe(
             lambda: detect_flavor(ping_path=path), abandon_on_cancel=True
         )
     try:
-        yield PingProbe(cfg, spawner=spawner, ping_path=ping_path, missing=missing, flavor=flavor)
+        if ping_path is not None and cfg.rate is None and _threaded(spawner):
+            # a whole sweep fed without a task per host (--rate keeps the task per host,
+            # whose probe slots the token bucket paces)
+            from scanner.net.probes.ping_fed import open_fed_ping_probe
+
+            async with open_fed_ping_probe(
+                cfg,
+                spawner=spawner,  # type: ignore[arg-type]
+                ping_path=ping_path,
+                flavor=flavor,
+            ) as fed:
+                yield fed
+        else:
+            yield PingProbe(
+                cfg, spawner=spawner, ping_path=ping_path, missing=missing, flavor=flavor
+            )
     finally:
         close = getattr(owned, "close", None)
         if close is not None:
             close()
+
+
+def _threaded(spawner: Spawner | None) -> bool:
+    """True for the spawner-thread runner (:class:`FedPingProbe` feeds it a whole sweep)."""
+    if getattr(spawner, "name", None) != "posix":
+        return False
+    from scanner.net.child_threads import ThreadedSpawner
+
+    return isinstance(spawner, ThreadedSpawner)

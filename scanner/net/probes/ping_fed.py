@@ -29,6 +29,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
 import anyio.abc
@@ -66,17 +67,18 @@ class PingAttempt:
         "probe",
         "reported",
         "started",
+        "tag",
         "target",
     )
 
-    def __init__(
+    def __init__(  # noqa: PLR0917  (positional: made once a host)
         self,
         probe: FedPingProbe,
         target: str,
         address: str,
         argv: list[str],
-        done: Callable[[HostResult], None],
-        *,
+        done: Callable[[Any, HostResult], None],
+        tag: object,
         attempt: int,
         started: float,
         on_request: Callable[[Request], None] | None,
@@ -86,6 +88,7 @@ class PingAttempt:
         self.address = address
         self.argv = argv
         self.done = done
+        self.tag = tag
         self.attempt = attempt
         self.started: float | None = started
         self.on_request = on_request
@@ -150,30 +153,29 @@ class FedPingProbe(PingProbe):
         self.collecting = anyio.CancelScope(shield=True)
         self.collected = False  # collect() has ended (a bug there: nothing is taken)
 
-    def submit(
+    def submit(  # noqa: PLR0917  (positional: called once a host)
         self,
         target: str,
         address: str,
-        done: Callable[[HostResult], None],
-        *,
+        done: Callable[[Any, HostResult], None],
+        tag: object = None,
         attempt: int = 1,
         started: float | None = None,
         on_request: Callable[[Request], None] | None = None,
     ) -> PingAttempt | None:
-        """Queue one ``ping`` of ``address``: ``done`` gets its result (on the loop
-        thread, with ``attempt`` and the seconds since ``started``), ``on_request`` each
-        request as its line is read, then the lost ones. None when ``done`` was called
-        already (an address this ping cannot take)."""
+        """Queue one ``ping`` of ``address``: ``done`` gets its handle (which carries
+        ``tag``) and its result (on the loop thread, with ``attempt`` and the seconds since
+        ``started``), ``on_request`` each request as its line is read, then the lost ones.
+        None when ``done`` was called already (an address this ping cannot take)."""
         start = time.monotonic() if started is None else started
         try:
             argv = ping_command(address, self.cfg, self.flavor, self.path)
         except (TargetError, ValueError) as exc:
             result = error_result(target, address, str(exc))
-            done(_timed(result, attempt, start))
+            host = PingAttempt(self, target, address, [], done, tag, attempt, start, None)
+            done(host, _timed(result, attempt, start))
             return None
-        host = PingAttempt(
-            self, target, address, argv, done, attempt=attempt, started=start, on_request=on_request
-        )
+        host = PingAttempt(self, target, address, argv, done, tag, attempt, start, on_request)
         self._start(host)
         return host
 
@@ -224,7 +226,7 @@ class FedPingProbe(PingProbe):
                 return
             cause = f"cannot run {host.argv[0]}: {error.strerror or error}"
             failed = error_result(host.target, host.address, cause)
-            host.done(_timed(failed, host.attempt, host.started))
+            host.done(host, _timed(failed, host.attempt, host.started))
             return
         elapsed = round(time.monotonic() - (host.started or 0.0), 6)
         result = read_completed(
@@ -242,7 +244,7 @@ class FedPingProbe(PingProbe):
                 on_request(request)
             if not host.reported and result.sent == 1:
                 on_request(stand_in(result))  # as the engine's task-per-host loop does
-        host.done(result)
+        host.done(host, result)
 
     def _ended(self, host: PingAttempt) -> None:
         host.ended = True

@@ -82,12 +82,8 @@ class Cluster:
 
     def threads(self) -> int:
         """Worker threads in the cluster right now (at least 1)."""
-        return max(1, sum(self.worker_threads().values()))
-
-    def worker_threads(self) -> dict[str, int]:
-        """Each worker's address and thread count, right now."""
         counts: dict[str, int] = self.client.nthreads()
-        return counts
+        return max(1, sum(counts.values()))
 
     def workers(self) -> int:
         """Worker processes in the cluster right now."""

@@ -13,22 +13,12 @@ client milliseconds of CPU). :class:`ShareExecutor` is the engine's batch execut
 * once the share's time is up (or it holds its maximum of listed entries: what a result
   holds is what the client holds while it is in flight), batches read nothing: their
   directories are set aside and go back to the client as the share's frontier;
-* a batch starts reading only while the share's time also covers the directories already
-  open in it: a directory, once opened, is finished in this task however long it takes, so
-  a share that opened more than its time allows runs over it (on a slow file system, where
-  the engine's threads each hold a directory open, by seconds: the reading of every one of
-  them shares the mount's bandwidth, which one large directory then holds for all). How long
-  a directory takes comes from the share's own pace (directories finished per second since
-  it started, all its threads together), or the worker's previous shares' before it has
-  finished one (:class:`Pace`); a share always reads at least one batch (``_FIRST_SECONDS``),
-  so every share makes progress;
 * everything the batches found is gathered into one result for the client (the engine's
   own report is not used: the client merges).
 
-The tuner's estimates and the pace are kept per worker process from one share to the next
-(keyed by the walk's config), so a share does not start from one thread again on a slow file
-system, nor open directories at once that it cannot finish in its time. Only these
-performance hints survive a task; results are returned, never kept.
+The tuner's estimates are kept per worker process from one share to the next (keyed by the
+walk's config), so a share does not start from one thread again on a slow file system. Only
+that performance hint survives a task; results are returned, never kept.
 """
 
 from __future__ import annotations
@@ -38,7 +28,6 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from typing import Final
 
 import anyio
@@ -51,37 +40,18 @@ from scanner.fs.engine import Walker
 from scanner.fs.tuner import Tuner
 
 _NO_LIMIT: Final = sys.maxsize
-#: Walk configs whose tuner and pace a worker process keeps (the ones seen recently).
-_KEPT: Final = 4
+#: Tuners kept per worker process (one per walk config seen recently).
+_KEPT_TUNERS: Final = 4
 #: The least time a share's batches get until it has read a directory (the in-process
 #: engine's first budget), so that every share makes progress.
 _FIRST_SECONDS: Final = 0.02
-#: Weight of a share's pace in the worker's (the rest: the shares before it).
-_PACE_ALPHA: Final = 0.5
 #: The list fields of ``BatchResult`` a share gathers from its batches.
 _LISTS: Final = (
     "errors", "entries", "frontier", "links", "deferred", "skipped_mounts", "merged_roots",
     "dir_new", "dir_links",
 )  # fmt: skip
-
-
-class Pace:
-    """Directories a share of this worker finishes per second (all its threads together),
-    smoothed over its shares: what a share expects before it has finished one of its own."""
-
-    def __init__(self, rate: float | None = None) -> None:
-        self.rate = rate
-
-    def observe(self, dirs: int, seconds: float) -> None:
-        """Fold in a share that finished ``dirs`` directories in ``seconds``."""
-        if dirs <= 0 or seconds <= 0:
-            return
-        rate = dirs / seconds
-        self.rate = rate if self.rate is None else self.rate + _PACE_ALPHA * (rate - self.rate)
-
-
-_kept: OrderedDict[WalkConfig, tuple[Tuner, Pace]] = OrderedDict()
-_kept_lock = threading.Lock()
+_tuners: OrderedDict[WalkConfig, Tuner] = OrderedDict()
+_tuners_lock = threading.Lock()
 
 
 def whole_directories(seconds: float) -> Budget:
@@ -91,44 +61,30 @@ def whole_directories(seconds: float) -> Budget:
     return Budget(max_entries=_NO_LIMIT, max_seconds=seconds, check_every=_NO_LIMIT)
 
 
-def _kept_for(cfg: WalkConfig) -> tuple[Tuner, Pace]:
-    with _kept_lock:
-        kept = _kept.pop(cfg, None)
-        if kept is None:
-            kept = (Tuner(pinned=cfg.workers, max_workers=cfg.max_workers), Pace())
-        _kept[cfg] = kept
-        while len(_kept) > _KEPT:
-            _kept.popitem(last=False)
-        return kept
+def _tuner_for(cfg: WalkConfig) -> Tuner:
+    with _tuners_lock:
+        tuner = _tuners.pop(cfg, None)
+        if tuner is None:
+            tuner = Tuner(pinned=cfg.workers, max_workers=cfg.max_workers)
+        _tuners[cfg] = tuner
+        while len(_tuners) > _KEPT_TUNERS:
+            _tuners.popitem(last=False)
+        return tuner
 
 
 class ShareExecutor:
-    """The engine's batch executor for one share (see the module docstring). ``pace`` is
-    the worker's (what the share expects before it has a pace of its own); ``clock`` is
-    what the share's time is read from (a test's own clock)."""
+    """The engine's batch executor for one share (see the module docstring)."""
 
     def __init__(
-        self,
-        tasks: list[DirTask],
-        cfg: WalkConfig,
-        seconds: float,
-        max_entries: int = _NO_LIMIT,
-        *,
-        pace: Pace | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        self, tasks: list[DirTask], cfg: WalkConfig, seconds: float, max_entries: int = _NO_LIMIT
     ) -> None:
         self.tasks = tasks
-        self._clock = clock
-        self.started = clock()
-        self.deadline = self.started + seconds
+        self.deadline = time.monotonic() + seconds
         self.max_entries = max_entries
-        self.pace = pace if pace is not None else Pace()
         #: what every batch found (the frontier aside)
         self.found = BatchResult()
         #: directories the share had no time left for
         self.unread: list[DirTask] = []
-        #: batches reading now (each with at most one directory open)
-        self.reading = 0
         self._threads = anyio.CapacityLimiter(max(cfg.max_workers, cfg.workers or 1))
         self._largest = cfg.largest
 
@@ -137,75 +93,31 @@ class ShareExecutor:
         """None: the tuner decides, as in one process."""
         return None
 
-    @property
-    def spread(self) -> int | None:
-        """None: as in one process."""
-        return None
-
-    @property
-    def oldest(self) -> int:
-        """0: as in one process."""
-        return 0
-
     async def roots(self, config: WalkConfig, shared: SharedState) -> BatchResult:
         """The share's directories are the first frontier."""
         return BatchResult(frontier=list(self.tasks))
 
-    def rate(self) -> float | None:
-        """Directories per second: the share's own once it has finished one, else the
-        worker's (None: not known yet)."""
-        if self.found.dirs_read:
-            elapsed = self._clock() - self.started
-            if elapsed > 0:
-                return self.found.dirs_read / elapsed
-        return self.pace.rate
-
-    def seconds_for_batch(self, budget: Budget) -> float | None:
-        """How long the next batch may open directories, or None: it must read nothing.
-
-        The share's first batch reads (for at least ``_FIRST_SECONDS``: every share makes
-        progress). Any other batch opens directories only while the time left covers them
-        and those already open in the share's running batches, at the share's pace; with
-        no pace known yet, only when no batch is reading (one directory at a time)."""
-        left = self.deadline - self._clock()
-        if not self.found.dirs_read and not self.reading:
-            return max(min(budget.max_seconds, left), _FIRST_SECONDS)
-        if left <= 0 or len(self.found.entries) >= self.max_entries:
-            return None
-        rate = self.rate()
-        if rate is None:
-            return None if self.reading else min(budget.max_seconds, left)
-        room = left - (self.reading + 1) / rate
-        if room <= 0:
-            return None
-        return min(budget.max_seconds, room)
-
     async def batch(
         self, tasks: list[DirTask], config: WalkConfig, budget: Budget, shared: SharedState
     ) -> BatchResult:
-        """``scan_batch`` in a worker thread, never stopping inside a directory, for as long
-        as :meth:`seconds_for_batch` allows; nothing when it allows no time."""
-        seconds = self.seconds_for_batch(budget)
-        if seconds is None:
+        """``scan_batch`` in a worker thread, never stopping inside a directory; nothing
+        once the share's time is up or it holds ``max_entries`` listed entries."""
+        left = self.deadline - time.monotonic()
+        if self.found.dirs_read and (left <= 0 or len(self.found.entries) >= self.max_entries):
             self.unread += tasks
             return BatchResult()
-        self.reading += 1
-        try:
-            res = await anyio.to_thread.run_sync(
-                scan_batch, tasks, config, whole_directories(seconds), shared,
-                limiter=self._threads,
-            )  # fmt: skip
-        finally:
-            self.reading -= 1
+        # until the share has read a directory, its batches get at least _FIRST_SECONDS: a
+        # share whose time ran out while its event loop started (a short --share-seconds on a
+        # busy worker) would hand back its directories unread, and the client would send them
+        # again, for ever
+        seconds = min(budget.max_seconds, left)
+        if not self.found.dirs_read:
+            seconds = max(seconds, _FIRST_SECONDS)
+        whole = whole_directories(seconds)
+        res = await anyio.to_thread.run_sync(
+            scan_batch, tasks, config, whole, shared, limiter=self._threads
+        )
         self._gather(res)
-        return res
-
-    def finish(self) -> BatchResult:
-        """What the share read, its frontier the directories it set aside; the worker's
-        pace learns the share's."""
-        self.pace.observe(self.found.dirs_read, self._clock() - self.started)
-        res = self.found
-        res.frontier = self.unread
         return res
 
     def _gather(self, res: BatchResult) -> None:
@@ -259,11 +171,12 @@ def read_share(
     directory is always finished) with the anyio engine, its work units sharing ``state``
     (the walk's roots and pseudo mounts); the result holds what was read and, as
     ``frontier``, the directories not reached (none of them open)."""
-    tuner, pace = _kept_for(cfg)
-    executor = ShareExecutor(tasks, cfg, seconds, max_entries, pace=pace)
+    executor = ShareExecutor(tasks, cfg, seconds, max_entries)
     walker = Walker(cfg, executor=executor)
     if state is not None:
         walker.shared = state
-    walker.tuner = tuner
+    walker.tuner = _tuner_for(cfg)
     anyio.run(walker.run)
-    return executor.finish()
+    res = executor.found
+    res.frontier = executor.unread
+    return res

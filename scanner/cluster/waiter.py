@@ -65,15 +65,13 @@ class Waiter:
         name: str,
         stopped: Callable[[], bool],
         grace: float,
-        worker: str | None = None,
     ) -> T | None:
-        """``func(*args)`` on a worker (on ``worker`` if it is still there); its result, or
-        None when abandoned (after a stop, or once another wait has raised ``ClusterLost``:
-        the run raises it once)."""
+        """``func(*args)`` on a worker; its result, or None when abandoned (after a stop,
+        or once another wait has raised ``ClusterLost``: the run raises it once)."""
         if self.lost is not None:
             return None
         try:
-            future = self._submit(func, args, name, worker)
+            future = self._submit(func, args, name)
             try:
                 return self._wait(future, stopped, grace)
             finally:
@@ -90,9 +88,7 @@ class Waiter:
                 self.lost = exc
         return first
 
-    def _submit(
-        self, func: Callable[..., object], args: tuple[object, ...], name: str, worker: str | None
-    ) -> Future:
+    def _submit(self, func: Callable[..., object], args: tuple[object, ...], name: str) -> Future:
         client = self.cluster.client
         # after losing the scheduler the client tries to reconnect for a while, but every
         # task it held is cancelled by then: nothing submitted now would ever run
@@ -100,11 +96,7 @@ class Waiter:
             raise _lost(self.cluster, f"the client is {client.status}")
         key = f"scanner-{name}-{uuid.uuid4().hex}"
         try:
-            if worker is None:
-                return client.submit(func, *args, key=key, pure=False)
-            return client.submit(
-                func, *args, key=key, pure=False, workers=[worker], allow_other_workers=True
-            )
+            return client.submit(func, *args, key=key, pure=False)
         except RuntimeError as exc:  # the client is closed: the scheduler is gone
             raise _lost(self.cluster, exc) from None
 

@@ -50,7 +50,6 @@ from scanner.cluster.connect import (
 )
 from scanner.cluster.devices import DeviceMap
 from scanner.cluster.links import LinkLedger
-from scanner.cluster.placement import Placement
 from scanner.cluster.share import add_result, whole_directories
 from scanner.cluster.spec import ClusterSpec, ShareConfig
 from scanner.cluster.tasks import walk_roots, walk_share
@@ -62,15 +61,9 @@ from scanner.fs.batch import BatchResult, Budget, DirTask, SharedState
 from scanner.fs.config import WalkConfig
 from scanner.fs.engine import BatchConsumer, Walker
 from scanner.fs.model import WalkReport
-from scanner.fs.tuner import SLOW_CALL_SECONDS
 
 #: How often the worker-thread count is asked again (workers join and leave).
 _REFRESH_S: Final = 2.0
-#: Weight of a share's wall time per call in the running estimate.
-_ALPHA: Final = 0.3
-#: A share in flight this many times its time is overdue: its worker is finishing a large
-#: directory, and on a slow file system gets no other share while another worker has none.
-_OVERDUE: Final = 2.0
 
 
 class ClusterExecutor:
@@ -97,62 +90,22 @@ class ClusterExecutor:
         self._waiter: Waiter | None = None
         self._threads = 0
         self._refreshed = time.monotonic()
-        #: the shares' wall time per metadata call, smoothed (None: no share returned yet)
-        self.call_seconds: float | None = None
-        #: where shares go on a slow file system
-        self.placement = Placement()
         if cluster is not None:
             self.attach(cluster)
 
     def attach(self, cluster: Cluster) -> None:
         """Start sending shares to ``cluster`` (until then, batches are read here)."""
-        self._workers(cluster)
+        self._threads = cluster.threads()
         self._waiter = Waiter(cluster)
         self.cluster = cluster
 
     @property
-    def slow(self) -> bool | None:
-        """Whether the shares read a latency-bound file system (their wall time per metadata
-        call above the tuner's ``SLOW_CALL_SECONDS``); None until a share has said."""
-        if self.call_seconds is None:
-            return None
-        return self.call_seconds >= SLOW_CALL_SECONDS
-
-    @property
     def slots(self) -> int:
-        """Shares in flight: a few per worker thread (a worker finds its next share waiting
-        when it finishes one), one per thread on a slow file system (a share queued behind
-        one that meets a directory of seconds would wait as long, with its directories:
-        there, the round trip to the client is small beside a share's reading); one batch
-        at a time in this process while the cluster starts."""
+        """Shares in flight: a few per worker thread; one batch at a time in this process
+        while the cluster starts."""
         if self.cluster is None:
             return 1
-        if self.slow:
-            return self._threads
         return self.shares.shares_per_thread * self._threads
-
-    @property
-    def spread(self) -> int | None:
-        """Into how many parts the frontier is cut (a share takes one). On a fast file
-        system one per worker thread, not one per share in flight: a share takes twice as
-        many directories and runs its time through instead of running dry early (each share
-        costs this process milliseconds of Dask's CPU, taken from the workers' cores on a
-        local cluster). On a slow one, as many as there would be shares in flight at a few
-        per thread: a share holding a directory that takes seconds holds the other
-        directories it was given as long, so shares stay small."""
-        if self.cluster is None or self.slow is None:
-            return None
-        if self.slow:
-            return self.shares.shares_per_thread * self._threads
-        return self._threads
-
-    @property
-    def oldest(self) -> int:
-        """On a slow file system a share also takes the directory that has waited longest:
-        handed out last-found-first alone, a directory found in the first share can wait
-        until the end of the walk and take a node seconds then, the others idle. On a fast
-        one none: the walk stays depth-first (the client's frontier stays small)."""
-        return 1 if self.slow else 0
 
     async def roots(self, config: WalkConfig, shared: SharedState) -> BatchResult:
         """Stat the roots on a worker (the client may not see the file system), or here
@@ -238,23 +191,7 @@ class ClusterExecutor:
                 self._quarantine,
             )
         self._refresh()
-        self._observe(res)
         return self._settle(res, config)
-
-    def _workers(self, cluster: Cluster) -> None:
-        threads = cluster.worker_threads()
-        self._threads = max(1, sum(threads.values()))
-        self.placement.workers(threads)
-
-    def _observe(self, res: BatchResult) -> None:
-        if not res.calls:
-            return
-        per_call = res.wall / res.calls
-        with self._lock:
-            if self.call_seconds is None:
-                self.call_seconds = per_call
-            else:
-                self.call_seconds += _ALPHA * (per_call - self.call_seconds)
 
     def _attempt(
         self, tasks: list[DirTask], config: WalkConfig, seconds: float, shared: SharedState
@@ -262,22 +199,18 @@ class ClusterExecutor:
         """One task for ``tasks``; raises ``TaskFailed`` only when it kept killing workers
         (any other failure is an error record per directory)."""
         assert self._waiter is not None
-        # on a slow file system the client chooses the node (``scanner.cluster.placement``)
-        worker = self.placement.choose(_OVERDUE * seconds) if self.slow else None
         try:
-            with self.placement.flight(worker):
-                packed = self._waiter.run(
-                    walk_share,
-                    pack_tasks(tasks),
-                    config,
-                    seconds,
-                    self.shares.share_entries,
-                    self.walk_id,
-                    name="walk",
-                    stopped=_flag(shared),
-                    grace=2 * seconds + 1.0,
-                    worker=worker,
-                )
+            packed = self._waiter.run(
+                walk_share,
+                pack_tasks(tasks),
+                config,
+                seconds,
+                self.shares.share_entries,
+                self.walk_id,
+                name="walk",
+                stopped=_flag(shared),
+                grace=2 * seconds + 1.0,
+            )
         except TaskFailed as exc:
             if exc.killed:
                 raise
@@ -300,7 +233,7 @@ class ClusterExecutor:
         self._refreshed = now
         try:
             if self.cluster is not None:
-                self._workers(self.cluster)
+                self._threads = self.cluster.threads()
         except Exception:  # the next task says what is wrong, with a clearer error
             return
 

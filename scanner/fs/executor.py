@@ -31,20 +31,6 @@ class BatchExecutor(Protocol):
         in this process); a number fixes it (a cluster: a few shares per worker thread)."""
         ...
 
-    @property
-    def spread(self) -> int | None:
-        """Into how many parts the frontier is cut, a batch taking one (None: as many as
-        batches may run). Fewer parts than batches make each batch larger than its share
-        of the batches in flight (a cluster's worker holds one share running and the
-        next one queued: both need not be small)."""
-        ...
-
-    @property
-    def oldest(self) -> int:
-        """How many of the directories that have waited longest a batch takes besides its
-        part of the top of the frontier (``Frontier.share``): 0 keeps the walk depth-first."""
-        ...
-
     async def roots(self, config: WalkConfig, shared: SharedState) -> BatchResult:
         """Stat the roots: their counts, errors and first frontier."""
         ...
@@ -66,16 +52,6 @@ class ThreadExecutor:
     def slots(self) -> int | None:
         """None: the tuner sizes the concurrency from the latency it observes."""
         return None
-
-    @property
-    def spread(self) -> int | None:
-        """None: the frontier is shared between the batches that may run."""
-        return None
-
-    @property
-    def oldest(self) -> int:
-        """0: depth-first, memory bounded by the frontier."""
-        return 0
 
     async def roots(self, config: WalkConfig, shared: SharedState) -> BatchResult:
         """``root_tasks`` in a worker thread."""

@@ -7,9 +7,6 @@ thread-per-worker variants), so that they differ in scheduling only:
   count;
 * fair shares: a batch takes ``len // workers`` directories from the top, so that the
   other workers find work too;
-* on request (a cluster on a slow file system), a share also takes the directories that
-  have waited longest, from the bottom: under LIFO alone a directory found early waits
-  behind every one found after it, and the large subtree below it is reached last;
 * a directory a batch stopped inside (``DirTask.open``: its scandir iterator and fd) goes
   out before anything else, one per share. A batch handed none opens at most one new
   directory at a time, and only when no open one is waiting, so at most one open directory
@@ -49,15 +46,12 @@ class Frontier:
         self._plain.extend(tasks[:end])
         self._open.extend(tasks[end:])
 
-    def share(self, workers: int, oldest: int = 0) -> list[DirTask]:
+    def share(self, workers: int) -> list[DirTask]:
         """The tasks of the next batch when ``workers`` batches may run: a fair share of the
-        top, plus up to ``oldest`` directories from the bottom (those that have waited
-        longest, when more than the share is left), plus the open directory that has waited
-        longest."""
+        top, plus the open directory that has waited longest."""
         plain = self._plain
         n = min(len(plain), max(1, len(plain) // workers))
-        tasks = [plain.popleft() for _ in range(min(oldest, len(plain) - n))]
-        tasks += [plain.pop() for _ in range(n)]
+        tasks = [plain.pop() for _ in range(n)]
         if self._open:
             tasks.append(self._open.popleft())
         return tasks

@@ -57,6 +57,12 @@ def test_on_a_fast_file_system_the_frontier_is_cut_per_thread() -> None:
     assert executor.slots == 6  # still two shares in flight per thread
 
 
+def test_one_worker_thread_still_gets_two_parts() -> None:
+    executor = _executor(threads=1)
+    executor.observe(_share(calls=20_000, wall=0.25))
+    assert executor.spread == 2  # its next share waits for it with the other half
+
+
 def test_on_a_slow_file_system_shares_stay_small() -> None:
     executor = _executor()
     executor.observe(_share(calls=200, wall=0.5))  # 2.5 ms a call: NFS, the FUSE lab

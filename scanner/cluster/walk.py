@@ -121,10 +121,11 @@ class ClusterExecutor:
         on a local cluster; traced on the 1M-file tree, 45 of 104 shares ran dry). On a
         slow one, and before a share has said which it is, one per share in flight: a share
         meeting a directory that takes seconds holds the other directories it was given as
-        long, so shares stay small there."""
+        long, so shares stay small there. At least two parts: a single worker thread still
+        finds its next share waiting."""
         if self.cluster is None or self.call_seconds is None:
             return None
-        return self._threads if self.call_seconds < SLOW_CALL_SECONDS else None
+        return max(2, self._threads) if self.call_seconds < SLOW_CALL_SECONDS else None
 
     async def roots(self, config: WalkConfig, shared: SharedState) -> BatchResult:
         """Stat the roots on a worker (the client may not see the file system), or here

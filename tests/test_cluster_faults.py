@@ -35,10 +35,13 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def dying_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cluster]:
     markers = tmp_path / "markers"
     markers.mkdir()
-    monkeypatch.setenv(FAULT_ENV, f"die-first:{markers}:3")
+    # two deaths: the roots task and the first share (the root alone) exist in every walk,
+    # one after the other; a third task does not (a share of 5 ms reads at least 20 ms, and
+    # the whole 2,000-file tree can go in the next: 1 run in 3-5 failed with 3 at load 3)
+    monkeypatch.setenv(FAULT_ENV, f"die-first:{markers}:2")
     with open_cluster(ClusterSpec.parse("local:2")) as cluster:
         yield cluster
-    assert len(list(markers.iterdir())) == 3  # three workers did die
+    assert len(list(markers.iterdir())) == 2  # two workers did die
 
 
 @pytest.mark.parametrize("name", ["count", "list", "follow"])

@@ -93,6 +93,11 @@ class ShareExecutor:
         """None: the tuner decides, as in one process."""
         return None
 
+    @property
+    def spread(self) -> int | None:
+        """None: as in one process."""
+        return None
+
     async def roots(self, config: WalkConfig, shared: SharedState) -> BatchResult:
         """The share's directories are the first frontier."""
         return BatchResult(frontier=list(self.tasks))

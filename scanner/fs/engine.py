@@ -139,7 +139,7 @@ class Walker:
             slots = executor.slots
             limit = self.tuner.limit if slots is None else slots
             if frontier and self._running < limit:
-                tasks = frontier.share(limit)
+                tasks = frontier.share(executor.spread or limit)
                 self._running += 1
                 self._unstarted[id(tasks)] = tasks
                 tg.start_soon(self._batch, tasks)

@@ -31,6 +31,14 @@ class BatchExecutor(Protocol):
         in this process); a number fixes it (a cluster: a few shares per worker thread)."""
         ...
 
+    @property
+    def spread(self) -> int | None:
+        """Into how many parts the frontier is cut, a batch taking one (None: as many as
+        batches may run). Fewer parts than batches make each batch larger than its share
+        of the batches in flight (a cluster's worker holds one share running and the
+        next one queued: both need not be small)."""
+        ...
+
     async def roots(self, config: WalkConfig, shared: SharedState) -> BatchResult:
         """Stat the roots: their counts, errors and first frontier."""
         ...
@@ -51,6 +59,11 @@ class ThreadExecutor:
     @property
     def slots(self) -> int | None:
         """None: the tuner sizes the concurrency from the latency it observes."""
+        return None
+
+    @property
+    def spread(self) -> int | None:
+        """None: the frontier is shared between the batches that may run."""
         return None
 
     async def roots(self, config: WalkConfig, shared: SharedState) -> BatchResult:

@@ -321,18 +321,3 @@ def test_a_share_out_of_time_before_its_first_batch_still_reads(
     res = read_share(roots, cfg, seconds, state=state)
     assert res.dirs_read >= 1
     assert res.frontier != roots  # progress: not the same share handed back
-
-
-def test_dask_is_imported_without_numpy_which_stays_importable() -> None:
-    # NumPy is a fifth of importing distributed, on a local cluster's critical path
-    pytest.importorskip("numpy")
-    code = (
-        "import sys\n"
-        "from scanner.cluster.connect import require_dask\n"
-        "require_dask()\n"
-        "assert 'distributed' in sys.modules\n"
-        "assert 'numpy' not in sys.modules, 'numpy imported'\n"
-        "import numpy\n"
-        "assert numpy.empty(3).shape == (3,)\n"
-    )
-    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=60)

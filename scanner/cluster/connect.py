@@ -55,32 +55,11 @@ def require_dask_installed() -> None:
 
 
 def require_dask() -> None:
-    """Import Dask distributed, or raise a one-line ``OperationFailed`` naming the extra.
-
-    NumPy is kept out of that import when nothing has imported it yet: distributed imports
-    it at once only to allocate its receive buffers uninitialised (``host_array``, with a
-    ``bytearray`` fallback: the same for messages of a few kilobytes, as a walk's are) and
-    registers its NumPy support lazily, for when NumPy is imported. NumPy is a fifth of
-    the import (0.1 s of CPU of 0.5 s, measured with ``-X importtime``), and on a local
-    cluster the import is the walk's critical path: nothing reads meanwhile, and the
-    workers, forked from this process, start after it. NumPy stays importable afterwards."""
-    try:
-        try:
-            _import_distributed(hide_numpy="numpy" not in sys.modules)
-        except ImportError:  # a version of Dask that needs NumPy at once: with it
-            _import_distributed(hide_numpy=False)
-    except ImportError as exc:
-        raise OperationFailed(f"--cluster needs Dask ({exc}): {INSTALL_HINT}") from None
-
-
-def _import_distributed(*, hide_numpy: bool) -> None:
-    if hide_numpy:
-        sys.modules["numpy"] = None  # type: ignore[assignment]  # import numpy: ImportError
+    """Import Dask distributed, or raise a one-line ``OperationFailed`` naming the extra."""
     try:
         import distributed  # noqa: F401
-    finally:
-        if hide_numpy and sys.modules.get("numpy", sys) is None:
-            sys.modules.pop("numpy")
+    except ImportError as exc:
+        raise OperationFailed(f"--cluster needs Dask ({exc}): {INSTALL_HINT}") from None
 
 
 class Cluster:

@@ -277,6 +277,12 @@ def test_bad_cluster_specs_are_usage_problems(text: str) -> None:
 async def test_losing_the_scheduler_ends_with_cluster_lost_and_the_merged_part(
     tree: Path, tmp_path: Path
 ) -> None:
+    # a share reads at least 20 ms (whatever --share-seconds says), within which the lab
+    # alone (3,000 files) could be read whole before the scheduler is killed: nothing left
+    # to ask it, no ClusterLost (1 run in ~5 under load). A 20,000-file root is ~10 times
+    # that: shares are still to come when the first batch arrives.
+    big = tmp_path / "big"
+    generate_tree(big, TreeSpec(files=20_000, seed=12))
     with (
         dask_processes(tmp_path, 1) as procs,
         open_cluster(ClusterSpec.parse(procs.address), timeout=5) as cluster,
@@ -289,7 +295,7 @@ async def test_losing_the_scheduler_ends_with_cluster_lost_and_the_merged_part(
             if seen and procs.processes[0].poll() is None:
                 procs.kill_scheduler()
 
-        cfg = WalkConfig(roots=(str(tree / "lab"),))
+        cfg = WalkConfig(roots=(str(tree / "lab"), str(big)))
         with pytest.raises(ClusterLost) as caught:
             await walk_on_cluster(
                 cluster, cfg, kill_at_first, shares=ShareConfig(share_seconds=0.001)

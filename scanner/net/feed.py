@@ -9,8 +9,10 @@ itself (about 250 us a host against fping's 13 us), so for such a probe the engi
 hosts straight in: IP literals are submitted from the feeding loop, names are resolved in a
 task each first (as in the task-per-host loop), finished results queue for the single
 consumer, and a host that did not answer is resubmitted after its backoff. The semantics
-are the engine's: at most ``slots`` hosts in flight (queued results included: memory stays
-bounded), the family filter, retries, attempts and elapsed time per host.
+are the engine's: at most ``slots`` hosts probed at once, and twice that in flight (queued
+results and hosts waiting out a retry's backoff included: memory stays bounded, and a host
+backing off does not keep another from being probed), the family filter, retries, attempts
+and elapsed time per host.
 
 The engine's hooks too. With ``hooks.on_reply`` the probe calls ``on_request`` with each
 request as it is answered or lost: from a host's first one until the consumer takes its
@@ -130,6 +132,10 @@ class _Feed:
         self.cfg = hosts.cfg
         self.retries = self.cfg.retries
         self.in_flight = 0
+        #: Hosts in flight that wait out a retry's backoff (they hold no probe slot), and
+        #: those of them whose backoff is over and that wait for a slot (they go first).
+        self.backing_off = 0
+        self.retries_due = 0
         self.keys = itertools.count()
         self.finished: deque[tuple[int, HostResult]] = deque()
         #: Requests reported and not written yet (only with ``hooks.on_reply``), with the
@@ -177,6 +183,8 @@ class _Feed:
         ):
             start = handle.started if handle.started is not None else time.monotonic()
             again = (key, handle.target, handle.address, handle.attempt, start)
+            self.backing_off += 1  # its probe slot is free from now: for the next host
+            self.wake_feeder.set()
             self.tg.start_soon(self.retry, *again)
             return
         self.finish(key, result)
@@ -202,8 +210,35 @@ class _Feed:
         return on_request
 
     async def retry(self, key: int, target: str, address: str, attempt: int, start: float) -> None:
-        await anyio.sleep(min(_MAX_BACKOFF, self.cfg.backoff * 2 ** (attempt - 1)))
+        """Submit the host's next attempt after its backoff, once a probe slot is free."""
+        try:
+            await anyio.sleep(min(_MAX_BACKOFF, self.cfg.backoff * 2 ** (attempt - 1)))
+            self.retries_due += 1
+            try:
+                while self.in_flight - self.backing_off >= self.hosts.slots:
+                    await self._slot_freed()
+            finally:
+                self.retries_due -= 1
+        finally:
+            self.backing_off -= 1
         self.submit(key, target, address, attempt + 1, start)
+
+    async def _slot_freed(self) -> None:
+        """Wait until the consumer takes results (the feeder and retries due wait here)."""
+        event = self.wake_feeder
+        if event.is_set():  # its waiters were all woken: a new one for the next results
+            event = self.wake_feeder = anyio.Event()
+        await event.wait()
+
+    def _full(self, slots: int) -> bool:
+        """No room for another host: every probe slot taken (hosts backing off hold none),
+        a retry due waiting for one, or twice ``slots`` hosts in flight."""
+        in_flight = self.in_flight
+        return (
+            in_flight - self.backing_off >= slots
+            or self.retries_due > 0
+            or in_flight >= 2 * slots
+        )
 
     def finish(self, key: int, result: HostResult) -> None:
         if self.flying is not None:
@@ -240,9 +275,8 @@ class _Feed:
         async with aclosing(_batches(targets)) as pull:
             async for batch in pull:
                 for target in batch:
-                    while self.in_flight >= slots:
-                        self.wake_feeder = anyio.Event()
-                        await self.wake_feeder.wait()
+                    while self.in_flight >= slots and self._full(slots):
+                        await self._slot_freed()
                     if crowded():
                         await probe.room()
                     self.in_flight += 1

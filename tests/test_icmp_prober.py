@@ -15,9 +15,10 @@ import pytest
 
 from scanner.net.config import ProbeMethod, SweepConfig
 from scanner.net.engine import sweep
+from scanner.net.feed import _FEED_BATCH
 from scanner.net.icmp.access import SocketKind
 from scanner.net.icmp.attempt import Attempt
-from scanner.net.icmp.family import _COMPACT_AT, Family
+from scanner.net.icmp.family import _COMPACT_AT, BACKLOG, Family
 from scanner.net.icmp.pacer import Pacer
 from scanner.net.icmp.prober import IcmpProber, open_icmp_prober
 from scanner.net.model import HostResult, HostState
@@ -284,11 +285,23 @@ async def test_a_sweep_larger_than_the_admission_backlog_gets_every_host_once() 
     # every host answers: a long timeout costs nothing, and a starved test machine cannot
     # turn a slow fake network into a lost host
     cfg = cfg_for(concurrency=8192, timeout=30.0)
+    longest = 0
     async with fake_prober(answer, concurrency=8192, timeout=30.0) as (prober, _):
+        family = prober.families[4]
+        admit = family.admit
+
+        def admit_and_measure(host: Attempt) -> None:
+            nonlocal longest
+            admit(host)
+            longest = max(longest, len(family.incoming))
+
+        family.admit = admit_and_measure  # type: ignore[method-assign]
         summary = await sweep(expand([parse_target_spec("127.0.0.0/20")]), cfg, on_result,
                               probe=prober)  # fmt: skip
     assert summary.alive == summary.total == 4094
     assert len({r.target for r in results}) == 4094
+    # the feeder asks whether the queue is crowded once a batch of targets
+    assert longest < BACKLOG + _FEED_BATCH
 
 
 async def test_names_resolve_through_the_fed_sweep() -> None:

@@ -84,7 +84,8 @@ _DRAIN: Final = 512
 _SEND_BATCH: Final = 64
 #: Hosts admitted but not yet sent, per family, beyond which the engine's feeder waits
 #: (:meth:`IcmpProber.room`): the packet budget, not the host slots, sets the pace, and
-#: memory holds the hosts awaiting a reply, not a queue of hosts not yet started.
+#: memory holds the hosts awaiting a reply, not a queue of hosts not yet started. (The
+#: feeder asks once a batch of targets: a queue may pass the mark by one batch.)
 BACKLOG: Final = 1024
 #: Expiry-heap size from which finished hosts are swept out of it.
 _COMPACT_AT: Final = 4096

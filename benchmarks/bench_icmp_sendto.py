@@ -1,0 +1,120 @@
+"""Where the ICMP prober's time goes on loopback: ``sendto`` inline or in a worker thread.
+
+On loopback the kernel answers an echo request inside ``sendto`` (~10 us each), so handing
+the sendto loop to a thread looks like a way to use the second core while the event loop
+reads replies. This measures why it is not: the thread needs the GIL back after every
+``sendto``, and a main thread that runs Python keeps it (Python hands it over after
+``sys.getswitchinterval()`` only). Three ways to send the same 4,094 echo requests from one
+raw socket (127.0.0.0/20, loopback only), each then drained by ``recvmsg``:
+
+- ``inline``: the sendto loop in the main thread (what the prober does);
+- ``thread, main idle``: the loop in a thread while the main thread waits in ``join``;
+- ``thread, main busy``: the loop in a thread while the main thread runs Python (what the
+  event loop would do meanwhile: read replies, finish hosts); the first 256 requests only
+  (each waits out a switch interval: the 4,094 take ~20 s).
+
+Run as root (a raw ICMP socket)::
+
+    flock /tmp/scanner-bench.lock .venv/bin/python -m benchmarks.bench_icmp_sendto
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+if str(Path(__file__).resolve().parent.parent) not in sys.path:  # run as a script
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scanner.net.icmp.family import _install_filter
+from scanner.net.icmp.packet import echo_builder
+
+HOSTS = [(f"127.0.{i >> 8}.{i & 255}", 0) for i in range(1, 4095)]  # 127.0.0.0/20
+
+
+def _socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    _install_filter(sock, 4)  # only replies: our own requests are not read back
+    sock.setblocking(False)
+    return sock
+
+
+def _drain(sock: socket.socket) -> int:
+    got = 0
+    while True:
+        try:
+            sock.recvmsg(2048, 64)
+        except BlockingIOError:
+            return got
+        got += 1
+
+
+def _busy(until: threading.Thread) -> None:
+    spin = 0
+    while until.is_alive():
+        for i in range(1000):
+            spin += i
+
+
+#: Requests each way sends.
+SENT = {"inline": len(HOSTS), "thread, main idle": len(HOSTS), "thread, main busy": 256}
+
+
+def one_round(sock: socket.socket, way: str) -> tuple[float, int]:
+    """Seconds to send ``SENT[way]`` requests one way, and the replies read back."""
+    build = echo_builder(4, os.getpid() & 0xFFFF, os.urandom(8))
+    hosts = HOSTS[: SENT[way]]
+    packets = [build(i, time.time_ns()) for i in range(len(hosts))]
+
+    def send() -> None:
+        for packet, host in zip(packets, hosts, strict=True):
+            sock.sendto(packet, host)
+
+    start = time.perf_counter()
+    if way == "inline":
+        send()
+    else:
+        worker = threading.Thread(target=send)
+        worker.start()
+        if way == "thread, main busy":
+            _busy(worker)
+        worker.join()
+    took = time.perf_counter() - start
+    return took, _drain(sock)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print a Markdown table: medians over ``--rounds`` of each way."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args(argv)
+    ways = ("inline", "thread, main idle", "thread, main busy")
+    times: dict[str, list[float]] = {way: [] for way in ways}
+    with _socket() as sock:
+        for _ in range(args.rounds):
+            for way in ways:
+                took, replies = one_round(sock, way)
+                if replies != SENT[way]:
+                    print(f"warning: {way}: {replies} replies of {SENT[way]}", file=sys.stderr)
+                times[way].append(took)
+    print(f"rounds: {args.rounds}, python {sys.version.split()[0]}, switch interval "
+          f"{sys.getswitchinterval() * 1e3:g} ms, load {os.getloadavg()[0]:.2f}\n")  # fmt: skip
+    print("| loopback echo requests (127.0.0.0/20) | sent | median ms | min ms | us a sendto |")
+    print("|---|---:|---:|---:|---:|")
+    for way in ways:
+        median = statistics.median(times[way])
+        print(f"| {way} | {SENT[way]:,} | {median * 1e3:.1f} | {min(times[way]) * 1e3:.1f} | "
+              f"{median * 1e6 / SENT[way]:.1f} |")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

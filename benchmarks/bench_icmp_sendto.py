@@ -11,7 +11,11 @@ raw socket (127.0.0.0/20, loopback only), each then drained by ``recvmsg``:
 - ``thread, main idle``: the loop in a thread while the main thread waits in ``join``;
 - ``thread, main busy``: the loop in a thread while the main thread runs Python (what the
   event loop would do meanwhile: read replies, finish hosts); the first 256 requests only
-  (each waits out a switch interval: the 4,094 take ~20 s).
+  (each waits out a switch interval: the 4,094 take ~20 s);
+- ``inline, TX stamps``: inline, on a socket that asks the kernel for each request's send
+  time (``SO_TIMESTAMPING``: software TX stamps with ``OPT_ID``, what a batch sent in one
+  ``sendmmsg`` would need for its RTTs), and the time to read those stamps back from the
+  error queue with ``recvmsg``.
 
 Run as root (a raw ICMP socket)::
 
@@ -39,9 +43,17 @@ from scanner.net.icmp.packet import echo_builder
 HOSTS = [(f"127.0.{i >> 8}.{i & 255}", 0) for i in range(1, 4095)]  # 127.0.0.0/20
 
 
-def _socket() -> socket.socket:
+#: SO_TIMESTAMPING and its flags (linux/net_tstamp.h): software TX stamps, reported
+#: (software), numbered per send (OPT_ID), without the packet (OPT_TSONLY).
+_SO_TIMESTAMPING = 37
+_TX_STAMPS = (1 << 1) | (1 << 4) | (1 << 7) | (1 << 11)
+
+
+def _socket(tx_stamps: bool = False) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    if tx_stamps:
+        sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPING, _TX_STAMPS)
     _install_filter(sock, 4)  # only replies: our own requests are not read back
     sock.setblocking(False)
     return sock
@@ -57,6 +69,16 @@ def _drain(sock: socket.socket) -> int:
         got += 1
 
 
+def _read_stamps(sock: socket.socket) -> int:
+    got = 0
+    while True:
+        try:
+            sock.recvmsg(64, 512, socket.MSG_ERRQUEUE)
+        except BlockingIOError:
+            return got
+        got += 1
+
+
 def _busy(until: threading.Thread) -> None:
     spin = 0
     while until.is_alive():
@@ -65,7 +87,12 @@ def _busy(until: threading.Thread) -> None:
 
 
 #: Requests each way sends.
-SENT = {"inline": len(HOSTS), "thread, main idle": len(HOSTS), "thread, main busy": 256}
+SENT = {
+    "inline": len(HOSTS),
+    "thread, main idle": len(HOSTS),
+    "thread, main busy": 256,
+    "inline, TX stamps": len(HOSTS),
+}
 
 
 def one_round(sock: socket.socket, way: str) -> tuple[float, int]:
@@ -79,7 +106,7 @@ def one_round(sock: socket.socket, way: str) -> tuple[float, int]:
             sock.sendto(packet, host)
 
     start = time.perf_counter()
-    if way == "inline":
+    if way.startswith("inline"):
         send()
     else:
         worker = threading.Thread(target=send)
@@ -96,15 +123,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args(argv)
-    ways = ("inline", "thread, main idle", "thread, main busy")
+    ways = tuple(SENT)
     times: dict[str, list[float]] = {way: [] for way in ways}
-    with _socket() as sock:
+    reads: list[float] = []
+    with _socket() as sock, _socket(tx_stamps=True) as stamped:
         for _ in range(args.rounds):
             for way in ways:
-                took, replies = one_round(sock, way)
+                used, other = (stamped, sock) if "TX" in way else (sock, stamped)
+                took, replies = one_round(used, way)
+                _drain(other)  # a raw socket reads every echo reply of the host: ours too
                 if replies != SENT[way]:
                     print(f"warning: {way}: {replies} replies of {SENT[way]}", file=sys.stderr)
                 times[way].append(took)
+            start = time.perf_counter()
+            stamps = _read_stamps(stamped)
+            reads.append((time.perf_counter() - start) / max(1, stamps))
     print(f"rounds: {args.rounds}, python {sys.version.split()[0]}, switch interval "
           f"{sys.getswitchinterval() * 1e3:g} ms, load {os.getloadavg()[0]:.2f}\n")  # fmt: skip
     print("| loopback echo requests (127.0.0.0/20) | sent | median ms | min ms | us a sendto |")
@@ -113,6 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         median = statistics.median(times[way])
         print(f"| {way} | {SENT[way]:,} | {median * 1e3:.1f} | {min(times[way]) * 1e3:.1f} | "
               f"{median * 1e6 / SENT[way]:.1f} |")  # fmt: skip
+    print(f"\nreading a TX stamp back (recvmsg, MSG_ERRQUEUE): median "
+          f"{statistics.median(reads) * 1e6:.1f} us a stamp")  # fmt: skip
     return 0
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
@@ -14,13 +15,15 @@ import pytest
 
 from scanner.net.config import ProbeMethod, SweepConfig
 from scanner.net.engine import sweep
+from scanner.net.feed import _FEED_BATCH
 from scanner.net.icmp.access import SocketKind
-from scanner.net.icmp.family import _COMPACT_AT
+from scanner.net.icmp.attempt import Attempt
+from scanner.net.icmp.family import _COMPACT_AT, BACKLOG, Family
 from scanner.net.icmp.pacer import Pacer
 from scanner.net.icmp.prober import IcmpProber, open_icmp_prober
 from scanner.net.model import HostResult, HostState
 from scanner.net.targets import expand, parse_target_spec
-from tests.icmp_fake import FakeNetwork, echo_reply_for, error_for
+from tests.icmp_fake import FakeNetwork, echo_reply_for, error_for, ipv4_header
 
 pytestmark = pytest.mark.anyio
 
@@ -282,11 +285,23 @@ async def test_a_sweep_larger_than_the_admission_backlog_gets_every_host_once() 
     # every host answers: a long timeout costs nothing, and a starved test machine cannot
     # turn a slow fake network into a lost host
     cfg = cfg_for(concurrency=8192, timeout=30.0)
+    longest = 0
     async with fake_prober(answer, concurrency=8192, timeout=30.0) as (prober, _):
+        family = prober.families[4]
+        admit = family.admit
+
+        def admit_and_measure(host: Attempt) -> None:
+            nonlocal longest
+            admit(host)
+            longest = max(longest, len(family.incoming))
+
+        family.admit = admit_and_measure  # type: ignore[method-assign]
         summary = await sweep(expand([parse_target_spec("127.0.0.0/20")]), cfg, on_result,
                               probe=prober)  # fmt: skip
     assert summary.alive == summary.total == 4094
     assert len({r.target for r in results}) == 4094
+    # the feeder asks whether the queue is crowded once a batch of targets
+    assert longest < BACKLOG + _FEED_BATCH
 
 
 async def test_names_resolve_through_the_fed_sweep() -> None:
@@ -347,3 +362,33 @@ async def test_answered_hosts_behind_a_silent_one_are_not_held_until_it_expires(
     assert set(states.values()) == {(HostState.ALIVE, None)}
     assert longest <= 2 * _COMPACT_AT, longest
     assert all(host.finished for host in family.expiring)
+
+
+async def test_a_raw_reply_damaged_anywhere_in_its_icmp_message_is_dropped() -> None:
+    # A raw IPv4 socket's reply to our request is checked from its unpacked fields (no
+    # checksum pass over the bytes): every single-bit flip of its ICMP message is caught
+    # there or by the identifier, sequence and cookie checks; the intact reply counts once.
+    net = FakeNetwork()
+    results: list[HostResult] = []
+    try:
+        sock = net.opener(4, SocketKind.RAW)
+        family = Family(4, sock, SocketKind.RAW, cfg_for(), Pacer(1000.0, 0.0))
+        host = Attempt("127.0.0.9", "127.0.0.9", socket.inet_aton("127.0.0.9"), 1,
+                       lambda _, result: results.append(result))  # fmt: skip
+        family.admit(host)
+        assert family._send(host, 0.0)
+        [(_, request)] = net.requests()
+        reply = ipv4_header("127.0.0.9", "127.0.0.1") + echo_reply_for(request, 4)
+        now_ns = time.time_ns()
+        for at in range(20, len(reply)):
+            for bit in range(8):
+                damaged = bytearray(reply)
+                damaged[at] ^= 1 << bit
+                family._received(bytes(damaged), "127.0.0.9", now_ns)
+        assert not host.rtts and not results
+        family._received(reply, "127.0.0.9", now_ns)
+        family._received(reply, "127.0.0.9", now_ns)
+        assert [r.state for r in results] == [HostState.ALIVE]
+    finally:
+        net.close()
+        family.sock.close()

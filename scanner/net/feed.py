@@ -102,7 +102,8 @@ class SubmittingProbe(Protocol):
         ...
 
     def crowded(self) -> bool:
-        """True when hosts submitted but not yet started pile up (the feeder then waits)."""
+        """True when hosts submitted but not yet started pile up (the feeder then waits;
+        it asks before each batch of :data:`_FEED_BATCH` targets)."""
         ...
 
     async def room(self) -> None:
@@ -274,11 +275,13 @@ class _Feed:
         monotonic = time.monotonic
         async with aclosing(_batches(targets)) as pull:
             async for batch in pull:
+                # asked once a batch, not once a host: the probe's queue may pass its mark
+                # by a batch, and the slots bound the hosts in flight anyway
+                if crowded():
+                    await probe.room()
                 for target in batch:
                     while self.in_flight >= slots and self._full(slots):
                         await self._slot_freed()
-                    if crowded():
-                        await probe.room()
                     self.in_flight += 1
                     start = monotonic()
                     key = next(keys)

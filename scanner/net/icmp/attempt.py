@@ -48,7 +48,6 @@ class Attempt:
     local_state = HostState.UNREACHABLE
     ttl: int | None = None
     first_sent = 0.0
-    started_ns = 0
     expire_at = math.inf
     why_expired = "timeout"
 

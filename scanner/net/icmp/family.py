@@ -64,8 +64,11 @@ _ICMP6_FILTER: Final = 1
 _EXTENDED_ERR: Final = struct.Struct("=IBBBBII")  # struct sock_extended_err
 #: An echo reply: type, (code, checksum,) identifier, sequence, our cookie.
 _REPLY: Final = struct.Struct("!B3xHH8s")
-#: The same behind an IPv4 header without options: TTL, source address, then the reply.
-_V4_REPLY: Final = struct.Struct("!8xB3x4s4xB3xHH8s")
+#: A reply to our 24-byte request behind an IPv4 header without options: TTL, source
+#: address, then the reply's type, code, checksum, identifier, sequence, cookie, time.
+_V4_REPLY: Final = struct.Struct("!8xB3x4s4xBBHHH8sQ")
+#: Its length: 20 bytes of IPv4 header and the echo message as we sent it.
+_V4_REPLY_SIZE: Final = _V4_REPLY.size
 _time_ns = time.time_ns
 _TIMESPEC: Final = struct.Struct("@qq")  # struct timespec (64-bit)
 #: SO_TIMESTAMPNS (Linux): each packet comes with the kernel's receive time.
@@ -81,7 +84,8 @@ _DRAIN: Final = 512
 _SEND_BATCH: Final = 64
 #: Hosts admitted but not yet sent, per family, beyond which the engine's feeder waits
 #: (:meth:`IcmpProber.room`): the packet budget, not the host slots, sets the pace, and
-#: memory holds the hosts awaiting a reply, not a queue of hosts not yet started.
+#: memory holds the hosts awaiting a reply, not a queue of hosts not yet started. (The
+#: feeder asks once a batch of targets: a queue may pass the mark by one batch.)
 BACKLOG: Final = 1024
 #: Expiry-heap size from which finished hosts are swept out of it.
 _COMPACT_AT: Final = 4096
@@ -129,6 +133,8 @@ class Family:
         self.ip_header = version == 4 and kind is SocketKind.RAW
         self.reply_type = ECHO_REPLY_V4 if version == 4 else ECHO_REPLY_V6
         self.build = echo_builder(version, self.identifier, self.cookie)
+        #: The words of an echo reply that are ours (see _received), modulo 0xFFFF.
+        self.reply_sum = (self.identifier + int.from_bytes(self.cookie, "big")) % 0xFFFF
         self.sequence = int.from_bytes(os.urandom(2), "big")
         self.pending: dict[tuple[bytes, int], Attempt] = {}
         self.incoming: deque[Attempt] = deque()
@@ -261,7 +267,8 @@ class Family:
         heapq.heappush(heap, (at, self.tie, host))
 
     def _send(self, host: Attempt, now: float) -> bool:
-        """Send the host's next request; False when the socket cannot take it now."""
+        """Send the host's next request; False when the socket cannot take it now. Then
+        book it: its reply is awaited, the next request or the end timed."""
         seq = (self.sequence + 1) & 0xFFFF
         sent_ns = _time_ns()  # the clock of the kernel's receive timestamps
         packet = self.build(seq, sent_ns)
@@ -272,7 +279,32 @@ class Family:
             if outcome is not None:
                 return outcome
         self.sequence = seq
-        self._sent(host, seq, sent_ns, now)
+        # (booked here, not in a method of its own: once a request, 65,534 on a /16)
+        sent = host.sent
+        if sent == 0:
+            host.first_sent = now
+            deadline_at = now + self.deadline
+        else:
+            deadline_at = host.first_sent + self.deadline
+        if host.on_request is not None:
+            host.order[seq] = sent
+        host.sent = sent = sent + 1
+        host.seqs[seq] = sent_ns
+        self.pending[(host.key, seq)] = host
+        if sent < host.count:
+            nxt = now + self.interval
+            if nxt < deadline_at:
+                self._push(self.sends, nxt, host)
+                return True
+        # the last request (or the deadline comes first): wait `timeout` for its reply
+        expire_at = now + self.timeout
+        if expire_at <= deadline_at:
+            host.expire_at = expire_at  # why_expired: "timeout" already
+            self.expiring.append(host)
+        else:
+            host.expire_at = deadline_at
+            host.why_expired = f"no answer within the {self.deadline:g} s deadline"
+            self._push(self.expiries, host.expire_at, host)
         return True
 
     def _send_failed(self, host: Attempt, packet: bytes, exc: OSError) -> bool | None:
@@ -299,35 +331,6 @@ class Family:
             self.finish(host)
             return True
         return None
-
-    def _sent(self, host: Attempt, seq: int, sent_ns: int, now: float) -> None:
-        """Book a request that left: its reply is awaited, the next one or the end timed."""
-        sent = host.sent
-        if sent == 0:
-            host.first_sent = now
-            host.started_ns = sent_ns
-            deadline_at = now + self.deadline
-        else:
-            deadline_at = host.first_sent + self.deadline
-        if host.on_request is not None:
-            host.order[seq] = sent
-        host.sent = sent = sent + 1
-        host.seqs[seq] = sent_ns
-        self.pending[(host.key, seq)] = host
-        if sent < host.count:
-            nxt = now + self.interval
-            if nxt < deadline_at:
-                self._push(self.sends, nxt, host)
-                return
-        # the last request (or the deadline comes first): wait `timeout` for its reply
-        expire_at = now + self.timeout
-        if expire_at <= deadline_at:
-            host.expire_at = expire_at  # why_expired: "timeout" already
-            self.expiring.append(host)
-        else:
-            host.expire_at = deadline_at
-            host.why_expired = f"no answer within the {self.deadline:g} s deadline"
-            self._push(self.expiries, host.expire_at, host)
 
     # --- the receiver -------------------------------------------------------------------
 
@@ -366,10 +369,16 @@ class Family:
         return False
 
     def _received(self, data: bytes, peer: str, now_ns: int) -> None:
-        if self.ip_header and len(data) >= 36 and data[0] == 0x45:
-            # a raw IPv4 socket's echo reply without IP options (all of them, on loopback
-            # and nearly everywhere): its fields in one read
-            ttl, source, kind, identifier, seq, cookie = _V4_REPLY.unpack_from(data)
+        damaged: int | None = None
+        if self.ip_header and len(data) == _V4_REPLY_SIZE and data[0] == 0x45:
+            # a raw IPv4 socket's echo reply to one of our requests, without IP options
+            # (all of them, on loopback and nearly everywhere): its fields in one read,
+            # and its checksum from them (see packet._folded: the message's 16-bit words
+            # add up to a multiple of 0xFFFF; those of the type, 0, the identifier and the
+            # cookie are ours, checked below, and summed up once in `reply_sum`)
+            reply = _V4_REPLY.unpack_from(data)
+            ttl, source, kind, code, total, identifier, seq, cookie, stamp = reply
+            damaged = (self.reply_sum + code + total + seq + stamp) % 0xFFFF
             at = 20
         else:
             at = (data[0] & 0x0F) * 4 if self.ip_header and data else 0
@@ -384,7 +393,9 @@ class Family:
             if identifier != self.identifier or cookie != self.cookie:
                 return  # another process's (a datagram socket echoes our cookie too)
             if self.ip_header:
-                if checksum(data[at:]) != 0:
+                if damaged is None:
+                    damaged = checksum(data[at:])
+                if damaged:
                     return  # damaged (the kernel checks it for datagram sockets)
             else:
                 source = packed_address(peer)[1]

@@ -40,7 +40,7 @@ class IcmpProber:
         self.families = families
         self.missing = missing
         self.count = cfg.count
-        #: Each family's admission queue (asked about once per host: kept at hand).
+        #: Each family's admission queue (kept at hand for :meth:`crowded`).
         self._queues = [family.incoming for family in families.values()]
 
     def submit(  # noqa: PLR0917  (positional: called once a host)
@@ -79,10 +79,7 @@ class IcmpProber:
 
     def crowded(self) -> bool:
         """True when a family has many hosts admitted and not yet sent (see :meth:`room`)."""
-        for queue in self._queues:  # noqa: SIM110  (asked once a host: no generator)
-            if len(queue) >= BACKLOG:
-                return True
-        return False
+        return any(len(queue) >= BACKLOG for queue in self._queues)
 
     async def room(self) -> None:
         """Wait until every family's admission queue is short again."""

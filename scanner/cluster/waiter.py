@@ -46,6 +46,10 @@ class TaskFailed(Exception):
         self.killed = killed
 
 
+class TakenBack(Exception):
+    """The task was cancelled because ``reclaim()`` said so (its work goes elsewhere)."""
+
+
 class Waiter:
     """Submits tasks and waits for them in a plain thread, mapping Dask's failures:
     a lost scheduler raises ``ClusterLost``, a failed task ``TaskFailed``, and a task still
@@ -65,15 +69,20 @@ class Waiter:
         name: str,
         stopped: Callable[[], bool],
         grace: float,
+        worker: str | None = None,
+        reclaim: Callable[[], bool] | None = None,
     ) -> T | None:
-        """``func(*args)`` on a worker; its result, or None when abandoned (after a stop,
-        or once another wait has raised ``ClusterLost``: the run raises it once)."""
+        """``func(*args)`` on a worker (``worker`` preferred, when given); its result, or
+        None when abandoned (after a stop, or once another wait has raised
+        ``ClusterLost``: the run raises it once). Raises ``TakenBack`` when ``reclaim()``,
+        asked while the task has not returned, says to take it back: the task is
+        cancelled (if it started after all, its result is dropped)."""
         if self.lost is not None:
             return None
         try:
-            future = self._submit(func, args, name)
+            future = self._submit(func, args, name, worker)
             try:
-                return self._wait(future, stopped, grace)
+                return self._wait(future, stopped, grace, reclaim)
             finally:
                 future.release()
         except ClusterLost as exc:
@@ -88,7 +97,9 @@ class Waiter:
                 self.lost = exc
         return first
 
-    def _submit(self, func: Callable[..., object], args: tuple[object, ...], name: str) -> Future:
+    def _submit(
+        self, func: Callable[..., object], args: tuple[object, ...], name: str, worker: str | None
+    ) -> Future:
         client = self.cluster.client
         # after losing the scheduler the client tries to reconnect for a while, but every
         # task it held is cancelled by then: nothing submitted now would ever run
@@ -96,11 +107,22 @@ class Waiter:
             raise _lost(self.cluster, f"the client is {client.status}")
         key = f"scanner-{name}-{uuid.uuid4().hex}"
         try:
-            return client.submit(func, *args, key=key, pure=False)
+            if worker is None:
+                return client.submit(func, *args, key=key, pure=False)
+            # a loose restriction: another worker runs it if this one is gone
+            return client.submit(
+                func, *args, key=key, pure=False, workers=[worker], allow_other_workers=True
+            )
         except RuntimeError as exc:  # the client is closed: the scheduler is gone
             raise _lost(self.cluster, exc) from None
 
-    def _wait(self, future: Future, stopped: Callable[[], bool], grace: float) -> T | None:
+    def _wait(
+        self,
+        future: Future,
+        stopped: Callable[[], bool],
+        grace: float,
+        reclaim: Callable[[], bool] | None,
+    ) -> T | None:
         from distributed import CancelledError, wait
 
         give_up: float | None = None
@@ -112,6 +134,9 @@ class Waiter:
                 return future.result()  # type: ignore[no-any-return]
             except TimeoutError:
                 if not stopped():
+                    if reclaim is not None and reclaim():
+                        future.cancel()
+                        raise TakenBack from None
                     continue
                 now = time.monotonic()
                 if give_up is None:

@@ -7,7 +7,9 @@ executor only changes where a batch runs: each batch becomes one Dask task
 budget and returns its counts, extension table, largest-files heap, errors, entries (when
 listing), hard-link keys and the directories it did not reach, which go back on the
 frontier and out again in later shares. ``slots`` asks the engine for a few shares per worker
-thread in flight, so a worker never waits for the client.
+thread in flight, so a worker never waits for the client, and the client places each share
+on a worker itself (:mod:`scanner.cluster.placement`): never queued behind a worker's
+overdue shares, and taken back from one that became stuck before it started.
 
 What the executor adds on the way back, in the thread that waited for the task:
 
@@ -30,6 +32,7 @@ executor runs on asyncio and trio alike.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import uuid
@@ -50,11 +53,12 @@ from scanner.cluster.connect import (
 )
 from scanner.cluster.devices import DeviceMap
 from scanner.cluster.links import LinkLedger
+from scanner.cluster.placement import Placement
 from scanner.cluster.share import add_result, whole_directories
 from scanner.cluster.spec import ClusterSpec, ShareConfig
 from scanner.cluster.tasks import walk_roots, walk_share
-from scanner.cluster.waiter import Quarantine, TaskFailed, Waiter, isolate
-from scanner.cluster.wire import pack_tasks, unpack_result
+from scanner.cluster.waiter import Quarantine, TakenBack, TaskFailed, Waiter, isolate
+from scanner.cluster.wire import PackedResult, TaskRow, pack_tasks, unpack_result
 from scanner.errors import ItemError
 from scanner.fs._unit import root_tasks, scan_batch
 from scanner.fs.batch import BatchResult, Budget, DirTask, SharedState
@@ -91,7 +95,8 @@ class ClusterExecutor:
         self._devices: DeviceMap | None = None
         self.cluster: Cluster | None = None
         self._waiter: Waiter | None = None
-        self._threads = 0
+        #: where the shares in flight are (the client places them)
+        self.placement = Placement(self.shares.shares_per_thread)
         self._refreshed = time.monotonic()
         #: the shares' wall time per metadata call, smoothed (None: no share returned yet)
         self.call_seconds: float | None = None
@@ -100,17 +105,18 @@ class ClusterExecutor:
 
     def attach(self, cluster: Cluster) -> None:
         """Start sending shares to ``cluster`` (until then, batches are read here)."""
-        self._threads = cluster.threads()
+        self.placement.workers(cluster.nthreads())
         self._waiter = Waiter(cluster)
         self.cluster = cluster
 
     @property
     def slots(self) -> int:
-        """Shares in flight: a few per worker thread; one batch at a time in this process
+        """Shares in flight: a few per worker thread (one per thread of a worker stuck in
+        overdue shares: :meth:`Placement.capacity`); one batch at a time in this process
         while the cluster starts."""
         if self.cluster is None:
             return 1
-        return self.shares.shares_per_thread * self._threads
+        return self.placement.capacity()
 
     @property
     def spread(self) -> int | None:
@@ -125,7 +131,7 @@ class ClusterExecutor:
         finds its next share waiting."""
         if self.cluster is None or self.call_seconds is None:
             return None
-        return max(2, self._threads) if self.call_seconds < SLOW_CALL_SECONDS else None
+        return max(2, self.placement.threads) if self.call_seconds < SLOW_CALL_SECONDS else None
 
     async def roots(self, config: WalkConfig, shared: SharedState) -> BatchResult:
         """Stat the roots on a worker (the client may not see the file system), or here
@@ -228,13 +234,35 @@ class ClusterExecutor:
     def _attempt(
         self, tasks: list[DirTask], config: WalkConfig, seconds: float, shared: SharedState
     ) -> BatchResult:
-        """One task for ``tasks``; raises ``TaskFailed`` only when it kept killing workers
-        (any other failure is an error record per directory)."""
-        assert self._waiter is not None
+        """One task for ``tasks``, placed by the client (sent again elsewhere when taken back
+        from a stuck worker); raises ``TaskFailed`` only when it kept killing workers (any
+        other failure is an error record per directory)."""
+        rows = pack_tasks(tasks)
         try:
-            packed = self._waiter.run(
+            while True:
+                try:
+                    packed = self._placed_run(rows, config, seconds, shared)
+                    break
+                except TakenBack:
+                    continue
+        except TaskFailed as exc:
+            if exc.killed:
+                raise
+            return _errors([_error(t.path, exc) for t in tasks])
+        # None: abandoned after a stop, its directories were not read
+        return BatchResult(frontier=list(tasks)) if packed is None else unpack_result(packed)
+
+    def _placed_run(
+        self, rows: list[TaskRow], config: WalkConfig, seconds: float, shared: SharedState
+    ) -> PackedResult | None:
+        """``walk_share`` on the worker the placement picks (raises ``TakenBack`` when the
+        share was taken back from a stuck worker before it started)."""
+        assert self._waiter is not None
+        placed = self.placement.place(seconds)
+        try:
+            return self._waiter.run(
                 walk_share,
-                pack_tasks(tasks),
+                rows,
                 config,
                 seconds,
                 self.shares.share_entries,
@@ -242,13 +270,12 @@ class ClusterExecutor:
                 name="walk",
                 stopped=_flag(shared),
                 grace=2 * seconds + 1.0,
+                worker=None if placed is None else placed.worker,
+                reclaim=None if placed is None else functools.partial(self.placement.stuck, placed),
             )
-        except TaskFailed as exc:
-            if exc.killed:
-                raise
-            return _errors([_error(t.path, exc) for t in tasks])
-        # None: abandoned after a stop, its directories were not read
-        return BatchResult(frontier=list(tasks)) if packed is None else unpack_result(packed)
+        finally:
+            if placed is not None:
+                self.placement.done(placed)
 
     def _settle(self, res: BatchResult, config: WalkConfig, *, roots: bool = False) -> BatchResult:
         if config.follow:
@@ -265,7 +292,7 @@ class ClusterExecutor:
         self._refreshed = now
         try:
             if self.cluster is not None:
-                self._threads = self.cluster.threads()
+                self.placement.workers(self.cluster.nthreads())
         except Exception:  # the next task says what is wrong, with a clearer error
             return
 

@@ -114,20 +114,6 @@ def test_the_next_queued_share_starts_when_one_returns() -> None:
     assert _started(second) == clock.now
 
 
-def test_a_share_on_a_worker_that_left_is_taken_back() -> None:
-    placement, _ = _placement({"a": 1, "b": 1})
-    on_a, on_b = placement.place(0.5), placement.place(0.5)
-    assert on_a is not None and on_b is not None
-    assert not placement.gone_worker(on_a)
-    placement.workers({"b": 1, "c": 1})  # a died; c joined
-    assert not placement.gone_worker(on_b)
-    assert placement.gone_worker(on_a) and on_a.left
-    assert not placement.gone_worker(on_a)  # once
-    placement.done(on_a)
-    again = placement.place(0.5)
-    assert again is not None and again.worker == "c"
-
-
 def test_without_workers_dask_places_the_share() -> None:
     placement, _ = _placement({})
     assert placement.place(0.5) is None

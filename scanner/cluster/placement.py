@@ -51,8 +51,6 @@ class Placed:
     started: float | None = None
     #: set once it has been taken back (its wait is over)
     gone: bool = field(default=False)
-    #: set when it was taken back because its worker left the cluster
-    left: bool = field(default=False)
 
 
 class Placement:
@@ -150,23 +148,6 @@ class Placement:
             share.gone = True
             self.taken_back += 1
             self._placed[share.worker].remove(share)
-            return True
-
-    def gone_worker(self, share: Placed) -> bool:
-        """Whether the worker of ``share`` has left the cluster: then it is taken back too
-        (forgotten here, ``left`` set). Dask would run it elsewhere, except when no worker
-        was running as that one left: a task in Dask's ``no-worker`` state is not looked at
-        again for its loose restriction when a new worker joins, so it would wait for good
-        (distributed 2026.8, ``bulk_schedule_unrunnable_after_adding_worker``)."""
-        with self._lock:
-            if share.gone or share.worker in self._threads:
-                return False
-            share.gone = share.left = True
-            queue = self._placed.get(share.worker)
-            if queue is not None and share in queue:
-                queue.remove(share)
-                if not queue:
-                    del self._placed[share.worker]
             return True
 
     def _stuck(self, worker: str, now: float) -> bool:

@@ -53,7 +53,7 @@ from scanner.cluster.connect import (
 )
 from scanner.cluster.devices import DeviceMap
 from scanner.cluster.links import LinkLedger
-from scanner.cluster.placement import Placed, Placement
+from scanner.cluster.placement import Placement
 from scanner.cluster.share import add_result, whole_directories
 from scanner.cluster.spec import ClusterSpec, ShareConfig
 from scanner.cluster.tasks import walk_roots, walk_share
@@ -237,8 +237,14 @@ class ClusterExecutor:
         """One task for ``tasks``, placed by the client (sent again elsewhere when taken back
         from a stuck worker); raises ``TaskFailed`` only when it kept killing workers (any
         other failure is an error record per directory)."""
+        rows = pack_tasks(tasks)
         try:
-            packed = self._placed_run(pack_tasks(tasks), config, seconds, shared)
+            while True:
+                try:
+                    packed = self._placed_run(rows, config, seconds, shared)
+                    break
+                except TakenBack:
+                    continue
         except TaskFailed as exc:
             if exc.killed:
                 raise
@@ -249,38 +255,27 @@ class ClusterExecutor:
     def _placed_run(
         self, rows: list[TaskRow], config: WalkConfig, seconds: float, shared: SharedState
     ) -> PackedResult | None:
-        """``walk_share`` on the worker the placement picks, placed again when taken back
-        (from a stuck worker, or from one that left: that share goes where Dask sends it
-        from then on, so that Dask's count of the workers it killed goes on)."""
+        """``walk_share`` on the worker the placement picks (raises ``TakenBack`` when the
+        share was taken back from a stuck worker before it started)."""
         assert self._waiter is not None
-        place = True
-        while True:
-            placed = self.placement.place(seconds) if place else None
-            try:
-                return self._waiter.run(
-                    walk_share,
-                    rows,
-                    config,
-                    seconds,
-                    self.shares.share_entries,
-                    self.walk_id,
-                    name="walk",
-                    stopped=_flag(shared),
-                    grace=2 * seconds + 1.0,
-                    worker=None if placed is None else placed.worker,
-                    reclaim=None if placed is None else functools.partial(self._reclaim, placed),
-                )
-            except TakenBack:
-                place = placed is not None and not placed.left
-            finally:
-                if placed is not None:
-                    self.placement.done(placed)
-
-    def _reclaim(self, placed: Placed) -> bool:
-        """Whether to take ``placed`` back (asked while it waits): its worker left, or it
-        is queued on a stuck worker while another has a thread free."""
-        self._refresh()
-        return self.placement.gone_worker(placed) or self.placement.stuck(placed)
+        placed = self.placement.place(seconds)
+        try:
+            return self._waiter.run(
+                walk_share,
+                rows,
+                config,
+                seconds,
+                self.shares.share_entries,
+                self.walk_id,
+                name="walk",
+                stopped=_flag(shared),
+                grace=2 * seconds + 1.0,
+                worker=None if placed is None else placed.worker,
+                reclaim=None if placed is None else functools.partial(self.placement.stuck, placed),
+            )
+        finally:
+            if placed is not None:
+                self.placement.done(placed)
 
     def _settle(self, res: BatchResult, config: WalkConfig, *, roots: bool = False) -> BatchResult:
         if config.follow:
@@ -292,10 +287,9 @@ class ClusterExecutor:
 
     def _refresh(self) -> None:
         now = time.monotonic()
-        with self._lock:
-            if now - self._refreshed < _REFRESH_S:
-                return
-            self._refreshed = now
+        if now - self._refreshed < _REFRESH_S:
+            return
+        self._refreshed = now
         try:
             if self.cluster is not None:
                 self.placement.workers(self.cluster.nthreads())

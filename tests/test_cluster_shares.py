@@ -23,13 +23,13 @@ pytestmark = pytest.mark.anyio
 
 
 class _Threads:
-    """What ``ClusterExecutor.attach`` asks of a cluster: its workers and their threads."""
+    """What ``ClusterExecutor.attach`` asks of a cluster: its thread count."""
 
     def __init__(self, threads: int) -> None:
         self._threads = threads
 
-    def nthreads(self) -> dict[str, int]:
-        return {"tcp://127.0.0.1:1": self._threads}
+    def threads(self) -> int:
+        return self._threads
 
 
 def _executor(threads: int = 2) -> ClusterExecutor:

@@ -82,12 +82,8 @@ class Cluster:
 
     def threads(self) -> int:
         """Worker threads in the cluster right now (at least 1)."""
-        return max(1, sum(self.nthreads().values()))
-
-    def nthreads(self) -> dict[str, int]:
-        """The workers in the cluster right now and their threads, by address."""
         counts: dict[str, int] = self.client.nthreads()
-        return counts
+        return max(1, sum(counts.values()))
 
     def workers(self) -> int:
         """Worker processes in the cluster right now."""

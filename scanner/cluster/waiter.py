@@ -46,10 +46,6 @@ class TaskFailed(Exception):
         self.killed = killed
 
 
-class TakenBack(Exception):
-    """The task was cancelled because ``reclaim()`` said so (its work goes elsewhere)."""
-
-
 class Waiter:
     """Submits tasks and waits for them in a plain thread, mapping Dask's failures:
     a lost scheduler raises ``ClusterLost``, a failed task ``TaskFailed``, and a task still
@@ -69,20 +65,15 @@ class Waiter:
         name: str,
         stopped: Callable[[], bool],
         grace: float,
-        worker: str | None = None,
-        reclaim: Callable[[], bool] | None = None,
     ) -> T | None:
-        """``func(*args)`` on a worker (``worker`` preferred, when given); its result, or
-        None when abandoned (after a stop, or once another wait has raised
-        ``ClusterLost``: the run raises it once). Raises ``TakenBack`` when ``reclaim()``,
-        asked while the task has not returned, says to take it back: the task is
-        cancelled (if it started after all, its result is dropped)."""
+        """``func(*args)`` on a worker; its result, or None when abandoned (after a stop,
+        or once another wait has raised ``ClusterLost``: the run raises it once)."""
         if self.lost is not None:
             return None
         try:
-            future = self._submit(func, args, name, worker)
+            future = self._submit(func, args, name)
             try:
-                return self._wait(future, stopped, grace, reclaim)
+                return self._wait(future, stopped, grace)
             finally:
                 future.release()
         except ClusterLost as exc:
@@ -97,9 +88,7 @@ class Waiter:
                 self.lost = exc
         return first
 
-    def _submit(
-        self, func: Callable[..., object], args: tuple[object, ...], name: str, worker: str | None
-    ) -> Future:
+    def _submit(self, func: Callable[..., object], args: tuple[object, ...], name: str) -> Future:
         client = self.cluster.client
         # after losing the scheduler the client tries to reconnect for a while, but every
         # task it held is cancelled by then: nothing submitted now would ever run
@@ -107,22 +96,11 @@ class Waiter:
             raise _lost(self.cluster, f"the client is {client.status}")
         key = f"scanner-{name}-{uuid.uuid4().hex}"
         try:
-            if worker is None:
-                return client.submit(func, *args, key=key, pure=False)
-            # a loose restriction: another worker runs it if this one is gone
-            return client.submit(
-                func, *args, key=key, pure=False, workers=[worker], allow_other_workers=True
-            )
+            return client.submit(func, *args, key=key, pure=False)
         except RuntimeError as exc:  # the client is closed: the scheduler is gone
             raise _lost(self.cluster, exc) from None
 
-    def _wait(
-        self,
-        future: Future,
-        stopped: Callable[[], bool],
-        grace: float,
-        reclaim: Callable[[], bool] | None,
-    ) -> T | None:
+    def _wait(self, future: Future, stopped: Callable[[], bool], grace: float) -> T | None:
         from distributed import CancelledError, wait
 
         give_up: float | None = None
@@ -134,9 +112,6 @@ class Waiter:
                 return future.result()  # type: ignore[no-any-return]
             except TimeoutError:
                 if not stopped():
-                    if reclaim is not None and reclaim():
-                        future.cancel()
-                        raise TakenBack from None
                     continue
                 now = time.monotonic()
                 if give_up is None:

@@ -7,9 +7,7 @@ executor only changes where a batch runs: each batch becomes one Dask task
 budget and returns its counts, extension table, largest-files heap, errors, entries (when
 listing), hard-link keys and the directories it did not reach, which go back on the
 frontier and out again in later shares. ``slots`` asks the engine for a few shares per worker
-thread in flight, so a worker never waits for the client, and the client places each share
-on a worker itself (:mod:`scanner.cluster.placement`): never queued behind a worker's
-overdue shares, and taken back from one that became stuck before it started.
+thread in flight, so a worker never waits for the client.
 
 What the executor adds on the way back, in the thread that waited for the task:
 
@@ -32,7 +30,6 @@ executor runs on asyncio and trio alike.
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 import uuid
@@ -53,12 +50,11 @@ from scanner.cluster.connect import (
 )
 from scanner.cluster.devices import DeviceMap
 from scanner.cluster.links import LinkLedger
-from scanner.cluster.placement import Placement
 from scanner.cluster.share import add_result, whole_directories
 from scanner.cluster.spec import ClusterSpec, ShareConfig
 from scanner.cluster.tasks import walk_roots, walk_share
-from scanner.cluster.waiter import Quarantine, TakenBack, TaskFailed, Waiter, isolate
-from scanner.cluster.wire import PackedResult, TaskRow, pack_tasks, unpack_result
+from scanner.cluster.waiter import Quarantine, TaskFailed, Waiter, isolate
+from scanner.cluster.wire import pack_tasks, unpack_result
 from scanner.errors import ItemError
 from scanner.fs._unit import root_tasks, scan_batch
 from scanner.fs.batch import BatchResult, Budget, DirTask, SharedState
@@ -95,8 +91,7 @@ class ClusterExecutor:
         self._devices: DeviceMap | None = None
         self.cluster: Cluster | None = None
         self._waiter: Waiter | None = None
-        #: where the shares in flight are (the client places them)
-        self.placement = Placement(self.shares.shares_per_thread)
+        self._threads = 0
         self._refreshed = time.monotonic()
         #: the shares' wall time per metadata call, smoothed (None: no share returned yet)
         self.call_seconds: float | None = None
@@ -105,18 +100,17 @@ class ClusterExecutor:
 
     def attach(self, cluster: Cluster) -> None:
         """Start sending shares to ``cluster`` (until then, batches are read here)."""
-        self.placement.workers(cluster.nthreads())
+        self._threads = cluster.threads()
         self._waiter = Waiter(cluster)
         self.cluster = cluster
 
     @property
     def slots(self) -> int:
-        """Shares in flight: a few per worker thread (one per thread of a worker stuck in
-        overdue shares: :meth:`Placement.capacity`); one batch at a time in this process
+        """Shares in flight: a few per worker thread; one batch at a time in this process
         while the cluster starts."""
         if self.cluster is None:
             return 1
-        return self.placement.capacity()
+        return self.shares.shares_per_thread * self._threads
 
     @property
     def spread(self) -> int | None:
@@ -131,7 +125,7 @@ class ClusterExecutor:
         finds its next share waiting."""
         if self.cluster is None or self.call_seconds is None:
             return None
-        return max(2, self.placement.threads) if self.call_seconds < SLOW_CALL_SECONDS else None
+        return max(2, self._threads) if self.call_seconds < SLOW_CALL_SECONDS else None
 
     async def roots(self, config: WalkConfig, shared: SharedState) -> BatchResult:
         """Stat the roots on a worker (the client may not see the file system), or here
@@ -234,35 +228,13 @@ class ClusterExecutor:
     def _attempt(
         self, tasks: list[DirTask], config: WalkConfig, seconds: float, shared: SharedState
     ) -> BatchResult:
-        """One task for ``tasks``, placed by the client (sent again elsewhere when taken back
-        from a stuck worker); raises ``TaskFailed`` only when it kept killing workers (any
-        other failure is an error record per directory)."""
-        rows = pack_tasks(tasks)
-        try:
-            while True:
-                try:
-                    packed = self._placed_run(rows, config, seconds, shared)
-                    break
-                except TakenBack:
-                    continue
-        except TaskFailed as exc:
-            if exc.killed:
-                raise
-            return _errors([_error(t.path, exc) for t in tasks])
-        # None: abandoned after a stop, its directories were not read
-        return BatchResult(frontier=list(tasks)) if packed is None else unpack_result(packed)
-
-    def _placed_run(
-        self, rows: list[TaskRow], config: WalkConfig, seconds: float, shared: SharedState
-    ) -> PackedResult | None:
-        """``walk_share`` on the worker the placement picks (raises ``TakenBack`` when the
-        share was taken back from a stuck worker before it started)."""
+        """One task for ``tasks``; raises ``TaskFailed`` only when it kept killing workers
+        (any other failure is an error record per directory)."""
         assert self._waiter is not None
-        placed = self.placement.place(seconds)
         try:
-            return self._waiter.run(
+            packed = self._waiter.run(
                 walk_share,
-                rows,
+                pack_tasks(tasks),
                 config,
                 seconds,
                 self.shares.share_entries,
@@ -270,12 +242,13 @@ class ClusterExecutor:
                 name="walk",
                 stopped=_flag(shared),
                 grace=2 * seconds + 1.0,
-                worker=None if placed is None else placed.worker,
-                reclaim=None if placed is None else functools.partial(self.placement.stuck, placed),
             )
-        finally:
-            if placed is not None:
-                self.placement.done(placed)
+        except TaskFailed as exc:
+            if exc.killed:
+                raise
+            return _errors([_error(t.path, exc) for t in tasks])
+        # None: abandoned after a stop, its directories were not read
+        return BatchResult(frontier=list(tasks)) if packed is None else unpack_result(packed)
 
     def _settle(self, res: BatchResult, config: WalkConfig, *, roots: bool = False) -> BatchResult:
         if config.follow:
@@ -292,7 +265,7 @@ class ClusterExecutor:
         self._refreshed = now
         try:
             if self.cluster is not None:
-                self.placement.workers(self.cluster.nthreads())
+                self._threads = self.cluster.threads()
         except Exception:  # the next task says what is wrong, with a clearer error
             return
 

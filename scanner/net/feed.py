@@ -236,9 +236,7 @@ class _Feed:
         a retry due waiting for one, or twice ``slots`` hosts in flight."""
         in_flight = self.in_flight
         return (
-            in_flight - self.backing_off >= slots
-            or self.retries_due > 0
-            or in_flight >= 2 * slots
+            in_flight - self.backing_off >= slots or self.retries_due > 0 or in_flight >= 2 * slots
         )
 
     def finish(self, key: int, result: HostResult) -> None:
@@ -280,6 +278,8 @@ class _Feed:
                 if crowded():
                     await probe.room()
                 for target in batch:
+                    # (the first test alone answers for nearly every host: below ``slots``
+                    # in flight, `_full` cannot be true)
                     while self.in_flight >= slots and self._full(slots):
                         await self._slot_freed()
                     self.in_flight += 1

@@ -225,16 +225,16 @@ def bench_multinode(args: argparse.Namespace) -> None:
 
 
 def _skew(root: str) -> str:
-    """What bounds the speed-up on this tree: a directory is read whole by one node (an
-    open directory cannot travel), so the largest one is a floor under any node count."""
+    """How skewed the tree is: the largest directories (the rest of one still being read a
+    share's time after its share's end is cut into pieces for other nodes)."""
     sizes = sorted(len(names) + len(dirs) for _, dirs, names in os.walk(root))
     total = sum(sizes)
     top = sizes[-1]
     return (
         f"Tree: {len(sizes):,} directories, {total:,} entries; the largest directory holds "
-        f"{top:,} ({top / total:.0%}; the next {', '.join(f'{n:,}' for n in sizes[-3:-1][::-1])}): "
-        f"read by one node, it bounds any node count's speed-up at about {total / top:.1f}x "
-        "(less the time to reach it)."
+        f"{top:,} ({top / total:.0%}; the next {', '.join(f'{n:,}' for n in sizes[-3:-1][::-1])}). "
+        "Read whole by one node, it would bound any node count's speed-up at about "
+        f"{total / top:.1f}x; its rest past a share's time is read by several."
     )
 
 

@@ -18,6 +18,8 @@ from scanner.cluster import Cluster, ClusterExecutor, ShareConfig
 from scanner.fs import WalkConfig, Walker
 from scanner.fs.batch import BatchResult, Budget, DirTask, SharedState
 from scanner.fs.executor import ThreadExecutor
+from scanner.fs.frontier import LISTED_BUNDLE, Frontier
+from scanner.fs.listed import ListedDir
 
 pytestmark = pytest.mark.anyio
 
@@ -124,3 +126,48 @@ async def test_the_engine_cuts_the_frontier_into_spread_parts(
     assert max(executor.handed) == first
     assert sum(executor.handed) == 8
     assert report.totals.files == 8
+
+
+# --- a directory listed part-way: pieces, and how the frontier hands them out ------------
+
+
+def _listed(path: str, n: int) -> DirTask:
+    names = tuple(f"{path}-{i}" for i in range(n))
+    return DirTask(path, 1, 0, open=ListedDir(names, "f" * n))
+
+
+def _names(tasks: list[DirTask]) -> list[str]:
+    return [n for t in tasks if isinstance(t.open, ListedDir) for n in t.open.names]
+
+
+def test_a_listed_directory_is_cut_into_a_piece_per_share_in_flight() -> None:
+    executor = _executor(threads=4)  # 8 shares in flight
+    plain = DirTask("/t/plain", 1, 0)
+    big = _listed("/t/big", 500)
+    out = executor.pieces([big, plain, _listed("/t/small", 40)])
+    assert out[0] is plain  # plain directories first, the open kinds at the end
+    pieces = [t for t in out if t.path == "/t/big"]
+    assert [len(t.open) for t in pieces] == [63] * 7 + [59]  # type: ignore[arg-type]
+    assert _names(pieces) == _names([big])  # in order, each name once
+    # too small to be worth two shares (LISTED_BUNDLE names each): one piece
+    assert [len(t.open) for t in out if t.path == "/t/small"] == [40]  # type: ignore[arg-type]
+    # and never more than share_entries names a piece
+    capped = ClusterExecutor(None, ShareConfig(share_entries=100))
+    capped.attach(cast(Cluster, _Threads(1)))
+    assert [len(t.open) for t in capped.pieces([big])] == [100] * 5  # type: ignore[arg-type]
+
+
+def test_the_frontier_hands_out_listed_pieces_one_a_share_oldest_first_small_rests_together() -> (
+    None
+):
+    frontier = Frontier()
+    first, second = _listed("/t/first", 40), _listed("/t/second", 40)
+    rests = [_listed(f"/t/rest{i}", 10) for i in range(4)]
+    frontier.push([DirTask("/t/a", 1, 0), first, second, *rests])
+    assert len(frontier) == 7
+    assert frontier.share(1) == [DirTask("/t/a", 1, 0), first]
+    assert frontier.share(1) == [second]  # a piece of LISTED_BUNDLE names or more goes alone
+    assert 3 * 10 <= LISTED_BUNDLE < 4 * 10
+    assert frontier.share(1) == rests[:3]  # small rests go together, up to LISTED_BUNDLE names
+    assert frontier.share(1) == rests[3:]
+    assert len(frontier) == 0

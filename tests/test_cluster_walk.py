@@ -152,18 +152,25 @@ async def test_a_cluster_started_by_the_walk_reads_here_meanwhile(tree: Path, na
     assert got == await walk_digest(cfg)
 
 
-async def test_the_huge_directory_is_read_whole_by_one_task(tree: Path, local2: Cluster) -> None:
-    # a directory is never split between tasks (an open scandir cannot travel): however
-    # short the share, the 12,000 entries come back in one batch
-    sizes: list[int] = []
+async def test_the_huge_directory_is_shared_between_tasks_each_entry_once(
+    tree: Path, local2: Cluster
+) -> None:
+    # a share whose time runs out inside the 12,000-entry directory sends back the names it
+    # did not read (an open scandir cannot travel), and the client cuts them into pieces
+    # for several tasks: each entry comes back exactly once, across several batches
+    batches: list[list[str]] = []
 
-    async def count(batch: WalkBatch) -> None:
-        sizes.append(len(batch.entries))
+    async def keep(batch: WalkBatch) -> None:
+        batches.append([e.path for e in batch.entries])
 
-    cfg = WalkConfig(roots=(str(tree / "huge"),), listing=True)
-    report = await walk_on_cluster(local2, cfg, count, shares=ShareConfig(share_seconds=0.001))
+    root = tree / "huge"
+    cfg = WalkConfig(roots=(str(root),), listing=True, stat_listed=True)
+    report = await walk_on_cluster(local2, cfg, keep, shares=ShareConfig(share_seconds=0.001))
+    paths = [p for batch in batches for p in batch]
     assert report.totals.files == HUGE
-    assert max(sizes) == HUGE
+    assert sorted(paths) == sorted(str(root / name) for name in os.listdir(root))
+    assert sum(1 for batch in batches if batch) > 2  # read in several tasks, not one
+    assert report.totals == (await walk(cfg)).totals
 
 
 async def test_hard_links_in_different_tasks_count_once(tree: Path, local2: Cluster) -> None:

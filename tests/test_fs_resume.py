@@ -16,12 +16,14 @@ from typing import Any
 import anyio
 import pytest
 
+from scanner.cluster.wire import pack_tasks, unpack_tasks
 from scanner.compare.variants import walk as walk_variants
 from scanner.fs import (
     BatchResult,
     Budget,
     DirTask,
     Entry,
+    OpenDir,
     ReportBuilder,
     SharedState,
     WalkBatch,
@@ -34,6 +36,7 @@ from scanner.fs import (
 )
 from scanner.fs import _unit as unit_module
 from scanner.fs import tuner as tuner_module
+from scanner.fs.listed import ListedDir, drain, split
 from tests.fs_helpers import make_files
 
 UNLIMITED = Budget(max_entries=sys.maxsize, max_seconds=math.inf)
@@ -372,3 +375,117 @@ async def test_open_directories_stay_within_one_per_running_batch(many_wide: Pat
     assert report.totals.files == 6 * 7 * 40
     assert most <= 2 * workers  # a directory fd and scandir's own per open directory
     assert open_fds() == fds
+
+
+# --- a directory resumed in another process (cluster shares: scanner.fs.listed) -----------
+
+
+def travel(tasks: list[DirTask], pieces: int) -> list[DirTask]:
+    """What a cluster does with a share's frontier: every open directory drained into its
+    names left, cut into ``pieces``, through the wire and back."""
+    out: list[DirTask] = []
+    for task in tasks:
+        if isinstance(task.open, OpenDir):
+            rest, error = drain(task)
+            assert error is None
+            if rest is not None:
+                out += split(rest, pieces, 1, 10**6)
+        else:
+            out.append(task)
+    return unpack_tasks(pack_tasks(out))
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_directories_listed_here_and_read_in_pieces_elsewhere_give_the_same_result(
+    wide: Path, name: str
+) -> None:
+    cfg = config(wide, name)
+    whole, _, _ = drive(cfg, UNLIMITED)
+    fds = open_fds()
+    shared = SharedState()
+    builder = ReportBuilder(cfg)
+    first = root_tasks(cfg, shared)
+    builder.merge(first)
+    entries = list(first.entries)
+    frontier = list(first.frontier)
+    listed = 0
+    # a budget that stops inside directories; what it leaves open travels
+    budget = Budget(max_entries=40, max_seconds=math.inf, check_every=1)
+    while frontier:
+        res = scan_batch([frontier.pop()], cfg, budget, shared)
+        builder.merge(res)
+        entries += res.entries
+        moved = travel(res.frontier, pieces=3)
+        listed += sum(isinstance(t.open, ListedDir) for t in moved)
+        frontier.extend(moved)
+    assert canonical(builder.finish(0.0), entries) == whole
+    assert listed > 20  # the wide directory went out in many pieces
+    assert open_fds() == fds
+
+
+def test_a_listed_entry_answers_as_a_dir_entry(wide: Path) -> None:
+    # every kind of the wide directory: files, hard links, directories, symlinks to a
+    # directory and to nothing, a FIFO; ListedEntry as drain() lists it, through the fd
+    path = str(wide / "wide")
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        with os.scandir(path) as it:
+            real = {e.name: e for e in it}
+        rest, _ = drain(DirTask(path, 0, 0, open=OpenDir(os.scandir(fd), os.dup(fd))))
+        assert rest is not None and isinstance(rest.open, ListedDir)
+        assert sorted(rest.open.names) == sorted(real)
+        assert set(rest.open.kinds) == set("fdl?")  # the FIFO's type needs a stat
+        for entry in rest.open.entries(fd):
+            want = real[entry.name]
+            for follow in (True, False):
+                assert entry.is_file(follow_symlinks=follow) == want.is_file(
+                    follow_symlinks=follow
+                )
+                assert entry.is_dir(follow_symlinks=follow) == want.is_dir(follow_symlinks=follow)
+                try:
+                    expected = want.stat(follow_symlinks=follow)
+                except OSError as exc:
+                    with pytest.raises(type(exc)):
+                        entry.stat(follow_symlinks=follow)
+                else:
+                    got = entry.stat(follow_symlinks=follow)
+                    assert (got.st_ino, got.st_mode, got.st_size) == (
+                        expected.st_ino,
+                        expected.st_mode,
+                        expected.st_size,
+                    )
+            assert entry.is_symlink() == want.is_symlink()
+    finally:
+        os.close(fd)
+
+
+def test_drain_lists_only_what_is_left_and_closes_the_directory(wide: Path) -> None:
+    cfg, task = wide_task(wide)
+    fds = open_fds()
+    res = scan_batch([task], cfg, Budget(10**6, math.inf, check_every=1), StopAfter(reads=11))
+    opened = res.frontier[-1]
+    assert isinstance(opened.open, OpenDir)
+    rest, error = drain(opened)
+    assert error is None and rest is not None and isinstance(rest.open, ListedDir)
+    assert open_fds() == fds  # the iterator and its fd closed
+    read = {e.name for e in res.entries}
+    assert 0 < len(read) < 20
+    assert read.isdisjoint(rest.open.names)
+    assert read | set(rest.open.names) == set(os.listdir(wide / "wide"))
+    # the pieces keep the order, cover every name once, and a small rest stays whole
+    pieces = split(rest, 4, 32, 10**6)
+    assert len(pieces) == 4
+    names = [n for p in pieces for n in p.open.names]  # type: ignore[union-attr]
+    assert names == list(rest.open.names)
+    assert split(rest, 4, 10**5, 10**6) == [rest]
+    assert all(len(p.open) <= 100 for p in split(rest, 2, 1, 100))  # type: ignore[arg-type]
+
+
+def test_an_open_directory_cannot_travel(wide: Path) -> None:
+    cfg, task = wide_task(wide)
+    res = scan_batch([task], cfg, TINY, SharedState())
+    try:
+        with pytest.raises(TypeError, match="cannot travel"):
+            pack_tasks(res.frontier)
+    finally:
+        close_tasks(res.frontier)

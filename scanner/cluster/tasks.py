@@ -12,6 +12,7 @@ installed, and so does the scheduler, which unpickles tasks.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from scanner.cluster.claims import WorkerState, worker_state
@@ -43,19 +44,25 @@ def walk_roots(cfg: WalkConfig) -> PackedResult:
     return pack_result(res)
 
 
-def walk_share(
-    rows: list[TaskRow], cfg: WalkConfig, seconds: float, max_entries: int, walk_id: str = ""
+def walk_share(  # noqa: PLR0917 (a task's arguments: Waiter.run passes them by position)
+    rows: list[TaskRow],
+    cfg: WalkConfig,
+    seconds: float,
+    max_entries: int,
+    walk_id: str = "",
+    linger: float = math.inf,
 ) -> PackedResult:
     """Read directories from ``rows`` for about ``seconds`` (``max_entries`` listed) with the
     anyio engine (:mod:`scanner.cluster.share`), as part of walk ``walk_id``; the result
-    holds what was read and, as its frontier, the directories not reached (none of them
+    holds what was read and, as its frontier, the directories not reached and the names
+    left of a directory still being read ``linger`` seconds after the share's time (none
     open); under ``--follow`` the directories reached are deferred to the client
     (:mod:`scanner.cluster.claims`)."""
     tasks = unpack_tasks(rows)
     devices = DeviceMap(cfg.roots) if _needs_devices(cfg) else None
     if devices is not None:
         tasks = devices.localize(tasks)
-    res = read_share(tasks, cfg, seconds, max_entries, worker_state(cfg, walk_id))
+    res = read_share(tasks, cfg, seconds, max_entries, worker_state(cfg, walk_id), linger=linger)
     if (res.links or res.dir_links) and devices is None:
         devices = DeviceMap(cfg.roots)
     # the test hook kills the worker here, after the work and before the result is

@@ -6,8 +6,11 @@ executor only changes where a batch runs: each batch becomes one Dask task
 (:func:`scanner.cluster.tasks.walk_share`) that reads its share of directories for a time
 budget and returns its counts, extension table, largest-files heap, errors, entries (when
 listing), hard-link keys and the directories it did not reach, which go back on the
-frontier and out again in later shares. ``slots`` asks the engine for a few shares per worker
-thread in flight, so a worker never waits for the client.
+frontier and out again in later shares. A directory still being read a share's time after
+the share's end comes back as the names it has left (:mod:`scanner.fs.listed`), cut here
+into pieces for the shares in flight: one huge directory is read by several workers.
+``slots`` asks the engine for a few shares per worker thread in flight, so a worker never
+waits for the client.
 
 What the executor adds on the way back, in the thread that waited for the task:
 
@@ -30,6 +33,7 @@ executor runs on asyncio and trio alike.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import uuid
@@ -60,6 +64,8 @@ from scanner.fs._unit import root_tasks, scan_batch
 from scanner.fs.batch import BatchResult, Budget, DirTask, SharedState
 from scanner.fs.config import WalkConfig
 from scanner.fs.engine import BatchConsumer, Walker
+from scanner.fs.frontier import LISTED_BUNDLE
+from scanner.fs.listed import split
 from scanner.fs.model import WalkReport
 from scanner.fs.tuner import SLOW_CALL_SECONDS
 
@@ -212,7 +218,21 @@ class ClusterExecutor:
             )
         self._refresh()
         self.observe(res)
+        res.frontier = self.pieces(res.frontier)
         return self._settle(res, config)
+
+    def pieces(self, frontier: list[DirTask]) -> list[DirTask]:
+        """``frontier`` with each directory a share listed part-way cut into pieces for
+        the shares in flight (at most ``share_entries`` names each: a piece is read
+        whole), after the plain directories (the engine's frontier takes the open kinds
+        from the end; a result combined from halves has them in the middle too)."""
+        if all(t.open is None for t in frontier):
+            return frontier
+        plain = [t for t in frontier if t.open is None]
+        for task in frontier:
+            if task.open is not None:
+                plain += split(task, self.slots, LISTED_BUNDLE, self.shares.share_entries)
+        return plain
 
     def observe(self, res: BatchResult) -> None:
         """Fold a share's wall time per metadata call into ``call_seconds``."""
@@ -239,6 +259,10 @@ class ClusterExecutor:
                 seconds,
                 self.shares.share_entries,
                 self.walk_id,
+                # how long a share reads on in a directory past its time before it sends
+                # the rest back to be shared: as long as a full share (the first shares
+                # are shorter); with one worker thread, nobody to share it with: to its end
+                self.shares.share_seconds if self._threads > 1 else math.inf,
                 name="walk",
                 stopped=_flag(shared),
                 grace=2 * seconds + 1.0,

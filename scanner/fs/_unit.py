@@ -169,6 +169,7 @@ def _scan(
     max_entries = budget.max_entries
     check_every = max(1, budget.check_every)
     deadline = t0 + budget.max_seconds
+    inside = deadline if budget.inside_seconds is None else t0 + budget.inside_seconds
     first_link = shared.first_link
     nofollow = _DIR_FLAGS | getattr(os, "O_NOFOLLOW", 0)
 
@@ -200,8 +201,9 @@ def _scan(
             if du:
                 before = (files, dirs, links, other, nbytes - ml_bytes, disk - ml_disk,
                           len(errors))  # fmt: skip
-            if task.open is not None:
-                it, dir_fd = task.open.take()
+            names = task.open
+            if isinstance(names, OpenDir):
+                it, dir_fd = names.take()
                 ign = task.ignore
             else:
                 # Read through a directory fd: each entry's stat is then fstatat(fd, name),
@@ -215,7 +217,8 @@ def _scan(
                         task.path, _DIR_FLAGS if follow or not task.depth else nofollow
                     )
                     try:
-                        it = os.scandir(dir_fd)
+                        # a directory listed by another process: its names, not read yet
+                        it = os.scandir(dir_fd) if names is None else names.entries(dir_fd)
                     except OSError:
                         os.close(dir_fd)
                         dir_fd = -1
@@ -227,15 +230,19 @@ def _scan(
                                 nbytes - ml_bytes, disk - ml_disk, len(errors)))  # fmt: skip
                     continue
                 calls += 1
-                dirs_read += 1
-                if disk_usage:
-                    # the directory's own blocks, in its own total (as du counts them)
-                    try:
-                        disk += os.fstat(dir_fd).st_blocks * 512
-                    except OSError as exc:
-                        errors.append(ItemError.from_os_error(task.path, "stat", exc))
-                    calls += 1
-                ign = load_level(task.ignore, dir_fd, prefix, errors) if gitignore else None
+                if names is not None:
+                    # counted, and its ignore rules loaded, where its listing began
+                    ign = task.ignore
+                else:
+                    dirs_read += 1
+                    if disk_usage:
+                        # the directory's own blocks, in its own total (as du counts them)
+                        try:
+                            disk += os.fstat(dir_fd).st_blocks * 512
+                        except OSError as exc:
+                            errors.append(ItemError.from_os_error(task.path, "stat", exc))
+                        calls += 1
+                    ign = load_level(task.ignore, dir_fd, prefix, errors) if gitignore else None
             depth = task.depth + 1
             descend = depth < max_depth
             rel_start = task.rel_start
@@ -384,7 +391,7 @@ def _scan(
                                 )
 
                         if seen >= check_at:
-                            if seen >= max_entries or shared.stop or perf_counter() >= deadline:
+                            if seen >= max_entries or shared.stop or perf_counter() >= inside:
                                 break  # spent: the directory is handed on, open
                             check_at = min(seen + check_every, max_entries)
                     except OSError as exc:

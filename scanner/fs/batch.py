@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from scanner.fs.config import WalkConfig
     from scanner.fs.dirtotals import DirTotalsBuilder
     from scanner.fs.ignore import IgnoreStack
+    from scanner.fs.listed import ListedDir
     from scanner.fs.mounts import Mount
     from scanner.fs.roots import Root
 
@@ -98,7 +99,9 @@ class DirTask:
     # (st_dev, st_ino) of this directory and its ancestors, when --follow needs them
     ancestors: frozenset[tuple[int, int]] | None = None
     # set when a work unit stopped part-way through this directory: the next one resumes it
-    open: OpenDir | None = None
+    # (an OpenDir, in this process), or the names another process listed and left to read
+    # (a ListedDir: scanner.fs.listed)
+    open: OpenDir | ListedDir | None = None
     # per-directory totals: the record this directory's entries are added to (itself down
     # to the depth limit, its ancestor at the limit below it)
     owner: str | None = None
@@ -122,6 +125,9 @@ class Budget:
     max_entries: int = 256
     max_seconds: float = 0.05
     check_every: int = 256
+    #: a later deadline inside a directory (None: ``max_seconds``): a cluster share reads
+    #: a directory on past its batch's time, up to the share's end
+    inside_seconds: float | None = None
 
 
 @dataclass(slots=True)

@@ -173,6 +173,24 @@ async def test_the_huge_directory_is_shared_between_tasks_each_entry_once(
     assert report.totals == (await walk(cfg)).totals
 
 
+async def test_a_share_lists_so_many_names_of_a_huge_directory_and_reads_the_rest_itself(
+    tree: Path, local2: Cluster
+) -> None:
+    # share_entries 100: a share sends back at most 400 names of the huge directory (what
+    # a result holds stays bounded) and reads the rest itself; every entry still once
+    paths: list[str] = []
+
+    async def keep(batch: WalkBatch) -> None:
+        paths.extend(e.path for e in batch.entries)
+
+    root = tree / "huge"
+    cfg = WalkConfig(roots=(str(root),), listing=True)
+    shares = ShareConfig(share_seconds=0.001, share_entries=100)
+    report = await walk_on_cluster(local2, cfg, keep, shares=shares)
+    assert sorted(paths) == sorted(str(root / name) for name in os.listdir(root))
+    assert report.totals == (await walk(cfg)).totals
+
+
 async def test_hard_links_in_different_tasks_count_once(tree: Path, local2: Cluster) -> None:
     roots = (str(tree / "twins" / "a"), str(tree / "twins" / "b"))
     cfg = WalkConfig(roots=roots)

@@ -188,8 +188,9 @@ def test_the_deadline_ends_a_batch_inside_a_directory(
 ) -> None:
     cfg, task = wide_task(wide)
     # a clock that jumps past the deadline once the batch is inside the directory: read at
-    # the start and before the directory, then after every 7 entries
-    times = iter([0.0, 0.0])
+    # the start (not before the first directory: that one is read whatever the clock
+    # says), then after every 7 entries
+    times = iter([0.0])
     monkeypatch.setattr(unit_module, "perf_counter", lambda: next(times, 1000.0))
     res = scan_batch([task], cfg, Budget(10**6, 100.0, check_every=7), SharedState())
     assert res.totals.entries == 7
@@ -386,10 +387,10 @@ def travel(tasks: list[DirTask], pieces: int) -> list[DirTask]:
     out: list[DirTask] = []
     for task in tasks:
         if isinstance(task.open, OpenDir):
-            rest, error = drain(task)
-            assert error is None
-            if rest is not None:
-                out += split(rest, pieces, 1, 10**6)
+            listed, rest, error = drain(task)
+            assert error is None and rest is None
+            if listed is not None:
+                out += split(listed, pieces, 1, 10**6)
         else:
             out.append(task)
     return unpack_tasks(pack_tasks(out))
@@ -431,16 +432,14 @@ def test_a_listed_entry_answers_as_a_dir_entry(wide: Path) -> None:
     try:
         with os.scandir(path) as it:
             real = {e.name: e for e in it}
-        rest, _ = drain(DirTask(path, 0, 0, open=OpenDir(os.scandir(fd), os.dup(fd))))
+        rest = drain(DirTask(path, 0, 0, open=OpenDir(os.scandir(fd), os.dup(fd)))).listed
         assert rest is not None and isinstance(rest.open, ListedDir)
         assert sorted(rest.open.names) == sorted(real)
         assert set(rest.open.kinds) == set("fdl?")  # the FIFO's type needs a stat
         for entry in rest.open.entries(fd):
             want = real[entry.name]
             for follow in (True, False):
-                assert entry.is_file(follow_symlinks=follow) == want.is_file(
-                    follow_symlinks=follow
-                )
+                assert entry.is_file(follow_symlinks=follow) == want.is_file(follow_symlinks=follow)
                 assert entry.is_dir(follow_symlinks=follow) == want.is_dir(follow_symlinks=follow)
                 try:
                     expected = want.stat(follow_symlinks=follow)
@@ -465,8 +464,9 @@ def test_drain_lists_only_what_is_left_and_closes_the_directory(wide: Path) -> N
     res = scan_batch([task], cfg, Budget(10**6, math.inf, check_every=1), StopAfter(reads=11))
     opened = res.frontier[-1]
     assert isinstance(opened.open, OpenDir)
-    rest, error = drain(opened)
-    assert error is None and rest is not None and isinstance(rest.open, ListedDir)
+    rest, still_open, error = drain(opened)
+    assert error is None and still_open is None
+    assert rest is not None and isinstance(rest.open, ListedDir)
     assert open_fds() == fds  # the iterator and its fd closed
     read = {e.name for e in res.entries}
     assert 0 < len(read) < 20
@@ -489,3 +489,23 @@ def test_an_open_directory_cannot_travel(wide: Path) -> None:
             pack_tasks(res.frontier)
     finally:
         close_tasks(res.frontier)
+
+
+def test_drain_lists_at_most_so_many_names_and_hands_the_rest_back_open(wide: Path) -> None:
+    # a share sends back at most so many names of one directory (what a result holds stays
+    # bounded) and reads the rest itself: a spent budget still reads its first task whole
+    cfg, task = wide_task(wide)
+    fds = open_fds()
+    res = scan_batch([task], cfg, Budget(10**6, math.inf, check_every=1), StopAfter(reads=11))
+    listed, rest, error = drain(res.frontier[-1], 50)
+    assert error is None and listed is not None and rest is not None
+    assert isinstance(listed.open, ListedDir) and len(listed.open) == 50
+    assert isinstance(rest.open, OpenDir)
+    spent = Budget(max_entries=10**6, max_seconds=0.0, check_every=10**6, inside_seconds=math.inf)
+    tail = scan_batch([rest], cfg, spent, SharedState())
+    assert all(t.open is None for t in tail.frontier)  # read to its end, nothing open
+    assert open_fds() == fds
+    pieces = scan_batch([listed], cfg, UNLIMITED, SharedState())
+    names = [e.name for r in (res, pieces, tail) for e in r.entries if e.depth == 1]
+    assert sorted(names) == sorted(os.listdir(wide / "wide"))  # each name once
+    close_tasks(pieces.frontier + tail.frontier)

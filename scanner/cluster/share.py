@@ -93,6 +93,8 @@ class ShareExecutor:
         self.tasks = tasks
         self.deadline = time.monotonic() + seconds
         self.max_entries = max_entries
+        #: the most names of one directory a share sends back listed
+        self.max_names = 4 * max_entries
         self.linger = linger
         #: what every batch found (the frontier aside)
         self.found = BatchResult()
@@ -126,8 +128,9 @@ class ShareExecutor:
         set aside, an open one drained)."""
         left = self.deadline - time.monotonic()
         if self.progressed and (left <= 0 or len(self.found.entries) >= self.max_entries):
-            await anyio.to_thread.run_sync(self._set_aside, tasks, limiter=self._threads)
-            return BatchResult()
+            return await anyio.to_thread.run_sync(
+                self._set_aside, tasks, config, shared, limiter=self._threads
+            )
         # until a batch of the share has run, its batches get at least _FIRST_SECONDS: a
         # share whose time ran out while its event loop started (a short --share-seconds on a
         # busy worker) would hand back its directories unread, and the client would send them
@@ -154,15 +157,23 @@ class ShareExecutor:
         self._gather(res)
         return res
 
-    def _set_aside(self, tasks: list[DirTask]) -> None:
-        """Keep ``tasks`` for the share's frontier; an open directory's rest is listed."""
+    def _set_aside(
+        self, tasks: list[DirTask], config: WalkConfig, shared: SharedState
+    ) -> BatchResult:
+        """Keep ``tasks`` for the share's frontier; an open directory's rest is listed, up
+        to ``4 * max_entries`` names (what a result holds stays bounded, whatever the
+        directory's size): past that, the share reads the directory to its end itself, as
+        it did before directories were listed (the result: what that read)."""
+        finish: list[DirTask] = []
         for task in tasks:
             if not isinstance(task.open, OpenDir):
                 (self.unread if task.open is None else self.listed).append(task)
                 continue
-            rest, error = drain(task)
+            listed, rest, error = drain(task, self.max_names)
+            if listed is not None:
+                self.listed.append(listed)
             if rest is not None:
-                self.listed.append(rest)
+                finish.append(rest)
             if error is not None:
                 found = self.found
                 found.errors.append(error)
@@ -170,6 +181,16 @@ class ShareExecutor:
                 if task.owner is not None:  # per-directory totals: its record's error too
                     counts = found.dir_counts.setdefault(task.owner, [0] * len(COUNTS))
                     counts[COUNTS.index("errors")] += 1
+        if not finish:
+            return BatchResult()
+        # the first is read to its end (a spent budget stops between directories, not
+        # before the first task); the others come back open, to be drained in turn
+        to_end = Budget(
+            max_entries=_NO_LIMIT, max_seconds=0.0, check_every=_NO_LIMIT, inside_seconds=math.inf
+        )
+        res = scan_batch(finish, config, to_end, shared)
+        self._gather(res)
+        return res
 
     def _gather(self, res: BatchResult) -> None:
         frontier, res.frontier = res.frontier, []

@@ -192,9 +192,13 @@ def _scan(
     dir_fd = -1
     done: os._ScandirIterator[str] | None
     try:
+        # the first task is read whatever the clock says (a cluster share finishes an open
+        # directory with a spent budget: scanner.cluster.share), the next ones in time
+        first = True
         while stack:
-            if seen >= max_entries or shared.stop or perf_counter() >= deadline:
+            if seen >= max_entries or shared.stop or (not first and perf_counter() >= deadline):
                 break
+            first = False
             task = stack.pop()
             owner = task.owner
             prefix = task.path if task.path.endswith("/") else task.path + "/"

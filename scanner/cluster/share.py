@@ -32,14 +32,15 @@ import math
 import sys
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from typing import Final
 
 import anyio
 import anyio.to_thread
 
+from scanner.errors import ItemError
 from scanner.fs._unit import scan_batch
-from scanner.fs.batch import BatchResult, Budget, DirTask, OpenDir, SharedState
+from scanner.fs.batch import BatchResult, Budget, DirTask, OpenDir, SharedState, close_tasks
 from scanner.fs.config import WalkConfig
 from scanner.fs.dirtotals import COUNTS
 from scanner.fs.engine import Walker
@@ -128,9 +129,14 @@ class ShareExecutor:
         set aside, an open one drained)."""
         left = self.deadline - time.monotonic()
         if self.progressed and (left <= 0 or len(self.found.entries) >= self.max_entries):
-            return await anyio.to_thread.run_sync(
+            res, unread, listed = await anyio.to_thread.run_sync(
                 self._set_aside, tasks, config, shared, limiter=self._threads
             )
+            # merged here, in the event loop, as every batch's result (no lock needed)
+            self.unread += unread
+            self.listed += listed
+            self._gather(res)
+            return res
         # until a batch of the share has run, its batches get at least _FIRST_SECONDS: a
         # share whose time ran out while its event loop started (a short --share-seconds on a
         # busy worker) would hand back its directories unread, and the client would send them
@@ -159,43 +165,59 @@ class ShareExecutor:
 
     def _set_aside(
         self, tasks: list[DirTask], config: WalkConfig, shared: SharedState
-    ) -> BatchResult:
-        """Keep ``tasks`` for the share's frontier; an open directory's rest is listed, up
-        to ``4 * max_entries`` names (what a result holds stays bounded, whatever the
-        directory's size): past that, the share reads the directory to its end itself, as
-        it did before directories were listed (the result: what that read)."""
+    ) -> tuple[BatchResult, list[DirTask], list[DirTask]]:
+        """``tasks`` set aside for the share's frontier: (what was read, the directories
+        not opened, the listed ones). An open directory's rest is listed, up to ``4 *
+        max_entries`` names (what a result holds stays bounded, whatever the directory's
+        size): past that, the share reads the directory to its end itself, as it did
+        before directories were listed (that reading is the result's)."""
+        res = BatchResult()
+        unread: list[DirTask] = []
+        listed: list[DirTask] = []
         finish: list[DirTask] = []
-        for task in tasks:
-            if not isinstance(task.open, OpenDir):
-                (self.unread if task.open is None else self.listed).append(task)
-                continue
-            listed, rest, error = drain(task, self.max_names)
-            if listed is not None:
-                self.listed.append(listed)
-            if rest is not None:
-                finish.append(rest)
-            if error is not None:
-                found = self.found
-                found.errors.append(error)
-                found.totals.errors += 1
-                if task.owner is not None:  # per-directory totals: its record's error too
-                    counts = found.dir_counts.setdefault(task.owner, [0] * len(COUNTS))
-                    counts[COUNTS.index("errors")] += 1
-        if not finish:
-            return BatchResult()
-        # the first is read to its end (a spent budget stops between directories, not
-        # before the first task); the others come back open, to be drained in turn
-        to_end = Budget(
-            max_entries=_NO_LIMIT, max_seconds=0.0, check_every=_NO_LIMIT, inside_seconds=math.inf
-        )
-        res = scan_batch(finish, config, to_end, shared)
-        self._gather(res)
-        return res
+        pending = deque(tasks)
+        try:
+            while pending:
+                task = pending.popleft()
+                if not isinstance(task.open, OpenDir):
+                    (unread if task.open is None else listed).append(task)
+                    continue
+                names, rest, error = drain(task, self.max_names)
+                if names is not None:
+                    listed.append(names)
+                if rest is not None:
+                    finish.append(rest)
+                if error is not None:
+                    _count_error(res, error, task.owner)
+            if finish:
+                # the first is read to its end (a spent budget stops between directories,
+                # not before the first task); the others come back open, drained in turn
+                to_end = Budget(
+                    max_entries=_NO_LIMIT,
+                    max_seconds=0.0,
+                    check_every=_NO_LIMIT,
+                    inside_seconds=math.inf,
+                )
+                drained, res = res, scan_batch(finish, config, to_end, shared)
+                add_result(res, drained, self._largest)
+        except BaseException:
+            # not a file-system failure (a bug, an interrupt): nothing opened may leak
+            close_tasks([*pending, *finish])
+            raise
+        return res, unread, listed
 
     def _gather(self, res: BatchResult) -> None:
         frontier, res.frontier = res.frontier, []
         add_result(self.found, res, self._largest)
         res.frontier = frontier  # the engine's, to hand out
+
+
+def _count_error(res: BatchResult, error: ItemError, owner: str | None) -> None:
+    res.errors.append(error)
+    res.totals.errors += 1
+    if owner is not None:  # per-directory totals: its record's error too
+        counts = res.dir_counts.setdefault(owner, [0] * len(COUNTS))
+        counts[COUNTS.index("errors")] += 1
 
 
 def add_result(into: BatchResult, res: BatchResult, largest: int) -> None:

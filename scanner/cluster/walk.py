@@ -218,8 +218,11 @@ class ClusterExecutor:
             )
         self._refresh()
         self.observe(res)
+        res = self._settle(res, config)
+        # after settling: --follow's claims add the directories they defer at the end, and
+        # the engine's frontier takes the open kinds from the end
         res.frontier = self.pieces(res.frontier)
-        return self._settle(res, config)
+        return res
 
     def pieces(self, frontier: list[DirTask]) -> list[DirTask]:
         """``frontier`` with each directory a share listed part-way cut into pieces for

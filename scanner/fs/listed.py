@@ -59,8 +59,12 @@ class ListedEntry:
         return self._lstat
 
     def _type(self) -> int:
-        # what d_type did not say: the lstat says (as os.DirEntry does for DT_UNKNOWN)
-        return stat.S_IFMT(self.stat(follow_symlinks=False).st_mode)
+        # what d_type did not say: the lstat says (as os.DirEntry does for DT_UNKNOWN; a
+        # name gone since it was listed is of no type, as there)
+        try:
+            return stat.S_IFMT(self.stat(follow_symlinks=False).st_mode)
+        except FileNotFoundError:
+            return 0
 
     def is_symlink(self) -> bool:
         """Whether the entry is a symlink (from the listing when it said)."""
@@ -118,6 +122,8 @@ class ListedDir:
     __slots__ = ("kinds", "names")
 
     def __init__(self, names: tuple[str, ...], kinds: str) -> None:
+        if len(names) != len(kinds):
+            raise ValueError(f"{len(names)} names but {len(kinds)} types")
         self.names = names
         #: one character per name: f, d, l or ? (not known: ``stat`` tells)
         self.kinds = kinds
@@ -182,8 +188,12 @@ def drain(task: DirTask, most: int = sys.maxsize) -> Drained:
     ended = True
     try:
         for entry in it:
+            try:
+                kind = _kind(entry)
+            except OSError:  # a name whose lstat failed: its reader stats it again
+                kind = _OTHER
             names.append(entry.name)
-            kinds.append(_kind(entry))
+            kinds.append(kind)
             if len(names) >= most:
                 ended = False
                 break

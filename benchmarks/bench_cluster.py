@@ -316,10 +316,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--nodes", type=int, nargs="+", default=[1, 2, 4])
     p.add_argument("--latency", type=float, default=0.002)
     p.add_argument("--cap", type=int, default=1)
-    # Dask threads per node; several: labs of each, side by side. Two by default: side by
-    # side at load 2-3 and 5-8, two threads per node beat one (3.23x vs 2.52x, 2.62x vs
-    # 2.12x at 4 nodes; RESULTS.md), although a second share halves the first one's share
-    # of a capped mount
+    # Dask threads per node; several: labs of each, side by side. Two by default (what a
+    # node would run); since a huge directory's rest is shared between nodes, one and two
+    # threads per node both give 3.5x at 4 nodes on a quiet machine (RESULTS.md)
     p.add_argument(
         "--threads", type=int, nargs="+", default=[2], help="dask threads per node (labs of each)"
     )

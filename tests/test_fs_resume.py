@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -108,9 +108,14 @@ def canonical(report: WalkReport, entries: list[Entry]) -> dict[str, Any]:
     }
 
 
-def drive(cfg: WalkConfig, budget: Budget) -> tuple[dict[str, Any], int, int]:
-    """The work unit alone, one task per call as a plain loop would; returns the canonical
-    result, the number of calls and how many of them stopped inside a directory."""
+def unit_loop(
+    cfg: WalkConfig,
+    budget: Budget,
+    move: Callable[[list[DirTask]], list[DirTask]] | None = None,
+) -> tuple[WalkReport, list[Entry], int, int]:
+    """The work unit alone, one task per call as a plain loop would (``move``: what becomes
+    of each call's frontier on its way back); returns the report, the entries, the number
+    of calls and how many of them stopped inside a directory."""
     shared = SharedState()
     builder = ReportBuilder(cfg)
     first = root_tasks(cfg, shared)
@@ -122,11 +127,17 @@ def drive(cfg: WalkConfig, budget: Budget) -> tuple[dict[str, Any], int, int]:
         res = scan_batch([frontier.pop()], cfg, budget, shared)
         builder.merge(res)
         entries += res.entries
-        frontier.extend(res.frontier)
         calls += 1
         resumed += any(t.open is not None for t in res.frontier)
         assert len(res.entries) <= budget.max_entries
-    return canonical(builder.finish(0.0), entries), calls, resumed
+        frontier.extend(res.frontier if move is None else move(res.frontier))
+    return builder.finish(0.0), entries, calls, resumed
+
+
+def drive(cfg: WalkConfig, budget: Budget) -> tuple[dict[str, Any], int, int]:
+    """``unit_loop``'s canonical result, number of calls and of calls stopped inside."""
+    report, entries, calls, resumed = unit_loop(cfg, budget)
+    return canonical(report, entries), calls, resumed
 
 
 @pytest.mark.parametrize("name", list(CONFIGS))
@@ -397,23 +408,18 @@ def travel(tasks: list[DirTask], pieces: int) -> list[DirTask]:
 
 
 def drive_listed(cfg: WalkConfig, budget: Budget) -> tuple[WalkReport, list[Entry], int]:
-    """``drive`` as a cluster would: whatever a call leaves open travels (``travel``);
+    """``unit_loop`` as a cluster would: whatever a call leaves open travels (``travel``);
     returns the report, the entries and how many listed pieces went out."""
-    shared = SharedState()
-    builder = ReportBuilder(cfg)
-    first = root_tasks(cfg, shared)
-    builder.merge(first)
-    entries = list(first.entries)
-    frontier = list(first.frontier)
     listed = 0
-    while frontier:
-        res = scan_batch([frontier.pop()], cfg, budget, shared)
-        builder.merge(res)
-        entries += res.entries
-        moved = travel(res.frontier, pieces=3)
+
+    def move(frontier: list[DirTask]) -> list[DirTask]:
+        nonlocal listed
+        moved = travel(frontier, pieces=3)
         listed += sum(isinstance(t.open, ListedDir) for t in moved)
-        frontier.extend(moved)
-    return builder.finish(0.0), entries, listed
+        return moved
+
+    report, entries, _, _ = unit_loop(cfg, budget, move)
+    return report, entries, listed
 
 
 #: a budget that stops inside directories (what it leaves open travels)

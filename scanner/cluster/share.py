@@ -42,7 +42,7 @@ from scanner.errors import ItemError
 from scanner.fs._unit import scan_batch
 from scanner.fs.batch import BatchResult, Budget, DirTask, OpenDir, SharedState, close_tasks
 from scanner.fs.config import WalkConfig
-from scanner.fs.dirtotals import COUNTS
+from scanner.fs.dirtotals import COUNTS, ERRORS
 from scanner.fs.engine import Walker
 from scanner.fs.listed import drain
 from scanner.fs.tuner import Tuner
@@ -217,7 +217,7 @@ def _count_error(res: BatchResult, error: ItemError, owner: str | None) -> None:
     res.totals.errors += 1
     if owner is not None:  # per-directory totals: its record's error too
         counts = res.dir_counts.setdefault(owner, [0] * len(COUNTS))
-        counts[COUNTS.index("errors")] += 1
+        counts[ERRORS] += 1
 
 
 def add_result(into: BatchResult, res: BatchResult, largest: int) -> None:

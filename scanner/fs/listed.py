@@ -131,13 +131,6 @@ class ListedDir:
     def __len__(self) -> int:
         return len(self.names)
 
-    def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, ListedDir) and self.names == other.names and self.kinds == other.kinds
-        )
-
-    __hash__ = None  # type: ignore[assignment]
-
     def __repr__(self) -> str:
         return f"ListedDir({len(self.names)} names)"
 
